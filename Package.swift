@@ -1,0 +1,77 @@
+// swift-tools-version:6.0
+//
+// Cleave: one section per target, each beside its test target.
+// The parser lives under Grammar/, every transformation under Passes/,
+// everything else (diagnostics, checker, imports, driver, CLI) under Sources/.
+
+import PackageDescription
+
+let package = Package(
+    name: "Cleave",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cleave", targets: ["cleave"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        // MARK: Diagnostics: source files, spans, the diagnostic value, the formatter.
+        .target(name: "CleaveDiagnostics", path: "Sources/CleaveDiagnostics"),
+        .testTarget(
+            name: "CleaveDiagnosticsTests",
+            dependencies: ["CleaveDiagnostics"],
+            path: "Tests/CleaveDiagnosticsTests"),
+
+        // MARK: Grammar: the lexer, the AST and the recursive-descent parser for Grammar/Cleave.ebnf.
+        .target(
+            name: "CleaveGrammar",
+            dependencies: ["CleaveDiagnostics"],
+            path: "Grammar",
+            exclude: ["Cleave.ebnf"]),
+        .testTarget(
+            name: "CleaveGrammarTests",
+            dependencies: ["CleaveGrammar"],
+            path: "Tests/CleaveGrammarTests"),
+
+        // MARK: C imports: libclang from Debian's libclang-dev.
+        .systemLibrary(name: "CClang", path: "Sources/CClang"),
+        .target(
+            name: "CleaveCImport",
+            dependencies: ["CClang", "CleaveDiagnostics"],
+            path: "Sources/CleaveCImport"),
+        .testTarget(
+            name: "CleaveCImportTests",
+            dependencies: ["CleaveCImport"],
+            path: "Tests/CleaveCImportTests"),
+
+        // MARK: Sema: name resolution and type checking; produces the typed AST.
+        .target(
+            name: "CleaveSema",
+            dependencies: ["CleaveGrammar", "CleaveCImport", "CleaveDiagnostics"],
+            path: "Sources/CleaveSema"),
+        .testTarget(
+            name: "CleaveSemaTests",
+            dependencies: ["CleaveSema"],
+            path: "Tests/CleaveSemaTests"),
+
+        // MARK: Driver: the pipeline table, stage dumps, loading programs.
+        .target(
+            name: "CleaveDriver",
+            dependencies: ["CleaveSema", "CleaveGrammar", "CleaveCImport", "CleaveDiagnostics"],
+            path: "Sources/CleaveDriver"),
+        .testTarget(
+            name: "CleaveDriverTests",
+            dependencies: ["CleaveDriver"],
+            path: "Tests/CleaveDriverTests"),
+
+        // MARK: The `cleave` command line.
+        .executableTarget(
+            name: "cleave",
+            dependencies: [
+                "CleaveDriver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/cleave"),
+    ]
+)
