@@ -1,1 +1,109 @@
-print("cleave")
+// The `cleave` command line.
+//
+// Exit codes: 0 when the program is fine, 1 when it has errors (printed as
+// diagnostics on standard error), 2 for bad usage or unreadable input.
+
+import ArgumentParser
+import CleaveDiagnostics
+import CleaveDriver
+import Foundation
+
+struct InputOptions: ParsableArguments {
+    @Argument(help: "Cleave source files (a directory stands for the .clv files in it).")
+    var files: [String] = []
+
+    @Option(name: .customShort("I"), help: "Add a directory to the search path of C headers.")
+    var includeDirectories: [String] = []
+
+    @Flag(help: "Leave out the [id] after each diagnostic message.")
+    var noDiagnosticIds = false
+}
+
+extension Stage: ExpressibleByArgument {}
+
+/// Print diagnostics to standard error; true when there were errors.
+func report(_ result: PipelineResult, _ options: InputOptions) -> Bool {
+    var ds = Diagnostics()
+    ds.append(contentsOf: result.diagnostics)
+    let formatter = DiagnosticFormatter(showIDs: !options.noDiagnosticIds)
+    let sorted = ds.sorted
+    var text = formatter.format(sorted)
+    text += formatter.summary(sorted)
+    FileHandle.standardError.write(Data(text.utf8))
+    return ds.hasErrors
+}
+
+func load(_ options: InputOptions) throws -> [SourceFile] {
+    do {
+        return try Driver.loadSources(options.files)
+    } catch let e as UsageError {
+        throw ValidationError(e.description)
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a program for errors: parse, import C headers, resolve names, check types.")
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "Print the result of this stage to standard output (\(Stage.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var dumpAfter: Stage?
+
+    @Option(help: "Stop after this stage (\(Stage.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var stopAfter: Stage?
+
+    func run() throws {
+        let sources = try load(input)
+        let last = stopAfter ?? Pipeline.stages.last!
+        let result = Pipeline.run(sources, through: last, options: PipelineOptions(includeDirectories: input.includeDirectories)) { stage, partial in
+            if stage == dumpAfter { print(Pipeline.dump(stage, partial), terminator: "") }
+        }
+        if report(result, input) { throw ExitCode(1) }
+    }
+}
+
+struct Dump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print what a stage of the compiler produced: the syntax tree, the C imports or the typed AST.")
+
+    @Option(help: "The stage to print: \(Stage.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")).")
+    var stage: Stage
+
+    @OptionGroup var input: InputOptions
+
+    func run() throws {
+        let sources = try load(input)
+        let result = Pipeline.run(sources, through: stage, options: PipelineOptions(includeDirectories: input.includeDirectories))
+        print(Pipeline.dump(stage, result), terminator: "")
+        if report(result, input) { throw ExitCode(1) }
+    }
+}
+
+struct Cleave: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cleave",
+        abstract: "Compile a network service written as one sequential loop.",
+        discussion: """
+            Cleave builds the same source as a single-threaded unikernel or as isolated, \
+            sandboxed processes. Exit codes: 0 ok, 1 errors in the program, 2 bad usage.
+            """,
+        subcommands: [Check.self, Dump.self])
+}
+
+// Usage errors exit with 2 (ArgumentParser's default is 64).
+do {
+    var command = try Cleave.parseAsRoot()
+    try command.run()
+} catch let code as ExitCode {
+    exit(code.rawValue)
+} catch {
+    let message = Cleave.fullMessage(for: error)
+    let code = Cleave.exitCode(for: error)
+    if code == .success {
+        print(message)
+        exit(0)
+    }
+    FileHandle.standardError.write(Data(("cleave: " + message + "\n").utf8))
+    exit(2)
+}

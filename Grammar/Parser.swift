@@ -1,0 +1,180 @@
+// The parser: tokens to AST, by recursive descent.
+//
+// Each `parse…` function implements one rule of Grammar/Cleave.ebnf, quoted in
+// the comment above it. The parser never stops at the first error: every error
+// is recorded as a diagnostic, the function that found it returns an `.error`
+// node (or whatever it could build), and the statement and declaration loops
+// resynchronize at the next line that can start a statement or declaration.
+// A token that nothing could consume is skipped, so the parser always makes
+// progress and always terminates.
+//
+// Infrastructure lives in this file; declarations, statements, expressions and
+// types each have a file of their own (`Parse*.swift`).
+
+import CleaveDiagnostics
+
+public struct Parser {
+    var tokens: [Token]
+    var index = 0
+    var diagnostics = Diagnostics()
+    let isStandardModule: Bool
+    /// Nesting depth of expressions, blocks and types; bounded so that hostile
+    /// input cannot exhaust the stack.
+    var depth = 0
+    static let maxDepth = 256
+    /// Trailing closures are not allowed in conditions (`if x == y { … }`).
+    var allowTrailingClosure = true
+    /// The token index of the last error reported, to avoid piling up errors at one spot.
+    var lastErrorIndex = -1
+
+    init(tokens: [Token], isStandardModule: Bool) {
+        self.tokens = tokens
+        self.isStandardModule = isStandardModule
+    }
+
+    /// Parse one file. Diagnostics include the lexer's.
+    public static func parse(_ file: SourceFile, isStandardModule: Bool = false) -> (FileAST, [Diagnostic]) {
+        var lexer = Lexer(file: file)
+        let tokens = lexer.tokenize()
+        var parser = Parser(tokens: tokens, isStandardModule: isStandardModule)
+        let decls = parser.parseFile()
+        return (
+            FileAST(file: file, decls: decls),
+            lexer.diagnostics.all + parser.diagnostics.all
+        )
+    }
+
+    // MARK: Token access
+
+    var tok: Token { tokens[index] }
+    func peek(_ n: Int = 1) -> Token { tokens[min(index + n, tokens.count - 1)] }
+    var atEOF: Bool { tok.kind == .eof }
+    var previousEnd: SourceSpan {
+        index > 0 ? tokens[index - 1].span.endPoint : tok.span.startPoint
+    }
+
+    @discardableResult
+    mutating func advance() -> Token {
+        let t = tokens[index]
+        if index < tokens.count - 1 { index += 1 }
+        return t
+    }
+
+    func at(_ p: Punct) -> Bool { tok.isPunct(p) }
+    func at(_ k: Keyword) -> Bool { tok.isKeyword(k) }
+
+    mutating func eat(_ p: Punct) -> Bool {
+        if at(p) {
+            advance()
+            return true
+        }
+        return false
+    }
+
+    mutating func eat(_ k: Keyword) -> Bool {
+        if at(k) {
+            advance()
+            return true
+        }
+        return false
+    }
+
+    /// The identifier at the current token, if any (not `_`).
+    var identifierText: String? {
+        if case .identifier(let s) = tok.kind, s != "_" { return s }
+        return nil
+    }
+
+    // MARK: Errors
+
+    mutating func report(_ m: DiagnosticMessage, at span: SourceSpan, notes: [DiagnosticNote] = [], fixIts: [FixIt] = []) {
+        if m.severity == .error {
+            if lastErrorIndex == index { return }
+            lastErrorIndex = index
+        }
+        diagnostics.append(Diagnostic(m, at: span, notes: notes, fixIts: fixIts))
+    }
+
+    /// Report "expected X, found Y" at the current token; a missing token at the end
+    /// of a line is reported right after the previous token, where it belongs.
+    mutating func expected(_ what: String, notes: [DiagnosticNote] = []) {
+        let span = (tok.precededByNewline || atEOF) && index > 0 ? previousEnd : tok.span
+        let found = tok.precededByNewline && !atEOF ? "end of line" : tok.quoted
+        report(.expected(what, found: found), at: span, notes: notes)
+    }
+
+    /// Consume `p` or report it missing (without consuming anything).
+    @discardableResult
+    mutating func expect(_ p: Punct, _ what: String? = nil, notes: [DiagnosticNote] = []) -> Bool {
+        if eat(p) { return true }
+        expected(what ?? "'\(p.rawValue)'", notes: notes)
+        return false
+    }
+
+    mutating func expectIdentifier(_ what: String) -> Identifier? {
+        if let s = identifierText {
+            return Identifier(s, advance().span)
+        }
+        expected(what)
+        return nil
+    }
+
+    /// Enter one level of nesting; false (after reporting) when the input nests too deeply.
+    mutating func enter() -> Bool {
+        depth += 1
+        if depth > Parser.maxDepth {
+            report(.nestedTooDeeply, at: tok.span)
+            return false
+        }
+        return true
+    }
+    mutating func leave() { depth -= 1 }
+
+    /// Run `body` speculatively: if it returns nil, the parser is restored as it was.
+    mutating func speculate<T>(_ body: (inout Parser) -> T?) -> T? {
+        let savedIndex = index
+        let savedDiagnostics = diagnostics
+        let savedTokens = tokens
+        let savedLastError = lastErrorIndex
+        if let result = body(&self), diagnostics.all.count == savedDiagnostics.all.count {
+            return result
+        }
+        index = savedIndex
+        diagnostics = savedDiagnostics
+        tokens = savedTokens
+        lastErrorIndex = savedLastError
+        return nil
+    }
+
+    /// Skip to where a new statement can start: a token on a new line, a `;`, or the
+    /// `}` that closes the current block. Balanced brackets are skipped whole.
+    mutating func skipToStatementBoundary() {
+        var nesting = 0
+        var first = true
+        while !atEOF {
+            if nesting == 0 && !first && tok.precededByNewline { return }
+            if nesting == 0 && at(.rbrace) { return }
+            if nesting == 0 && at(.semicolon) {
+                advance()
+                return
+            }
+            if at(.lbrace) || at(.lparen) || at(.lbracket) { nesting += 1 }
+            if (at(.rbrace) || at(.rparen) || at(.rbracket)) && nesting > 0 { nesting -= 1 }
+            advance()
+            first = false
+        }
+    }
+
+    /// Split a `>>` token into two `>` (closing nested generic arguments).
+    mutating func splitShiftRight() {
+        guard at(.shr) else { return }
+        let t = tok
+        let first = Token(
+            kind: .punct(.gt), span: SourceSpan(file: t.span.file, start: t.span.start, end: t.span.start + 1),
+            precededByNewline: t.precededByNewline)
+        let second = Token(
+            kind: .punct(.gt), span: SourceSpan(file: t.span.file, start: t.span.start + 1, end: t.span.end),
+            precededByNewline: false)
+        tokens.replaceSubrange(index...index, with: [first, second])
+    }
+}

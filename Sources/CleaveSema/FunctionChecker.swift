@@ -1,0 +1,601 @@
+// Checking one function body.
+//
+// A `FunctionChecker` walks a body with a stack of lexical scopes and elaborates
+// each statement and expression into the typed AST. Expressions are checked
+// bidirectionally: `infer(e, hint:)` computes a type, using the expected type as
+// a hint where the expression alone does not determine one (an integer literal,
+// `nil`, `[]`, `Map()`, `.case`, a closure), and `check(e, expected:)` then
+// converts the result to the expected type (`T` to `T?`, a string literal to
+// `Bytes`) or reports the mismatch.
+//
+// Statement-level rules live here too: assignment targets must be mutable, a
+// `guard`'s else must exit, a function with a result must not fall off its end,
+// `break`/`continue` need a loop, and so on. Expressions are in
+// CheckExpressions.swift, calls in CheckCalls.swift, built-ins in Builtins.swift,
+// switch patterns and exhaustiveness in CheckPatterns.swift.
+
+import CleaveDiagnostics
+import CleaveGrammar
+
+final class FunctionChecker {
+    let context: CheckerContext
+    let function: TFunction
+    let isGlobalInitializer: Bool
+    var scopes: [[String: LocalID]] = [[:]]
+    /// The type whose method or initializer this is.
+    let owner: TypeID?
+    let isInit: Bool
+    var diagnostics: Diagnostics {
+        get { context.diagnostics }
+        set { context.diagnostics = newValue }
+    }
+
+    enum BreakTarget { case loop, switchCase }
+    var breakTargets: [BreakTarget] = []
+
+    /// The innermost closure being checked (for `return` and `$0`).
+    final class ClosureFrame {
+        var result: Ty?
+        var anonParams: [LocalID]?
+        var usedAnon = false
+        init(result: Ty?, anonParams: [LocalID]?) {
+            self.result = result
+            self.anonParams = anonParams
+        }
+    }
+    var closures: [ClosureFrame] = []
+
+    init(context: CheckerContext, function: TFunction, isGlobalInitializer: Bool) {
+        self.context = context
+        self.function = function
+        self.isGlobalInitializer = isGlobalInitializer
+        switch function.kind {
+        case .method(let t):
+            owner = t
+            isInit = false
+        case .initializer(let t):
+            owner = t
+            isInit = true
+        default:
+            owner = nil
+            isInit = false
+        }
+        for p in function.params {
+            scopes[0][p.name] = p.local
+        }
+    }
+
+    var ownerInfo: TypeDeclInfo? { owner.map { context.types[$0.index] } }
+    var ownerIsState: Bool { ownerInfo?.kind == .state }
+    var isMain: Bool { function.kind == .free && function.name == "main" }
+    /// May the body change `self`'s fields?
+    var selfIsMutable: Bool { isInit || ownerIsState || function.isMutating }
+
+    func error(_ m: DiagnosticMessage, at span: SourceSpan, notes: [DiagnosticNote] = [], fixIts: [FixIt] = []) {
+        context.diagnostics.error(m, at: span, notes: notes, fixIts: fixIts)
+    }
+    func warning(_ m: DiagnosticMessage, at span: SourceSpan, notes: [DiagnosticNote] = []) {
+        context.diagnostics.append(Diagnostic(m, at: span, notes: notes))
+    }
+
+    // MARK: Scopes and locals
+
+    func newLocal(_ name: String, _ type: Ty, isVar: Bool, at span: SourceSpan) -> LocalID {
+        let id = LocalID(index: function.locals.count)
+        function.locals.append(LocalInfo(name: name, type: type, isVar: isVar, span: span))
+        if name != "_" {
+            scopes[scopes.count - 1][name] = id
+        }
+        return id
+    }
+
+    func lookupLocal(_ name: String) -> LocalID? {
+        for scope in scopes.reversed() {
+            if let id = scope[name] { return id }
+        }
+        return nil
+    }
+
+    func local(_ id: LocalID) -> LocalInfo { function.locals[id.index] }
+
+    func withScope<T>(_ body: () -> T) -> T {
+        scopes.append([:])
+        defer { scopes.removeLast() }
+        return body()
+    }
+
+    /// All names visible here, for "did you mean" suggestions.
+    var visibleNames: [String] {
+        var names = scopes.flatMap(\.keys)
+        if let info = ownerInfo {
+            names += info.fields.map(\.name) + info.methods.keys
+        }
+        names += Array(context.freeFunctions.keys) + Array(context.globalIDs.keys) + Array(context.typeIDs.keys)
+        return names
+    }
+
+    // MARK: Function bodies
+
+    func checkFunctionBody(_ body: Block, decl: FuncDecl) -> TBlock {
+        let block = checkBlock(body)
+        let result = function.result
+        if result != .void && result != .never && !result.isError && !exits(block) {
+            error(
+                .missingReturn(function.name, context.typeName(result)), at: body.span.endPoint.to(body.span.endPoint),
+                notes: [DiagnosticNote("'\(function.name)' is declared here", at: decl.headerSpan)])
+        }
+        if result == .never && !exits(block) {
+            error(.neverReturns(function.name), at: body.span.endPoint)
+        }
+        if isInit, let info = ownerInfo, let n = context.nominalSyntax[owner!] {
+            checkInitializesFields(block, info: info, syntax: n, at: decl.headerSpan)
+        }
+        return block
+    }
+
+    /// Every field without a default value must be assigned by the initializer (at its top level).
+    func checkInitializesFields(_ block: TBlock, info: TypeDeclInfo, syntax: NominalDecl, at span: SourceSpan) {
+        var assigned = Set<Int>()
+        func visit(_ stmts: [TStmt]) {
+            for s in stmts {
+                switch s.kind {
+                case .assign(let target, nil, _):
+                    if case .field(let base, let i) = target.kind, case .selfRef = base.kind { assigned.insert(i) }
+                case .ifStmt(_, let a, let b?):
+                    var both = Set<Int>()
+                    let saved = assigned
+                    visit(a.stmts)
+                    both = assigned
+                    assigned = saved
+                    visit(b.stmts)
+                    assigned = assigned.intersection(both).union(saved)
+                case .returnStmt:
+                    return
+                default:
+                    break
+                }
+            }
+        }
+        visit(block.stmts)
+        for (i, f) in syntax.fields.enumerated() where f.initializer == nil && !assigned.contains(i) {
+            error(
+                .fieldNotInitialized(f.name.name), at: span,
+                notes: [DiagnosticNote("'\(f.name.name)' is declared here without a default value", at: f.name.span)])
+        }
+    }
+
+    // MARK: Statements
+
+    func checkBlock(_ b: Block) -> TBlock {
+        withScope { checkStatements(b.stmts, span: b.span) }
+    }
+
+    func checkStatements(_ stmts: [Stmt], span: SourceSpan) -> TBlock {
+        var out: [TStmt] = []
+        var warnedUnreachable = false
+        for s in stmts {
+            if !warnedUnreachable, let last = out.last, exits(last) {
+                if case .error = s.kind {} else {
+                    warning(.unreachableCode, at: s.span)
+                    warnedUnreachable = true
+                }
+            }
+            if let t = checkStatement(s) { out.append(t) }
+        }
+        return TBlock(stmts: out, span: span)
+    }
+
+    func checkStatement(_ s: Stmt) -> TStmt? {
+        switch s.kind {
+        case .error:
+            return nil
+        case .binding(let isVar, let pattern, let typeExpr, let value):
+            let declared = typeExpr.map { context.resolveType($0) }
+            let v = declared.map { check(value, expected: $0) } ?? infer(value, hint: nil)
+            let ty = declared ?? v.type
+            if case .nilLiteral = v.kind, declared == nil {
+                error(.nilNeedsContext, at: value.span)
+            }
+            if context.containsFunction(ty) {
+                error(.closureStored("a local constant or variable"), at: value.span)
+            }
+            if ty == .void && declared == nil, !v.type.isError {
+                warning(.voidBinding(bindingName(pattern)), at: pattern.span)
+            }
+            let p = bind(pattern, to: ty, isVar: isVar, valueSpan: value.span)
+            return TStmt(kind: .binding(p, v), span: s.span)
+        case .assign(let target, let op, let value):
+            return checkAssignment(target, op, value, span: s.span)
+        case .discard(let e):
+            let v = infer(e, hint: nil)
+            return TStmt(kind: .expr(v), span: s.span)
+        case .expr(let e):
+            let v = infer(e, hint: nil)
+            warnIfUnused(v, e)
+            return TStmt(kind: .expr(v), span: s.span)
+        case .ifStmt(let conds, let then, let elseBranch):
+            // The conditions' bindings are visible in the then-block only.
+            scopes.append([:])
+            let cs = checkConditions(conds)
+            let t = checkBlock(then)
+            scopes.removeLast()
+            var e: TBlock?
+            switch elseBranch {
+            case .block(let b)?: e = checkBlock(b)
+            case .elseIf(let inner)?:
+                if let st = withScope({ checkStatement(inner) }) { e = TBlock(stmts: [st], span: inner.span) }
+            case nil: break
+            }
+            return TStmt(kind: .ifStmt(cs, t, e), span: s.span)
+        case .guardStmt(let conds, let body):
+            // The else block does not see the bindings; the rest of the enclosing block does.
+            let cs = checkConditionsForGuard(conds)
+            let b = checkBlockHidingGuardBindings(body, conds: cs)
+            if !exits(b) {
+                error(.guardFallsThrough, at: body.span.endPoint)
+            }
+            return TStmt(kind: .guardStmt(cs, b), span: s.span)
+        case .whileStmt(let conds, let body):
+            return withScope {
+                let cs = checkConditions(conds)
+                let b = inLoop { checkBlock(body) }
+                return TStmt(kind: .whileStmt(cs, b), span: s.span)
+            }
+        case .forStmt(let pattern, let seq, let body):
+            return checkFor(pattern, seq, body, span: s.span)
+        case .loopStmt(let body):
+            let b = inLoop { checkBlock(body) }
+            return TStmt(kind: .loopStmt(b), span: s.span)
+        case .switchStmt(let subject, let cases):
+            return checkSwitch(subject, cases, span: s.span)
+        case .breakStmt:
+            if breakTargets.isEmpty {
+                error(.breakOutsideLoop, at: s.span)
+                return nil
+            }
+            return TStmt(kind: .breakStmt, span: s.span)
+        case .continueStmt:
+            if !breakTargets.contains(.loop) {
+                error(.continueOutsideLoop, at: s.span)
+                return nil
+            }
+            return TStmt(kind: .continueStmt, span: s.span)
+        case .returnStmt(let value):
+            return checkReturn(value, span: s.span)
+        }
+    }
+
+    func bindingName(_ p: BindingPattern) -> String {
+        if case .name(let i) = p { return i.name }
+        return "_"
+    }
+
+    func inLoop<T>(_ body: () -> T) -> T {
+        breakTargets.append(.loop)
+        defer { breakTargets.removeLast() }
+        return body()
+    }
+
+    func warnIfUnused(_ v: TExpr, _ e: Expr) {
+        if v.type == .void || v.type == .never || v.type.isError { return }
+        switch v.kind {
+        case .call(let f, _), .methodCall(_, let f, _):
+            warning(.unusedResult(context.functions[f.index].name, context.typeName(v.type)), at: e.span)
+        case .initCall, .memberwise:
+            warning(.unusedValue(context.typeName(v.type)), at: e.span)
+        case .builtin(let name, _):
+            if !Builtins.discardable.contains(name) {
+                warning(.unusedValue(context.typeName(v.type)), at: e.span)
+            }
+        case .callClosure:
+            break
+        default:
+            warning(.unusedValue(context.typeName(v.type)), at: e.span)
+        }
+    }
+
+    /// Bind the names of a `let`/`var` pattern to the parts of a value of type `ty`.
+    func bind(_ p: BindingPattern, to ty: Ty, isVar: Bool, valueSpan: SourceSpan) -> TBindingPattern {
+        switch p {
+        case .wildcard:
+            return .wildcard
+        case .name(let i):
+            return .local(newLocal(i.name, ty, isVar: isVar, at: i.span))
+        case .tuple(let items, let span):
+            guard case .tuple(let parts) = ty, parts.count == items.count else {
+                if !ty.isError {
+                    error(.tuplePatternMismatch(items.count, context.typeName(ty)), at: span)
+                }
+                return .tuple(items.map { bind($0, to: .error, isVar: isVar, valueSpan: valueSpan) })
+            }
+            return .tuple(zip(items, parts).map { bind($0, to: $1, isVar: isVar, valueSpan: valueSpan) })
+        }
+    }
+
+    func isState(_ ty: Ty) -> Bool { context.isState(ty) }
+
+    // MARK: Conditions
+
+    func checkConditions(_ conds: [Condition]) -> [TCondition] {
+        conds.map { c in
+            switch c {
+            case .expr(let e):
+                if case .binary(let op, _, _) = e.kind, op == .halfOpenRange || op == .closedRange {
+                    error(.rangeOutOfPlace, at: e.span)
+                    return .bool(TExpr.error(e.span))
+                }
+                return .bool(check(e, expected: .bool))
+            case .optionalBinding(let isVar, let name, let typeExpr, let value, let span):
+                let v: TExpr
+                if let value {
+                    v = infer(value, hint: typeExpr.map { .optional(context.resolveType($0)) })
+                } else {
+                    v = infer(Expr(kind: .name(name.name, []), span: name.span), hint: nil)
+                }
+                var wrapped: Ty = .error
+                if let w = v.type.optionalWrapped {
+                    wrapped = w
+                } else if !v.type.isError {
+                    error(.bindingNonOptional(context.typeName(v.type)), at: value?.span ?? span)
+                }
+                if let typeExpr {
+                    let declared = context.resolveType(typeExpr)
+                    if !wrapped.isError && !declared.isError && declared != wrapped {
+                        error(.conversion(context.typeName(wrapped), context.typeName(declared), "specified type"), at: typeExpr.span)
+                    }
+                }
+                return .unwrap(newLocal(name.name, wrapped, isVar: isVar, at: name.span), v)
+            }
+        }
+    }
+
+    func checkConditionsForGuard(_ conds: [Condition]) -> [TCondition] {
+        // Bindings of a guard go into the current scope (visible after the guard).
+        checkConditions(conds)
+    }
+
+    func checkBlockHidingGuardBindings(_ body: Block, conds: [TCondition]) -> TBlock {
+        // Hide the names bound by the guard's conditions while checking its else block.
+        var hidden: [(Int, String, LocalID)] = []
+        for c in conds {
+            if case .unwrap(let id, _) = c {
+                let name = local(id).name
+                for i in scopes.indices.reversed() where scopes[i][name] == id {
+                    hidden.append((i, name, id))
+                    scopes[i][name] = nil
+                    break
+                }
+            }
+        }
+        // A shadowed outer name stays hidden too; that matches Swift, where the new binding is not yet in scope.
+        let b = checkBlock(body)
+        for (i, name, id) in hidden { scopes[i][name] = id }
+        return b
+    }
+
+    // MARK: Assignment
+
+    func checkAssignment(_ target: Expr, _ op: AssignOp, _ value: Expr, span: SourceSpan) -> TStmt? {
+        let t = infer(target, hint: nil)
+        checkAssignable(t, target)
+        if let binop = op.binary {
+            let combined = checkBinary(binop, lhs: t, rhsExpr: value, span: span, opSpan: span)
+            if combined.type.isError { return TStmt(kind: .assign(t, op: binop, .error(value.span)), span: span) }
+            // `a += b` checks `a + b` and assigns the result back, which must have a's type.
+            let rhs: TExpr
+            if case .binary(_, _, let r) = combined.kind { rhs = r } else { rhs = combined }
+            if combined.type != t.type && !t.type.isError {
+                error(.conversion(context.typeName(combined.type), context.typeName(t.type), "type"), at: value.span)
+            }
+            return TStmt(kind: .assign(t, op: binop, rhs), span: span)
+        }
+        let v = check(value, expected: t.type)
+        if context.containsFunction(t.type) {
+            error(.closureStored("a variable"), at: value.span)
+        }
+        return TStmt(kind: .assign(t, op: nil, v), span: span)
+    }
+
+    /// Report when `t` (elaborated from `e`) cannot be assigned to.
+    func checkAssignable(_ t: TExpr, _ e: Expr) {
+        switch t.kind {
+        case .error:
+            return
+        case .local(let id):
+            let info = local(id)
+            if !info.isVar {
+                let isParam = function.params.contains { $0.local == id }
+                if isParam {
+                    error(.assignToParameter(info.name), at: e.span)
+                } else {
+                    error(
+                        .assignToLet(info.name), at: e.span,
+                        notes: [DiagnosticNote("'\(info.name)' is declared here", at: info.span)],
+                        fixIts: letToVarFixIt(info.span))
+                }
+            } else if isState(info.type) {
+                error(.assignToState(info.name), at: e.span)
+            }
+        case .global(let g):
+            error(.assignToGlobal(context.globals[g]?.name ?? "?"), at: e.span)
+        case .field(let base, let i):
+            guard case .nominal(let tid) = base.type else { return }
+            let field = context.types[tid.index].fields[i]
+            let inOwnInit = isInit && owner == tid && { if case .selfRef = base.kind { return true } else { return false } }()
+            if !field.isVar && !inOwnInit {
+                error(
+                    .assignToLetField(field.name), at: e.span,
+                    notes: [DiagnosticNote("'\(field.name)' is declared here", at: field.span)])
+                return
+            }
+            if case .selfRef = base.kind {
+                if !selfIsMutable {
+                    error(
+                        .selfImmutable(field.name), at: e.span,
+                        notes: function.kind == .method(tid) ? [DiagnosticNote("mark method '\(function.name)' 'mutating' to change fields", at: function.span)] : [])
+                }
+                return
+            }
+            checkAssignable(base, innerExpr(e))
+        case .tupleElement(let base, _):
+            checkAssignable(base, innerExpr(e))
+        case .index(let base, _):
+            if case .string = base.type { return }
+            checkAssignable(base, innerExpr(e))
+        case .selfRef:
+            error(.assignToSelf, at: e.span)
+        default:
+            error(.notAssignable, at: e.span)
+        }
+    }
+
+    /// The base expression of a member, tuple element or subscript.
+    func innerExpr(_ e: Expr) -> Expr {
+        switch e.kind {
+        case .member(let b, _), .tupleIndex(let b, _), .subscriptAccess(let b, _): return b
+        case .paren(let b): return innerExpr(b)
+        default: return e
+        }
+    }
+
+    func letToVarFixIt(_ declSpan: SourceSpan) -> [FixIt] {
+        // Find the `let` keyword before the declared name on its line.
+        let file = declSpan.file
+        let text = file.text
+        var i = declSpan.start - 1
+        let lineStart = file.lineStarts[declSpan.line - 1]
+        while i >= lineStart + 2 {
+            if text[i - 2] == UInt8(ascii: "l") && text[i - 1] == UInt8(ascii: "e") && text[i] == UInt8(ascii: "t") {
+                return [FixIt(replace: SourceSpan(file: file, start: i - 2, end: i + 1), with: "var")]
+            }
+            i -= 1
+        }
+        return []
+    }
+
+    // MARK: Loops
+
+    func checkFor(_ pattern: BindingPattern, _ seq: Expr, _ body: Block, span: SourceSpan) -> TStmt? {
+        var iteration: TIteration
+        var elementType: Ty
+        if case .binary(let op, let lo, let hi) = seq.kind, op == .halfOpenRange || op == .closedRange {
+            let (l, h) = checkRangeBounds(lo, hi)
+            iteration = .range(l, h, inclusive: op == .closedRange)
+            elementType = l.type
+        } else {
+            let s = infer(seq, hint: nil)
+            switch s.type {
+            case .array(let e):
+                iteration = .array(s)
+                elementType = e
+            case .bytes:
+                iteration = .bytes(s)
+                elementType = .uint8
+            case .map(let k, let v):
+                iteration = .map(s)
+                elementType = .tuple([k, v])
+            case .error:
+                iteration = .array(s)
+                elementType = .error
+            default:
+                error(.notIterable(context.typeName(s.type)), at: seq.span)
+                iteration = .array(s)
+                elementType = .error
+            }
+        }
+        return withScope {
+            let p = bind(pattern, to: elementType, isVar: false, valueSpan: seq.span)
+            let b = inLoop { checkBlock(body) }
+            return TStmt(kind: .forStmt(p, iteration, b), span: span)
+        }
+    }
+
+    /// Both ends of a range: integers of one type.
+    func checkRangeBounds(_ lo: Expr, _ hi: Expr) -> (TExpr, TExpr) {
+        var l: TExpr
+        var h: TExpr
+        if isLiteralLike(lo) && !isLiteralLike(hi) {
+            h = infer(hi, hint: nil)
+            l = check(lo, expected: h.type)
+        } else {
+            l = infer(lo, hint: nil)
+            h = check(hi, expected: l.type)
+        }
+        if !l.type.isError && !l.type.isInteger {
+            error(.rangeNotInteger(context.typeName(l.type)), at: lo.span)
+            l = .error(lo.span)
+            h = .error(hi.span)
+        }
+        return (l, h)
+    }
+
+    // MARK: Return
+
+    func checkReturn(_ value: Expr?, span: SourceSpan) -> TStmt? {
+        if let frame = closures.last {
+            if let value {
+                if let r = frame.result {
+                    return TStmt(kind: .returnStmt(check(value, expected: r)), span: span)
+                }
+                let v = infer(value, hint: nil)
+                frame.result = v.type
+                return TStmt(kind: .returnStmt(v), span: span)
+            }
+            if let r = frame.result, r != .void, !r.isError {
+                error(.missingReturnValue("closure", context.typeName(r)), at: span)
+            }
+            frame.result = frame.result ?? .void
+            return TStmt(kind: .returnStmt(nil), span: span)
+        }
+        if isGlobalInitializer {
+            error(.notAssignable, at: span)
+            return nil
+        }
+        let result = function.result
+        guard let value else {
+            if result != .void && !result.isError {
+                error(.missingReturnValue(function.name, context.typeName(result)), at: span)
+            }
+            return TStmt(kind: .returnStmt(nil), span: span)
+        }
+        if result == .void {
+            let v = infer(value, hint: nil)
+            if v.type != .void && !v.type.isError {
+                error(
+                    .unexpectedReturnValue(function.name), at: value.span,
+                    notes: [DiagnosticNote("add '-> \(context.typeName(v.type))' to the declaration of '\(function.name)' to return a value", at: function.span)])
+            }
+            return TStmt(kind: .returnStmt(v), span: span)
+        }
+        return TStmt(kind: .returnStmt(check(value, expected: result, context: "return type")), span: span)
+    }
+
+    // MARK: Control flow facts
+
+    /// Control cannot continue after `s`.
+    func exits(_ s: TStmt) -> Bool {
+        switch s.kind {
+        case .returnStmt, .breakStmt, .continueStmt: return true
+        case .expr(let e): return e.type == .never
+        case .binding(_, let e): return e.type == .never
+        case .ifStmt(_, let a, let b?): return exits(a) && exits(b)
+        case .switchStmt(_, let cases): return !cases.isEmpty && cases.allSatisfy { exits($0.body) }
+        case .loopStmt(let body): return !breaks(body.stmts)
+        default: return false
+        }
+    }
+
+    func exits(_ b: TBlock) -> Bool { b.stmts.contains { exits($0) } }
+
+    /// Contains a `break` that leaves the enclosing loop (not one of a nested loop or switch).
+    func breaks(_ stmts: [TStmt]) -> Bool {
+        stmts.contains { s in
+            switch s.kind {
+            case .breakStmt: return true
+            case .ifStmt(_, let a, let b): return breaks(a.stmts) || (b.map { breaks($0.stmts) } ?? false)
+            case .guardStmt(_, let b): return breaks(b.stmts)
+            default: return false
+            }
+        }
+    }
+}
