@@ -6,6 +6,9 @@
 
 import PackageDescription
 
+/// Debian's libclang-dev (LLVM 14) keeps its C headers here.
+let libclangInclude = "/usr/lib/llvm-14/include"
+
 let package = Package(
     name: "Cleave",
     platforms: [.macOS(.v13)],
@@ -39,7 +42,8 @@ let package = Package(
         .target(
             name: "CleaveCImport",
             dependencies: ["CClang", "CleaveDiagnostics"],
-            path: "Sources/CleaveCImport"),
+            path: "Sources/CleaveCImport",
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libclangInclude)"])]),
         .testTarget(
             name: "CleaveCImportTests",
             dependencies: ["CleaveCImport"],

@@ -42,7 +42,17 @@ extension Parser {
             let before = index
             let errorsBefore = diagnostics.errorCount
             let s = parseStatement()
-            stmts.append(s)
+            if diagnostics.errorCount > errorsBefore {
+                // Keep what a broken statement declares (with an unknown value) so that later
+                // uses do not cascade into "cannot find" errors; drop everything else it had.
+                if case .binding(let isVar, let pattern, let type, let value) = s.kind {
+                    stmts.append(Stmt(kind: .binding(isVar: isVar, pattern, type, Expr(kind: .error, span: value.span)), span: s.span))
+                } else {
+                    stmts.append(Stmt(kind: .error, span: s.span))
+                }
+            } else {
+                stmts.append(s)
+            }
             if diagnostics.errorCount > errorsBefore || index == before {
                 if index == before && at(.rbrace) && !stop(self) {
                     // A stray '}' that is not ours: report and skip it.

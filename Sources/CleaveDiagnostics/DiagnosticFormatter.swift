@@ -29,9 +29,17 @@ public struct DiagnosticFormatter: Sendable {
         if let span = d.span {
             out += excerpt(span, fixIts: d.fixIts)
         }
+        for fix in d.fixIts where d.span.map({ $0.file !== fix.span.file || $0.line != fix.span.line }) ?? true {
+            out += header(fix.span, "fix-it", fix.replacement.isEmpty ? "delete this" : "write '\(fix.replacement)' here")
+            out += excerpt(fix.span, fixIts: [fix])
+        }
         for note in d.notes {
-            out += header(note.span, "note", note.message)
-            if let span = note.span { out += excerpt(span, fixIts: []) }
+            if let span = note.span {
+                out += header(span, "note", note.message)
+                out += excerpt(span, fixIts: [])
+            } else {
+                out += "note: \(note.message)\n"
+            }
         }
         return out
     }

@@ -137,20 +137,24 @@ final class CheckerContext {
     }
 
     /// C structs become Cleave structs with the same fields (memberwise initializer).
+    /// All names first, then the fields, so structs may refer to each other in any order.
     func declareCTypes(_ imports: [CHeaderImport]) {
+        var declared: [(TypeID, CStruct)] = []
         for imp in imports {
-            for s in imp.structs where typeIDs[s.name] == nil {
+            for s in imp.structs where typeIDs[s.name] == nil && declaredAt[s.name] == nil {
                 let id = TypeID(types.count)
-                var fields: [FieldInfo] = []
-                for f in s.fields {
-                    fields.append(FieldInfo(name: f.name, type: cType(f.type), isVar: true, defaultValue: nil, span: s.span))
-                }
                 types.append(
                     TypeDeclInfo(
-                        kind: .struct, name: s.name, fields: fields, cases: [], methods: [:], inits: [], span: s.span,
+                        kind: .struct, name: s.name, fields: [], cases: [], methods: [:], inits: [], span: s.span,
                         isStandard: false, isC: true))
                 typeIDs[s.name] = id
                 declaredAt[s.name] = s.span
+                declared.append((id, s))
+            }
+        }
+        for (id, s) in declared {
+            types[id.index].fields = s.fields.map {
+                FieldInfo(name: $0.name, type: cType($0.type), isVar: true, defaultValue: nil, span: s.span)
             }
         }
     }

@@ -1,0 +1,34 @@
+# Cleave: `make demo` shows the compiler on the examples, `make test` runs every test.
+
+SWIFT ?= swift
+CLEAVE := .build/debug/cleave
+EXAMPLES := $(wildcard Examples/*/*.clv)
+
+.PHONY: all deps build demo test clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+demo: build
+	@for f in $(EXAMPLES); do \
+		printf 'cleave check %-40s ' "$$f"; \
+		$(CLEAVE) check "$$f" && echo ok || exit 1; \
+	done
+	@echo
+	@echo '--- cleave dump --stage typed Examples/kv/kv.clv'
+	@$(CLEAVE) dump --stage typed Examples/kv/kv.clv
+	@echo
+	@echo '--- cleave check on a program with mistakes (exit code 1 expected)'
+	@$(CLEAVE) check Tests/Diagnostics/demo_mistakes.clv; test $$? -eq 1
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian packages Cleave needs, only those missing. Idempotent; needs root
+# (or sudo) only when something is missing.
+set -euo pipefail
+
+packages=(
+    libclang-dev   # C header imports (libclang, LLVM 14 on Debian 12)
+    graphviz       # `dot`, to validate and render `cleave graph` output
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
