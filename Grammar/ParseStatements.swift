@@ -59,7 +59,7 @@ extension Parser {
                     expected("a statement")
                     advance()
                 } else if !stop(self) {
-                    skipToStatementBoundary()
+                    skipToStatementBoundary(mustAdvance: index == before)
                 }
                 continue
             }

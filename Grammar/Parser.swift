@@ -148,9 +148,10 @@ public struct Parser {
 
     /// Skip to where a new statement can start: a token on a new line, a `;`, or the
     /// `}` that closes the current block. Balanced brackets are skipped whole.
-    mutating func skipToStatementBoundary() {
+    /// `mustAdvance` skips at least one token (when the statement consumed nothing).
+    mutating func skipToStatementBoundary(mustAdvance: Bool = true) {
         var nesting = 0
-        var first = true
+        var first = mustAdvance
         while !atEOF {
             if nesting == 0 && !first && tok.precededByNewline { return }
             if nesting == 0 && at(.rbrace) { return }

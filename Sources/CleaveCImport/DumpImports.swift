@@ -41,10 +41,12 @@ public func dumpImports(_ imports: [CHeaderImport]) -> String {
 let maximumAlignedWidth = 64
 
 /// `func checksum(_ data: Bytes, _ length: Int32) -> UInt16`; an unnamed
-/// parameter is `_: Int32`, a `void` result is left out.
+/// parameter is `_: Int32`, a `void` result is left out. A pointer to mutable
+/// bytes is `inout Bytes`: Cleave passes it as `&buffer`, and C may write into it.
 func describe(_ f: CFunction) -> String {
     let parameters = f.parameters.map { p in
-        p.name.isEmpty ? "_: \(p.type.cleaveName)" : "_ \(p.name): \(p.type.cleaveName)"
+        let type = p.type == .bytes(isConst: false) ? "inout Bytes" : p.type.cleaveName
+        return p.name.isEmpty ? "_: \(type)" : "_ \(p.name): \(type)"
     }
     let result = f.result == .void ? "" : " -> \(f.result.cleaveName)"
     return "func \(f.name)(\(parameters.joined(separator: ", ")))\(result)"

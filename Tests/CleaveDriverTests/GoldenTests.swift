@@ -1,0 +1,77 @@
+// Golden files: the dump of a stage for every example, checked byte for byte.
+//
+// A golden file holds the source and the stage's output together:
+//
+//     --- SOURCE
+//     <the program>
+//     --- OUTPUT
+//     <cleave dump --stage STAGE>
+//
+// Run with UPDATE_GOLDEN=1 to re-record after an intended change, then read the
+// diff. Paths under the repository are written as `<repo>` so the files do not
+// depend on where the repository is checked out.
+
+import CleaveDiagnostics
+import CleaveDriver
+import Foundation
+import Testing
+
+struct GoldenCase: Sendable, CustomStringConvertible {
+    let stage: Stage
+    let source: String
+    var description: String { "\(stage.rawValue) \(URL(fileURLWithPath: source).lastPathComponent)" }
+
+    var goldenPath: String {
+        let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+        return Repo.path("Tests/Golden/\(stage.rawValue)/\(name).golden")
+    }
+}
+
+func goldenText(source: String, output: String) -> String {
+    "--- SOURCE\n" + source + (source.hasSuffix("\n") ? "" : "\n") + "--- OUTPUT\n" + output
+}
+
+@Suite struct GoldenTests {
+    static let cases: [GoldenCase] =
+        Repo.examples.flatMap { path in [Stage.ast, .typed].map { GoldenCase(stage: $0, source: path) } }
+        + [GoldenCase(stage: .imports, source: Repo.path("Tests/Inputs/cimport/checksum.clv")),
+           GoldenCase(stage: .typed, source: Repo.path("Tests/Inputs/cimport/checksum.clv"))]
+
+    @Test(arguments: cases)
+    func dumpMatchesGolden(_ c: GoldenCase) throws {
+        let text = try String(contentsOfFile: c.source, encoding: .utf8)
+        let result = Pipeline.run([SourceFile(path: c.source, text: text)], through: c.stage)
+        #expect(!result.hasErrors, "\(c) has errors:\n\(DiagnosticFormatter().format(result.diagnostics))")
+        let output = Pipeline.dump(c.stage, result).replacingOccurrences(of: Repo.root.path, with: "<repo>")
+        let actual = goldenText(source: text, output: output)
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(
+                atPath: URL(fileURLWithPath: c.goldenPath).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            try actual.write(toFile: c.goldenPath, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try? String(contentsOfFile: c.goldenPath, encoding: .utf8)
+        #expect(expected != nil, "missing golden file \(c.goldenPath); run with UPDATE_GOLDEN=1")
+        guard let expected else { return }
+        if expected != actual {
+            let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
+            let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
+            let first = zip(e, a).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(e.count, a.count)
+            Issue.record(
+                """
+                \(c): output differs from \(c.goldenPath) at line \(first + 1)
+                expected: \(first < e.count ? String(e[first]) : "<end>")
+                actual:   \(first < a.count ? String(a[first]) : "<end>")
+                """)
+        }
+    }
+
+    @Test func dumpsAreDeterministic() throws {
+        for path in Repo.examples {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let a = Pipeline.dump(.typed, Pipeline.run([SourceFile(path: path, text: text)], through: .typed))
+            let b = Pipeline.dump(.typed, Pipeline.run([SourceFile(path: path, text: text)], through: .typed))
+            #expect(a == b)
+        }
+    }
+}

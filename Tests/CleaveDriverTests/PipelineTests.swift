@@ -1,0 +1,46 @@
+// The pipeline table: every stage runs, can be stopped after, and can be dumped.
+
+import CleaveDiagnostics
+import CleaveDriver
+import Testing
+
+@Suite struct PipelineTests {
+    @Test func stagesAreInDependencyOrder() {
+        // Parsing comes first, imports need the syntax trees, checking needs the imports.
+        #expect(Pipeline.stages == [.ast, .imports, .typed])
+    }
+
+    @Test(arguments: Stage.allCases)
+    func everyStageCanBeStoppedAfterAndDumped(_ stage: Stage) throws {
+        let path = Repo.path("Examples/kv/kv.clv")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var seen: [Stage] = []
+        let result = Pipeline.run([SourceFile(path: path, text: text)], through: stage) { s, _ in seen.append(s) }
+        #expect(seen == Array(Pipeline.stages.prefix { $0 != stage }) + [stage])
+        #expect(!result.hasErrors)
+        switch stage {
+        case .ast:
+            #expect(result.typed == nil)
+            #expect(Pipeline.dump(.ast, result).contains("State Store"))
+        case .imports:
+            #expect(result.typed == nil)
+            #expect(Pipeline.dump(.imports, result) == "")
+        case .typed:
+            #expect(result.typed?.main != nil)
+            #expect(Pipeline.dump(.typed, result).contains("Method answer"))
+        }
+    }
+
+    @Test func laterStagesRunAfterSyntaxErrorsAndReportTheirOwn() {
+        // One run reports a syntax error and a type error.
+        let result = runPipeline("""
+            func main() {
+                let a = (1 + 2
+                let b: Bool = 3
+            }
+            """)
+        let ids = result.diagnostics.map(\.id)
+        #expect(ids.contains("expected"))
+        #expect(ids.contains("conversion"))
+    }
+}

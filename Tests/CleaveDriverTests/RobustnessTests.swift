@@ -1,0 +1,122 @@
+// Bad input never crashes the compiler.
+//
+// Every prefix of every example, and many deterministic random mutations of each
+// (deleted, duplicated and swapped ranges, inserted tokens that tend to break
+// things), go through the parser and the checker. In process, a crash would take
+// the test run down; a sample also runs through the `cleave` binary, which must
+// exit with 0 or 1 and never by a signal. Every error must point into the file.
+
+import CleaveDiagnostics
+import CleaveDriver
+import Foundation
+import Testing
+
+/// A small deterministic generator (SplitMix64), so failures reproduce.
+struct SplitMix64 {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
+}
+
+let breakingTokens = [
+    "{", "}", "(", ")", "[", "]", "\"", "\\(", "\\", "let ", "var ", "func ", "state ", "switch x {", "case .a:",
+    "&", "&+", "?", "!", "??", "..<", "...", "$0", "$9", ".", ",", ":", ";", "->", "0x", "1e", "99999999999999999999999",
+    "/*", "*/", "//", "\n", "return", "break", "loop {", "if let", "guard", "else", "in", "<", ">", ">>", "Map<", "[Int](",
+    "{ x in", "import", "extern ", "mutating ", "init(", "self.", "_ = ", "inout ", "\u{1F600}", "\t", "\0",
+]
+
+func mutate(_ text: String, _ rng: inout SplitMix64) -> String {
+    var bytes = Array(text.utf8)
+    let edits = 1 + rng.below(3)
+    for _ in 0..<edits {
+        guard !bytes.isEmpty else { break }
+        let a = rng.below(bytes.count)
+        let b = min(bytes.count, a + rng.below(40))
+        switch rng.below(5) {
+        case 0: bytes.removeSubrange(a..<b)
+        case 1: bytes.insert(contentsOf: bytes[a..<b], at: rng.below(bytes.count))
+        case 2:
+            let token = breakingTokens[rng.below(breakingTokens.count)]
+            bytes.insert(contentsOf: Array(token.utf8), at: a)
+        case 3:
+            let c = rng.below(bytes.count)
+            let d = min(bytes.count, c + rng.below(40))
+            let first = Array(bytes[a..<b])
+            let second = Array(bytes[c..<d])
+            if b <= c {
+                bytes.replaceSubrange(c..<d, with: first)
+                bytes.replaceSubrange(a..<b, with: second)
+            }
+        default: bytes[a] = UInt8(truncatingIfNeeded: rng.next())
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Run the whole front end; every error must carry a position in this file.
+func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
+    let result = Pipeline.run([SourceFile(path: path, text: text)], through: .typed)
+    return result.diagnostics.filter { d in d.isError && d.span == nil }
+}
+
+@Suite struct RobustnessTests {
+    @Test(arguments: Repo.examples)
+    func everyPrefixIsHandled(_ path: String) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let bytes = Array(text.utf8)
+        var positionless: [String] = []
+        for n in 0..<bytes.count {
+            let prefix = String(decoding: bytes[0..<n], as: UTF8.self)
+            for d in checkSurvives(prefix, path: path) { positionless.append("prefix \(n): \(d.message)") }
+        }
+        #expect(positionless.isEmpty, "errors without a position:\n\(positionless.prefix(5).joined(separator: "\n"))")
+    }
+
+    @Test(arguments: Repo.examples)
+    func randomMutationsAreHandled(_ path: String) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var rng = SplitMix64(state: UInt64(text.utf8.count))
+        var positionless: [String] = []
+        var withErrors = 0
+        for i in 0..<400 {
+            let m = mutate(text, &rng)
+            let result = Pipeline.run([SourceFile(path: path, text: m)], through: .typed)
+            if result.hasErrors { withErrors += 1 }
+            for d in result.diagnostics where d.isError && d.span == nil { positionless.append("mutation \(i): \(d.message)") }
+        }
+        #expect(positionless.isEmpty, "errors without a position:\n\(positionless.prefix(5).joined(separator: "\n"))")
+        // The mutations really do break programs (otherwise this test proves nothing).
+        #expect(withErrors > 200)
+    }
+
+    @Test func theBinaryExitsWithZeroOrOneOnMutatedInput() throws {
+        let binary = Repo.cleaveBinary
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build cleave first: \(binary)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-robustness-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = SplitMix64(state: 2026)
+        var seenCodes: Set<Int32> = []
+        for (k, path) in Repo.examples.enumerated() {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let bytes = Array(text.utf8)
+            var inputs: [String] = (0..<12).map { i in String(decoding: bytes[0..<(bytes.count * i / 12)], as: UTF8.self) }
+            inputs += (0..<18).map { _ in mutate(text, &rng) }
+            for (i, input) in inputs.enumerated() {
+                let file = dir.appendingPathComponent("case\(k)_\(i).clv")
+                try input.write(to: file, atomically: true, encoding: .utf8)
+                let r = try runProcess(binary, ["check", file.path])
+                #expect(!r.signaled, "cleave was killed by a signal on \(file.path)")
+                #expect(r.status == 0 || r.status == 1, "exit \(r.status) on \(file.path): \(r.stderr.prefix(300))")
+                seenCodes.insert(r.status)
+            }
+        }
+        #expect(seenCodes == [0, 1])
+    }
+}
