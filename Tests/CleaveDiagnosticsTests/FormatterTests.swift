@@ -1,0 +1,90 @@
+// The diagnostic formatter: exact renderings.
+
+import CleaveDiagnostics
+import Testing
+
+@Suite struct FormatterTests {
+    let file = SourceFile(path: "kv.clv", text: "state Store {\n    var table: Map<Bytes, Bytes> = Map()\n\tlet v = tabel[k]\n}\n")
+
+    func span(_ line: Int, _ column: Int, length: Int) -> SourceSpan {
+        let start = file.lineStarts[line - 1] + column - 1
+        return SourceSpan(file: file, start: start, end: start + length)
+    }
+
+    @Test func lineAndColumnAreOneBasedBytes() {
+        #expect(file.lineAndColumn(of: 0) == (1, 1))
+        #expect(file.lineAndColumn(of: 14) == (2, 1))
+        #expect(file.lineAndColumn(of: 18) == (2, 5))
+        #expect(file.lineText(3) == "\tlet v = tabel[k]")
+        #expect(file.lineText(99) == "")
+    }
+
+    @Test func errorWithRangeNoteAndTabs() {
+        let d = Diagnostic(
+            .error("undefined-name", "cannot find 'tabel' in scope"), at: span(3, 10, length: 5),
+            notes: [DiagnosticNote("did you mean 'table'?", at: span(2, 9, length: 5))])
+        let text = DiagnosticFormatter().format(d)
+        #expect(
+            text == """
+                kv.clv:3:10: error: cannot find 'tabel' in scope [undefined-name]
+                \tlet v = tabel[k]
+                \t        ^~~~~
+                kv.clv:2:9: note: did you mean 'table'?
+                    var table: Map<Bytes, Bytes> = Map()
+                        ^~~~~
+
+                """)
+    }
+
+    @Test func fixItOnTheSameLineIsPrintedUnderTheCaret() {
+        let s = span(2, 5, length: 3)
+        let d = Diagnostic(.error("x", "use 'let'"), at: s, fixIts: [FixIt(replace: s, with: "let")])
+        #expect(
+            DiagnosticFormatter(showIDs: false).format(d) == """
+                kv.clv:2:5: error: use 'let'
+                    var table: Map<Bytes, Bytes> = Map()
+                    ^~~
+                    let
+
+                """)
+    }
+
+    @Test func fixItElsewhereGetsItsOwnLocation() {
+        let d = Diagnostic(
+            .error("assign-to-let", "cannot assign"), at: span(3, 2, length: 3),
+            fixIts: [FixIt(replace: span(2, 5, length: 3), with: "let")])
+        let text = DiagnosticFormatter(showIDs: false).format(d)
+        #expect(text.contains("kv.clv:2:5: fix-it: write 'let' here\n    var table"))
+    }
+
+    @Test func spanlessNotesAndDiagnostics() {
+        let d = Diagnostic(.warning("w", "something odd"), at: nil, notes: [DiagnosticNote("a hint", at: nil)])
+        #expect(DiagnosticFormatter().format(d) == "cleave: warning: something odd [w]\nnote: a hint\n")
+    }
+
+    @Test func emptySpanAtEndOfLineGetsOneCaret() {
+        let end = file.lineStarts[1] - 1
+        let d = Diagnostic(.error("expected", "expected '}'"), at: SourceSpan(file: file, start: end, end: end))
+        #expect(DiagnosticFormatter(showIDs: false).format(d) == "kv.clv:1:14: error: expected '}'\nstate Store {\n             ^\n")
+    }
+
+    @Test func summaryCountsErrorsAndWarnings() {
+        let e = Diagnostic(.error("a", "x"), at: nil)
+        let w = Diagnostic(.warning("b", "y"), at: nil)
+        let f = DiagnosticFormatter()
+        #expect(f.summary([e, e, w]) == "2 errors, 1 warning generated.\n")
+        #expect(f.summary([w]) == "1 warning generated.\n")
+        #expect(f.summary([]) == "")
+    }
+
+    @Test func diagnosticsSortBySourcePosition() {
+        var ds = Diagnostics()
+        ds.append(Diagnostic(.error("a", "late"), at: span(3, 1, length: 1)))
+        ds.append(Diagnostic(.error("b", "early"), at: span(1, 1, length: 1)))
+        ds.append(Diagnostic(.warning("c", "no place"), at: nil))
+        #expect(ds.sorted.map(\.message) == ["no place", "early", "late"])
+        #expect(ds.errorCount == 2)
+        #expect(ds.warningCount == 1)
+        #expect(ds.hasErrors)
+    }
+}

@@ -1,0 +1,108 @@
+// The `cleave` command line, run as a process: exit codes, output streams, help.
+
+import Foundation
+import Testing
+
+@Suite struct CommandLineTests {
+    let cleave = Repo.cleaveBinary
+
+    @Test(arguments: Repo.examples)
+    func checkOfAnExampleIsSilentAndSucceeds(_ path: String) throws {
+        let r = try runProcess(cleave, ["check", path])
+        #expect(r.status == 0)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.isEmpty, "\(r.stderr)")
+    }
+
+    @Test func checkOfABrokenProgramPrintsPositionedErrorsAndExitsOne() throws {
+        let path = Repo.path("Tests/Diagnostics/demo_mistakes.clv")
+        let r = try runProcess(cleave, ["check", path])
+        #expect(r.status == 1)
+        #expect(r.stdout.isEmpty)
+        // file:line:col, the source line, a caret under the name.
+        #expect(r.stderr.contains("\(path):10:13: error: cannot find 'tabel' in scope [undefined-name]\n"))
+        #expect(r.stderr.contains("            tabel[parts[1]] = parts[2]   // expected-error:13 {{cannot find 'tabel' in scope}}\n            ^~~~~\n"))
+        #expect(r.stderr.contains("4 errors generated."))
+    }
+
+    @Test func missingFileIsAUsageError() throws {
+        let r = try runProcess(cleave, ["check", "/nonexistent/nothing.clv"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("no such file or directory: '/nonexistent/nothing.clv'"))
+    }
+
+    @Test func badOptionsAreUsageErrors() throws {
+        let noFiles = try runProcess(cleave, ["check"])
+        #expect(noFiles.status == 2)
+        #expect(noFiles.stderr.contains("no input files"))
+        let badStage = try runProcess(cleave, ["dump", "--stage", "nonsense", Repo.path("Examples/kv/kv.clv")])
+        #expect(badStage.status == 2)
+        #expect(badStage.stderr.contains("nonsense"))
+        let unknown = try runProcess(cleave, ["frobnicate"])
+        #expect(unknown.status == 2)
+    }
+
+    @Test(arguments: [["--help"], ["check", "--help"], ["dump", "--help"]])
+    func helpIsPrintedAndSucceeds(_ args: [String]) throws {
+        let r = try runProcess(cleave, args)
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("USAGE:"))
+    }
+
+    @Test func dumpPrintsTheStageToStandardOutput() throws {
+        let kv = Repo.path("Examples/kv/kv.clv")
+        let ast = try runProcess(cleave, ["dump", "--stage", "ast", kv])
+        #expect(ast.status == 0)
+        #expect(ast.stdout.hasPrefix("File kv.clv\n"))
+        let typed = try runProcess(cleave, ["dump", "--stage", "typed", kv])
+        #expect(typed.status == 0)
+        #expect(typed.stdout.contains("Bind parts#1: [Bytes]"))
+        let imports = try runProcess(cleave, ["dump", "--stage", "imports", Repo.path("Tests/Inputs/cimport/checksum.clv")])
+        #expect(imports.status == 0)
+        #expect(imports.stdout.contains("func internet_checksum(_ data: Bytes, _ length: UInt64) -> UInt16"))
+        #expect(imports.stdout.contains("user"))
+    }
+
+    @Test func stopAfterAndDumpAfterWorkForEveryStage() throws {
+        let kv = Repo.path("Examples/kv/kv.clv")
+        let stopped = try runProcess(cleave, ["check", "--stop-after", "ast", "--dump-after", "ast", kv])
+        #expect(stopped.status == 0)
+        #expect(stopped.stdout.hasPrefix("File kv.clv"))
+        // A type error is not found when stopping after parsing.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-cli-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("typeerror.clv")
+        try "func main() {\n    let x: Bool = 1\n}\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try runProcess(cleave, ["check", "--stop-after", "ast", file.path]).status == 0)
+        #expect(try runProcess(cleave, ["check", "--stop-after", "imports", file.path]).status == 0)
+        #expect(try runProcess(cleave, ["check", file.path]).status == 1)
+    }
+
+    @Test func filesOfOneProgramSeeEachOther() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-multi-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "func double(_ x: Int) -> Int {\n    return x * 2\n}\n".write(
+            to: dir.appendingPathComponent("a.clv"), atomically: true, encoding: .utf8)
+        try "func main() {\n    let y = double(21)\n    print(\"\\(y)\")\n}\n".write(
+            to: dir.appendingPathComponent("b.clv"), atomically: true, encoding: .utf8)
+        #expect(try runProcess(cleave, ["check", dir.path]).status == 0)
+        let alone = try runProcess(cleave, ["check", dir.appendingPathComponent("b.clv").path])
+        #expect(alone.status == 1)
+        #expect(alone.stderr.contains("cannot find 'double' in scope"))
+    }
+
+    @Test func systemHeaderFunctionsAreMarkedSystem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-sys-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("clock.clv")
+        try "import \"time.h\"\n\nfunc main() {\n    let c = clock()\n    print(\"\\(c)\")\n}\n".write(to: file, atomically: true, encoding: .utf8)
+        let r = try runProcess(cleave, ["dump", "--stage", "imports", file.path])
+        #expect(r.status == 0)
+        let line = r.stdout.split(separator: "\n").first { $0.contains("func clock(") }
+        #expect(line?.contains("system") == true, "\(r.stdout.prefix(500))")
+        #expect(try runProcess(cleave, ["check", file.path]).status == 0)
+    }
+}
