@@ -83,7 +83,8 @@ public struct NominalDecl: Sendable {
 public struct FieldDecl: Sendable {
     public let isVar: Bool
     public let name: Identifier
-    public let type: TypeExpr
+    /// `nil` when the type is inferred from the initializer (`var count = 0`).
+    public let type: TypeExpr?
     public let initializer: Expr?
     public let span: SourceSpan
 }
@@ -160,6 +161,9 @@ public enum AssignOp: String, Sendable {
     case mul = "*="
     case div = "/="
     case mod = "%="
+    case wrapAdd = "&+="
+    case wrapSub = "&-="
+    case wrapMul = "&*="
     case and = "&="
     case or = "|="
     case xor = "^="
@@ -175,6 +179,9 @@ public enum AssignOp: String, Sendable {
         case .mul: .mul
         case .div: .div
         case .mod: .mod
+        case .wrapAdd: .wrapAdd
+        case .wrapSub: .wrapSub
+        case .wrapMul: .wrapMul
         case .and: .bitAnd
         case .or: .bitOr
         case .xor: .bitXor

@@ -59,7 +59,7 @@ public struct ASTPrinter {
             line("\(n.kind == .state ? "State" : "Struct") \(n.name.name)", n.span)
             nested { p in
                 for f in n.fields {
-                    p.line("Field \(f.isVar ? "var" : "let") \(f.name.name): \(ASTPrinter.typeText(f.type))", f.span)
+                    p.line("Field \(f.isVar ? "var" : "let") \(f.name.name)\(f.type.map { ": " + ASTPrinter.typeText($0) } ?? "")", f.span)
                     if let e = f.initializer { p.nested { $0.expr(e) } }
                 }
                 for f in n.inits { p.function(f) }

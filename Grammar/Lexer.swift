@@ -45,6 +45,9 @@ public enum Keyword: String, CaseIterable, Sendable {
 
 public enum Punct: String, CaseIterable, Sendable {
     // Longest first where prefixes overlap; `lex` tries them in this order.
+    case wrapAddAssign = "&+="
+    case wrapSubAssign = "&-="
+    case wrapMulAssign = "&*="
     case shlAssign = "<<="
     case shrAssign = ">>="
     case halfOpen = "..<"
@@ -256,8 +259,11 @@ public struct Lexer {
                     if digitValue(d) >= radix {
                         diagnostics.error(
                             .invalidDigit(String(UnicodeScalar(d)), radix), at: span(pos, pos + 1))
+                        // Keep the literal's value readable so no "overflow" follows from the bad digit.
+                        digits.append("0")
+                    } else {
+                        digits.append(Character(UnicodeScalar(d)))
                     }
-                    digits.append(Character(UnicodeScalar(d)))
                 }
                 pos += 1
             }

@@ -156,18 +156,23 @@ extension Parser {
         }
     }
 
-    // field_decl = ( "let" | "var" ) identifier ":" type [ "=" expression ] ;
+    // field_decl = ( "let" | "var" ) identifier ( ":" type [ "=" expression ] | "=" expression ) ;
     mutating func parseField() -> FieldDecl? {
         let kw = advance()
         let isVar = kw.isKeyword(.var)
         guard let name = expectIdentifier("a field name") else { return nil }
-        guard expect(.colon, "':' and the type of field '\(name.name)'") else { return nil }
-        let type = parseType()
+        var type: TypeExpr?
+        if eat(.colon) {
+            type = parseType()
+        } else if !at(.assign) {
+            expected("':' and the type of field '\(name.name)', or '=' and its initial value")
+            return nil
+        }
         var initializer: Expr?
         if eat(.assign) { initializer = parseExpression() }
         return FieldDecl(
             isVar: isVar, name: name, type: type, initializer: initializer,
-            span: kw.span.to(initializer?.span ?? type.span))
+            span: kw.span.to(initializer?.span ?? type?.span ?? name.span))
     }
 
     // enum_decl      = "enum" identifier "{" { enum_member } "}" ;

@@ -268,9 +268,6 @@ extension FunctionChecker {
 
     /// One value per field: given ones, else the field's default value.
     func memberwiseDefaults(_ id: TypeID, given: [Int: TExpr]) -> [TExpr] {
-        if context.types[id.index].fields.contains(where: { $0.defaultValue == nil }) && context.nominalSyntax[id] != nil {
-            context.checkFieldDefaults(id)
-        }
         let info = context.types[id.index]
         return info.fields.enumerated().map { i, f in
             given[i] ?? f.defaultValue ?? TExpr.error(f.span)

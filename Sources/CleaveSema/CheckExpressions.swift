@@ -675,9 +675,10 @@ extension FunctionChecker {
             let isVoid = frame.result == .void
             body = TBlock(stmts: [TStmt(kind: isVoid ? .expr(v) : .returnStmt(v), span: e.span)], span: c.span)
         } else {
+            let brokenBefore = brokenStatements
             body = checkStatements(c.body, span: c.span)
             if frame.result == nil { frame.result = .void }
-            if let r = frame.result, r != .void, !r.isError, !exits(body) {
+            if let r = frame.result, r != .void, !r.isError, !exits(body), brokenStatements == brokenBefore {
                 error(.missingReturn("closure", context.typeName(r)), at: c.span.endPoint)
             }
         }

@@ -76,6 +76,8 @@ final class CheckerContext {
         declareFunctions(files)
         declareCFunctions(imports)
         declareGlobals(files)
+        inferFieldTypes()
+        for id in nominalSyntax.keys.sorted() { checkFieldDefaults(id) }
         for id in globalSyntax.keys.sorted(by: { $0.index < $1.index }) { _ = checkGlobal(id) }
         for f in functions where functionSyntax[f.id] != nil {
             checkBody(f)
@@ -192,8 +194,13 @@ final class CheckerContext {
                     continue
                 }
                 seen[f.name.name] = f.name.span
-                let ty = resolveType(f.type)
-                checkStorable(ty, at: f.type.span, what: "field '\(f.name.name)' of '\(n.name.name)'")
+                guard let typeExpr = f.type else {
+                    // Typed from the initial value once functions and globals are declared (`inferFieldTypes`).
+                    fields.append(FieldInfo(name: f.name.name, type: .error, isVar: f.isVar, defaultValue: nil, span: f.name.span))
+                    continue
+                }
+                let ty = resolveType(typeExpr)
+                checkStorable(ty, at: typeExpr.span, what: "field '\(f.name.name)' of '\(n.name.name)'")
                 fields.append(FieldInfo(name: f.name.name, type: ty, isVar: f.isVar, defaultValue: nil, span: f.name.span))
             }
             types[id.index].fields = fields
@@ -474,10 +481,6 @@ final class CheckerContext {
                 f.defaultArguments[i] = v
             }
         }
-        // Field defaults are checked with the type's first initializer (or the memberwise one).
-        if case .initializer(let owner) = f.kind, types[owner.index].inits.first == f.id {
-            checkFieldDefaults(owner)
-        }
         if let body = decl.body {
             if decl.isExtern && !isStandard(decl.span) { return }
             f.body = checker.checkFunctionBody(body, decl: decl)
@@ -486,11 +489,34 @@ final class CheckerContext {
         }
     }
 
+    /// Fields declared without a type (`var count = 0`) take the type of their initial value.
+    func inferFieldTypes() {
+        for (id, n) in nominalSyntax.sorted(by: { $0.key < $1.key }) {
+            let scratch = newFunctionlessChecker()
+            for f in n.fields where f.type == nil {
+                guard let e = f.initializer, let i = types[id.index].fields.firstIndex(where: { $0.name == f.name.name }) else { continue }
+                let value = scratch.infer(e, hint: nil)
+                if case .nilLiteral = value.kind { diagnostics.error(.nilNeedsContext, at: e.span) }
+                checkStorable(value.type, at: e.span, what: "field '\(f.name.name)' of '\(n.name.name)'")
+                let old = types[id.index].fields[i]
+                types[id.index].fields[i] = FieldInfo(name: old.name, type: value.type, isVar: old.isVar, defaultValue: value, span: old.span)
+            }
+        }
+    }
+
+    /// Check the default values of fields, in their declared types. A state without
+    /// an initializer needs a default value for every field.
     func checkFieldDefaults(_ owner: TypeID) {
         guard let n = nominalSyntax[owner] else { return }
+        if n.kind == .state && n.inits.isEmpty {
+            for f in n.fields where f.initializer == nil {
+                diagnostics.error(
+                    .stateFieldWithoutDefault(f.name.name, n.name.name), at: f.name.span)
+            }
+        }
         let scratch = newFunctionlessChecker()
         for (i, f) in n.fields.enumerated() where i < types[owner.index].fields.count {
-            guard let e = f.initializer else { continue }
+            guard let e = f.initializer, types[owner.index].fields[i].defaultValue == nil else { continue }
             let value = scratch.check(e, expected: types[owner.index].fields[i].type)
             let old = types[owner.index].fields[i]
             types[owner.index].fields[i] = FieldInfo(name: old.name, type: old.type, isVar: old.isVar, defaultValue: value, span: old.span)

@@ -44,6 +44,9 @@ final class FunctionChecker {
         }
     }
     var closures: [ClosureFrame] = []
+    /// Statements the parser dropped after a syntax error. Where one was, whether control
+    /// reaches an end is unknown, so "missing return" and the like are not reported.
+    var brokenStatements = 0
 
     init(context: CheckerContext, function: TFunction, isGlobalInitializer: Bool) {
         self.context = context
@@ -119,12 +122,12 @@ final class FunctionChecker {
     func checkFunctionBody(_ body: Block, decl: FuncDecl) -> TBlock {
         let block = checkBlock(body)
         let result = function.result
-        if result != .void && result != .never && !result.isError && !exits(block) {
+        if result != .void && result != .never && !result.isError && !exits(block) && brokenStatements == 0 {
             error(
                 .missingReturn(function.name, context.typeName(result)), at: body.span.endPoint.to(body.span.endPoint),
                 notes: [DiagnosticNote("'\(function.name)' is declared here", at: decl.headerSpan)])
         }
-        if result == .never && !exits(block) {
+        if result == .never && !exits(block) && brokenStatements == 0 {
             error(.neverReturns(function.name), at: body.span.endPoint)
         }
         if isInit, let info = ownerInfo, let n = context.nominalSyntax[owner!] {
@@ -188,6 +191,7 @@ final class FunctionChecker {
     func checkStatement(_ s: Stmt) -> TStmt? {
         switch s.kind {
         case .error:
+            brokenStatements += 1
             return nil
         case .binding(let isVar, let pattern, let typeExpr, let value):
             let declared = typeExpr.map { context.resolveType($0) }
@@ -230,8 +234,9 @@ final class FunctionChecker {
         case .guardStmt(let conds, let body):
             // The else block does not see the bindings; the rest of the enclosing block does.
             let cs = checkConditionsForGuard(conds)
+            let brokenBefore = brokenStatements
             let b = checkBlockHidingGuardBindings(body, conds: cs)
-            if !exits(b) {
+            if !exits(b) && brokenStatements == brokenBefore {
                 error(.guardFallsThrough, at: body.span.endPoint)
             }
             return TStmt(kind: .guardStmt(cs, b), span: s.span)

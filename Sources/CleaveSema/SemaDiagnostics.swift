@@ -243,6 +243,9 @@ extension DiagnosticMessage {
     static func stateFieldPrivate(_ field: String, _ state: String) -> DiagnosticMessage {
         error("state-field-private", "field '\(field)' of state '\(state)' is only accessible in its methods")
     }
+    static func stateFieldWithoutDefault(_ field: String, _ state: String) -> DiagnosticMessage {
+        error("state-field-without-default", "field '\(field)' needs a default value: state '\(state)' has no 'init'")
+    }
     static let stateInGlobal = error("state-in-global", "global constants cannot use states")
     static func stateInsideValue(_ state: String, _ place: String) -> DiagnosticMessage {
         error("state-inside-value", "state '\(state)' cannot be stored in \(place): states have identity and live only in 'main'")
