@@ -17,9 +17,14 @@ if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
 
-echo "installing: ${missing[*]}"
+echo "installing Debian packages: ${missing[*]}"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+log=$(mktemp)
+if ! { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log"
+    echo "scripts/install-deps.sh: installing ${missing[*]} failed" >&2
+    exit 1
+fi
+rm -f "$log"
