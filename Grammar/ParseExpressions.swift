@@ -199,6 +199,7 @@ extension Parser {
         }
     }
 
+    // trailing_closure = closure_expr ;   (* no NL before it; not in conditions *)
     mutating func parseTrailingClosure() -> Expr? {
         guard allowTrailingClosure && at(.lbrace) && !tok.precededByNewline else { return nil }
         return parseClosure()
@@ -241,6 +242,9 @@ extension Parser {
         return args
     }
 
+    // primary_expr = integer_literal | float_literal | string_literal | "true" | "false" | "nil"
+    //              | identifier [ generic_args ] | anon_param | "self" | "." identifier
+    //              | "(" expression ")" | tuple | array | map | "[" type "]" | closure_expr ;
     mutating func parsePrimary() -> Expr {
         let t = tok
         switch t.kind {
@@ -295,6 +299,7 @@ extension Parser {
         }
     }
 
+    // string_item = … | "\(" expression ")" ;   (each interpolation's tokens parse as one expression)
     mutating func parseStringSegments(_ segments: [StringSegment]) -> [StringPart] {
         segments.map { segment in
             switch segment {

@@ -94,8 +94,12 @@ extension FunctionChecker {
             return TExpr(.boolLiteral(b), .bool, e.span)
         case .nilLiteral:
             if let hint, case .optional = hint { return TExpr(.nilLiteral, hint, e.span) }
-            // Reported by the caller that knows the context (coerce or the binding).
-            return TExpr(.nilLiteral, .error, e.span)
+            if let hint, !hint.isError {
+                error(.nilNotOptional(context.typeName(hint)), at: e.span)
+            } else if hint == nil {
+                error(.nilNeedsContext, at: e.span)
+            }
+            return .error(e.span)
         case .name(let name, let generics):
             return nameExpr(name, generics: generics, span: e.span)
         case .anonParam(let n):
@@ -157,6 +161,13 @@ extension FunctionChecker {
             return checkBinary(op, lhs: l, rhsExpr: rhs, span: e.span, opSpan: e.span)
         case .ternary(let c, let a, let b):
             let tc = check(c, expected: .bool)
+            if hint == nil && isLiteralLike(a) && !isLiteralLike(b) {
+                // `c ? nil : x`: the other branch gives the type.
+                let tb = infer(b, hint: nil)
+                let target: Ty = { if case .nilLiteral = a.kind, tb.type.optionalWrapped == nil, !tb.type.isError { return .optional(tb.type) } else { return tb.type } }()
+                let ta = check(a, expected: target)
+                return TExpr(.ternary(tc, ta, coerce(tb, to: target, at: b.span)), target, e.span)
+            }
             let ta = infer(a, hint: hint)
             let target = hint ?? ta.type
             let tb = check(b, expected: target)
@@ -340,7 +351,7 @@ extension FunctionChecker {
     func undefined(_ name: String, at span: SourceSpan) {
         var notes: [DiagnosticNote] = []
         if let s = context.suggestion(for: name, among: visibleNames) {
-            notes.append(DiagnosticNote("did you mean '\(s)'?", at: nil))
+            notes.append(DiagnosticNote("did you mean '\(s)'?", at: declarationSpan(of: s)))
         }
         error(.undefinedName(name), at: span, notes: notes)
     }
@@ -374,7 +385,7 @@ extension FunctionChecker {
         guard let index = info.cases.firstIndex(where: { $0.name == name.name }) else {
             error(
                 .noMember(info.name, name.name), at: name.span,
-                notes: context.suggestion(for: name.name, among: info.cases.map(\.name)).map { [DiagnosticNote("did you mean '\($0)'?", at: nil)] } ?? [])
+                notes: context.suggestion(for: name.name, among: info.cases.map(\.name)).map { s in [DiagnosticNote("did you mean '\(s)'?", at: info.cases.first { $0.name == s }?.span)] } ?? [])
             args?.forEach { _ = infer($0.value, hint: nil) }
             return .error(span)
         }
@@ -446,7 +457,7 @@ extension FunctionChecker {
             }
             error(
                 .noMember(info.name, name.name), at: name.span,
-                notes: context.suggestion(for: name.name, among: info.fields.map(\.name) + info.methods.keys).map { [DiagnosticNote("did you mean '\($0)'?", at: nil)] } ?? [])
+                notes: context.suggestion(for: name.name, among: info.fields.map(\.name) + info.methods.keys).map { [DiagnosticNote("did you mean '\($0)'?", at: context.memberSpan($0, of: id))] } ?? [])
             return .error(span)
         }
         if let v = builtinProperty(base, name, span: span) { return v }

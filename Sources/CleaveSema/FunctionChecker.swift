@@ -107,6 +107,16 @@ final class FunctionChecker {
         return body()
     }
 
+    /// Where a name visible here is declared (for "did you mean" notes); nil for built-ins.
+    func declarationSpan(of name: String) -> SourceSpan? {
+        if let id = lookupLocal(name) { return local(id).span }
+        if let info = ownerInfo {
+            if let f = info.fields.first(where: { $0.name == name }) { return f.span }
+            if let m = info.methods[name] { return context.functions[m.index].span }
+        }
+        return context.declaredAt[name]
+    }
+
     /// All names visible here, for "did you mean" suggestions.
     var visibleNames: [String] {
         var names = scopes.flatMap(\.keys)
@@ -197,9 +207,6 @@ final class FunctionChecker {
             let declared = typeExpr.map { context.resolveType($0) }
             let v = declared.map { check(value, expected: $0) } ?? infer(value, hint: nil)
             let ty = declared ?? v.type
-            if case .nilLiteral = v.kind, declared == nil {
-                error(.nilNeedsContext, at: value.span)
-            }
             if context.containsFunction(ty) {
                 error(.closureStored("a local constant or variable"), at: value.span)
             }
