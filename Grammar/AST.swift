@@ -310,6 +310,9 @@ public struct Argument: Sendable {
     /// Span of the `&` when the argument is passed `inout`.
     public let inoutSpan: SourceSpan?
     public let span: SourceSpan
+    /// Written after the call's `)` (or with no parentheses): it matches a function-typed
+    /// parameter whatever that parameter's label, as in Swift (`values.sorted { $0 < $1 }`).
+    public var isTrailingClosure = false
 }
 
 public struct ClosureParam: Sendable {

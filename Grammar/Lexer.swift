@@ -338,6 +338,8 @@ public struct Lexer {
             }
             let escStart = pos
             pos += 1
+            // A `\` that ends the line (or the file) escapes nothing: the string is unterminated.
+            guard pos < end, bytes[pos] != ascii("\n") else { continue }
             let e = peek()
             pos += 1
             switch e {
@@ -385,7 +387,12 @@ public struct Lexer {
                 while pos < end && bytes[pos] != ascii("\n") {
                     let b = bytes[pos]
                     if inString {
-                        if b == ascii("\\") { pos += 1 } else if b == ascii("\"") { inString = false }
+                        if b == ascii("\\") {
+                            // Skip the escaped character, but never a line break or the end.
+                            if pos + 1 < end && bytes[pos + 1] != ascii("\n") { pos += 1 }
+                        } else if b == ascii("\"") {
+                            inString = false
+                        }
                     } else if b == ascii("\"") {
                         inString = true
                     } else if b == ascii("(") {
@@ -398,8 +405,10 @@ public struct Lexer {
                 }
                 guard depth == 0 && pos < end && bytes[pos] == ascii(")") else {
                     diagnostics.error(.unterminatedInterpolation, at: span(escStart, escStart + 2))
-                    if !current.isEmpty { segments.append(.bytes(current)) }
-                    return .string(segments)
+                    // Read the rest as plain text, so that the string still ends at its closing
+                    // quote and the tokens after it (`print("\(x")`) are not swallowed.
+                    pos = exprStart
+                    continue
                 }
                 var inner = Lexer(file: file, start: exprStart, end: pos)
                 let tokens = inner.tokenize()

@@ -34,9 +34,15 @@ extension Parser {
         var decls: [Decl] = []
         while !atEOF {
             let before = index
+            let errorsBefore = diagnostics.errorCount
+            unwindingTooDeep = false
             if let d = parseTopLevelDecl() {
                 decls.append(d)
-                endDeclaration()
+                if diagnostics.errorCount == errorsBefore {
+                    endDeclaration()
+                } else if !tok.precededByNewline && !atEOF {
+                    skipToDeclaration()  // the rest of a broken declaration's line
+                }
             } else if index == before || !tok.precededByNewline {
                 skipToDeclaration()
             }
@@ -65,7 +71,7 @@ extension Parser {
             return parseFunction().map(Decl.function)
         case .keyword(.let): return parseGlobalLet().map(Decl.globalLet)
         default:
-            expected("a declaration ('func', 'state', 'struct', 'enum', 'let' or 'import')")
+            unexpectedToken("a declaration ('func', 'state', 'struct', 'enum', 'let' or 'import')")
             return nil
         }
     }
@@ -101,7 +107,11 @@ extension Parser {
         guard let name = expectIdentifier("a constant name after 'let'") else { return nil }
         var type: TypeExpr?
         if eat(.colon) { type = parseType() }
-        guard expect(.assign, "'=' and a value for global constant '\(name.name)'") else { return nil }
+        guard expect(.assign, "'=' and a value for global constant '\(name.name)'") else {
+            // Still declare the constant (with an unknown value) so that its uses do not cascade.
+            let missing = Expr(kind: .error, span: previousEnd)
+            return GlobalLet(name: name, type: type, value: missing, span: start.to(previousEnd))
+        }
         let value = parseExpression()
         return GlobalLet(name: name, type: type, value: value, span: start.to(value.span))
     }
@@ -117,9 +127,13 @@ extension Parser {
         var methods: [FuncDecl] = []
         let open = tok.span
         guard expect(.lbrace, "'{' to begin the body of '\(name.name)'") else { return nil }
-        while !at(.rbrace) && !atEOF {
+        var unclosed: (index: Int, diagnostics: Int, fields: Int, inits: Int, methods: Int)?
+        while !at(.rbrace) && !atEOF && !atTopLevelOnlyDeclaration {
             let before = index
             let errorsBefore = diagnostics.errorCount
+            if unclosed == nil && atColumnOneDeclaration {
+                unclosed = (index, diagnostics.all.count, fields.count, inits.count, methods.count)
+            }
             switch tok.kind {
             case .keyword(.let), .keyword(.var):
                 if let f = parseField() { fields.append(f) }
@@ -128,13 +142,21 @@ extension Parser {
                     if f.isInit { inits.append(f) } else { methods.append(f) }
                 }
             default:
-                expected("a field ('var', 'let'), 'init' or 'func' in '\(name.name)'")
+                unexpectedToken("a field ('var', 'let'), 'init' or 'func' in '\(name.name)'")
             }
             if index == before || diagnostics.errorCount > errorsBefore {
-                recoverInTypeBody()
+                recoverInTypeBody(mustAdvance: index == before)
             } else {
                 endDeclaration()
             }
+        }
+        if atEOF || atTopLevelOnlyDeclaration, let u = unclosed {
+            // The body is not closed: it most likely ends before the first `func` in the first
+            // column, which is then a top-level function. Parse from there again.
+            rewind(to: u.index, diagnosticCount: u.diagnostics)
+            fields.removeSubrange(u.fields...)
+            inits.removeSubrange(u.inits...)
+            methods.removeSubrange(u.methods...)
         }
         let close = tok.span
         expect(.rbrace, "'}' to end '\(name.name)'", notes: [DiagnosticNote("to match this '{'", at: open)])
@@ -142,11 +164,13 @@ extension Parser {
             kind: kind, name: name, fields: fields, inits: inits, methods: methods, span: start.to(close))
     }
 
-    /// Skip to the next member of a type body, or its closing `}`.
-    mutating func recoverInTypeBody() {
+    /// Skip to the next member of a type body, or its closing `}`. `mustAdvance` skips at
+    /// least one token (when the member consumed nothing); otherwise a member that starts
+    /// the next line is kept.
+    mutating func recoverInTypeBody(mustAdvance: Bool = true) {
         if at(.rbrace) { return }
         var nesting = 0
-        advance()
+        if mustAdvance { advance() }
         while !atEOF {
             if nesting == 0 && at(.rbrace) { return }
             if nesting == 0 && tok.precededByNewline && atDeclarationStart { return }
@@ -166,7 +190,9 @@ extension Parser {
             type = parseType()
         } else if !at(.assign) {
             expected("':' and the type of field '\(name.name)', or '=' and its initial value")
-            return nil
+            // `let length Int`: only the ':' is missing; keep the field so that uses do not cascade.
+            guard identifierText != nil && !tok.precededByNewline else { return nil }
+            type = parseType()
         }
         var initializer: Expr?
         if eat(.assign) { initializer = parseExpression() }
@@ -185,9 +211,13 @@ extension Parser {
         guard expect(.lbrace, "'{' to begin the body of '\(name.name)'") else { return nil }
         var cases: [EnumCaseDecl] = []
         var methods: [FuncDecl] = []
-        while !at(.rbrace) && !atEOF {
+        var unclosed: (index: Int, diagnostics: Int, cases: Int, methods: Int)?
+        while !at(.rbrace) && !atEOF && !atTopLevelOnlyDeclaration {
             let before = index
             let errorsBefore = diagnostics.errorCount
+            if unclosed == nil && atColumnOneDeclaration {
+                unclosed = (index, diagnostics.all.count, cases.count, methods.count)
+            }
             switch tok.kind {
             case .keyword(.case):
                 advance()
@@ -197,13 +227,19 @@ extension Parser {
             case .keyword(.func), .keyword(.mutating), .keyword(.extern):
                 if let f = parseFunction() { methods.append(f) }
             default:
-                expected("'case' or 'func' in enum '\(name.name)'")
+                unexpectedToken("'case' or 'func' in enum '\(name.name)'")
             }
             if index == before || diagnostics.errorCount > errorsBefore {
-                recoverInTypeBody()
+                recoverInTypeBody(mustAdvance: index == before)
             } else {
                 endDeclaration()
             }
+        }
+        if atEOF || atTopLevelOnlyDeclaration, let u = unclosed {
+            // As in `parseNominal`: resume at the first `func` in the first column.
+            rewind(to: u.index, diagnosticCount: u.diagnostics)
+            cases.removeSubrange(u.cases...)
+            methods.removeSubrange(u.methods...)
         }
         let close = tok.span
         expect(.rbrace, "'}' to end '\(name.name)'", notes: [DiagnosticNote("to match this '{'", at: open)])
@@ -298,7 +334,8 @@ extension Parser {
             if !eat(.comma) { break }
         }
         guard expect(.rparen, "')' to end the parameter list") else {
-            return at(.lbrace) ? params : nil
+            // `func f(_ x: Int -> Int {`: the rest of the header and the body still parse.
+            return at(.lbrace) || at(.arrow) ? params : nil
         }
         return params
     }
@@ -306,7 +343,16 @@ extension Parser {
     // parameter = [ identifier | "_" ] identifier ":" [ "inout" ] type [ "=" expression ] ;
     mutating func parseParameter() -> Param? {
         let start = tok.span
-        guard case .identifier(let first) = tok.kind else {
+        let first: String
+        switch tok.kind {
+        case .identifier(let s):
+            first = s
+        case .keyword(let k) where isIdentifier(peek()) && peek(2).isPunct(.colon):
+            // A keyword as argument label (`in entries: [Entry]`): reported, but the
+            // parameter is kept so that the body and the calls do not cascade.
+            expected("a parameter name")
+            first = k.rawValue
+        default:
             expected("a parameter name")
             return nil
         }
@@ -322,11 +368,16 @@ extension Parser {
         } else {
             if first == "_" {
                 expected("a parameter name after '_'")
-                return nil
+                // `_ : Int`: keep an unnamed parameter so that calls still match.
+                guard at(.colon) else { return nil }
+            } else {
+                label = first
             }
-            label = first
         }
-        guard expect(.colon, "':' and the type of parameter '\(name.name)'") else { return nil }
+        if !expect(.colon, "':' and the type of parameter '\(name.name)'") {
+            // `_ value Int`: only the ':' is missing; keep the parameter.
+            guard !tok.precededByNewline && (identifierText != nil || at(.lbracket)) else { return nil }
+        }
         let isInout = eat(.inout)
         let type = parseType()
         var defaultValue: Expr?

@@ -82,17 +82,32 @@ extension Parser {
     // or_expr … shift_expr: precedence climbing (see the table in Cleave.ebnf).
     mutating func parseBinary(minPrecedence: Int) -> Expr {
         var lhs = parsePrefix()
-        while let (op, prec, assoc) = binaryOperatorHere, prec >= minPrecedence {
+        // Each operation nests the tree one level deeper (`a + b + c` is `(a + b) + c`), and
+        // later phases recurse over it: long chains count towards the nesting limit.
+        var operations = 0
+        defer { depth -= operations }
+        // An error reported at this very token (`a + * b`: no operand after `+`) ends the
+        // chain, so that one missing operand gives one error rather than one per operator.
+        while let (op, prec, assoc) = binaryOperatorHere, prec >= minPrecedence, lastErrorIndex != index {
+            operations += 1
+            depth += 1
+            if depth > Parser.maxDepth {
+                report(.nestedTooDeeply, at: tok.span)
+                return Expr(kind: .error, span: lhs.span)
+            }
             let opToken = advance()
             let rhs = parseBinary(minPrecedence: assoc == .right ? prec : prec + 1)
             lhs = Expr(kind: .binary(op, lhs, rhs), span: lhs.span.to(rhs.span))
-            if assoc == .none, let (next, nextPrec, _) = binaryOperatorHere, nextPrec == prec {
+            if assoc == .none, lastErrorIndex != index, let (next, nextPrec, _) = binaryOperatorHere, nextPrec == prec {
                 report(
                     .expected("an operator that is not \(describe(prec))", found: "'\(next.rawValue)'"),
                     at: tok.span,
                     notes: [DiagnosticNote("'\(op.rawValue)' and '\(next.rawValue)' are non-associative; add parentheses", at: opToken.span)])
-                advance()
-                _ = parseBinary(minPrecedence: prec + 1)
+                // Skip the rest of the chain (`a < b < c < d`): one mistake, one error.
+                repeat {
+                    advance()
+                    _ = parseBinary(minPrecedence: prec + 1)
+                } while lastErrorIndex != index && binaryOperatorHere.map { $0.1 == prec } == true
             }
         }
         return lhs
@@ -207,7 +222,7 @@ extension Parser {
 
     func appendTrailing(_ closure: Expr, to call: Expr) -> Expr {
         guard case .call(let callee, var args) = call.kind else { return call }
-        args.append(Argument(label: nil, value: closure, inoutSpan: nil, span: closure.span))
+        args.append(Argument(label: nil, value: closure, inoutSpan: nil, span: closure.span, isTrailingClosure: true))
         return Expr(kind: .call(callee, args), span: call.span.to(closure.span))
     }
 
@@ -307,6 +322,7 @@ extension Parser {
             case .interpolation(let tokens, _):
                 var sub = Parser(tokens: tokens, isStandardModule: isStandardModule)
                 sub.depth = depth
+                sub.endOfInput = "')' ending the interpolation"
                 let e = sub.parseExpression()
                 if !sub.atEOF {
                     sub.expected("')' to end the interpolation")

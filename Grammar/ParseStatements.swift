@@ -18,9 +18,14 @@ extension Parser {
             return Block(stmts: [], span: open.to(previousEnd))
         }
         defer { leave() }
-        let stmts = parseStatements(until: { $0.at(.rbrace) })
+        var stmts = parseStatements(until: { $0.at(.rbrace) })
         let close = tok.span
-        expect(.rbrace, "'}' to end the block", notes: [DiagnosticNote("to match this '{'", at: open)])
+        guard expect(.rbrace, "'}' to end the block", notes: [DiagnosticNote("to match this '{'", at: open)]) else {
+            // Where the block really ends is unknown: an error statement at its end keeps the
+            // checker from concluding anything about the flow ("missing return" and the like).
+            stmts.append(Stmt(kind: .error, span: previousEnd))
+            return Block(stmts: stmts, span: open.to(previousEnd))
+        }
         return Block(stmts: stmts, span: open.to(close))
     }
 
@@ -37,12 +42,16 @@ extension Parser {
     /// Statements up to (not including) the token where `stop` holds, or the end of file.
     mutating func parseStatements(until stop: (Parser) -> Bool) -> [Stmt] {
         var stmts: [Stmt] = []
-        while !atEOF && !stop(self) {
+        // A declaration in the first column ends the block: its `}` is missing (reported by the caller).
+        while !atEOF && !stop(self) && !atColumnOneDeclaration {
             if eat(.semicolon) { continue }
             let before = index
             let errorsBefore = diagnostics.errorCount
+            let start = tok.span.start
             let s = parseStatement()
-            if diagnostics.errorCount > errorsBefore {
+            unwindingTooDeep = false
+            let broken = diagnostics.errorCount > errorsBefore || claimStrayCharacter(from: start)
+            if broken {
                 // Keep what a broken statement declares (with an unknown value) so that later
                 // uses do not cascade into "cannot find" errors; drop everything else it had.
                 if case .binding(let isVar, let pattern, let type, let value) = s.kind {
@@ -53,7 +62,7 @@ extension Parser {
             } else {
                 stmts.append(s)
             }
-            if diagnostics.errorCount > errorsBefore || index == before {
+            if broken || index == before {
                 if index == before && at(.rbrace) && !stop(self) {
                     // A stray '}' that is not ours: report and skip it.
                     expected("a statement")
@@ -97,7 +106,8 @@ extension Parser {
             return Stmt(kind: .continueStmt, span: start)
         case .keyword(.return): return parseReturn()
         case .keyword(.func), .keyword(.state), .keyword(.struct), .keyword(.enum), .keyword(.import):
-            expected("a statement (declarations are only allowed at the top level of a file)")
+            // The keyword itself is the mistake: point at it, even at the start of a line.
+            unexpectedToken("a statement (declarations are only allowed at the top level of a file)")
             return Stmt(kind: .error, span: start)
         case .identifier("_") where peek().isPunct(.assign):
             advance()
@@ -124,7 +134,9 @@ extension Parser {
         if eat(.colon) { type = parseType() }
         guard at(.assign) else {
             expected("'=' and an initial value (local constants and variables are initialized where they are declared)")
-            return Stmt(kind: .error, span: kw.span.to(previousEnd))
+            // Still declare the name (with an unknown value) so that its uses do not cascade.
+            let missing = Expr(kind: .error, span: previousEnd)
+            return Stmt(kind: .binding(isVar: isVar, pattern, type, missing), span: kw.span.to(previousEnd))
         }
         advance()
         let value = parseExpression()
@@ -262,7 +274,7 @@ extension Parser {
             return Stmt(kind: .error, span: start)
         }
         var cases: [SwitchCase] = []
-        while !at(.rbrace) && !atEOF {
+        while !at(.rbrace) && !atEOF && !atColumnOneDeclaration {
             let labelStart = tok.span
             var patterns: [Pattern]?
             var guardExpr: Expr?
@@ -276,14 +288,14 @@ extension Parser {
                 patterns = ps
                 if eat(.where) { guardExpr = parseExpression() }
             } else {
-                expected("'case' or 'default' in 'switch'")
+                unexpectedToken("'case' or 'default' in 'switch'")
                 skipToStatementBoundary()
                 if !at(.case) && !at(.default) && !at(.rbrace) { _ = parseStatements(until: { $0.at(.case) || $0.at(.default) || $0.at(.rbrace) }) }
                 continue
             }
             let labelSpan = labelStart.to(previousEnd)
             if !expect(.colon, "':' after the case label") {
-                skipToStatementBoundary()
+                skipToStatementBoundary(mustAdvance: false)
             }
             let body = parseStatements(until: { $0.at(.case) || $0.at(.default) || $0.at(.rbrace) })
             cases.append(

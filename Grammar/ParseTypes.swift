@@ -13,11 +13,25 @@ extension Parser {
         }
         defer { leave() }
         var t = parseNonOptionalType()
-        while at(.question) && tok.span.start == previousEnd.start {
+        while (at(.question) || at(.coalesce)) && tok.span.start == previousEnd.start {
+            splitCoalesce()
             let q = advance()
             t = TypeExpr(kind: .optional(t), span: t.span.to(q.span))
         }
         return t
+    }
+
+    /// Split a `??` token into two `?` (`Int??` is an optional of an optional, not `??`).
+    mutating func splitCoalesce() {
+        guard at(.coalesce) else { return }
+        let t = tok
+        let first = Token(
+            kind: .punct(.question), span: SourceSpan(file: t.span.file, start: t.span.start, end: t.span.start + 1),
+            precededByNewline: t.precededByNewline)
+        let second = Token(
+            kind: .punct(.question), span: SourceSpan(file: t.span.file, start: t.span.start + 1, end: t.span.end),
+            precededByNewline: false)
+        tokens.replaceSubrange(index...index, with: [first, second])
     }
 
     // non_optional_type = type_identifier [ generic_args ] | "[" type "]" | "(" ")" | "(" type ")"

@@ -26,6 +26,14 @@ public struct Parser {
     var allowTrailingClosure = true
     /// The token index of the last error reported, to avoid piling up errors at one spot.
     var lastErrorIndex = -1
+    /// Offsets of characters the lexer reported and skipped (`@`, `“`): a statement that
+    /// contains one is broken even when its remaining tokens parse (see `claimStrayCharacter`).
+    var strayCharacters: [Int] = []
+    /// How "found …" names the end of the tokens: the end of the file, or of an interpolation.
+    var endOfInput = "end of file"
+    /// After "nested too deeply", every level being unwound would report its own missing
+    /// ')' or '}': errors stay quiet until the statement or declaration is over.
+    var unwindingTooDeep = false
 
     init(tokens: [Token], isStandardModule: Bool) {
         self.tokens = tokens
@@ -37,6 +45,7 @@ public struct Parser {
         var lexer = Lexer(file: file)
         let tokens = lexer.tokenize()
         var parser = Parser(tokens: tokens, isStandardModule: isStandardModule)
+        parser.strayCharacters = lexer.diagnostics.all.filter { $0.id == "unexpected-character" }.compactMap { $0.span?.start }
         let decls = parser.parseFile()
         return (
             FileAST(file: file, decls: decls),
@@ -89,18 +98,51 @@ public struct Parser {
 
     mutating func report(_ m: DiagnosticMessage, at span: SourceSpan, notes: [DiagnosticNote] = [], fixIts: [FixIt] = []) {
         if m.severity == .error {
-            if lastErrorIndex == index { return }
+            if lastErrorIndex == index || unwindingTooDeep { return }
             lastErrorIndex = index
         }
         diagnostics.append(Diagnostic(m, at: span, notes: notes, fixIts: fixIts))
+        if m == .nestedTooDeeply { unwindingTooDeep = true }
     }
 
     /// Report "expected X, found Y" at the current token; a missing token at the end
     /// of a line is reported right after the previous token, where it belongs.
     mutating func expected(_ what: String, notes: [DiagnosticNote] = []) {
         let span = (tok.precededByNewline || atEOF) && index > 0 ? previousEnd : tok.span
-        let found = tok.precededByNewline && !atEOF ? "end of line" : tok.quoted
+        let found = atEOF ? endOfInput : tok.precededByNewline ? "end of line" : tok.quoted
         report(.expected(what, found: found), at: span, notes: notes)
+    }
+
+    /// Report "expected X, found Y" at the current token when that token is itself the
+    /// mistake (it cannot start a declaration, member, case or statement), also at the
+    /// start of a line, where `expected` would point after the previous token instead.
+    mutating func unexpectedToken(_ what: String) {
+        report(.expected(what, found: atEOF ? endOfInput : tok.quoted), at: tok.span)
+    }
+
+    /// `struct`, `state`, `enum` or `import` starting a line: never a member of a type body,
+    /// so a body that meets one was not closed.
+    var atTopLevelOnlyDeclaration: Bool {
+        guard tok.precededByNewline, case .keyword(let k) = tok.kind else { return false }
+        return [.state, .struct, .enum, .import].contains(k)
+    }
+
+    /// A declaration keyword (`func`, `struct`, …) in the first column of a line: a top-level
+    /// declaration, after a block (or type body) that was not closed.
+    var atColumnOneDeclaration: Bool {
+        guard tok.precededByNewline, case .keyword(let k) = tok.kind,
+            [.func, .mutating, .state, .struct, .enum, .import].contains(k)
+        else { return false }
+        return tok.span.file.lineAndColumn(of: tok.span.start).column == 1
+    }
+
+    /// Go back to token `index`, forgetting the diagnostics reported after the first `count`.
+    mutating func rewind(to index: Int, diagnosticCount count: Int) {
+        self.index = index
+        var kept = Diagnostics()
+        kept.append(contentsOf: Array(diagnostics.all.prefix(count)))
+        diagnostics = kept
+        lastErrorIndex = -1
     }
 
     /// Consume `p` or report it missing (without consuming anything).
@@ -136,6 +178,7 @@ public struct Parser {
         let savedDiagnostics = diagnostics
         let savedTokens = tokens
         let savedLastError = lastErrorIndex
+        let savedUnwinding = unwindingTooDeep
         if let result = body(&self), diagnostics.all.count == savedDiagnostics.all.count {
             return result
         }
@@ -143,6 +186,7 @@ public struct Parser {
         diagnostics = savedDiagnostics
         tokens = savedTokens
         lastErrorIndex = savedLastError
+        unwindingTooDeep = savedUnwinding
         return nil
     }
 
@@ -164,6 +208,21 @@ public struct Parser {
             advance()
             first = false
         }
+    }
+
+    /// Whether a skipped character lies in the statement that began at offset `start` and
+    /// ended with the previous token (or later on that token's line); it is then claimed,
+    /// so an enclosing statement does not count it again.
+    mutating func claimStrayCharacter(from start: Int) -> Bool {
+        guard !strayCharacters.isEmpty, index > 0 else { return false }
+        let end = previousEnd
+        let endLine = end.file.lineAndColumn(of: end.start).line
+        guard let i = strayCharacters.firstIndex(where: { offset in
+            offset >= start && offset < tok.span.start
+                && (offset < end.start || end.file.lineAndColumn(of: offset).line == endLine)
+        }) else { return false }
+        strayCharacters.remove(at: i)
+        return true
     }
 
     /// Split a `>>` token into two `>` (closing nested generic arguments).
