@@ -30,8 +30,8 @@ extension FunctionChecker {
     func builtinArguments(_ args: [Argument], _ params: [BuiltinParam], name: String, span: SourceSpan) -> [TExpr]? {
         var out: [TExpr] = []
         var ai = 0
-        for p in params {
-            if ai < args.count && args[ai].label?.name == p.label {
+        for (pi, p) in params.enumerated() {
+            if ai < args.count && (args[ai].label?.name == p.label || args[ai].matchesAnyLabel(of: p.type)) {
                 if let amp = args[ai].inoutSpan { error(.inoutNotAllowed, at: amp) }
                 out.append(check(args[ai].value, expected: p.type, context: "argument type"))
                 ai += 1
@@ -41,15 +41,15 @@ extension FunctionChecker {
                 if ai < args.count {
                     error(.argumentLabel(args[ai].label?.name, p.label), at: args[ai].span)
                 } else {
-                    error(.missingArgument(p.label ?? "_", name), at: span.endPoint)
+                    error(.missingArgument(p.label ?? "#\(pi + 1)", name), at: closingBracket(of: span))
                 }
-                for a in args.dropFirst(ai) { _ = infer(a.value, hint: nil) }
+                for a in args.dropFirst(ai) { _ = infer(a.value, hint: .error) }
                 return nil
             }
         }
         if ai < args.count {
             error(.extraArgument(name), at: args[ai].span)
-            for a in args.dropFirst(ai) { _ = infer(a.value, hint: nil) }
+            for a in args.dropFirst(ai) { _ = infer(a.value, hint: .error) }
             return nil
         }
         return out
@@ -177,7 +177,7 @@ extension FunctionChecker {
             break
         }
         error(.noMember(context.typeName(base.type), m), at: name.span)
-        args.forEach { _ = infer($0.value, hint: nil) }
+        args.forEach { _ = infer($0.value, hint: .error) }
         return .error(span)
     }
 
@@ -230,7 +230,7 @@ extension FunctionChecker {
             guard requireComparable() else { return .error(span) }
             return builtin("Array.\(m)", args1([]), .optional(e), span)
         case "contains":
-            if args.first?.label?.name == "where" {
+            if args.first?.label?.name == "where" || args.first?.isTrailingClosure == true {
                 return builtin("Array.containsWhere", args1([BuiltinParam(label: "where", type: .function([e], .bool))]), .bool, span)
             }
             guard requireEquatable() else { return .error(span) }
@@ -373,7 +373,7 @@ extension FunctionChecker {
                 kv = (k, v)
             }
             guard let (k, v) = kv else {
-                error(.mapNeedsType, at: span)
+                if !(hint?.containsError ?? false) { error(.mapNeedsType, at: span) }
                 return .error(span)
             }
             guard args.isEmpty else { return badConstructor("Map", args, span) }
@@ -394,7 +394,7 @@ extension FunctionChecker {
 
     func badConstructor(_ typeName: String, _ args: [Argument], _ span: SourceSpan) -> TExpr {
         error(.noMatchingInit(typeName, args.map { ($0.label?.name ?? "_") + ":" }.joined()), at: span)
-        args.forEach { _ = infer($0.value, hint: nil) }
+        args.forEach { _ = infer($0.value, hint: .error) }
         return .error(span)
     }
 

@@ -57,7 +57,7 @@ extension FunctionChecker {
             }
             if let v = builtinFreeCall(name, args, hint: hint, span: span) { return v }
             undefined(name, at: callee.span)
-            args.forEach { _ = infer($0.value, hint: nil) }
+            args.forEach { _ = infer($0.value, hint: .error) }
             return .error(span)
         case .member(let baseExpr, let name):
             // `Type.case(payload)`
@@ -69,12 +69,12 @@ extension FunctionChecker {
                     return enumCase(id, name, args: args, span: span)
                 }
                 error(.noStaticMember(typeName, name.name), at: name.span)
-                args.forEach { _ = infer($0.value, hint: nil) }
+                args.forEach { _ = infer($0.value, hint: .error) }
                 return .error(span)
             }
             let base = infer(baseExpr, hint: nil)
             if base.type.isError {
-                args.forEach { _ = infer($0.value, hint: nil) }
+                args.forEach { _ = infer($0.value, hint: .error) }
                 return .error(span)
             }
             if case .nominal(let id) = base.type {
@@ -87,8 +87,8 @@ extension FunctionChecker {
                 }
                 error(
                     .noMember(info.name, name.name), at: name.span,
-                    notes: context.suggestion(for: name.name, among: Array(info.methods.keys) + info.fields.map(\.name)).map { [DiagnosticNote("did you mean '\($0)'?", at: nil)] } ?? [])
-                args.forEach { _ = infer($0.value, hint: nil) }
+                    notes: context.suggestion(for: name.name, among: Array(info.methods.keys) + info.fields.map(\.name)).map { [DiagnosticNote("did you mean '\($0)'?", at: context.memberSpan($0, of: id))] } ?? [])
+                args.forEach { _ = infer($0.value, hint: .error) }
                 return .error(span)
             }
             return builtinMethod(base, name, args, hint: hint, span: span)
@@ -98,16 +98,22 @@ extension FunctionChecker {
         }
     }
 
+    /// The last character of a call, its ')': where a missing argument belongs.
+    /// (See also `Argument.matchesAnyLabel`.)
+    func closingBracket(of call: SourceSpan) -> SourceSpan {
+        SourceSpan(file: call.file, start: max(call.start, call.end - 1), end: call.end)
+    }
+
     /// Calling a value: only closure parameters (function-typed) can be called.
     func callValue(_ f: TExpr, _ args: [Argument], span: SourceSpan) -> TExpr {
         guard case .function(let ps, let r) = f.type else {
             if !f.type.isError { error(.notCallable(context.typeName(f.type)), at: f.span) }
-            args.forEach { _ = infer($0.value, hint: nil) }
+            args.forEach { _ = infer($0.value, hint: .error) }
             return .error(span)
         }
         if args.count != ps.count {
             error(.argumentCount(ps.count, args.count), at: span)
-            args.forEach { _ = infer($0.value, hint: nil) }
+            args.forEach { _ = infer($0.value, hint: .error) }
             return .error(span)
         }
         var values: [TExpr] = []
@@ -160,7 +166,9 @@ extension FunctionChecker {
             }
             if case .selfRef = base.kind {
                 if !selfIsMutable {
-                    error(.mutatingOnImmutableSelf(method), at: span)
+                    error(
+                        .mutatingOnImmutableSelf(method), at: span,
+                        notes: [DiagnosticNote("mark method '\(function.name)' 'mutating' to call mutating methods on 'self'", at: function.span)])
                 }
                 return
             }
@@ -178,11 +186,12 @@ extension FunctionChecker {
         let info = context.types[id.index]
         if info.kind == .enum {
             error(.enumHasNoInit(info.name), at: nameSpan)
-            args.forEach { _ = infer($0.value, hint: nil) }
+            args.forEach { _ = infer($0.value, hint: .error) }
             return .error(span)
         }
         if info.kind == .state {
-            if !isMain {
+            // In a global's initializer the more precise "cannot be stored in global constant" is reported.
+            if !isMain && !isGlobalInitializer {
                 error(.stateCreatedOutsideMain(info.name), at: span)
             }
         }
@@ -190,7 +199,7 @@ extension FunctionChecker {
             if info.kind == .state {
                 if !args.isEmpty {
                     error(.argumentCount(0, args.count), at: span)
-                    args.forEach { _ = infer($0.value, hint: nil) }
+                    args.forEach { _ = infer($0.value, hint: .error) }
                 }
                 return TExpr(.memberwise(id, memberwiseDefaults(id, given: [:])), .nominal(id), span)
             }
@@ -209,7 +218,7 @@ extension FunctionChecker {
             error(
                 .noMatchingInit(info.name, labels.map { ($0 ?? "_") + ":" }.joined()), at: span,
                 notes: forms.map { DiagnosticNote("candidate: \($0)", at: nil) })
-            args.forEach { _ = infer($0.value, hint: nil) }
+            args.forEach { _ = infer($0.value, hint: .error) }
             return .error(span)
         }
         let fn = context.functions[chosen.index]
@@ -237,7 +246,8 @@ extension FunctionChecker {
         var ok = true
         let syntax = context.nominalSyntax[id]
         for (fi, f) in info.fields.enumerated() {
-            let hasDefault = syntax.map { fi < $0.fields.count && $0.fields[fi].initializer != nil } ?? false
+            // By declaration, not by position: a redeclared field is not among `info.fields`.
+            let hasDefault = syntax?.fields.first(where: { $0.name.span == f.span })?.initializer != nil
             if ai < args.count, args[ai].label?.name == f.name {
                 let a = args[ai]
                 if let amp = a.inoutSpan { error(.inoutNotAllowed, at: amp) }
@@ -260,7 +270,7 @@ extension FunctionChecker {
             ok = false
         }
         if !ok {
-            for a in args.dropFirst(ai) { _ = infer(a.value, hint: nil) }
+            for a in args.dropFirst(ai) { _ = infer(a.value, hint: .error) }
             return .error(span)
         }
         return TExpr(.memberwise(id, memberwiseDefaults(id, given: given)), .nominal(id), span)
@@ -280,7 +290,7 @@ extension FunctionChecker {
         var ai = 0
         let isC: Bool = { if case .c = fn.kind { return true } else { return false } }()
         for (pi, p) in fn.params.enumerated() {
-            if ai < args.count && (args[ai].label?.name == p.label || (isC && args[ai].label == nil)) {
+            if ai < args.count && (args[ai].label?.name == p.label || (isC && args[ai].label == nil) || args[ai].matchesAnyLabel(of: p.type)) {
                 out.append(argument(args[ai], for: p, of: fn))
                 ai += 1
                 continue
@@ -300,15 +310,15 @@ extension FunctionChecker {
                             ?? a.label.map { [FixIt(replace: $0.span.to(SourceSpan(file: $0.span.file, start: $0.span.end, end: a.value.span.start)), with: "")] } ?? [])
                 }
             } else {
-                error(.missingArgument(p.label ?? p.name, calleeName), at: callSpan.endPoint,
+                error(.missingArgument(p.label ?? p.name, calleeName), at: closingBracket(of: callSpan),
                       notes: [DiagnosticNote("'\(calleeName)' is declared here", at: fn.span)])
             }
-            for a in args.dropFirst(ai) { _ = infer(a.value, hint: nil) }
+            for a in args.dropFirst(ai) { _ = infer(a.value, hint: .error) }
             return out
         }
         if ai < args.count {
             error(.extraArgument(calleeName), at: args[ai].span)
-            for a in args.dropFirst(ai) { _ = infer(a.value, hint: nil) }
+            for a in args.dropFirst(ai) { _ = infer(a.value, hint: .error) }
         }
         return out
     }
@@ -344,7 +354,8 @@ extension FunctionChecker {
             return TArgument(value: check(a.value, expected: p.type, context: "argument type"), isInout: false)
         }
         let v = check(a.value, expected: p.type, context: "argument type")
-        if isState(v.type) {
+        // A state parameter that is not `inout` was reported at its declaration already.
+        if isState(v.type) && !isState(p.type) {
             error(.statePassedByValue(context.typeName(v.type)), at: a.value.span)
         }
         return TArgument(value: v, isInout: false)
@@ -373,5 +384,13 @@ extension FunctionChecker {
         default:
             error(.inoutOfTemporary, at: e.span)
         }
+    }
+}
+
+extension Argument {
+    /// A trailing closure fills a function-typed parameter whatever its label, as in Swift.
+    func matchesAnyLabel(of parameterType: Ty) -> Bool {
+        guard isTrailingClosure, label == nil, case .function = parameterType else { return false }
+        return true
     }
 }

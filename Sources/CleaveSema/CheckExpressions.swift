@@ -180,7 +180,7 @@ extension FunctionChecker {
                 hints.map { check(x, expected: $0[i]) } ?? infer(x, hint: nil)
             }
             if vs.isEmpty { return TExpr(.tuple([]), .void, e.span) }
-            return TExpr(.tuple(vs), .tuple(vs.map(\.type)), e.span)
+            return rejectStates(TExpr(.tuple(vs), .tuple(vs.map(\.type)), e.span), hint: hint)
         case .array(let items):
             return arrayLiteral(items, hint: hint, span: e.span)
         case .map(let entries):
@@ -190,7 +190,8 @@ extension FunctionChecker {
             return .error(e.span)
         case .closure(let c):
             guard case .function(let ps, let r)? = hint else {
-                error(.closureOutOfPlace, at: e.span)
+                // A hint in error: the argument of a call that was already rejected.
+                if !(hint?.isError ?? false) { error(.closureOutOfPlace, at: e.span) }
                 return .error(e.span)
             }
             return closure(c, params: ps, result: r, span: e.span)
@@ -259,6 +260,7 @@ extension FunctionChecker {
                 let v = infer(e, hint: nil)
                 switch v.type {
                 case .int, .double, .bool, .string, .bytes, .error: break
+                case let t where t.containsError: break  // `[undefined]`: already reported
                 default:
                     error(.cannotInterpolate(context.typeName(v.type)), at: e.span)
                 }
@@ -272,14 +274,15 @@ extension FunctionChecker {
         let hintBase = hint.flatMap { $0.optionalWrapped ?? $0 }
         if case .array(let element)? = hintBase {
             let vs = items.map { check($0, expected: element) }
-            return TExpr(.array(vs), .array(element), span)
+            return rejectStates(TExpr(.array(vs), .array(element), span), hint: hint)
         }
         if case .map? = hintBase, items.isEmpty {
             error(.emptyMapLiteral, at: span, fixIts: [FixIt(replace: span, with: "[:]")])
             return .error(span)
         }
         guard let first = items.first else {
-            error(.emptyArrayNeedsType, at: span)
+            // A context whose type is in error (already reported) says nothing about `[]`.
+            if !(hint?.containsError ?? false) { error(.emptyArrayNeedsType, at: span) }
             return .error(span)
         }
         let f = infer(first, hint: nil)
@@ -287,17 +290,35 @@ extension FunctionChecker {
             error(.conversion(context.typeName(f.type), "an array element", "type"), at: first.span)
         }
         let rest = items.dropFirst().map { check($0, expected: f.type) }
-        return TExpr(.array([f] + rest), .array(f.type), span)
+        return rejectStates(TExpr(.array([f] + rest), .array(f.type), span), hint: hint)
+    }
+
+    /// A state has identity and lives only in `main`: no array, map or tuple can hold one.
+    /// Not reported again when the context is already in error (a rejected annotation).
+    func rejectStates(_ v: TExpr, hint: Ty?) -> TExpr {
+        guard let state = context.stateInside(v.type), !(hint?.isError ?? false) else { return v }
+        error(.stateInsideValue(context.types[state.index].name, containerName(v.type)), at: v.span)
+        return .error(v.span)
+    }
+
+    func containerName(_ ty: Ty) -> String {
+        switch ty {
+        case .array: "an array"
+        case .map: "a map"
+        case .tuple: "a tuple"
+        case .optional: "an optional"
+        default: "a value"
+        }
     }
 
     func mapLiteral(_ entries: [(key: Expr, value: Expr)], hint: Ty?, span: SourceSpan) -> TExpr {
         let hintBase = hint.flatMap { $0.optionalWrapped ?? $0 }
         if case .map(let k, let v)? = hintBase {
             let vs = entries.map { (check($0.key, expected: k), check($0.value, expected: v)) }
-            return TExpr(.mapLiteral(vs), .map(k, v), span)
+            return rejectStates(TExpr(.mapLiteral(vs), .map(k, v), span), hint: hint)
         }
         guard let first = entries.first else {
-            error(.emptyMapNeedsType, at: span)
+            if !(hint?.containsError ?? false) { error(.emptyMapNeedsType, at: span) }
             return .error(span)
         }
         let k = infer(first.key, hint: nil)
@@ -306,7 +327,7 @@ extension FunctionChecker {
             error(.notHashable(context.typeName(k.type)), at: first.key.span)
         }
         let rest = entries.dropFirst().map { (check($0.key, expected: k.type), check($0.value, expected: v.type)) }
-        return TExpr(.mapLiteral([(k, v)] + rest), .map(k.type, v.type), span)
+        return rejectStates(TExpr(.mapLiteral([(k, v)] + rest), .map(k.type, v.type), span), hint: hint)
     }
 
     // MARK: Names
@@ -357,8 +378,12 @@ extension FunctionChecker {
     }
 
     func anonParam(_ n: Int, span: SourceSpan) -> TExpr {
-        guard let frame = closures.last, let params = frame.anonParams else {
+        guard let frame = closures.last else {
             error(.anonParamOutsideClosure(n), at: span)
+            return .error(span)
+        }
+        guard let params = frame.anonParams else {
+            error(.anonParamInClosureWithParameters(n), at: span)
             return .error(span)
         }
         frame.usedAnon = true
@@ -373,8 +398,8 @@ extension FunctionChecker {
     func implicitMember(_ name: Identifier, args: [Argument]?, hint: Ty?, span: SourceSpan) -> TExpr {
         let base = hint.flatMap { $0.optionalWrapped ?? $0 }
         guard case .nominal(let id)? = base, context.types[id.index].kind == .enum else {
-            error(.implicitMemberNeedsContext(name.name), at: span)
-            args?.forEach { _ = infer($0.value, hint: nil) }
+            if !(hint?.containsError ?? false) { error(.implicitMemberNeedsContext(name.name), at: span) }
+            args?.forEach { _ = infer($0.value, hint: .error) }
             return .error(span)
         }
         return enumCase(id, name, args: args, span: span)
@@ -383,10 +408,11 @@ extension FunctionChecker {
     func enumCase(_ id: TypeID, _ name: Identifier, args: [Argument]?, span: SourceSpan) -> TExpr {
         let info = context.types[id.index]
         guard let index = info.cases.firstIndex(where: { $0.name == name.name }) else {
+            // `Light.yellow` and `.yellow` look the case up on the type, not on a value.
             error(
-                .noMember(info.name, name.name), at: name.span,
+                .noStaticMember(info.name, name.name), at: name.span,
                 notes: context.suggestion(for: name.name, among: info.cases.map(\.name)).map { s in [DiagnosticNote("did you mean '\(s)'?", at: info.cases.first { $0.name == s }?.span)] } ?? [])
-            args?.forEach { _ = infer($0.value, hint: nil) }
+            args?.forEach { _ = infer($0.value, hint: .error) }
             return .error(span)
         }
         let c = info.cases[index]
@@ -397,7 +423,7 @@ extension FunctionChecker {
         }
         if given.count != c.payload.count {
             error(.casePayloadCount(info.name, c.name, c.payload.count, given.count), at: span)
-            given.forEach { _ = infer($0.value, hint: nil) }
+            given.forEach { _ = infer($0.value, hint: .error) }
             return .error(span)
         }
         var values: [TExpr] = []
@@ -524,9 +550,12 @@ extension FunctionChecker {
 
     /// Type a binary operation whose operands are elaborated.
     func binaryTyped(_ op: BinaryOp, _ l: TExpr, _ r: TExpr, span: SourceSpan, opSpan: SourceSpan) -> TExpr {
-        if l.type.isError || r.type.isError { return .error(span) }
+        if l.type.containsError || r.type.containsError { return .error(span) }
         func bad() -> TExpr {
-            error(.binaryOperands(op.rawValue, context.typeName(l.type), context.typeName(r.type)), at: span)
+            let optional = [l.type, r.type].first { $0.optionalWrapped != nil }
+            error(
+                .binaryOperands(op.rawValue, context.typeName(l.type), context.typeName(r.type)), at: span,
+                notes: optional.map { [DiagnosticNote("a value of optional type '\(context.typeName($0))' must be unwrapped first: use 'if let', '??' or '!'", at: nil)] } ?? [])
             return .error(span)
         }
         switch op {
@@ -690,7 +719,7 @@ extension FunctionChecker {
             body = checkStatements(c.body, span: c.span)
             if frame.result == nil { frame.result = .void }
             if let r = frame.result, r != .void, !r.isError, !exits(body), brokenStatements == brokenBefore {
-                error(.missingReturn("closure", context.typeName(r)), at: c.span.endPoint)
+                error(.missingReturn(nil, context.typeName(r)), at: c.span.endPoint)
             }
         }
         if let anon, !frame.usedAnon, !anon.isEmpty, c.params == nil, c.body.isEmpty == false {

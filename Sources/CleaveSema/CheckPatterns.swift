@@ -39,11 +39,19 @@ extension FunctionChecker {
             }
             var patterns: [TPattern] = []
             if let ps = c.patterns {
+                var reportedBinding = false
                 for p in ps {
-                    let before = scopes[scopes.count - 1].count
+                    // Each pattern binds in a scope of its own, merged into the case's: the same
+                    // name in two patterns is the error below, not also a redeclaration.
+                    scopes.append([:])
                     patterns.append(checkPattern(p, against: subject.type))
-                    if ps.count > 1 && scopes[scopes.count - 1].count > before {
+                    let bound = scopes.removeLast()
+                    if ps.count > 1 && !bound.isEmpty && !reportedBinding {
                         error(.bindingInMultiPatternCase, at: p.span)
+                        reportedBinding = true
+                    }
+                    for (name, id) in bound where scopes[scopes.count - 1][name] == nil {
+                        scopes[scopes.count - 1][name] = id
                     }
                 }
             } else {
@@ -65,11 +73,13 @@ extension FunctionChecker {
         }
         if !subject.type.isError && !cases.isEmpty && isUseful(rows.map { [$0] }, [.any], [subject.type]) {
             let missing = missingCases(rows, subject.type)
+            // The notes point at the switch's closing '}', where the missing cases go.
+            let close = SourceSpan(file: span.file, start: max(span.start, span.end - 1), end: span.end)
             error(
                 .switchNotExhaustive, at: subjectExpr.span,
                 notes: missing.isEmpty
-                    ? [DiagnosticNote("add a 'default:' case", at: nil)]
-                    : missing.map { DiagnosticNote("missing case '\($0)'", at: nil) })
+                    ? [DiagnosticNote("add a 'default:' case", at: close)]
+                    : missing.map { DiagnosticNote("missing case '\($0)'", at: close) })
         }
         return TStmt(kind: .switchStmt(subject, out), span: span)
     }
@@ -101,8 +111,8 @@ extension FunctionChecker {
             }
             guard let index = info.cases.firstIndex(where: { $0.name == name.name }) else {
                 error(
-                    .noMember(info.name, name.name), at: name.span,
-                    notes: context.suggestion(for: name.name, among: info.cases.map(\.name)).map { [DiagnosticNote("did you mean '\($0)'?", at: nil)] } ?? [])
+                    .noStaticMember(info.name, name.name), at: name.span,
+                    notes: context.suggestion(for: name.name, among: info.cases.map(\.name)).map { s in [DiagnosticNote("did you mean '\(s)'?", at: info.cases.first { $0.name == s }?.span)] } ?? [])
                 sub?.forEach { _ = checkPattern($0, against: .error) }
                 return .wildcard
             }
@@ -118,11 +128,15 @@ extension FunctionChecker {
             return .enumCase(id, caseIndex: index, zip(sub, payload).map { checkPattern($0, against: $1.type) })
         case .expr(let e):
             if case .binary(let op, let lo, let hi) = e.kind, op == .halfOpenRange || op == .closedRange {
-                let l = check(lo, expected: ty)
-                let h = check(hi, expected: ty)
                 if !ty.isError && !ty.isInteger {
                     error(.rangeNotInteger(context.typeName(ty)), at: e.span)
+                    _ = infer(lo, hint: .error)
+                    _ = infer(hi, hint: .error)
+                    return .range(.error(lo.span), .error(hi.span), inclusive: op == .closedRange)
                 }
+                // One report per range: a wrong upper bound after a wrong lower one is the same mistake.
+                let l = check(lo, expected: ty)
+                let h = l.type.isError ? infer(hi, hint: .error) : check(hi, expected: ty)
                 return .range(l, h, inclusive: op == .closedRange)
             }
             let v = check(e, expected: ty)

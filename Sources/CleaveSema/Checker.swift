@@ -294,8 +294,12 @@ final class CheckerContext {
     // MARK: Step 2: functions
 
     func newFunction(_ name: String, _ kind: FunctionKind, _ decl: FuncDecl?, span: SourceSpan) -> TFunction {
+        // A state method marked `mutating` (reported) is an ordinary state method: it
+        // must not make calls on `let store = Store()` fail as well.
+        var inState = false
+        if case .method(let owner) = kind { inState = types[owner.index].kind == .state }
         let f = TFunction(
-            id: FunctionID(index: functions.count), name: name, kind: kind, isMutating: decl?.isMutating ?? false,
+            id: FunctionID(index: functions.count), name: name, kind: kind, isMutating: (decl?.isMutating ?? false) && !inState,
             isExtern: decl?.isExtern ?? false, span: span)
         functions.append(f)
         if let decl { functionSyntax[f.id] = decl }
@@ -515,8 +519,11 @@ final class CheckerContext {
             }
         }
         let scratch = newFunctionlessChecker()
-        for (i, f) in n.fields.enumerated() where i < types[owner.index].fields.count {
-            guard let e = f.initializer, types[owner.index].fields[i].defaultValue == nil else { continue }
+        for f in n.fields {
+            // By declaration, not by position: a redeclared field is not among the type's fields.
+            guard let e = f.initializer, let i = types[owner.index].fields.firstIndex(where: { $0.span == f.name.span }),
+                types[owner.index].fields[i].defaultValue == nil
+            else { continue }
             let value = scratch.check(e, expected: types[owner.index].fields[i].type)
             let old = types[owner.index].fields[i]
             types[owner.index].fields[i] = FieldInfo(name: old.name, type: old.type, isVar: old.isVar, defaultValue: value, span: old.span)
@@ -571,7 +578,8 @@ final class CheckerContext {
                 }
                 return .map(k, v)
             }
-            if !args.isEmpty {
+            // Only a type that exists can be "not generic"; `Array<Int>` names no type at all.
+            if !args.isEmpty && (BuiltinNames.scalar(name.name) != nil || typeIDs[name.name] != nil) {
                 diagnostics.error(.notGeneric(name.name), at: t.span)
                 return .error
             }
@@ -580,7 +588,7 @@ final class CheckerContext {
             let candidates = Array(typeIDs.keys) + BuiltinNames.reserved
             diagnostics.error(
                 .unknownType(name.name), at: name.span,
-                notes: suggestion(for: name.name, among: candidates).map { [DiagnosticNote("did you mean '\($0)'?", at: nil)] } ?? [])
+                notes: suggestion(for: name.name, among: candidates).map { [DiagnosticNote("did you mean '\($0)'?", at: typeIDs[$0] != nil ? declaredAt[$0] : nil)] } ?? [])
             return .error
         }
     }
@@ -640,31 +648,49 @@ final class CheckerContext {
         }
     }
 
+    /// Where a field, method or case of a type is declared (for "did you mean" notes).
+    func memberSpan(_ name: String, of id: TypeID) -> SourceSpan? {
+        let info = types[id.index]
+        if let f = info.fields.first(where: { $0.name == name }) { return f.span }
+        if let m = info.methods[name] { return functions[m.index].span }
+        return info.cases.first { $0.name == name }?.span
+    }
+
     /// The closest name within edit distance 2 (a third of the length for long names).
     func suggestion(for name: String, among candidates: [String]) -> String? {
         let limit = max(1, min(3, name.count / 3))
-        var best: (String, Int)?
+        var best: (String, Int, Int)?
         for c in Set(candidates) where c != name {
             let d = editDistance(name, c)
-            if d <= limit && (best == nil || d < best!.1 || (d == best!.1 && c < best!.0)) { best = (c, d) }
+            // Among equally close names, the one that also matches in case (`sesion`: the
+            // variable `session`, not the type `Session`), then the first alphabetically.
+            let exact = editDistance(name, c, ignoringCase: false)
+            if d <= limit && (best == nil || (d, exact) < (best!.1, best!.2) || ((d, exact) == (best!.1, best!.2) && c < best!.0)) {
+                best = (c, d, exact)
+            }
         }
         return best?.0
     }
 }
 
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.lowercased().utf8)
-    let b = Array(b.lowercased().utf8)
+func editDistance(_ a: String, _ b: String, ignoringCase: Bool = true) -> Int {
+    let a = Array((ignoringCase ? a.lowercased() : a).utf8)
+    let b = Array((ignoringCase ? b.lowercased() : b).utf8)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
+    // Optimal string alignment: a swap of two neighbouring letters (`tabel`) costs 1, as a typo does.
+    var before = [Int](repeating: 0, count: b.count + 1)
     var prev = Array(0...b.count)
     var cur = [Int](repeating: 0, count: b.count + 1)
     for i in 1...a.count {
         cur[0] = i
         for j in 1...b.count {
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = min(cur[j], before[j - 2] + 1)
+            }
         }
-        swap(&prev, &cur)
+        (before, prev, cur) = (prev, cur, before)
     }
     return prev[b.count]
 }

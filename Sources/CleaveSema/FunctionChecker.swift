@@ -87,6 +87,12 @@ final class FunctionChecker {
         let id = LocalID(index: function.locals.count)
         function.locals.append(LocalInfo(name: name, type: type, isVar: isVar, span: span))
         if name != "_" {
+            // As in Swift, a name is declared once per scope (an inner scope may shadow it).
+            if let previous = scopes[scopes.count - 1][name] {
+                error(
+                    .redeclaration(name), at: span,
+                    notes: [DiagnosticNote("'\(name)' was first declared here", at: local(previous).span)])
+            }
             scopes[scopes.count - 1][name] = id
         }
         return id
@@ -154,6 +160,8 @@ final class FunctionChecker {
                 switch s.kind {
                 case .assign(let target, nil, _):
                     if case .field(let base, let i) = target.kind, case .selfRef = base.kind { assigned.insert(i) }
+                    // `self = other` initializes every field at once.
+                    if case .selfRef = target.kind { assigned.formUnion(info.fields.indices) }
                 case .ifStmt(_, let a, let b?):
                     var both = Set<Int>()
                     let saved = assigned
@@ -170,7 +178,9 @@ final class FunctionChecker {
             }
         }
         visit(block.stmts)
-        for (i, f) in syntax.fields.enumerated() where f.initializer == nil && !assigned.contains(i) {
+        // `assigned` holds indices into `info.fields`, which leaves out redeclared fields.
+        for (i, field) in info.fields.enumerated() where !assigned.contains(i) {
+            guard let f = syntax.fields.first(where: { $0.name.span == field.span }), f.initializer == nil else { continue }
             error(
                 .fieldNotInitialized(f.name.name), at: span,
                 notes: [DiagnosticNote("'\(f.name.name)' is declared here without a default value", at: f.name.span)])
@@ -188,7 +198,9 @@ final class FunctionChecker {
         var warnedUnreachable = false
         for s in stmts {
             if !warnedUnreachable, let last = out.last, exits(last) {
-                if case .error = s.kind {} else {
+                if case .error = s.kind {} else if isValueOnNextLine(s, after: last) {
+                    warnedUnreachable = true  // the parser's return-value-on-next-line says it already
+                } else {
                     warning(.unreachableCode, at: s.span)
                     warnedUnreachable = true
                 }
@@ -198,15 +210,32 @@ final class FunctionChecker {
         return TBlock(stmts: out, span: span)
     }
 
+    /// `s` directly follows a `return` without value, on the next line (no `;` between):
+    /// the parser has warned that it is not returned.
+    func isValueOnNextLine(_ s: Stmt, after last: TStmt) -> Bool {
+        guard case .returnStmt(nil) = last.kind, last.span.file == s.span.file, last.span.end <= s.span.start else { return false }
+        let between = last.span.file.text[last.span.end..<s.span.start]
+        return between.contains(UInt8(ascii: "\n")) && !between.contains(UInt8(ascii: ";"))
+    }
+
     func checkStatement(_ s: Stmt) -> TStmt? {
         switch s.kind {
         case .error:
             brokenStatements += 1
             return nil
         case .binding(let isVar, let pattern, let typeExpr, let value):
-            let declared = typeExpr.map { context.resolveType($0) }
+            var declared = typeExpr.map { context.resolveType($0) }
+            // A state has identity: no array, map, tuple or optional holds one.
+            if let d = declared, let typeExpr, !isState(d), let state = context.stateInside(d) {
+                error(.stateInsideValue(context.types[state.index].name, containerName(d)), at: typeExpr.span)
+                declared = .error
+            }
             let v = declared.map { check(value, expected: $0) } ?? infer(value, hint: nil)
-            let ty = declared ?? v.type
+            var ty = declared ?? v.type
+            if typeExpr == nil, !isState(ty), let state = context.stateInside(ty) {
+                error(.stateInsideValue(context.types[state.index].name, containerName(ty)), at: value.span)  // `[Table]()`
+                ty = .error
+            }
             if context.containsFunction(ty) {
                 error(.closureStored("a local constant or variable"), at: value.span)
             }
@@ -339,8 +368,10 @@ final class FunctionChecker {
                 return .bool(check(e, expected: .bool))
             case .optionalBinding(let isVar, let name, let typeExpr, let value, let span):
                 let v: TExpr
+                // Resolved once, so that an unknown type is reported once.
+                let declared = typeExpr.map { context.resolveType($0) }
                 if let value {
-                    v = infer(value, hint: typeExpr.map { .optional(context.resolveType($0)) })
+                    v = infer(value, hint: declared.map { .optional($0) })
                 } else {
                     v = infer(Expr(kind: .name(name.name, []), span: name.span), hint: nil)
                 }
@@ -350,13 +381,14 @@ final class FunctionChecker {
                 } else if !v.type.isError {
                     error(.bindingNonOptional(context.typeName(v.type)), at: value?.span ?? span)
                 }
-                if let typeExpr {
-                    let declared = context.resolveType(typeExpr)
+                if let typeExpr, let declared {
                     if !wrapped.isError && !declared.isError && declared != wrapped {
                         error(.conversion(context.typeName(wrapped), context.typeName(declared), "specified type"), at: typeExpr.span)
                     }
                 }
-                return .unwrap(newLocal(name.name, wrapped, isVar: isVar, at: name.span), v)
+                // The name has the type the user wrote, so its uses do not cascade after a mismatch.
+                let bound = declared.map { $0.isError || wrapped.isError ? Ty.error : $0 } ?? wrapped
+                return .unwrap(newLocal(name.name, bound, isVar: isVar, at: name.span), v)
             }
         }
     }
@@ -455,6 +487,9 @@ final class FunctionChecker {
             if case .string = base.type { return }
             checkAssignable(base, innerExpr(e))
         case .selfRef:
+            // As in Swift, a mutating method (or a struct's initializer) may replace the whole
+            // value, which is how a mutating enum method changes its case; a state has identity.
+            if function.isMutating || (isInit && !ownerIsState) { return }
             error(.assignToSelf, at: e.span)
         default:
             error(.notAssignable, at: e.span)
@@ -554,7 +589,7 @@ final class FunctionChecker {
                 return TStmt(kind: .returnStmt(v), span: span)
             }
             if let r = frame.result, r != .void, !r.isError {
-                error(.missingReturnValue("closure", context.typeName(r)), at: span)
+                error(.missingReturnValue(nil, context.typeName(r)), at: span)
             }
             frame.result = frame.result ?? .void
             return TStmt(kind: .returnStmt(nil), span: span)

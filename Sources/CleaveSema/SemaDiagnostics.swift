@@ -4,6 +4,9 @@
 import CleaveDiagnostics
 
 extension DiagnosticMessage {
+    static func anonParamInClosureWithParameters(_ n: Int) -> DiagnosticMessage {
+        error("anon-param-in-closure-with-parameters", "anonymous closure argument '$\(n)' cannot be used in a closure that names its parameters")
+    }
     static func anonParamOutOfRange(_ n: Int, _ count: Int) -> DiagnosticMessage {
         error("anon-param-out-of-range", "'$\(n)' is out of range: the closure has \(count) parameter\(count == 1 ? "" : "s")")
     }
@@ -143,11 +146,13 @@ extension DiagnosticMessage {
         error("missing-argument", "missing argument for parameter '\(label)' in call to '\(callee)'")
     }
     static let missingMain = error("missing-main", "program has no 'func main()'; a service starts there")
-    static func missingReturn(_ name: String, _ t: String) -> DiagnosticMessage {
-        error("missing-return", "missing return in '\(name)', which is expected to return '\(t)'")
+    /// `name` nil: a closure.
+    static func missingReturn(_ name: String?, _ t: String) -> DiagnosticMessage {
+        error("missing-return", "missing return in \(name.map { "'\($0)'" } ?? "closure"), which is expected to return '\(t)'")
     }
-    static func missingReturnValue(_ name: String, _ t: String) -> DiagnosticMessage {
-        error("missing-return-value", "'return' needs a value: '\(name)' returns '\(t)'")
+    /// `name` nil: a closure.
+    static func missingReturnValue(_ name: String?, _ t: String) -> DiagnosticMessage {
+        error("missing-return-value", "'return' needs a value: \(name.map { "'\($0)'" } ?? "the closure") returns '\(t)'")
     }
     static let mutatingInState = error(
         "mutating-in-state", "'mutating' is not needed in a state: state methods may always change its fields")
