@@ -79,6 +79,8 @@ public struct SourceSpan: Sendable, Hashable {
     public var startPoint: SourceSpan { SourceSpan(file: file, start: start, end: start) }
     /// An empty span at this span's end.
     public var endPoint: SourceSpan { SourceSpan(file: file, start: end, end: end) }
+    /// The last byte of the span: the `}` of a block, where "falls off the end" is reported.
+    public var closingBrace: SourceSpan { SourceSpan(file: file, start: max(start, end - 1), end: end) }
 
     public var line: Int { file.lineAndColumn(of: start).line }
     public var column: Int { file.lineAndColumn(of: start).column }

@@ -176,7 +176,7 @@ extension FunctionChecker {
         default:
             break
         }
-        error(.noMember(context.typeName(base.type), m), at: name.span)
+        if !base.type.containsError { error(.noMember(context.typeName(base.type), m), at: name.span) }
         args.forEach { _ = infer($0.value, hint: .error) }
         return .error(span)
     }
@@ -268,7 +268,7 @@ extension FunctionChecker {
             case .bytes:
                 return builtin("Array.joined", args1([BuiltinParam(label: "separator", type: .bytes, defaultValue: TExpr(.stringLiteral([]), .bytes, span))]), .bytes, span)
             default:
-                error(.joinedElement(context.typeName(e)), at: name.span)
+                if !e.containsError { error(.joinedElement(context.typeName(e)), at: name.span) }
                 return .error(span)
             }
         default:

@@ -487,7 +487,7 @@ extension FunctionChecker {
             return .error(span)
         }
         if let v = builtinProperty(base, name, span: span) { return v }
-        error(.noMember(context.typeName(base.type), name.name), at: name.span)
+        if !base.type.containsError { error(.noMember(context.typeName(base.type), name.name), at: name.span) }
         return .error(span)
     }
 
@@ -719,7 +719,7 @@ extension FunctionChecker {
             body = checkStatements(c.body, span: c.span)
             if frame.result == nil { frame.result = .void }
             if let r = frame.result, r != .void, !r.isError, !exits(body), brokenStatements == brokenBefore {
-                error(.missingReturn(nil, context.typeName(r)), at: c.span.endPoint)
+                error(.missingReturn(nil, context.typeName(r)), at: c.span.closingBrace)
             }
         }
         if let anon, !frame.usedAnon, !anon.isEmpty, c.params == nil, c.body.isEmpty == false {

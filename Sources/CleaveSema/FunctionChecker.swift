@@ -75,10 +75,17 @@ final class FunctionChecker {
     var selfIsMutable: Bool { isInit || ownerIsState || function.isMutating }
 
     func error(_ m: DiagnosticMessage, at span: SourceSpan, notes: [DiagnosticNote] = [], fixIts: [FixIt] = []) {
+        if namesUnknownType(m) { return }
         context.diagnostics.error(m, at: span, notes: notes, fixIts: fixIts)
     }
     func warning(_ m: DiagnosticMessage, at span: SourceSpan, notes: [DiagnosticNote] = []) {
+        if namesUnknownType(m) { return }
         context.diagnostics.append(Diagnostic(m, at: span, notes: notes))
+    }
+    /// A message that would name a type that could not be determined (`[<<error type>>]`)
+    /// follows from an error already reported: the last line of defence against cascades.
+    func namesUnknownType(_ m: DiagnosticMessage) -> Bool {
+        m.text.contains(context.typeName(.error))
     }
 
     // MARK: Scopes and locals
@@ -138,13 +145,13 @@ final class FunctionChecker {
     func checkFunctionBody(_ body: Block, decl: FuncDecl) -> TBlock {
         let block = checkBlock(body)
         let result = function.result
-        if result != .void && result != .never && !result.isError && !exits(block) && brokenStatements == 0 {
+        if result != .void && result != .never && !result.containsError && !exits(block) && brokenStatements == 0 {
             error(
-                .missingReturn(function.name, context.typeName(result)), at: body.span.endPoint.to(body.span.endPoint),
+                .missingReturn(function.name, context.typeName(result)), at: body.span.closingBrace,
                 notes: [DiagnosticNote("'\(function.name)' is declared here", at: decl.headerSpan)])
         }
         if result == .never && !exits(block) && brokenStatements == 0 {
-            error(.neverReturns(function.name), at: body.span.endPoint)
+            error(.neverReturns(function.name), at: body.span.closingBrace)
         }
         if isInit, let info = ownerInfo, let n = context.nominalSyntax[owner!] {
             checkInitializesFields(block, info: info, syntax: n, at: decl.headerSpan)
@@ -273,7 +280,7 @@ final class FunctionChecker {
             let brokenBefore = brokenStatements
             let b = checkBlockHidingGuardBindings(body, conds: cs)
             if !exits(b) && brokenStatements == brokenBefore {
-                error(.guardFallsThrough, at: body.span.endPoint)
+                error(.guardFallsThrough, at: body.span.closingBrace)
             }
             return TStmt(kind: .guardStmt(cs, b), span: s.span)
         case .whileStmt(let conds, let body):
@@ -318,7 +325,7 @@ final class FunctionChecker {
     }
 
     func warnIfUnused(_ v: TExpr, _ e: Expr) {
-        if v.type == .void || v.type == .never || v.type.isError { return }
+        if v.type == .void || v.type == .never || v.type.containsError { return }
         switch v.kind {
         case .call(let f, _), .methodCall(_, let f, _):
             warning(.unusedResult(context.functions[f.index].name, context.typeName(v.type)), at: e.span)
@@ -344,7 +351,7 @@ final class FunctionChecker {
             return .local(newLocal(i.name, ty, isVar: isVar, at: i.span))
         case .tuple(let items, let span):
             guard case .tuple(let parts) = ty, parts.count == items.count else {
-                if !ty.isError {
+                if !ty.containsError {
                     error(.tuplePatternMismatch(items.count, context.typeName(ty)), at: span)
                 }
                 return .tuple(items.map { bind($0, to: .error, isVar: isVar, valueSpan: valueSpan) })
@@ -382,7 +389,7 @@ final class FunctionChecker {
                     error(.bindingNonOptional(context.typeName(v.type)), at: value?.span ?? span)
                 }
                 if let typeExpr, let declared {
-                    if !wrapped.isError && !declared.isError && declared != wrapped {
+                    if !wrapped.containsError && !declared.containsError && declared != wrapped {
                         error(.conversion(context.typeName(wrapped), context.typeName(declared), "specified type"), at: typeExpr.span)
                     }
                 }
@@ -428,7 +435,7 @@ final class FunctionChecker {
             // `a += b` checks `a + b` and assigns the result back, which must have a's type.
             let rhs: TExpr
             if case .binary(_, _, let r) = combined.kind { rhs = r } else { rhs = combined }
-            if combined.type != t.type && !t.type.isError {
+            if combined.type != t.type && !t.type.containsError {
                 error(.conversion(context.typeName(combined.type), context.typeName(t.type), "type"), at: value.span)
             }
             return TStmt(kind: .assign(t, op: binop, rhs), span: span)
@@ -588,7 +595,7 @@ final class FunctionChecker {
                 frame.result = v.type
                 return TStmt(kind: .returnStmt(v), span: span)
             }
-            if let r = frame.result, r != .void, !r.isError {
+            if let r = frame.result, r != .void, !r.containsError {
                 error(.missingReturnValue(nil, context.typeName(r)), at: span)
             }
             frame.result = frame.result ?? .void
@@ -600,14 +607,14 @@ final class FunctionChecker {
         }
         let result = function.result
         guard let value else {
-            if result != .void && !result.isError {
+            if result != .void && !result.containsError {
                 error(.missingReturnValue(function.name, context.typeName(result)), at: span)
             }
             return TStmt(kind: .returnStmt(nil), span: span)
         }
         if result == .void {
             let v = infer(value, hint: nil)
-            if v.type != .void && !v.type.isError {
+            if v.type != .void && !v.type.containsError {
                 error(
                     .unexpectedReturnValue(function.name), at: value.span,
                     notes: [DiagnosticNote("add '-> \(context.typeName(v.type))' to the declaration of '\(function.name)' to return a value", at: function.span)])
