@@ -4,7 +4,7 @@ SWIFT ?= swift
 CLEAVE := .build/debug/cleave
 EXAMPLES := $(wildcard Examples/*/*.clv)
 
-.PHONY: all deps build demo test clean
+.PHONY: all deps build demo test lint format clean
 
 all: build
 
@@ -26,9 +26,16 @@ demo: build
 	@echo '--- cleave check on a program with mistakes (exit code 1 expected)'
 	@$(CLEAVE) check Tests/Diagnostics/demo_mistakes.clv; test $$? -eq 1
 
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Style: swift-format with the checked-in .swift-format; `make format` rewrites in place.
+lint:
+	$(SWIFT) format lint --strict -r Sources Grammar Tests Package.swift
+
+format:
+	$(SWIFT) format -i -r Sources Grammar Tests Package.swift
 
 clean:
 	rm -rf .build

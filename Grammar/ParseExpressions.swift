@@ -102,7 +102,9 @@ extension Parser {
                 report(
                     .expected("an operator that is not \(describe(prec))", found: "'\(next.rawValue)'"),
                     at: tok.span,
-                    notes: [DiagnosticNote("'\(op.rawValue)' and '\(next.rawValue)' are non-associative; add parentheses", at: opToken.span)])
+                    notes: [
+                        DiagnosticNote("'\(op.rawValue)' and '\(next.rawValue)' are non-associative; add parentheses", at: opToken.span)
+                    ])
                 // Skip the rest of the chain (`a < b < c < d`): one mistake, one error.
                 repeat {
                     advance()

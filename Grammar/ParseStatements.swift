@@ -290,7 +290,9 @@ extension Parser {
             } else {
                 unexpectedToken("'case' or 'default' in 'switch'")
                 skipToStatementBoundary()
-                if !at(.case) && !at(.default) && !at(.rbrace) { _ = parseStatements(until: { $0.at(.case) || $0.at(.default) || $0.at(.rbrace) }) }
+                if !at(.case) && !at(.default) && !at(.rbrace) {
+                    _ = parseStatements(until: { $0.at(.case) || $0.at(.default) || $0.at(.rbrace) })
+                }
                 continue
             }
             let labelSpan = labelStart.to(previousEnd)

@@ -217,10 +217,12 @@ public struct Parser {
         guard !strayCharacters.isEmpty, index > 0 else { return false }
         let end = previousEnd
         let endLine = end.file.lineAndColumn(of: end.start).line
-        guard let i = strayCharacters.firstIndex(where: { offset in
-            offset >= start && offset < tok.span.start
-                && (offset < end.start || end.file.lineAndColumn(of: offset).line == endLine)
-        }) else { return false }
+        guard
+            let i = strayCharacters.firstIndex(where: { offset in
+                offset >= start && offset < tok.span.start
+                    && (offset < end.start || end.file.lineAndColumn(of: offset).line == endLine)
+            })
+        else { return false }
         strayCharacters.remove(at: i)
         return true
     }

@@ -367,8 +367,7 @@ final class DeclarationImporter {
 
     /// A pointer is `Bytes` when it points to bytes (`char`, `signed char`,
     /// `unsigned char`, `void`, with any qualifiers), and is not a result.
-    private func mapPointer(to pointeeType: CXType, isResult: Bool, isConst: Bool = false) -> Result<CType, TypeProblem>
-    {
+    private func mapPointer(to pointeeType: CXType, isResult: Bool, isConst: Bool = false) -> Result<CType, TypeProblem> {
         let pointee = clang_getCanonicalType(pointeeType)
         switch pointee.kind {
         case CXType_FunctionProto, CXType_FunctionNoProto:

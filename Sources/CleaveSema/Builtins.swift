@@ -109,8 +109,10 @@ extension FunctionChecker {
             return ["split", "append", "hasPrefix", "hasSuffix", "firstIndex", "trimmed", "lowercased", "uppercased"].contains(name)
                 || name.hasPrefix("readUInt") || name.hasPrefix("writeUInt")
         case .array:
-            return ["append", "removeLast", "insert", "remove", "swapAt", "reversed", "map", "filter", "reduce", "contains",
-                "sorted", "forEach", "min", "max", "firstIndex", "enumerated", "joined"].contains(name)
+            return [
+                "append", "removeLast", "insert", "remove", "swapAt", "reversed", "map", "filter", "reduce", "contains",
+                "sorted", "forEach", "min", "max", "firstIndex", "enumerated", "joined",
+            ].contains(name)
         case .map: return name == "removeValue"
         case .string: return ["hasPrefix", "hasSuffix"].contains(name)
         case .double: return ["squareRoot", "rounded"].contains(name)
@@ -132,7 +134,12 @@ extension FunctionChecker {
             switch m {
             case "split":
                 let maxSplits = intConstant(Int.max, span)
-                return builtin(qualified, args1([BuiltinParam(label: "separator", type: .uint8), BuiltinParam(label: "maxSplits", type: .int, defaultValue: maxSplits)]), .array(.bytes), span)
+                return builtin(
+                    qualified,
+                    args1([
+                        BuiltinParam(label: "separator", type: .uint8),
+                        BuiltinParam(label: "maxSplits", type: .int, defaultValue: maxSplits),
+                    ]), .array(.bytes), span)
             case "append":
                 mutating()
                 if args.first?.label?.name == "contentsOf" {
@@ -151,7 +158,8 @@ extension FunctionChecker {
             case "writeUInt8", "writeUInt16", "writeUInt32", "writeUInt64":
                 mutating()
                 let k = IntKind(rawValue: String(m.dropFirst(5)))!
-                return builtin(qualified, args1([BuiltinParam(label: nil, type: .int(k)), BuiltinParam(label: "at", type: .int)]), .void, span)
+                return builtin(
+                    qualified, args1([BuiltinParam(label: nil, type: .int(k)), BuiltinParam(label: "at", type: .int)]), .void, span)
             default: break
             }
         case .string:
@@ -189,7 +197,9 @@ extension FunctionChecker {
         }
         func requireComparable() -> Bool {
             if context.isComparable(e) { return true }
-            error(.notComparable(context.typeName(e)), at: name.span, notes: [DiagnosticNote("use '\(m)(by:)' with a closure that compares two elements", at: nil)])
+            error(
+                .notComparable(context.typeName(e)), at: name.span,
+                notes: [DiagnosticNote("use '\(m)(by:)' with a closure that compares two elements", at: nil)])
             return false
         }
         func requireEquatable() -> Bool {
@@ -215,7 +225,8 @@ extension FunctionChecker {
             return builtin("Array.remove", args1([BuiltinParam(label: "at", type: .int)]), e, span)
         case "swapAt":
             mutating()
-            return builtin("Array.swapAt", args1([BuiltinParam(label: nil, type: .int), BuiltinParam(label: nil, type: .int)]), .void, span)
+            return builtin(
+                "Array.swapAt", args1([BuiltinParam(label: nil, type: .int), BuiltinParam(label: nil, type: .int)]), .void, span)
         case "reversed":
             return builtin("Array.reversed", args1([]), .array(e), span)
         case "enumerated":
@@ -264,9 +275,15 @@ extension FunctionChecker {
         case "joined":
             switch e {
             case .string:
-                return builtin("Array.joined", args1([BuiltinParam(label: "separator", type: .string, defaultValue: TExpr(.stringLiteral([]), .string, span))]), .string, span)
+                return builtin(
+                    "Array.joined",
+                    args1([BuiltinParam(label: "separator", type: .string, defaultValue: TExpr(.stringLiteral([]), .string, span))]),
+                    .string, span)
             case .bytes:
-                return builtin("Array.joined", args1([BuiltinParam(label: "separator", type: .bytes, defaultValue: TExpr(.stringLiteral([]), .bytes, span))]), .bytes, span)
+                return builtin(
+                    "Array.joined",
+                    args1([BuiltinParam(label: "separator", type: .bytes, defaultValue: TExpr(.stringLiteral([]), .bytes, span))]), .bytes,
+                    span)
             default:
                 if !e.containsError { error(.joinedElement(context.typeName(e)), at: name.span) }
                 return .error(span)
@@ -289,7 +306,9 @@ extension FunctionChecker {
             return v
         }
         if !v.type.isError {
-            error(.conversion(context.typeName(v.type), context.typeName(.function(params, result ?? .void)), "argument type"), at: a.value.span)
+            error(
+                .conversion(context.typeName(v.type), context.typeName(.function(params, result ?? .void)), "argument type"),
+                at: a.value.span)
         }
         return .error(a.value.span)
     }
@@ -347,7 +366,11 @@ extension FunctionChecker {
         case "Bytes":
             if args.isEmpty { return TExpr(.stringLiteral([]), .bytes, span) }
             if labels == ["repeating", "count"] {
-                return builtin("Bytes.repeating", builtinArguments(args, [BuiltinParam(label: "repeating", type: .uint8), BuiltinParam(label: "count", type: .int)], name: "Bytes", span: span), .bytes, span)
+                return builtin(
+                    "Bytes.repeating",
+                    builtinArguments(
+                        args, [BuiltinParam(label: "repeating", type: .uint8), BuiltinParam(label: "count", type: .int)], name: "Bytes",
+                        span: span), .bytes, span)
             }
             guard labels == [nil] else { return badConstructor(typeName, args, span) }
             let v = infer(args[0].value, hint: .array(.uint8))
@@ -382,7 +405,11 @@ extension FunctionChecker {
             guard let e = element else { return .error(span) }
             if args.isEmpty { return TExpr(.array([]), .array(e), span) }
             if labels == ["repeating", "count"] {
-                return builtin("Array.repeating", builtinArguments(args, [BuiltinParam(label: "repeating", type: e), BuiltinParam(label: "count", type: .int)], name: "Array", span: span), .array(e), span)
+                return builtin(
+                    "Array.repeating",
+                    builtinArguments(
+                        args, [BuiltinParam(label: "repeating", type: e), BuiltinParam(label: "count", type: .int)], name: "Array",
+                        span: span), .array(e), span)
             }
             return badConstructor("[\(context.typeName(e))]", args, span)
         case "Bool", "Void", "Never":
@@ -406,7 +433,8 @@ extension FunctionChecker {
             return builtin("print", builtinArguments(args, [BuiltinParam(label: nil, type: .string)], name: name, span: span), .void, span)
         case "fatalError":
             let empty = TExpr(.stringLiteral([]), .string, span)
-            guard let a = builtinArguments(args, [BuiltinParam(label: nil, type: .string, defaultValue: empty)], name: name, span: span) else {
+            guard let a = builtinArguments(args, [BuiltinParam(label: nil, type: .string, defaultValue: empty)], name: name, span: span)
+            else {
                 return .error(span)
             }
             return TExpr(.trap(a[0]), .never, span)
@@ -417,8 +445,12 @@ extension FunctionChecker {
             }
             let (a, b) =
                 isLiteralLike(args[0].value) && !isLiteralLike(args[1].value)
-                ? { let b = infer(args[1].value, hint: hint); return (check(args[0].value, expected: b.type), b) }()
-                : { let a = infer(args[0].value, hint: hint); return (a, check(args[1].value, expected: a.type)) }()
+                ? {
+                    let b = infer(args[1].value, hint: hint); return (check(args[0].value, expected: b.type), b)
+                }()
+                : {
+                    let a = infer(args[0].value, hint: hint); return (a, check(args[1].value, expected: a.type))
+                }()
             if a.type.isError || b.type.isError { return .error(span) }
             guard a.type.isNumeric || context.isComparable(a.type) else {
                 error(.notComparable(context.typeName(a.type)), at: span)

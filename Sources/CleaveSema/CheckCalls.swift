@@ -87,7 +87,9 @@ extension FunctionChecker {
                 }
                 error(
                     .noMember(info.name, name.name), at: name.span,
-                    notes: context.suggestion(for: name.name, among: Array(info.methods.keys) + info.fields.map(\.name)).map { [DiagnosticNote("did you mean '\($0)'?", at: context.memberSpan($0, of: id))] } ?? [])
+                    notes: context.suggestion(for: name.name, among: Array(info.methods.keys) + info.fields.map(\.name)).map {
+                        [DiagnosticNote("did you mean '\($0)'?", at: context.memberSpan($0, of: id))]
+                    } ?? [])
                 args.forEach { _ = infer($0.value, hint: .error) }
                 return .error(span)
             }
@@ -133,7 +135,10 @@ extension FunctionChecker {
                 if !selfIsMutable {
                     error(
                         .mutatingOnImmutableSelf(fn.name), at: nameSpan,
-                        notes: [DiagnosticNote("mark method '\(function.name)' 'mutating' to call mutating methods on 'self'", at: function.span)])
+                        notes: [
+                            DiagnosticNote(
+                                "mark method '\(function.name)' 'mutating' to call mutating methods on 'self'", at: function.span)
+                        ])
                 }
             } else {
                 checkMutableReceiver(receiver, method: fn.name, at: nameSpan)
@@ -168,7 +173,10 @@ extension FunctionChecker {
                 if !selfIsMutable {
                     error(
                         .mutatingOnImmutableSelf(method), at: span,
-                        notes: [DiagnosticNote("mark method '\(function.name)' 'mutating' to call mutating methods on 'self'", at: function.span)])
+                        notes: [
+                            DiagnosticNote(
+                                "mark method '\(function.name)' 'mutating' to call mutating methods on 'self'", at: function.span)
+                        ])
                 }
                 return
             }
@@ -290,7 +298,9 @@ extension FunctionChecker {
         var ai = 0
         let isC: Bool = { if case .c = fn.kind { return true } else { return false } }()
         for (pi, p) in fn.params.enumerated() {
-            if ai < args.count && (args[ai].label?.name == p.label || (isC && args[ai].label == nil) || args[ai].matchesAnyLabel(of: p.type)) {
+            if ai < args.count
+                && (args[ai].label?.name == p.label || (isC && args[ai].label == nil) || args[ai].matchesAnyLabel(of: p.type))
+            {
                 out.append(argument(args[ai], for: p, of: fn))
                 ai += 1
                 continue
@@ -306,12 +316,21 @@ extension FunctionChecker {
                 } else {
                     error(
                         .argumentLabel(a.label?.name, p.label), at: a.label?.span ?? a.span,
-                        fixIts: p.label.map { l in a.label.map { [FixIt(replace: $0.span, with: l)] } ?? [FixIt.insert("\(l): ", at: a.span)] }
-                            ?? a.label.map { [FixIt(replace: $0.span.to(SourceSpan(file: $0.span.file, start: $0.span.end, end: a.value.span.start)), with: "")] } ?? [])
+                        fixIts: p.label.map { l in
+                            a.label.map { [FixIt(replace: $0.span, with: l)] } ?? [FixIt.insert("\(l): ", at: a.span)]
+                        }
+                            ?? a.label.map {
+                                [
+                                    FixIt(
+                                        replace: $0.span.to(SourceSpan(file: $0.span.file, start: $0.span.end, end: a.value.span.start)),
+                                        with: "")
+                                ]
+                            } ?? [])
                 }
             } else {
-                error(.missingArgument(p.label ?? p.name, calleeName), at: closingBracket(of: callSpan),
-                      notes: [DiagnosticNote("'\(calleeName)' is declared here", at: fn.span)])
+                error(
+                    .missingArgument(p.label ?? p.name, calleeName), at: closingBracket(of: callSpan),
+                    notes: [DiagnosticNote("'\(calleeName)' is declared here", at: fn.span)])
             }
             for a in args.dropFirst(ai) { _ = infer(a.value, hint: .error) }
             return out

@@ -164,7 +164,13 @@ extension FunctionChecker {
             if hint == nil && isLiteralLike(a) && !isLiteralLike(b) {
                 // `c ? nil : x`: the other branch gives the type.
                 let tb = infer(b, hint: nil)
-                let target: Ty = { if case .nilLiteral = a.kind, tb.type.optionalWrapped == nil, !tb.type.isError { return .optional(tb.type) } else { return tb.type } }()
+                let target: Ty = {
+                    if case .nilLiteral = a.kind, tb.type.optionalWrapped == nil, !tb.type.isError {
+                        return .optional(tb.type)
+                    } else {
+                        return tb.type
+                    }
+                }()
                 let ta = check(a, expected: target)
                 return TExpr(.ternary(tc, ta, coerce(tb, to: target, at: b.span)), target, e.span)
             }
@@ -411,7 +417,9 @@ extension FunctionChecker {
             // `Light.yellow` and `.yellow` look the case up on the type, not on a value.
             error(
                 .noStaticMember(info.name, name.name), at: name.span,
-                notes: context.suggestion(for: name.name, among: info.cases.map(\.name)).map { s in [DiagnosticNote("did you mean '\(s)'?", at: info.cases.first { $0.name == s }?.span)] } ?? [])
+                notes: context.suggestion(for: name.name, among: info.cases.map(\.name)).map { s in
+                    [DiagnosticNote("did you mean '\(s)'?", at: info.cases.first { $0.name == s }?.span)]
+                } ?? [])
             args?.forEach { _ = infer($0.value, hint: .error) }
             return .error(span)
         }
@@ -483,7 +491,9 @@ extension FunctionChecker {
             }
             error(
                 .noMember(info.name, name.name), at: name.span,
-                notes: context.suggestion(for: name.name, among: info.fields.map(\.name) + info.methods.keys).map { [DiagnosticNote("did you mean '\($0)'?", at: context.memberSpan($0, of: id))] } ?? [])
+                notes: context.suggestion(for: name.name, among: info.fields.map(\.name) + info.methods.keys).map {
+                    [DiagnosticNote("did you mean '\($0)'?", at: context.memberSpan($0, of: id))]
+                } ?? [])
             return .error(span)
         }
         if let v = builtinProperty(base, name, span: span) { return v }
@@ -555,7 +565,13 @@ extension FunctionChecker {
             let optional = [l.type, r.type].first { $0.optionalWrapped != nil }
             error(
                 .binaryOperands(op.rawValue, context.typeName(l.type), context.typeName(r.type)), at: span,
-                notes: optional.map { [DiagnosticNote("a value of optional type '\(context.typeName($0))' must be unwrapped first: use 'if let', '??' or '!'", at: nil)] } ?? [])
+                notes: optional.map {
+                    [
+                        DiagnosticNote(
+                            "a value of optional type '\(context.typeName($0))' must be unwrapped first: use 'if let', '??' or '!'", at: nil
+                        )
+                    ]
+                } ?? [])
             return .error(span)
         }
         switch op {
@@ -710,7 +726,9 @@ extension FunctionChecker {
         var body: TBlock
         // A body that is a single expression is its result: `{ $0 < $1 }`.
         if c.body.count == 1, case .expr(let e) = c.body[0].kind {
-            let v = declaredResult.map { r in r == .void ? infer(e, hint: nil) : check(e, expected: r, context: "closure result type") } ?? infer(e, hint: nil)
+            let v =
+                declaredResult.map { r in r == .void ? infer(e, hint: nil) : check(e, expected: r, context: "closure result type") }
+                ?? infer(e, hint: nil)
             if frame.result == nil { frame.result = v.type }
             let isVoid = frame.result == .void
             body = TBlock(stmts: [TStmt(kind: isVoid ? .expr(v) : .returnStmt(v), span: e.span)], span: c.span)

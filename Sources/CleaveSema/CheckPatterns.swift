@@ -112,7 +112,9 @@ extension FunctionChecker {
             guard let index = info.cases.firstIndex(where: { $0.name == name.name }) else {
                 error(
                     .noStaticMember(info.name, name.name), at: name.span,
-                    notes: context.suggestion(for: name.name, among: info.cases.map(\.name)).map { s in [DiagnosticNote("did you mean '\(s)'?", at: info.cases.first { $0.name == s }?.span)] } ?? [])
+                    notes: context.suggestion(for: name.name, among: info.cases.map(\.name)).map { s in
+                        [DiagnosticNote("did you mean '\(s)'?", at: info.cases.first { $0.name == s }?.span)]
+                    } ?? [])
                 sub?.forEach { _ = checkPattern($0, against: .error) }
                 return .wildcard
             }
@@ -187,13 +189,16 @@ extension FunctionChecker {
             return isUseful(defaultMatrix(matrix), Array(vector.dropFirst()), restTypes)
         case .any:
             if let ctors = constructors(ty) {
-                let used = Set(matrix.compactMap { row -> Int? in
-                    if case .ctor(let c, _) = row.first { return c }
-                    return nil
-                })
+                let used = Set(
+                    matrix.compactMap { row -> Int? in
+                        if case .ctor(let c, _) = row.first { return c }
+                        return nil
+                    })
                 if used.count == ctors.count {
                     return ctors.indices.contains { c in
-                        isUseful(specialize(matrix, c, arity: ctors[c].count), Array(repeating: .any, count: ctors[c].count) + vector.dropFirst(), ctors[c] + restTypes)
+                        isUseful(
+                            specialize(matrix, c, arity: ctors[c].count),
+                            Array(repeating: .any, count: ctors[c].count) + vector.dropFirst(), ctors[c] + restTypes)
                     }
                 }
             }
@@ -230,7 +235,8 @@ extension FunctionChecker {
                 case .nominal(let id):
                     let info = context.types[id.index]
                     let payload = info.cases[c].payload
-                    missing.append(".\(info.cases[c].name)" + (payload.isEmpty ? "" : "(" + payload.map { _ in "_" }.joined(separator: ", ") + ")"))
+                    missing.append(
+                        ".\(info.cases[c].name)" + (payload.isEmpty ? "" : "(" + payload.map { _ in "_" }.joined(separator: ", ") + ")"))
                 default:
                     break
                 }

@@ -353,7 +353,9 @@ final class CheckerContext {
                 continue
             }
             if decl.isMutating && kind == .state {
-                diagnostics.error(.mutatingInState, at: decl.span.startPoint, fixIts: [FixIt(replace: SourceSpan(file: decl.span.file, start: decl.span.start, end: decl.span.start + 9), with: "")])
+                diagnostics.error(
+                    .mutatingInState, at: decl.span.startPoint,
+                    fixIts: [FixIt(replace: SourceSpan(file: decl.span.file, start: decl.span.start, end: decl.span.start + 9), with: "")])
             }
             let f = newFunction(decl.name.name, .method(id), decl, span: decl.name.span)
             resolveSignature(f, decl, owner: id)
@@ -470,7 +472,9 @@ final class CheckerContext {
     }
 
     func newFunctionlessChecker() -> FunctionChecker {
-        let scratch = TFunction(id: FunctionID(index: -1), name: "<global>", kind: .free, isMutating: false, isExtern: false, span: SourceSpan(file: SourceFile(path: "", text: ""), start: 0, end: 0))
+        let scratch = TFunction(
+            id: FunctionID(index: -1), name: "<global>", kind: .free, isMutating: false, isExtern: false,
+            span: SourceSpan(file: SourceFile(path: "", text: ""), start: 0, end: 0))
         return FunctionChecker(context: self, function: scratch, isGlobalInitializer: true)
     }
 
@@ -503,7 +507,8 @@ final class CheckerContext {
                 if case .nilLiteral = value.kind { diagnostics.error(.nilNeedsContext, at: e.span) }
                 checkStorable(value.type, at: e.span, what: "field '\(f.name.name)' of '\(n.name.name)'")
                 let old = types[id.index].fields[i]
-                types[id.index].fields[i] = FieldInfo(name: old.name, type: value.type, isVar: old.isVar, defaultValue: value, span: old.span)
+                types[id.index].fields[i] = FieldInfo(
+                    name: old.name, type: value.type, isVar: old.isVar, defaultValue: value, span: old.span)
             }
         }
     }
@@ -588,7 +593,9 @@ final class CheckerContext {
             let candidates = Array(typeIDs.keys) + BuiltinNames.reserved
             diagnostics.error(
                 .unknownType(name.name), at: name.span,
-                notes: suggestion(for: name.name, among: candidates).map { [DiagnosticNote("did you mean '\($0)'?", at: typeIDs[$0] != nil ? declaredAt[$0] : nil)] } ?? [])
+                notes: suggestion(for: name.name, among: candidates).map {
+                    [DiagnosticNote("did you mean '\($0)'?", at: typeIDs[$0] != nil ? declaredAt[$0] : nil)]
+                } ?? [])
             return .error
         }
     }

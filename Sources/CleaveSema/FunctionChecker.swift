@@ -205,7 +205,8 @@ final class FunctionChecker {
         var warnedUnreachable = false
         for s in stmts {
             if !warnedUnreachable, let last = out.last, exits(last) {
-                if case .error = s.kind {} else if isValueOnNextLine(s, after: last) {
+                if case .error = s.kind {
+                } else if isValueOnNextLine(s, after: last) {
                     warnedUnreachable = true  // the parser's return-value-on-next-line says it already
                 } else {
                     warning(.unreachableCode, at: s.span)
@@ -483,7 +484,8 @@ final class FunctionChecker {
                 if !selfIsMutable {
                     error(
                         .selfImmutable(field.name), at: e.span,
-                        notes: function.kind == .method(tid) ? [DiagnosticNote("mark method '\(function.name)' 'mutating' to change fields", at: function.span)] : [])
+                        notes: function.kind == .method(tid)
+                            ? [DiagnosticNote("mark method '\(function.name)' 'mutating' to change fields", at: function.span)] : [])
                 }
                 return
             }
@@ -617,7 +619,11 @@ final class FunctionChecker {
             if v.type != .void && !v.type.containsError {
                 error(
                     .unexpectedReturnValue(function.name), at: value.span,
-                    notes: [DiagnosticNote("add '-> \(context.typeName(v.type))' to the declaration of '\(function.name)' to return a value", at: function.span)])
+                    notes: [
+                        DiagnosticNote(
+                            "add '-> \(context.typeName(v.type))' to the declaration of '\(function.name)' to return a value",
+                            at: function.span)
+                    ])
             }
             return TStmt(kind: .returnStmt(v), span: span)
         }

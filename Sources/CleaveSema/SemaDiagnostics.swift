@@ -5,7 +5,9 @@ import CleaveDiagnostics
 
 extension DiagnosticMessage {
     static func anonParamInClosureWithParameters(_ n: Int) -> DiagnosticMessage {
-        error("anon-param-in-closure-with-parameters", "anonymous closure argument '$\(n)' cannot be used in a closure that names its parameters")
+        error(
+            "anon-param-in-closure-with-parameters",
+            "anonymous closure argument '$\(n)' cannot be used in a closure that names its parameters")
     }
     static func anonParamOutOfRange(_ n: Int, _ count: Int) -> DiagnosticMessage {
         error("anon-param-out-of-range", "'$\(n)' is out of range: the closure has \(count) parameter\(count == 1 ? "" : "s")")
@@ -64,7 +66,9 @@ extension DiagnosticMessage {
     static let closureOutOfPlace = error(
         "closure-out-of-place", "a closure can only be passed as an argument to a function or method (closures are non-escaping)")
     static func closureParamCount(_ expected: Int, _ given: Int) -> DiagnosticMessage {
-        error("closure-param-count", "closure takes \(given) parameter\(given == 1 ? "" : "s") but \(expected) \(expected == 1 ? "is" : "are") expected")
+        error(
+            "closure-param-count",
+            "closure takes \(given) parameter\(given == 1 ? "" : "s") but \(expected) \(expected == 1 ? "is" : "are") expected")
     }
     static func closureStored(_ what: String) -> DiagnosticMessage {
         error("closure-stored", "a closure cannot be stored in \(what): closures are non-escaping and may only be passed as arguments")
@@ -196,7 +200,10 @@ extension DiagnosticMessage {
         error("no-static-member", "type '\(type)' has no member '\(name)'")
     }
     static func noSuchModule(_ name: String, known: [String]) -> DiagnosticMessage {
-        error("no-such-module", "no such module '\(name)' (standard modules: \(known.joined(separator: ", ")); C headers are imported with quotes: import \"file.h\")")
+        error(
+            "no-such-module",
+            "no such module '\(name)' (standard modules: \(known.joined(separator: ", ")); C headers are imported with quotes: import \"file.h\")"
+        )
     }
     static func notATuple(_ t: String, _ i: Int) -> DiagnosticMessage {
         error("not-a-tuple", "value of type '\(t)' has no element '.\(i)'")
@@ -256,7 +263,9 @@ extension DiagnosticMessage {
         error("state-inside-value", "state '\(state)' cannot be stored in \(place): states have identity and live only in 'main'")
     }
     static func stateParameterInFreeFunction(_ param: String, _ function: String) -> DiagnosticMessage {
-        error("state-parameter-in-free-function", "free function '\(function)' cannot take state parameter '\(param)': free functions are pure; make it a method of a state")
+        error(
+            "state-parameter-in-free-function",
+            "free function '\(function)' cannot take state parameter '\(param)': free functions are pure; make it a method of a state")
     }
     static func stateParameterInValueMethod(_ param: String) -> DiagnosticMessage {
         error("state-parameter-in-value-method", "only a state's methods can take a state parameter ('\(param)')")

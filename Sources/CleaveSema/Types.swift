@@ -34,7 +34,9 @@ public enum IntKind: String, CaseIterable, Sendable, Hashable {
         }
     }
     /// Smallest and largest value, as (negative magnitude, positive maximum) to stay in UInt64.
-    public var maxValue: UInt64 { isSigned ? (UInt64(1) << UInt64(bits - 1)) - 1 : (bits == 64 ? UInt64.max : (UInt64(1) << UInt64(bits)) - 1) }
+    public var maxValue: UInt64 {
+        isSigned ? (UInt64(1) << UInt64(bits - 1)) - 1 : (bits == 64 ? UInt64.max : (UInt64(1) << UInt64(bits)) - 1)
+    }
     public var minMagnitude: UInt64 { isSigned ? UInt64(1) << UInt64(bits - 1) : 0 }
 }
 

@@ -56,7 +56,8 @@ struct Check: ParsableCommand {
     func run() throws {
         let sources = try load(input)
         let last = stopAfter ?? Pipeline.stages.last!
-        let result = Pipeline.run(sources, through: last, options: PipelineOptions(includeDirectories: input.includeDirectories)) { stage, partial in
+        let result = Pipeline.run(sources, through: last, options: PipelineOptions(includeDirectories: input.includeDirectories)) {
+            stage, partial in
             if stage == dumpAfter { print(Pipeline.dump(stage, partial), terminator: "") }
         }
         if report(result, input) { throw ExitCode(1) }

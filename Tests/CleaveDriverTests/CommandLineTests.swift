@@ -21,7 +21,9 @@ import Testing
         #expect(r.stdout.isEmpty)
         // file:line:col, the source line, a caret under the name.
         #expect(r.stderr.contains("\(path):10:13: error: cannot find 'tabel' in scope [undefined-name]\n"))
-        #expect(r.stderr.contains("            tabel[parts[1]] = parts[2]   // expected-error:13 {{cannot find 'tabel' in scope}}\n            ^~~~~\n"))
+        #expect(
+            r.stderr.contains(
+                "            tabel[parts[1]] = parts[2]   // expected-error:13 {{cannot find 'tabel' in scope}}\n            ^~~~~\n"))
         #expect(r.stderr.contains("4 errors generated."))
     }
 
@@ -98,7 +100,8 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("clock.clv")
-        try "import \"time.h\"\n\nfunc main() {\n    let c = clock()\n    print(\"\\(c)\")\n}\n".write(to: file, atomically: true, encoding: .utf8)
+        try "import \"time.h\"\n\nfunc main() {\n    let c = clock()\n    print(\"\\(c)\")\n}\n".write(
+            to: file, atomically: true, encoding: .utf8)
         let r = try runProcess(cleave, ["dump", "--stage", "imports", file.path])
         #expect(r.status == 0)
         let line = r.stdout.split(separator: "\n").first { $0.contains("func clock(") }

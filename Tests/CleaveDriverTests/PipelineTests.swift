@@ -33,7 +33,8 @@ import Testing
 
     @Test func laterStagesRunAfterSyntaxErrorsAndReportTheirOwn() {
         // One run reports a syntax error and a type error.
-        let result = runPipeline("""
+        let result = runPipeline(
+            """
             func main() {
                 let a = (1 + 2
                 let b: Bool = 3

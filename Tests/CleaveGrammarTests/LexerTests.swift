@@ -99,28 +99,29 @@ enum Grammar {
         }
     }
 
-    @Test(arguments: [
-        ("a<<=b", [id("a"), .punct(.shlAssign), id("b")]),
-        ("a>>=b", [id("a"), .punct(.shrAssign), id("b")]),
-        ("a<<b", [id("a"), .punct(.shl), id("b")]),
-        ("a<=b", [id("a"), .punct(.le), id("b")]),
-        ("a<b", [id("a"), .punct(.lt), id("b")]),
-        ("0..<n", [.integer("0"), .punct(.halfOpen), id("n")]),
-        ("0...n", [.integer("0"), .punct(.closed), id("n")]),
-        ("a&&b", [id("a"), .punct(.andAnd), id("b")]),
-        ("a&+b", [id("a"), .punct(.wrapAdd), id("b")]),
-        ("a&=b", [id("a"), .punct(.andAssign), id("b")]),
-        ("a&b", [id("a"), .punct(.amp), id("b")]),
-        ("a!=b", [id("a"), .punct(.ne), id("b")]),
-        ("a!==b", [id("a"), .punct(.ne), .punct(.assign), id("b")]),
-        ("a!", [id("a"), .punct(.bang)]),
-        ("a??b", [id("a"), .punct(.coalesce), id("b")]),
-        ("a?", [id("a"), .punct(.question)]),
-        ("->>", [.punct(.arrow), .punct(.gt)]),
-        ("a.b", [id("a"), .punct(.dot), id("b")]),
-        ("....", [.punct(.closed), .punct(.dot)]),
-        ("&inout", [.punct(.amp), .keyword(.inout)]),
-    ] as [(String, [TokenKind])])
+    @Test(
+        arguments: [
+            ("a<<=b", [id("a"), .punct(.shlAssign), id("b")]),
+            ("a>>=b", [id("a"), .punct(.shrAssign), id("b")]),
+            ("a<<b", [id("a"), .punct(.shl), id("b")]),
+            ("a<=b", [id("a"), .punct(.le), id("b")]),
+            ("a<b", [id("a"), .punct(.lt), id("b")]),
+            ("0..<n", [.integer("0"), .punct(.halfOpen), id("n")]),
+            ("0...n", [.integer("0"), .punct(.closed), id("n")]),
+            ("a&&b", [id("a"), .punct(.andAnd), id("b")]),
+            ("a&+b", [id("a"), .punct(.wrapAdd), id("b")]),
+            ("a&=b", [id("a"), .punct(.andAssign), id("b")]),
+            ("a&b", [id("a"), .punct(.amp), id("b")]),
+            ("a!=b", [id("a"), .punct(.ne), id("b")]),
+            ("a!==b", [id("a"), .punct(.ne), .punct(.assign), id("b")]),
+            ("a!", [id("a"), .punct(.bang)]),
+            ("a??b", [id("a"), .punct(.coalesce), id("b")]),
+            ("a?", [id("a"), .punct(.question)]),
+            ("->>", [.punct(.arrow), .punct(.gt)]),
+            ("a.b", [id("a"), .punct(.dot), id("b")]),
+            ("....", [.punct(.closed), .punct(.dot)]),
+            ("&inout", [.punct(.amp), .keyword(.inout)]),
+        ] as [(String, [TokenKind])])
     func longestMatchWins(_ text: String, _ expected: [TokenKind]) {
         #expect(kinds(text) == expected)
     }
@@ -246,28 +247,29 @@ enum Grammar {
 
 // string_literal = '"' { string_item } '"' ;  string_item = … | escape | "\(" expression ")" ;
 @Suite struct StringTests {
-    @Test(arguments: [
-        (#""""#, []),
-        (#""abc""#, Array("abc".utf8)),
-        (#""\\""#, [0x5C]),
-        (#""\"""#, [0x22]),
-        (#""\'""#, [0x27]),
-        (#""\n""#, [0x0A]),
-        (#""\r""#, [0x0D]),
-        (#""\t""#, [0x09]),
-        (#""\0""#, [0x00]),
-        (#""\u{41}""#, [0x41]),
-        (#""\u{e9}""#, [0xC3, 0xA9]),
-        (#""\u{20AC}""#, [0xE2, 0x82, 0xAC]),
-        (#""\u{1F600}""#, [0xF0, 0x9F, 0x98, 0x80]),
-        (#""\u{0000041}""#, [0x41]),
-        (#""\x41""#, [0x41]),
-        (#""\xff""#, [0xFF]),
-        (#""\xC3\xA9""#, [0xC3, 0xA9]),
-        (#""a\tb\\n""#, [0x61, 0x09, 0x62, 0x5C, 0x6E]),
-        ("\"é\"", [0xC3, 0xA9]),
-        (#""'""#, [0x27]),
-    ] as [(String, [UInt8])])
+    @Test(
+        arguments: [
+            (#""""#, []),
+            (#""abc""#, Array("abc".utf8)),
+            (#""\\""#, [0x5C]),
+            (#""\"""#, [0x22]),
+            (#""\'""#, [0x27]),
+            (#""\n""#, [0x0A]),
+            (#""\r""#, [0x0D]),
+            (#""\t""#, [0x09]),
+            (#""\0""#, [0x00]),
+            (#""\u{41}""#, [0x41]),
+            (#""\u{e9}""#, [0xC3, 0xA9]),
+            (#""\u{20AC}""#, [0xE2, 0x82, 0xAC]),
+            (#""\u{1F600}""#, [0xF0, 0x9F, 0x98, 0x80]),
+            (#""\u{0000041}""#, [0x41]),
+            (#""\x41""#, [0x41]),
+            (#""\xff""#, [0xFF]),
+            (#""\xC3\xA9""#, [0xC3, 0xA9]),
+            (#""a\tb\\n""#, [0x61, 0x09, 0x62, 0x5C, 0x6E]),
+            ("\"é\"", [0xC3, 0xA9]),
+            (#""'""#, [0x27]),
+        ] as [(String, [UInt8])])
     func escapes(_ text: String, _ bytes: [UInt8]) {
         #expect(stringBytes(text) == bytes)
     }
@@ -300,10 +302,11 @@ enum Grammar {
     @Test func unterminatedStringEndsAtTheLineEnd() {
         let (tokens, diags) = lex("let s = \"abc\nlet t = 1")
         #expect(positions(diags) == ["unterminated-string@1:9"])
-        #expect(tokens.map(\.kind) == [
-            .keyword(.let), id("s"), .punct(.assign), .string([.bytes(Array("abc".utf8))]),
-            .keyword(.let), id("t"), .punct(.assign), .integer("1"), .eof,
-        ])
+        #expect(
+            tokens.map(\.kind) == [
+                .keyword(.let), id("s"), .punct(.assign), .string([.bytes(Array("abc".utf8))]),
+                .keyword(.let), id("t"), .punct(.assign), .integer("1"), .eof,
+            ])
         #expect(tokens[4].precededByNewline)
     }
 

@@ -127,16 +127,17 @@ import Testing
 
     // state_decl = "state" identifier "{" { state_member } "}" ;  state_member = field_decl | init_decl | func_decl ;
     @Test func stateWithFieldsInitAndMethods() {
-        guard let s = nominal(
-            """
-            state Counter {
-                var count: Int = 0
-                let step: Int
-                init(step: Int) { self.step = step }
-                func bump() -> Int { count += step; return count }
-                func poll(_ device: inout Device) {}
-            }
-            """)
+        guard
+            let s = nominal(
+                """
+                state Counter {
+                    var count: Int = 0
+                    let step: Int
+                    init(step: Int) { self.step = step }
+                    func bump() -> Int { count += step; return count }
+                    func poll(_ device: inout Device) {}
+                }
+                """)
         else { Issue.record("no state"); return }
         #expect(s.kind == .state && s.name.name == "Counter")
         #expect(s.fields.map { "\($0.isVar ? "var" : "let") \($0.name.name)" } == ["var count", "let step"])
@@ -149,15 +150,16 @@ import Testing
 
     // struct_decl = "struct" identifier "{" { struct_member } "}" ;
     @Test func structWithMutatingMethod() {
-        guard let s = nominal(
-            """
-            struct Point {
-                var x: Int
-                var y: Int = 0
-                mutating func move(by d: Int) { x += d }
-                func sum() -> Int { return x + y }
-            }
-            """)
+        guard
+            let s = nominal(
+                """
+                struct Point {
+                    var x: Int
+                    var y: Int = 0
+                    mutating func move(by d: Int) { x += d }
+                    func sum() -> Int { return x + y }
+                }
+                """)
         else { Issue.record("no struct"); return }
         #expect(s.kind == .struct)
         #expect(s.fields.map(\.name.name) == ["x", "y"])
@@ -195,7 +197,8 @@ import Testing
         #expect(diags.isEmpty)
         guard case .enumDecl(let e)? = file.decls.first else { Issue.record("no enum"); return }
         let cases = e.cases.map { c in
-            c.name.name + "(" + c.payload.map { ($0.label.map { $0.name + ": " } ?? "") + ASTPrinter.typeText($0.type) }.joined(separator: ", ") + ")"
+            c.name.name + "("
+                + c.payload.map { ($0.label.map { $0.name + ": " } ?? "") + ASTPrinter.typeText($0.type) }.joined(separator: ", ") + ")"
         }
         #expect(cases == ["ping()", "pong()", "data(Bytes)", "pair(Int, Int)", "set(key: Bytes, value: Bytes?)"])
         #expect(e.methods.map(\.name.name) == ["isPing", "reset"])
@@ -609,7 +612,8 @@ import Testing
     }
 
     @Test func caseBodyMayEndWithReturn() {
-        #expect(cases("case .a: return\ncase .b: return 1\ndefault: return") == ["case .a: return", "case .b: return 1", "default: return"])
+        #expect(
+            cases("case .a: return\ncase .b: return 1\ndefault: return") == ["case .a: return", "case .b: return 1", "default: return"])
     }
 
     @Test func switchSubjectDoesNotTakeATrailingClosure() {
@@ -992,9 +996,10 @@ import Testing
     }
 
     @Test func closureBodyMayTakeTrailingClosuresEvenInACondition() {
-        #expect(statements("if xs.contains(where: { $0.map { $0 }.isEmpty }) { }") == [
-            "if (call (. xs contains) where:{(. (call (. $0 map) {$0;}) isEmpty);}) { }"
-        ])
+        #expect(
+            statements("if xs.contains(where: { $0.map { $0 }.isEmpty }) { }") == [
+                "if (call (. xs contains) where:{(. (call (. $0 map) {$0;}) isEmpty);}) { }"
+            ])
     }
 }
 

@@ -251,24 +251,26 @@ struct SplitMix64: RandomNumberGenerator {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: [
-        String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000),
-        String(repeating: "(", count: 5000),
-        String(repeating: "[", count: 5000),
-        String(repeating: "[", count: 300) + "Int" + String(repeating: "]", count: 300) + "()",
-        String(repeating: "-", count: 5000) + "x",
-        String(repeating: "!", count: 5000) + "x",
-        "x" + String(repeating: ".y", count: 5000),
-        "x" + String(repeating: "!", count: 5000),
-        String(repeating: "f(", count: 3000),
-        String(repeating: "{ ", count: 5000),
-        String(repeating: "{ a in ", count: 2000),
-        String(repeating: "a ? ", count: 3000) + "b",
-        String(repeating: "a ?? ", count: 3000) + "b",
-        String(repeating: "a<", count: 3000) + "b",
-        String(repeating: "Map<", count: 2000) + "Int" + String(repeating: ">", count: 2000) + "()",
-        String(repeating: "\"\\(", count: 500) + "x" + String(repeating: ")\"", count: 500),
-    ])
+    @Test(
+        .timeLimit(.minutes(1)),
+        arguments: [
+            String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000),
+            String(repeating: "(", count: 5000),
+            String(repeating: "[", count: 5000),
+            String(repeating: "[", count: 300) + "Int" + String(repeating: "]", count: 300) + "()",
+            String(repeating: "-", count: 5000) + "x",
+            String(repeating: "!", count: 5000) + "x",
+            "x" + String(repeating: ".y", count: 5000),
+            "x" + String(repeating: "!", count: 5000),
+            String(repeating: "f(", count: 3000),
+            String(repeating: "{ ", count: 5000),
+            String(repeating: "{ a in ", count: 2000),
+            String(repeating: "a ? ", count: 3000) + "b",
+            String(repeating: "a ?? ", count: 3000) + "b",
+            String(repeating: "a<", count: 3000) + "b",
+            String(repeating: "Map<", count: 2000) + "Int" + String(repeating: ">", count: 2000) + "()",
+            String(repeating: "\"\\(", count: 500) + "x" + String(repeating: ")\"", count: 500),
+        ])
     func deepNestingIsBounded(_ value: String) {
         let text = "func f() {\n    let x = " + value + "\n}\nfunc main() {}"
         let (file, diags) = parse(text)

@@ -36,7 +36,9 @@ func parseBody(_ text: String) -> ([Stmt], [Diagnostic]) {
 /// The statements of a body as S-expressions; the parse must be free of diagnostics.
 func statements(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
     let (stmts, diags) = parseBody(text)
-    #expect(diags.isEmpty, "diagnostics for \(text): \(diags.map { "\($0.id)@\($0.span?.line ?? 0):\($0.span?.column ?? 0): \($0.message)" })", sourceLocation: sourceLocation)
+    #expect(
+        diags.isEmpty, "diagnostics for \(text): \(diags.map { "\($0.id)@\($0.span?.line ?? 0):\($0.span?.column ?? 0): \($0.message)" })",
+        sourceLocation: sourceLocation)
     return stmts.map(sxStmt)
 }
 

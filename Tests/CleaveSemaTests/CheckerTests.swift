@@ -96,9 +96,10 @@ import Testing
                 }
             }
             """)
-        #expect(c.type("Datagram")?.fields.map { "\($0.name): \(c.tyName($0.type))" } == [
-            "payload: Bytes", "port: Int", "peerAddress: UInt32", "peerPort: UInt16",
-        ])
+        #expect(
+            c.type("Datagram")?.fields.map { "\($0.name): \(c.tyName($0.type))" } == [
+                "payload: Bytes", "port: Int", "peerAddress: UInt32", "peerPort: UInt16",
+            ])
         #expect(c.type("UdpDevice")?.kind == .state && c.type("Datagram")?.kind == .struct)
         #expect(c.bound("device", in: "main") == "(init UdpDevice [7000:Int 7001:Int]:[Int])")
         // The second initializer, `init(ports:)`, was chosen.
@@ -175,9 +176,10 @@ import Testing
             """)
         #expect(returnedValues(c.function("f")).map { c.render($0, in: nil) } == ["(memberwise Config 7000:Int \"cleave\":Bytes 5:UInt8)"])
         #expect(returnedValues(c.function("g")).map { c.render($0, in: nil) } == ["(memberwise Config 1:Int \"cleave\":Bytes 3:UInt8)"])
-        #expect(c.type("Config")?.fields.map { "\($0.isVar ? "var" : "let") \($0.name): \(c.tyName($0.type))" } == [
-            "let port: Int", "var name: Bytes", "var retries: UInt8",
-        ])
+        #expect(
+            c.type("Config")?.fields.map { "\($0.isVar ? "var" : "let") \($0.name): \(c.tyName($0.type))" } == [
+                "let port: Int", "var name: Bytes", "var retries: UInt8",
+            ])
     }
 
     @Test func structWithInitializer() {
@@ -214,7 +216,8 @@ import Testing
             """)
         let sum = c.method("Point", "sum")
         #expect(returnedValues(sum).map { c.render($0, in: sum) } == ["(+ (. self x) (. self y))"])
-        guard case .binary(_, let l, _)? = returnedValues(sum).first?.kind, case .field(let base, 0) = l.kind, case .selfRef = base.kind else {
+        guard case .binary(_, let l, _)? = returnedValues(sum).first?.kind, case .field(let base, 0) = l.kind, case .selfRef = base.kind
+        else {
             Issue.record("expected .field(.selfRef, 0)")
             return
         }
@@ -348,7 +351,10 @@ import Testing
             let doubled = limit * 2
             func f() -> Int { return limit + doubled }
             """)
-        #expect(c.program.globals.map { "\($0.name): \(c.tyName($0.type))" } == ["limit: Int", "small: UInt8", "greeting: Bytes", "doubled: Int"])
+        #expect(
+            c.program.globals.map { "\($0.name): \(c.tyName($0.type))" } == [
+                "limit: Int", "small: UInt8", "greeting: Bytes", "doubled: Int",
+            ])
         #expect(c.program.globals.map { c.render($0.value, in: nil) } == ["10:Int", "200:UInt8", "\"hi\":Bytes", "(* global limit 2:Int)"])
         #expect(returnedValues(c.function("f")).map { c.render($0, in: nil) } == ["(+ global limit global doubled)"])
     }
@@ -454,7 +460,8 @@ import Testing
         }
         #expect(oid == f.params[0].local)
         // Inside `else if let o`, `o` is the unwrapped Int.
-        guard returnedValues(f).count == 3, case .binary(.add, let inner, _) = returnedValues(f)[1].kind, case .local(let iid) = inner.kind else {
+        guard returnedValues(f).count == 3, case .binary(.add, let inner, _) = returnedValues(f)[1].kind, case .local(let iid) = inner.kind
+        else {
             Issue.record("expected o + 1")
             return
         }
@@ -702,7 +709,8 @@ import Testing
                 }
             }
             """)
-        #expect(cases(c, "f") == ["Outer.0(Inner.1(let n: Int)) where (> n 0:Int)", "Outer.0(Inner.1(_))", "Outer.0(Inner.0()) | Outer.1()"])
+        #expect(
+            cases(c, "f") == ["Outer.0(Inner.1(let n: Int)) where (> n 0:Int)", "Outer.0(Inner.1(_))", "Outer.0(Inner.0()) | Outer.1()"])
     }
 
     @Test func tupleRangeLiteralWhereAndDefault() {
@@ -805,7 +813,9 @@ import Testing
         #expect(c.bound("doubled", in: "f") == "(Array.map xs {($0: Int) -> Int in return (* $0 2:Int)})")
         #expect(c.bound("big", in: "f") == "(Array.filter xs {($0: Int) -> Bool in return (> $0 1:Int)})")
         #expect(c.bound("sum", in: "f") == "(Array.reduce xs 0:Int {($0: Int, $1: Int) -> Int in return (+ $0 $1)})")
-        #expect(c.bound("text", in: "f") == "(Array.reduce xs \"\":String {(acc: String, x: Int) -> String in return (+ acc (String.format x))})")
+        #expect(
+            c.bound("text", in: "f")
+                == "(Array.reduce xs \"\":String {(acc: String, x: Int) -> String in return (+ acc (String.format x))})")
         #expect(c.bound("down", in: "f") == "(Array.sortedBy xs {(a: Int, b: Int) -> Bool in return (> a b)})")
         #expect(c.bound("typed", in: "f") == "(Array.sortedBy xs {(a: Int, b: Int) -> Bool in return (< a b)})")
     }
@@ -820,9 +830,10 @@ import Testing
             }
             """)
         #expect(c.bound("down", in: "f") == "(Array.sortedBy xs {($0: Int, $1: Int) -> Bool in return (> $0 $1)})")
-        #expect(returnedValues(c.function("f")).map { c.render($0, in: c.function("f")) } == [
-            "(Array.containsWhere down {($0: Int) -> Bool in return (== $0 3:Int)})"
-        ])
+        #expect(
+            returnedValues(c.function("f")).map { c.render($0, in: c.function("f")) } == [
+                "(Array.containsWhere down {($0: Int) -> Bool in return (== $0 3:Int)})"
+            ])
     }
 
     @Test func closureWithStatementsInfersItsResultFromReturn() {
@@ -878,7 +889,9 @@ import Testing
             """)
         let f = c.function("f")
         #expect(evaluated(f).map { c.render($0, in: f) } == ["(Array.forEach xs {($0: Bytes) -> Void in (print (String.decode $0))})"])
-        #expect(returnedValues(f).map { c.render($0, in: f) } == ["(Array.containsWhere xs {($0: Bytes) -> Bool in return (Bytes.isEmpty $0)})"])
+        #expect(
+            returnedValues(f).map { c.render($0, in: f) } == ["(Array.containsWhere xs {($0: Bytes) -> Bool in return (Bytes.isEmpty $0)})"]
+        )
     }
 
     @Test func closuresCaptureLocals() {
@@ -1227,7 +1240,8 @@ import Testing
         let expected = [
             ("a", "[]:[Int]", "[Int]"), ("r", "(Array.repeating 1:UInt8 3:Int)", "[UInt8]"), ("empty", "[]:[Bytes]", "[Bytes]"),
             ("last", "(Array.removeLast a)", "Int"), ("removed", "(Array.remove a 0:Int)", "Int"), ("both", "(+ a xs)", "[Int]"),
-            ("part", "(slice..< a 0:Int 1:Int)", "[Int]"), ("reversed", "(Array.reversed a)", "[Int]"), ("sorted", "(Array.sorted a)", "[Int]"),
+            ("part", "(slice..< a 0:Int 1:Int)", "[Int]"), ("reversed", "(Array.reversed a)", "[Int]"),
+            ("sorted", "(Array.sorted a)", "[Int]"),
             ("smallest", "(Array.min a)", "Int?"), ("largest", "(Array.max a)", "Int?"), ("has", "(Array.contains a 3:Int)", "Bool"),
             ("at", "(Array.firstIndex a 3:Int)", "Int?"), ("pairs", "(Array.enumerated a)", "[(Int, Int)]"),
             ("firstOne", "(Array.first a)", "Int?"), ("lastOne", "(Array.last a)", "Int?"), ("same", "(== a xs)", "Bool"),
@@ -1368,16 +1382,25 @@ import Testing
             functions: [
                 CFunction(
                     name: "add",
-                    parameters: [CParameter(name: "a", type: .integer(bits: 32, signed: true)), CParameter(name: "b", type: .integer(bits: 32, signed: true))],
+                    parameters: [
+                        CParameter(name: "a", type: .integer(bits: 32, signed: true)),
+                        CParameter(name: "b", type: .integer(bits: 32, signed: true)),
+                    ],
                     result: .integer(bits: 32, signed: true), isSystem: false, span: span),
                 CFunction(
-                    name: "fill", parameters: [CParameter(name: "buf", type: .bytes(isConst: false)), CParameter(name: "p", type: .structure(name: "point"))],
+                    name: "fill",
+                    parameters: [
+                        CParameter(name: "buf", type: .bytes(isConst: false)), CParameter(name: "p", type: .structure(name: "point")),
+                    ],
                     result: .void, isSystem: false, span: span),
             ],
             structs: [
                 CStruct(
                     name: "point",
-                    fields: [CParameter(name: "x", type: .integer(bits: 32, signed: true)), CParameter(name: "tag", type: .integer(bits: 8, signed: false))],
+                    fields: [
+                        CParameter(name: "x", type: .integer(bits: 32, signed: true)),
+                        CParameter(name: "tag", type: .integer(bits: 8, signed: false)),
+                    ],
                     isSystem: false, span: span)
             ],
             diagnostics: [])
