@@ -122,27 +122,62 @@ extension Parser {
     mutating func parseNominal(_ kind: NominalKind) -> NominalDecl? {
         let start = advance().span
         guard let name = expectIdentifier("a name for the \(kind.rawValue)") else { return nil }
+        guard
+            let (members, close) = parseTypeBody(
+                name, expecting: "a field ('var', 'let'), 'init' or 'func' in '\(name.name)'",
+                member: { p in
+                    switch p.tok.kind {
+                    case .keyword(.let), .keyword(.var):
+                        return p.parseField().map { [.field($0)] } ?? []
+                    case .keyword(.`init`), .keyword(.func), .keyword(.mutating), .keyword(.extern):
+                        return p.parseFunction().map { [.function($0)] } ?? []
+                    default:
+                        return nil
+                    }
+                })
+        else { return nil }
         var fields: [FieldDecl] = []
         var inits: [FuncDecl] = []
         var methods: [FuncDecl] = []
+        for m in members {
+            switch m {
+            case .field(let f): fields.append(f)
+            case .function(let f) where f.isInit: inits.append(f)
+            case .function(let f): methods.append(f)
+            case .enumCase: break
+            }
+        }
+        return NominalDecl(
+            kind: kind, name: name, fields: fields, inits: inits, methods: methods, span: start.to(close))
+    }
+
+    /// A member of a type body.
+    enum TypeMember {
+        case field(FieldDecl)
+        case function(FuncDecl)
+        case enumCase(EnumCaseDecl)
+    }
+
+    /// `"{" { member } "}"` of a state, struct or enum, with recovery. `member` parses one
+    /// member at the current token, or returns nil when the token cannot start one.
+    /// Returns the members and the span of the closing brace.
+    mutating func parseTypeBody(
+        _ name: Identifier, expecting what: String, member: (inout Parser) -> [TypeMember]?
+    ) -> ([TypeMember], SourceSpan)? {
         let open = tok.span
         guard expect(.lbrace, "'{' to begin the body of '\(name.name)'") else { return nil }
-        var unclosed: (index: Int, diagnostics: Int, fields: Int, inits: Int, methods: Int)?
+        var members: [TypeMember] = []
+        var unclosed: (index: Int, diagnostics: Int, members: Int)?
         while !at(.rbrace) && !atEOF && !atTopLevelOnlyDeclaration {
             let before = index
             let errorsBefore = diagnostics.errorCount
             if unclosed == nil && atColumnOneDeclaration {
-                unclosed = (index, diagnostics.all.count, fields.count, inits.count, methods.count)
+                unclosed = (index, diagnostics.all.count, members.count)
             }
-            switch tok.kind {
-            case .keyword(.let), .keyword(.var):
-                if let f = parseField() { fields.append(f) }
-            case .keyword(.`init`), .keyword(.func), .keyword(.mutating), .keyword(.extern):
-                if let f = parseFunction() {
-                    if f.isInit { inits.append(f) } else { methods.append(f) }
-                }
-            default:
-                unexpectedToken("a field ('var', 'let'), 'init' or 'func' in '\(name.name)'")
+            if let parsed = member(&self) {
+                members += parsed
+            } else {
+                unexpectedToken(what)
             }
             if index == before || diagnostics.errorCount > errorsBefore {
                 recoverInTypeBody(mustAdvance: index == before)
@@ -154,14 +189,11 @@ extension Parser {
             // The body is not closed: it most likely ends before the first `func` in the first
             // column, which is then a top-level function. Parse from there again.
             rewind(to: u.index, diagnosticCount: u.diagnostics)
-            fields.removeSubrange(u.fields...)
-            inits.removeSubrange(u.inits...)
-            methods.removeSubrange(u.methods...)
+            members.removeSubrange(u.members...)
         }
         let close = tok.span
         expect(.rbrace, "'}' to end '\(name.name)'", notes: [DiagnosticNote("to match this '{'", at: open)])
-        return NominalDecl(
-            kind: kind, name: name, fields: fields, inits: inits, methods: methods, span: start.to(close))
+        return (members, close)
     }
 
     /// Skip to the next member of a type body, or its closing `}`. `mustAdvance` skips at
@@ -207,42 +239,35 @@ extension Parser {
     mutating func parseEnum() -> EnumDecl? {
         let start = advance().span
         guard let name = expectIdentifier("a name for the enum") else { return nil }
-        let open = tok.span
-        guard expect(.lbrace, "'{' to begin the body of '\(name.name)'") else { return nil }
+        guard
+            let (members, close) = parseTypeBody(
+                name, expecting: "'case' or 'func' in enum '\(name.name)'",
+                member: { p in
+                    switch p.tok.kind {
+                    case .keyword(.case):
+                        p.advance()
+                        var cases: [TypeMember] = []
+                        repeat {
+                            guard let c = p.parseEnumCase() else { break }
+                            cases.append(.enumCase(c))
+                        } while p.eat(.comma)
+                        return cases
+                    case .keyword(.func), .keyword(.mutating), .keyword(.extern):
+                        return p.parseFunction().map { [.function($0)] } ?? []
+                    default:
+                        return nil
+                    }
+                })
+        else { return nil }
         var cases: [EnumCaseDecl] = []
         var methods: [FuncDecl] = []
-        var unclosed: (index: Int, diagnostics: Int, cases: Int, methods: Int)?
-        while !at(.rbrace) && !atEOF && !atTopLevelOnlyDeclaration {
-            let before = index
-            let errorsBefore = diagnostics.errorCount
-            if unclosed == nil && atColumnOneDeclaration {
-                unclosed = (index, diagnostics.all.count, cases.count, methods.count)
-            }
-            switch tok.kind {
-            case .keyword(.case):
-                advance()
-                repeat {
-                    if let c = parseEnumCase() { cases.append(c) } else { break }
-                } while eat(.comma)
-            case .keyword(.func), .keyword(.mutating), .keyword(.extern):
-                if let f = parseFunction() { methods.append(f) }
-            default:
-                unexpectedToken("'case' or 'func' in enum '\(name.name)'")
-            }
-            if index == before || diagnostics.errorCount > errorsBefore {
-                recoverInTypeBody(mustAdvance: index == before)
-            } else {
-                endDeclaration()
+        for m in members {
+            switch m {
+            case .enumCase(let c): cases.append(c)
+            case .function(let f): methods.append(f)
+            case .field: break
             }
         }
-        if atEOF || atTopLevelOnlyDeclaration, let u = unclosed {
-            // As in `parseNominal`: resume at the first `func` in the first column.
-            rewind(to: u.index, diagnosticCount: u.diagnostics)
-            cases.removeSubrange(u.cases...)
-            methods.removeSubrange(u.methods...)
-        }
-        let close = tok.span
-        expect(.rbrace, "'}' to end '\(name.name)'", notes: [DiagnosticNote("to match this '{'", at: open)])
         return EnumDecl(name: name, cases: cases, methods: methods, span: start.to(close))
     }
 

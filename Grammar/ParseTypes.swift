@@ -14,24 +14,11 @@ extension Parser {
         defer { leave() }
         var t = parseNonOptionalType()
         while (at(.question) || at(.coalesce)) && tok.span.start == previousEnd.start {
-            splitCoalesce()
+            splitToken(.coalesce, into: .question)  // `Int??` is an optional of an optional
             let q = advance()
             t = TypeExpr(kind: .optional(t), span: t.span.to(q.span))
         }
         return t
-    }
-
-    /// Split a `??` token into two `?` (`Int??` is an optional of an optional, not `??`).
-    mutating func splitCoalesce() {
-        guard at(.coalesce) else { return }
-        let t = tok
-        let first = Token(
-            kind: .punct(.question), span: SourceSpan(file: t.span.file, start: t.span.start, end: t.span.start + 1),
-            precededByNewline: t.precededByNewline)
-        let second = Token(
-            kind: .punct(.question), span: SourceSpan(file: t.span.file, start: t.span.start + 1, end: t.span.end),
-            precededByNewline: false)
-        tokens.replaceSubrange(index...index, with: [first, second])
     }
 
     // non_optional_type = type_identifier [ generic_args ] | "[" type "]" | "(" ")" | "(" type ")"
@@ -87,7 +74,7 @@ extension Parser {
         repeat {
             args.append(parseType())
         } while eat(.comma)
-        splitShiftRight()
+        splitToken(.shr, into: .gt)  // `Map<K, Map<A, B>>`
         guard expect(.gt, "'>' to end the generic arguments") else { return nil }
         return args
     }

@@ -227,15 +227,16 @@ public struct Parser {
         return true
     }
 
-    /// Split a `>>` token into two `>` (closing nested generic arguments).
-    mutating func splitShiftRight() {
-        guard at(.shr) else { return }
+    /// Split a two-character token `p` at the current position into two one-character
+    /// tokens `piece`: `>>` into `>` `>` (closing nested generic arguments), `??` into `?` `?`.
+    mutating func splitToken(_ p: Punct, into piece: Punct) {
+        guard at(p) else { return }
         let t = tok
         let first = Token(
-            kind: .punct(.gt), span: SourceSpan(file: t.span.file, start: t.span.start, end: t.span.start + 1),
+            kind: .punct(piece), span: SourceSpan(file: t.span.file, start: t.span.start, end: t.span.start + 1),
             precededByNewline: t.precededByNewline)
         let second = Token(
-            kind: .punct(.gt), span: SourceSpan(file: t.span.file, start: t.span.start + 1, end: t.span.end),
+            kind: .punct(piece), span: SourceSpan(file: t.span.file, start: t.span.start + 1, end: t.span.end),
             precededByNewline: false)
         tokens.replaceSubrange(index...index, with: [first, second])
     }

@@ -636,23 +636,7 @@ final class CheckerContext {
     }
 
     func typeName(_ t: Ty) -> String {
-        switch t {
-        case .int(let k): k.rawValue
-        case .bool: "Bool"
-        case .double: "Double"
-        case .string: "String"
-        case .bytes: "Bytes"
-        case .void: "Void"
-        case .never: "Never"
-        case .array(let e): "[\(typeName(e))]"
-        case .map(let k, let v): "Map<\(typeName(k)), \(typeName(v))>"
-        case .optional(let w):
-            if case .function = w { "(\(typeName(w)))?" } else { "\(typeName(w))?" }
-        case .tuple(let items): "(\(items.map(typeName).joined(separator: ", ")))"
-        case .function(let ps, let r): "(\(ps.map(typeName).joined(separator: ", "))) -> \(typeName(r))"
-        case .nominal(let id): types[id.index].name
-        case .error: "<<error type>>"
-        }
+        t.spelled { types[$0.index].name }
     }
 
     /// Where a field, method or case of a type is declared (for "did you mean" notes).

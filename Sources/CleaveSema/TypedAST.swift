@@ -123,6 +123,8 @@ public struct TypedProgram: Sendable {
     public let files: [SourceFile]
 
     public func type(_ id: TypeID) -> TypeDeclInfo { types[id.index] }
+    /// A type as Cleave spells it.
+    public func typeName(_ t: Ty) -> String { t.spelled { types[$0.index].name } }
     public func function(_ id: FunctionID) -> TFunction { functions[id.index] }
 }
 

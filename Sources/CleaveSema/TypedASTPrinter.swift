@@ -34,24 +34,7 @@ public struct TypedASTPrinter {
         indent -= 1
     }
 
-    func ty(_ t: Ty) -> String {
-        switch t {
-        case .int(let k): k.rawValue
-        case .bool: "Bool"
-        case .double: "Double"
-        case .string: "String"
-        case .bytes: "Bytes"
-        case .void: "Void"
-        case .never: "Never"
-        case .array(let e): "[\(ty(e))]"
-        case .map(let k, let v): "Map<\(ty(k)), \(ty(v))>"
-        case .optional(let w): "\(ty(w))?"
-        case .tuple(let items): "(\(items.map(ty).joined(separator: ", ")))"
-        case .function(let ps, let r): "(\(ps.map(ty).joined(separator: ", "))) -> \(ty(r))"
-        case .nominal(let id): program.types[id.index].name
-        case .error: "<error>"
-        }
-    }
+    func ty(_ t: Ty) -> String { program.typeName(t) }
 
     func isUser(_ span: SourceSpan) -> Bool { program.files.contains(span.file) }
 

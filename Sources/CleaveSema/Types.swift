@@ -99,3 +99,29 @@ public enum TypeDeclKind: String, Sendable {
     case `struct`
     case `enum`
 }
+
+extension Ty {
+    /// The type as Cleave spells it (`[Int]`, `Map<Bytes, Int>?`); `name` gives the names
+    /// of the program's own types. A type that could not be determined is `<error>`.
+    public func spelled(naming name: (TypeID) -> String) -> String {
+        func s(_ t: Ty) -> String { t.spelled(naming: name) }
+        switch self {
+        case .int(let k): return k.rawValue
+        case .bool: return "Bool"
+        case .double: return "Double"
+        case .string: return "String"
+        case .bytes: return "Bytes"
+        case .void: return "Void"
+        case .never: return "Never"
+        case .array(let e): return "[\(s(e))]"
+        case .map(let k, let v): return "Map<\(s(k)), \(s(v))>"
+        case .optional(let w):
+            if case .function = w { return "(\(s(w)))?" }
+            return "\(s(w))?"
+        case .tuple(let items): return "(\(items.map(s).joined(separator: ", ")))"
+        case .function(let ps, let r): return "(\(ps.map(s).joined(separator: ", "))) -> \(s(r))"
+        case .nominal(let id): return name(id)
+        case .error: return "<error>"
+        }
+    }
+}

@@ -111,24 +111,7 @@ func evaluated(_ f: TFunction?) -> [TExpr] {
 // MARK: - Rendering
 
 /// A type as Cleave spells it.
-func tyName(_ t: Ty, _ p: TypedProgram) -> String {
-    switch t {
-    case .int(let k): k.rawValue
-    case .bool: "Bool"
-    case .double: "Double"
-    case .string: "String"
-    case .bytes: "Bytes"
-    case .void: "Void"
-    case .never: "Never"
-    case .array(let e): "[\(tyName(e, p))]"
-    case .map(let k, let v): "Map<\(tyName(k, p)), \(tyName(v, p))>"
-    case .optional(let w): "\(tyName(w, p))?"
-    case .tuple(let items): "(\(items.map { tyName($0, p) }.joined(separator: ", ")))"
-    case .function(let ps, let r): "(\(ps.map { tyName($0, p) }.joined(separator: ", "))) -> \(tyName(r, p))"
-    case .nominal(let id): p.types[id.index].name
-    case .error: "<error>"
-    }
-}
+func tyName(_ t: Ty, _ p: TypedProgram) -> String { p.typeName(t) }
 
 extension Checked {
     func tyName(_ t: Ty) -> String { CleaveSemaTests.tyName(t, program) }
