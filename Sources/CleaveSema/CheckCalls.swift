@@ -87,9 +87,7 @@ extension FunctionChecker {
                 }
                 error(
                     .noMember(info.name, name.name), at: name.span,
-                    notes: context.suggestion(for: name.name, among: Array(info.methods.keys) + info.fields.map(\.name)).map {
-                        [DiagnosticNote("did you mean '\($0)'?", at: context.memberSpan($0, of: id))]
-                    } ?? [])
+                    notes: context.memberSuggestion(name.name, of: id, among: Array(info.methods.keys) + info.fields.map(\.name)))
                 args.forEach { _ = infer($0.value, hint: .error) }
                 return .error(span)
             }

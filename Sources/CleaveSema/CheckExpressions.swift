@@ -411,15 +411,20 @@ extension FunctionChecker {
         return enumCase(id, name, args: args, span: span)
     }
 
+    /// The index of case `name` of enum `id`, or nil after reporting that there is none.
+    /// (`Light.yellow` and `.yellow` look the case up on the type, not on a value.)
+    func caseIndex(_ name: Identifier, in id: TypeID) -> Int? {
+        let info = context.types[id.index]
+        if let index = info.cases.firstIndex(where: { $0.name == name.name }) { return index }
+        error(
+            .noStaticMember(info.name, name.name), at: name.span,
+            notes: context.memberSuggestion(name.name, of: id, among: info.cases.map(\.name)))
+        return nil
+    }
+
     func enumCase(_ id: TypeID, _ name: Identifier, args: [Argument]?, span: SourceSpan) -> TExpr {
         let info = context.types[id.index]
-        guard let index = info.cases.firstIndex(where: { $0.name == name.name }) else {
-            // `Light.yellow` and `.yellow` look the case up on the type, not on a value.
-            error(
-                .noStaticMember(info.name, name.name), at: name.span,
-                notes: context.suggestion(for: name.name, among: info.cases.map(\.name)).map { s in
-                    [DiagnosticNote("did you mean '\(s)'?", at: info.cases.first { $0.name == s }?.span)]
-                } ?? [])
+        guard let index = caseIndex(name, in: id) else {
             args?.forEach { _ = infer($0.value, hint: .error) }
             return .error(span)
         }
@@ -491,9 +496,7 @@ extension FunctionChecker {
             }
             error(
                 .noMember(info.name, name.name), at: name.span,
-                notes: context.suggestion(for: name.name, among: info.fields.map(\.name) + info.methods.keys).map {
-                    [DiagnosticNote("did you mean '\($0)'?", at: context.memberSpan($0, of: id))]
-                } ?? [])
+                notes: context.memberSuggestion(name.name, of: id, among: info.fields.map(\.name) + info.methods.keys))
             return .error(span)
         }
         if let v = builtinProperty(base, name, span: span) { return v }

@@ -109,12 +109,7 @@ extension FunctionChecker {
             if let typeName, typeName.name != info.name {
                 error(.conversion(typeName.name, info.name, "pattern type"), at: typeName.span)
             }
-            guard let index = info.cases.firstIndex(where: { $0.name == name.name }) else {
-                error(
-                    .noStaticMember(info.name, name.name), at: name.span,
-                    notes: context.suggestion(for: name.name, among: info.cases.map(\.name)).map { s in
-                        [DiagnosticNote("did you mean '\(s)'?", at: info.cases.first { $0.name == s }?.span)]
-                    } ?? [])
+            guard let index = caseIndex(name, in: id) else {
                 sub?.forEach { _ = checkPattern($0, against: .error) }
                 return .wildcard
             }

@@ -639,6 +639,12 @@ final class CheckerContext {
         t.spelled { types[$0.index].name }
     }
 
+    /// A "did you mean" note for a misspelled member of a type, pointing at the closest
+    /// of `candidates` where it is declared; empty when nothing is close.
+    func memberSuggestion(_ name: String, of id: TypeID, among candidates: [String]) -> [DiagnosticNote] {
+        suggestion(for: name, among: candidates).map { [DiagnosticNote("did you mean '\($0)'?", at: memberSpan($0, of: id))] } ?? []
+    }
+
     /// Where a field, method or case of a type is declared (for "did you mean" notes).
     func memberSpan(_ name: String, of id: TypeID) -> SourceSpan? {
         let info = types[id.index]
