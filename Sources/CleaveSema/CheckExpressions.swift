@@ -155,10 +155,10 @@ extension FunctionChecker {
                 // Type the right side first and give its type to the literal on the left.
                 let r = infer(rhs, hint: isComparison(op) ? nil : hint)
                 let l = check(lhs, expected: r.type.isError ? .int : r.type)
-                return binaryTyped(op, l, r, span: e.span, opSpan: e.span)
+                return binaryTyped(op, l, r, span: e.span)
             }
             let l = infer(lhs, hint: isComparison(op) || op == .shl || op == .shr ? (isComparison(op) ? nil : hint) : hint)
-            return checkBinary(op, lhs: l, rhsExpr: rhs, span: e.span, opSpan: e.span)
+            return checkBinary(op, lhs: l, rhsExpr: rhs, span: e.span)
         case .ternary(let c, let a, let b):
             let tc = check(c, expected: .bool)
             if hint == nil && isLiteralLike(a) && !isLiteralLike(b) {
@@ -541,7 +541,7 @@ extension FunctionChecker {
     }
 
     /// Check `lhs op rhs` where the left side is already elaborated.
-    func checkBinary(_ op: BinaryOp, lhs l: TExpr, rhsExpr: Expr, span: SourceSpan, opSpan: SourceSpan) -> TExpr {
+    func checkBinary(_ op: BinaryOp, lhs l: TExpr, rhsExpr: Expr, span: SourceSpan) -> TExpr {
         let r: TExpr
         switch op {
         case .shl, .shr:
@@ -558,11 +558,15 @@ extension FunctionChecker {
         default:
             r = l.type.isError ? infer(rhsExpr, hint: nil) : check(rhsExpr, expected: l.type)
         }
-        return binaryTyped(op, l, r, span: span, opSpan: opSpan)
+        return binaryTyped(op, l, r, span: span)
     }
 
     /// Type a binary operation whose operands are elaborated.
-    func binaryTyped(_ op: BinaryOp, _ l: TExpr, _ r: TExpr, span: SourceSpan, opSpan: SourceSpan) -> TExpr {
+    func binaryTyped(_ op: BinaryOp, _ l: TExpr, _ r: TExpr, span: SourceSpan) -> TExpr {
+        checkConstantArithmetic(binaryOperation(op, l, r, span: span))
+    }
+
+    func binaryOperation(_ op: BinaryOp, _ l: TExpr, _ r: TExpr, span: SourceSpan) -> TExpr {
         if l.type.containsError || r.type.containsError { return .error(span) }
         func bad() -> TExpr {
             let optional = [l.type, r.type].first { $0.optionalWrapped != nil }

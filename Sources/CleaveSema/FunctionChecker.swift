@@ -431,7 +431,7 @@ final class FunctionChecker {
         let t = infer(target, hint: nil)
         checkAssignable(t, target)
         if let binop = op.binary {
-            let combined = checkBinary(binop, lhs: t, rhsExpr: value, span: span, opSpan: span)
+            let combined = checkBinary(binop, lhs: t, rhsExpr: value, span: span)
             if combined.type.isError { return TStmt(kind: .assign(t, op: binop, .error(value.span)), span: span) }
             // `a += b` checks `a + b` and assigns the result back, which must have a's type.
             let rhs: TExpr

@@ -80,6 +80,12 @@ extension DiagnosticMessage {
     static func conversion(_ from: String, _ to: String, _ context: String) -> DiagnosticMessage {
         error("conversion", "cannot convert value of type '\(from)' to expected \(context) '\(to)'")
     }
+    static func constantOverflow(_ text: String, _ type: String) -> DiagnosticMessage {
+        error("constant-overflow", "arithmetic operation '\(text)' (on type '\(type)') results in an overflow")
+    }
+    static func divisionByZero(_ what: String) -> DiagnosticMessage {
+        error("division-by-zero", "\(what) by zero")
+    }
     static let doubleRemainder = error(
         "double-remainder", "'%' is not defined for 'Double'; use integers")
     static let emptyArrayNeedsType = error(
