@@ -22,6 +22,13 @@ extension DiagnosticMessage {
     static let invalidUnicodeEscape = error(
         "invalid-unicode-escape", "invalid Unicode scalar in '\\u{…}' escape")
     static let missingDigits = error("missing-digits", "integer literal has a prefix but no digits")
+    static let noCasts = error(
+        "no-casts", "'as' casts are not part of Cleave; convert with an initializer such as 'Int(x)' or 'UInt8(x)'")
+    static func noIncrement(_ replacement: String) -> DiagnosticMessage {
+        error("no-increment", "'++' and '--' are not operators in Cleave; write 'x \(replacement) 1'")
+    }
+    static let noOptionalChaining = error(
+        "no-optional-chaining", "optional chaining '?.' is not part of Cleave; unwrap with 'if let', 'guard let' or '??'")
     static let nestedTooDeeply = error(
         "nested-too-deeply", "expression or block is nested too deeply (more than 256 levels)")
     static let returnValueOnNextLine = warning(

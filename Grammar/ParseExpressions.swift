@@ -76,7 +76,13 @@ extension Parser {
     var binaryOperatorHere: (BinaryOp, Int, Associativity)? {
         guard case .punct(let p) = tok.kind, let op = Parser.binaryOperator(p) else { return nil }
         if tok.precededByNewline && peek().span.start == tok.span.end { return nil }
+        if atIncrement { return nil }
         return op
+    }
+
+    /// `++` or `--` glued together: Swift's removed increment operators (see `parseStatement`).
+    var atIncrement: Bool {
+        (at(.plus) || at(.minus)) && peek().kind == tok.kind && peek().span.start == tok.span.end
     }
 
     // or_expr … shift_expr: precedence climbing (see the table in Cleave.ebnf).
@@ -88,7 +94,15 @@ extension Parser {
         defer { depth -= operations }
         // An error reported at this very token (`a + * b`: no operand after `+`) ends the
         // chain, so that one missing operand gives one error rather than one per operator.
-        while let (op, prec, assoc) = binaryOperatorHere, prec >= minPrecedence, lastErrorIndex != index {
+        while true {
+            // `x as Int`: Cleave converts with initializers; skip the cast so nothing cascades.
+            if case .identifier("as") = tok.kind, !tok.precededByNewline {
+                report(.noCasts, at: tok.span)
+                advance()
+                _ = parseType()
+                continue
+            }
+            guard let (op, prec, assoc) = binaryOperatorHere, prec >= minPrecedence, lastErrorIndex != index else { break }
             operations += 1
             depth += 1
             if depth > Parser.maxDepth {
@@ -210,6 +224,10 @@ extension Parser {
             } else if at(.bang) && tok.span.start == previousEnd.start {
                 let t = advance()
                 e = Expr(kind: .forceUnwrap(e), span: e.span.to(t.span))
+            } else if at(.question) && tok.span.start == previousEnd.start && peek().isPunct(.dot) {
+                // `a?.b`: not in Cleave. Report it and read on as `a.b`.
+                report(.noOptionalChaining, at: tok.span.to(peek().span))
+                advance()
             } else {
                 return e
             }

@@ -116,6 +116,16 @@ extension Parser {
             return Stmt(kind: .discard(value), span: start.to(value.span))
         default:
             let e = parseExpression()
+            if atIncrement {
+                // `i++`: report with its replacement, and read it as `i += 1`.
+                let op = tok.isPunct(.plus) ? AssignOp.add : .sub
+                let opSpan = tok.span.to(peek().span)
+                report(.noIncrement(op.rawValue), at: opSpan, fixIts: [FixIt(replace: opSpan, with: " \(op.rawValue) 1")])
+                advance()
+                advance()
+                let one = Expr(kind: .intLiteral("1"), span: opSpan)
+                return Stmt(kind: .assign(target: e, op: op, value: one), span: e.span.to(opSpan))
+            }
             if case .punct(let p) = tok.kind, let op = AssignOp(rawValue: p.rawValue) {
                 advance()
                 let value = parseExpression()
