@@ -125,7 +125,10 @@ extension FunctionChecker {
     func builtinMethod(_ base: TExpr, _ name: Identifier, _ args: [Argument], hint: Ty?, span: SourceSpan) -> TExpr {
         let m = name.name
         let qualified = "\(builtinTypeName(base.type)).\(m)"
-        func mutating() { checkMutableReceiver(base, method: m, at: name.span) }
+        func mutating() {
+            checkMutableReceiver(base, method: m, at: name.span)
+            checkChangeAllowedInClosure(base, at: name.span)
+        }
         func args1(_ params: [BuiltinParam]) -> [TExpr]? {
             builtinArguments(args, params, name: m, span: span).map { [base] + $0 }
         }
@@ -191,7 +194,10 @@ extension FunctionChecker {
 
     func arrayMethod(_ base: TExpr, _ e: Ty, _ name: Identifier, _ args: [Argument], span: SourceSpan) -> TExpr? {
         let m = name.name
-        func mutating() { checkMutableReceiver(base, method: m, at: name.span) }
+        func mutating() {
+            checkMutableReceiver(base, method: m, at: name.span)
+            checkChangeAllowedInClosure(base, at: name.span)
+        }
         func args1(_ params: [BuiltinParam]) -> [TExpr]? {
             builtinArguments(args, params, name: m, span: span).map { [base] + $0 }
         }

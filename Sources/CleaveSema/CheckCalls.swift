@@ -127,7 +127,11 @@ extension FunctionChecker {
 
     func methodCall(_ receiver: TExpr, _ m: FunctionID, _ args: [Argument], span: SourceSpan, nameSpan: SourceSpan) -> TExpr {
         let fn = context.functions[m.index]
+        if !closures.isEmpty, case .nominal(let id) = receiver.type, context.types[id.index].kind == .state {
+            error(.closureCallsState(fn.name, context.types[id.index].name), at: nameSpan)
+        }
         if fn.isMutating {
+            checkChangeAllowedInClosure(receiver, at: nameSpan)
             // A mutating method changes the receiver, which must be mutable.
             if case .selfRef = receiver.kind {
                 if !selfIsMutable {
@@ -380,6 +384,7 @@ extension FunctionChecker {
 
     /// `&x`: `x` must be a variable declared with `var` (or an inout parameter).
     func checkInoutTarget(_ v: TExpr, _ e: Expr, amp: SourceSpan) {
+        checkChangeAllowedInClosure(v, at: e.span)
         switch v.kind {
         case .local(let id):
             let info = local(id)

@@ -687,6 +687,7 @@ extension FunctionChecker {
 
     /// Check a closure against parameter types; `result == nil` infers it from the body.
     func closure(_ c: ClosureExpr, params: [Ty], result: Ty?, span: SourceSpan) -> TExpr {
+        let firstLocal = function.locals.count
         scopes.append([:])
         defer { scopes.removeLast() }
         var ids: [LocalID] = []
@@ -722,7 +723,7 @@ extension FunctionChecker {
             }
             declaredResult = d
         }
-        let frame = ClosureFrame(result: declaredResult, anonParams: anon)
+        let frame = ClosureFrame(result: declaredResult, anonParams: anon, firstLocal: firstLocal)
         closures.append(frame)
         let savedTargets = breakTargets
         breakTargets = []

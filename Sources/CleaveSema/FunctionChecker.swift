@@ -38,9 +38,12 @@ final class FunctionChecker {
         var result: Ty?
         var anonParams: [LocalID]?
         var usedAnon = false
-        init(result: Ty?, anonParams: [LocalID]?) {
+        /// Locals numbered below this were declared outside the closure: it captures them.
+        let firstLocal: Int
+        init(result: Ty?, anonParams: [LocalID]?, firstLocal: Int) {
             self.result = result
             self.anonParams = anonParams
+            self.firstLocal = firstLocal
         }
     }
     var closures: [ClosureFrame] = []
@@ -430,6 +433,7 @@ final class FunctionChecker {
     func checkAssignment(_ target: Expr, _ op: AssignOp, _ value: Expr, span: SourceSpan) -> TStmt? {
         let t = infer(target, hint: nil)
         checkAssignable(t, target)
+        checkChangeAllowedInClosure(t, at: target.span)
         if let binop = op.binary {
             let combined = checkBinary(binop, lhs: t, rhsExpr: value, span: span)
             if combined.type.isError { return TStmt(kind: .assign(t, op: binop, .error(value.span)), span: span) }
@@ -446,6 +450,37 @@ final class FunctionChecker {
             error(.closureStored("a variable"), at: value.span)
         }
         return TStmt(kind: .assign(t, op: nil, v), span: span)
+    }
+
+    /// Closures capture values: a closure may not change anything declared outside it
+    /// (a captured variable, or a field of `self`). This keeps every closure a pure
+    /// function of its arguments and captures, which the dataflow graph relies on.
+    func checkChangeAllowedInClosure(_ target: TExpr, at span: SourceSpan) {
+        guard let frame = closures.last else { return }
+        var root = target
+        var selfField = "self"  // the field of `self` the change goes through, for the message
+        while true {
+            switch root.kind {
+            case .field(let base, let i):
+                if case .selfRef = base.kind, case .nominal(let id) = base.type { selfField = context.types[id.index].fields[i].name }
+                root = base
+                continue
+            case .index(let base, _), .tupleElement(let base, _), .slice(let base, _, _, _):
+                root = base
+                continue
+            default:
+                break
+            }
+            break
+        }
+        switch root.kind {
+        case .local(let id) where id.index < frame.firstLocal:
+            error(.closureChangesCapture(local(id).name), at: span)
+        case .selfRef:
+            error(.closureChangesCapture(selfField), at: span)
+        default:
+            break
+        }
     }
 
     /// Report when `t` (elaborated from `e`) cannot be assigned to.

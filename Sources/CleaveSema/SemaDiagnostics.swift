@@ -63,6 +63,16 @@ extension DiagnosticMessage {
     static func casePayloadMissing(_ type: String, _ c: String, _ count: Int) -> DiagnosticMessage {
         error("case-payload-missing", "case '\(type).\(c)' needs its payload: \(count) value\(count == 1 ? "" : "s") in parentheses")
     }
+    static func closureCallsState(_ method: String, _ state: String) -> DiagnosticMessage {
+        error(
+            "closure-calls-state",
+            "a closure cannot call '\(method)' of state '\(state)': closures are pure; call it in a 'for' loop instead")
+    }
+    static func closureChangesCapture(_ name: String) -> DiagnosticMessage {
+        error(
+            "closure-changes-capture",
+            "a closure cannot change '\(name)', which it captures: closures capture values; use a 'for' loop to change it")
+    }
     static let closureOutOfPlace = error(
         "closure-out-of-place", "a closure can only be passed as an argument to a function or method (closures are non-escaping)")
     static func closureParamCount(_ expected: Int, _ given: Int) -> DiagnosticMessage {
