@@ -59,10 +59,20 @@ let package = Package(
             dependencies: ["CleaveSema"],
             path: "Tests/CleaveSemaTests"),
 
+        // MARK: IR: structured SSA in A-normal form with explicit state threads.
+        .target(
+            name: "CleaveIR",
+            dependencies: ["CleaveSema", "CleaveGrammar", "CleaveDiagnostics"],
+            path: "Sources/CleaveIR"),
+        .testTarget(
+            name: "CleaveIRTests",
+            dependencies: ["CleaveIR", "CleaveDriver"],
+            path: "Tests/CleaveIRTests"),
+
         // MARK: Driver: the pipeline table, stage dumps, loading programs.
         .target(
             name: "CleaveDriver",
-            dependencies: ["CleaveSema", "CleaveGrammar", "CleaveCImport", "CleaveDiagnostics"],
+            dependencies: ["CleaveIR", "CleaveSema", "CleaveGrammar", "CleaveCImport", "CleaveDiagnostics"],
             path: "Sources/CleaveDriver"),
         .testTarget(
             name: "CleaveDriverTests",

@@ -8,18 +8,21 @@
 import CleaveCImport
 import CleaveDiagnostics
 import CleaveGrammar
+import CleaveIR
 import CleaveSema
 
 public enum Stage: String, CaseIterable, Sendable {
     case ast
     case imports
     case typed
+    case ir
 
     public var summary: String {
         switch self {
         case .ast: "parse every file into a syntax tree"
         case .imports: "import the C headers named by `import \"…\"` (libclang)"
         case .typed: "resolve names and check types; the typed AST"
+        case .ir: "lower to the IR: single assignment, explicit state threads"
         }
     }
 }
@@ -29,6 +32,7 @@ public struct PipelineResult: Sendable {
     public var files: [FileAST] = []
     public var imports: [CHeaderImport] = []
     public var typed: TypedProgram?
+    public var ir: IRProgram?
     public var diagnostics: [Diagnostic] = []
     public var hasErrors: Bool { diagnostics.contains { $0.isError } }
 }
@@ -75,6 +79,21 @@ public enum Pipeline {
                 let (program, diags) = Checker.check(files: result.files, imports: result.imports)
                 result.typed = program
                 result.diagnostics += diags
+            case .ir:
+                // Only a program without errors is lowered.
+                guard let typed = result.typed, !result.hasErrors else { break }
+                let ir = LowerToIR.lower(typed)
+                result.ir = ir
+                let problems = VerifyIR.verify(ir)
+                if !problems.isEmpty {
+                    result.diagnostics.append(
+                        Diagnostic(
+                            .error(
+                                "internal-error",
+                                "internal error in stage 'ir': the IR verifier found \(problems.count) problem\(problems.count == 1 ? "" : "s")"
+                            ),
+                            at: nil, notes: problems.prefix(20).map { DiagnosticNote($0, at: nil) }))
+                }
             }
             afterEach(stage, result)
             if stage == last { break }
@@ -91,6 +110,8 @@ public enum Pipeline {
             return dumpImports(result.imports)
         case .typed:
             return result.typed.map(TypedASTPrinter.print) ?? ""
+        case .ir:
+            return result.ir.map(IRPrinter.print) ?? ""
         }
     }
 }

@@ -10,7 +10,14 @@
 import CleaveDiagnostics
 import CleaveGrammar
 
-enum Builtins {
+public enum Builtins {
+    /// Built-ins that change their receiver (the first operand): their next version
+    /// of the receiver is written back where the receiver came from.
+    public static let mutating: Set<String> = [
+        "Bytes.append", "Bytes.appendContents", "Bytes.writeUInt8", "Bytes.writeUInt16", "Bytes.writeUInt32",
+        "Bytes.writeUInt64", "Array.append", "Array.appendContents", "Array.removeLast", "Array.insert", "Array.remove",
+        "Array.swapAt", "Map.removeValue",
+    ]
     static let freeFunctions: Set<String> = ["print", "fatalError", "min", "max", "abs"]
     /// Built-ins whose result may be ignored without a warning.
     static let discardable: Set<String> = ["Array.removeLast", "Array.remove", "Map.removeValue"]
@@ -183,7 +190,7 @@ extension FunctionChecker {
                 return builtin(qualified, args1([BuiltinParam(label: "forKey", type: k)]), .optional(v), span)
             }
         case .array(let e):
-            if let v = arrayMethod(base, e, name, args, span: span) { return v }
+            if let v = arrayMethod(base, e, name, args, hint: hint, span: span) { return v }
         default:
             break
         }
@@ -192,7 +199,7 @@ extension FunctionChecker {
         return .error(span)
     }
 
-    func arrayMethod(_ base: TExpr, _ e: Ty, _ name: Identifier, _ args: [Argument], span: SourceSpan) -> TExpr? {
+    func arrayMethod(_ base: TExpr, _ e: Ty, _ name: Identifier, _ args: [Argument], hint: Ty?, span: SourceSpan) -> TExpr? {
         let m = name.name
         func mutating() {
             checkMutableReceiver(base, method: m, at: name.span)
@@ -264,7 +271,12 @@ extension FunctionChecker {
                 error(.argumentCount(1, args.count), at: span)
                 return .error(span)
             }
-            let f = closureArgument(args[0], params: [e], result: nil)
+            // The context gives the closure's result type (`let b: [UInt8] = a.map { _ in 0 }`), as in Swift.
+            var result: Ty?
+            if case .closure = args[0].value.kind, case .array(let u)? = hint.map({ $0.optionalWrapped ?? $0 }), !u.containsError {
+                result = u
+            }
+            let f = closureArgument(args[0], params: [e], result: result)
             guard case .function(_, let u) = f.type else { return .error(span) }
             if u == .void {
                 error(.mapToVoid, at: args[0].span)
@@ -275,7 +287,7 @@ extension FunctionChecker {
                 error(.argumentCount(2, args.count), at: span)
                 return .error(span)
             }
-            let initial = infer(args[0].value, hint: nil)
+            let initial = infer(args[0].value, hint: hint)
             let f = closureArgument(args[1], params: [initial.type, e], result: initial.type)
             return TExpr(.builtin("Array.reduce", [base, initial, f]), initial.type, span)
         case "joined":
@@ -334,7 +346,7 @@ extension FunctionChecker {
                 return TExpr(.builtin("\(k.rawValue).truncating", [v]), target, span)
             }
             guard labels == [nil] else { return badConstructor(typeName, args, span) }
-            let v = infer(args[0].value, hint: target)
+            let v = infer(args[0].value, hint: conversionHint(args[0].value, target))
             switch v.type {
             case .int, .double: return TExpr(.builtin("\(k.rawValue).convert", [v]), target, span)
             case .string, .bytes: return TExpr(.builtin("\(k.rawValue).parse", [v]), .optional(target), span)
@@ -347,7 +359,7 @@ extension FunctionChecker {
         switch typeName {
         case "Double":
             guard labels == [nil] else { return badConstructor(typeName, args, span) }
-            let v = infer(args[0].value, hint: .double)
+            let v = infer(args[0].value, hint: conversionHint(args[0].value, .double))
             switch v.type {
             case .int, .double: return TExpr(.builtin("Double.convert", [v]), .double, span)
             case .string, .bytes: return TExpr(.builtin("Double.parse", [v]), .optional(.double), span)
@@ -359,7 +371,7 @@ extension FunctionChecker {
         case "String":
             if args.isEmpty { return TExpr(.stringLiteral([]), .string, span) }
             guard labels == [nil] else { return badConstructor(typeName, args, span) }
-            let v = infer(args[0].value, hint: .string)
+            let v = infer(args[0].value, hint: conversionHint(args[0].value, .string))
             switch v.type {
             case .int, .double, .bool: return TExpr(.builtin("String.format", [v]), .string, span)
             case .bytes: return TExpr(.builtin("String.decode", [v]), .string, span)
@@ -379,7 +391,7 @@ extension FunctionChecker {
                         span: span), .bytes, span)
             }
             guard labels == [nil] else { return badConstructor(typeName, args, span) }
-            let v = infer(args[0].value, hint: .array(.uint8))
+            let v = infer(args[0].value, hint: conversionHint(args[0].value, .array(.uint8)))
             switch v.type {
             case .string: return TExpr(.builtin("Bytes.encode", [v]), .bytes, span)
             case .array(.int(.uint8)): return TExpr(.builtin("Bytes.fromArray", [v]), .bytes, span)
@@ -423,6 +435,13 @@ extension FunctionChecker {
         default:
             return badConstructor(typeName, args, span)
         }
+    }
+
+    /// A conversion's argument has the target type only when it is a literal (`UInt8(300)`,
+    /// `Bytes([1, 2])`); any other argument has its own type, which the conversion converts
+    /// (`Double(a.reduce(0) { $0 + $1 })` sums integers).
+    func conversionHint(_ argument: Expr, _ target: Ty) -> Ty? {
+        isLiteralLike(argument) ? target : nil
     }
 
     func badConstructor(_ typeName: String, _ args: [Argument], _ span: SourceSpan) -> TExpr {

@@ -255,16 +255,21 @@ extension FunctionChecker {
         var ai = 0
         var ok = true
         let syntax = context.nominalSyntax[id]
-        for (fi, f) in info.fields.enumerated() {
-            // By declaration, not by position: a redeclared field is not among `info.fields`.
-            let hasDefault = syntax?.fields.first(where: { $0.name.span == f.span })?.initializer != nil
+        // By declaration, not by position: a redeclared field is not among `info.fields`.
+        func hasDefault(_ f: FieldInfo) -> Bool { syntax?.fields.first(where: { $0.name.span == f.span })?.initializer != nil }
+        // As in Swift, a `let` field with a default value is not a parameter: it cannot be set twice.
+        let isParameter = info.fields.map { $0.isVar || !hasDefault($0) }
+        for (fi, f) in info.fields.enumerated() where isParameter[fi] {
+            let hasDefault = hasDefault(f)
             if ai < args.count, args[ai].label?.name == f.name {
                 let a = args[ai]
                 if let amp = a.inoutSpan { error(.inoutNotAllowed, at: amp) }
                 given[fi] = check(a.value, expected: f.type, context: "argument type")
                 ai += 1
             } else if !hasDefault {
-                if ai < args.count, let l = args[ai].label, info.fields.contains(where: { $0.name == l.name }) {
+                if ai < args.count, let l = args[ai].label,
+                    info.fields.indices.contains(where: { isParameter[$0] && info.fields[$0].name == l.name })
+                {
                     error(.argumentOrder(l.name, f.name), at: args[ai].span)
                 } else if ai < args.count {
                     error(.argumentLabel(args[ai].label?.name, f.name), at: args[ai].span)

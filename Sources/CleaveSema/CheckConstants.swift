@@ -24,6 +24,11 @@ extension FunctionChecker {
         case .binary(let op, let l, let r):
             guard let a = constantInteger(l), let b = constantInteger(r) else { return nil }
             return evaluate(op, a, b, kind)
+        case .builtin(let name, let operands) where operands.isEmpty:
+            // The bounds of the type (`Int.max`) are constants too.
+            if name == "\(kind.rawValue).max" { return Int128(kind.maxValue) }
+            if name == "\(kind.rawValue).min" { return -Int128(kind.minMagnitude) }
+            return nil
         default:
             return nil
         }

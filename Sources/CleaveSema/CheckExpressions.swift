@@ -151,7 +151,9 @@ extension FunctionChecker {
                 return TExpr(.binary(op, l, r), .bool, e.span)
             }
             if op == .coalesce { return coalesce(lhs, rhs, hint: hint, span: e.span) }
-            if isLiteralLike(lhs) && !isLiteralLike(rhs) {
+            // A shift's result has the left side's type, whatever the right side's: `1 << n` as a
+            // `UInt8` shifts a `UInt8`. Other operators take both sides in one type.
+            if isLiteralLike(lhs) && !isLiteralLike(rhs) && op != .shl && op != .shr {
                 // Type the right side first and give its type to the literal on the left.
                 let r = infer(rhs, hint: isComparison(op) ? nil : hint)
                 let l = check(lhs, expected: r.type.isError ? .int : r.type)
@@ -175,7 +177,10 @@ extension FunctionChecker {
                 return TExpr(.ternary(tc, ta, coerce(tb, to: target, at: b.span)), target, e.span)
             }
             let ta = infer(a, hint: hint)
-            let target = hint ?? ta.type
+            var target = hint ?? ta.type
+            if hint == nil, case .nilLiteral = b.kind, ta.type.optionalWrapped == nil, !ta.type.isError {
+                target = .optional(ta.type)  // `c ? x : nil`
+            }
             let tb = check(b, expected: target)
             let ca = coerce(ta, to: target, at: a.span)
             return TExpr(.ternary(tc, ca, tb), target, e.span)
@@ -286,17 +291,31 @@ extension FunctionChecker {
             error(.emptyMapLiteral, at: span, fixIts: [FixIt(replace: span, with: "[:]")])
             return .error(span)
         }
-        guard let first = items.first else {
+        if items.isEmpty {
             // A context whose type is in error (already reported) says nothing about `[]`.
             if !(hint?.containsError ?? false) { error(.emptyArrayNeedsType, at: span) }
             return .error(span)
         }
-        let f = infer(first, hint: nil)
+        // As in Swift, the elements that are not literals give the element type (`[1, x]` with
+        // `x: UInt8` is a `[UInt8]`; with `y: UInt8?` too, `[x, y]` is a `[UInt8?]`), else the first
+        // literal that is not `nil`; a `nil` among the elements makes it optional.
+        func isNil(_ e: Expr) -> Bool { if case .nilLiteral = e.kind { true } else { false } }
+        var inferred: [Int: TExpr] = [:]
+        for (i, item) in items.enumerated() where !isLiteralLike(item) { inferred[i] = infer(item, hint: nil) }
+        let anchor = items.indices.first { inferred[$0] != nil } ?? items.firstIndex { !isNil($0) } ?? 0
+        if inferred[anchor] == nil { inferred[anchor] = infer(items[anchor], hint: nil) }
+        let f = inferred[anchor]!
         if f.type == .void || f.type == .never {
-            error(.conversion(context.typeName(f.type), "an array element", "type"), at: first.span)
+            error(.conversion(context.typeName(f.type), "an array element", "type"), at: items[anchor].span)
         }
-        let rest = items.dropFirst().map { check($0, expected: f.type) }
-        return rejectStates(TExpr(.array([f] + rest), .array(f.type), span), hint: hint)
+        var element = f.type
+        if !element.isError && element.optionalWrapped == nil
+            && (items.contains(where: isNil) || inferred.values.contains { $0.type == .optional(element) })
+        {
+            element = .optional(element)
+        }
+        let vs = items.indices.map { i in inferred[i].map { coerce($0, to: element, at: $0.span) } ?? check(items[i], expected: element) }
+        return rejectStates(TExpr(.array(vs), .array(element), span), hint: hint)
     }
 
     /// A state has identity and lives only in `main`: no array, map or tuple can hold one.
@@ -528,6 +547,11 @@ extension FunctionChecker {
                 error(.unaryOperand(op.rawValue, context.typeName(v.type)), at: span)
                 return .error(span)
             }
+            // `-Int.min` traps for certain, like `Int.max + 1`.
+            if let k = v.type.intKind, let c = constantInteger(v), !fits(-c, k) {
+                error(.constantOverflow(span.file.text(of: span), k.rawValue), at: span)
+                return .error(span)
+            }
             return TExpr(.unary(op, v), v.type, span)
         case .bitNot:
             let v = infer(operand, hint: hint)
@@ -548,7 +572,7 @@ extension FunctionChecker {
             r = infer(rhsExpr, hint: nil)
         case .eq, .ne:
             if case .nilLiteral = rhsExpr.kind {
-                r = l.type.optionalWrapped != nil ? TExpr(.nilLiteral, l.type, rhsExpr.span) : infer(rhsExpr, hint: nil)
+                r = l.type.optionalWrapped != nil ? TExpr(.nilLiteral, l.type, rhsExpr.span) : check(rhsExpr, expected: l.type)
             } else if let w = l.type.optionalWrapped {
                 r = coerce(infer(rhsExpr, hint: l.type), to: l.type, at: rhsExpr.span)
                 _ = w
@@ -638,13 +662,16 @@ extension FunctionChecker {
             _ = infer(rhs, hint: hint)
             return .error(span)
         }
-        // `a ?? b` where b is optional too stays optional.
-        if let h = hint, h == l.type {
-            let r = check(rhs, expected: l.type)
+        // `a ?? b` where b is optional too (or `nil`) stays optional, as in Swift; the context
+        // does not decide it: `(a ?? 0) + x` adds integers wherever it is used.
+        if case .nilLiteral = rhs.kind {
+            return TExpr(.coalesce(l, TExpr(.nilLiteral, l.type, rhs.span)), l.type, span)
+        }
+        let r = infer(rhs, hint: w)
+        if r.type == l.type {
             return TExpr(.coalesce(l, r), l.type, span)
         }
-        let r = check(rhs, expected: w)
-        return TExpr(.coalesce(l, r), w, span)
+        return TExpr(.coalesce(l, coerce(r, to: w, at: rhs.span)), w, span)
     }
 
     // MARK: Subscripts

@@ -483,11 +483,10 @@ final class CheckerContext {
     func checkBody(_ f: TFunction) {
         guard let decl = functionSyntax[f.id] else { return }
         let checker = FunctionChecker(context: self, function: f, isGlobalInitializer: false)
-        for (i, p) in decl.params.enumerated() {
-            if let d = p.defaultValue {
-                let v = checker.check(d, expected: f.params[i].type)
-                f.defaultArguments[i] = v
-            }
+        // Checked once, outside the function (it is evaluated at the call site, where the
+        // parameters and `self` do not exist); a call checked earlier may have done it already.
+        for (i, p) in decl.params.enumerated() where p.defaultValue != nil {
+            _ = checker.defaultArgument(f, i, at: p.name.span)
         }
         if let body = decl.body {
             if decl.isExtern && !isStandard(decl.span) { return }

@@ -162,38 +162,18 @@ final class FunctionChecker {
         return block
     }
 
-    /// Every field without a default value must be assigned by the initializer (at its top level).
+    /// Definite initialization, as in Swift: an initializer assigns every field without a
+    /// default value on every path before it returns, and before it uses `self` (reads a
+    /// field, calls a method, passes `self`); a `let` field is assigned at most once.
     func checkInitializesFields(_ block: TBlock, info: TypeDeclInfo, syntax: NominalDecl, at span: SourceSpan) {
-        var assigned = Set<Int>()
-        func visit(_ stmts: [TStmt]) {
-            for s in stmts {
-                switch s.kind {
-                case .assign(let target, nil, _):
-                    if case .field(let base, let i) = target.kind, case .selfRef = base.kind { assigned.insert(i) }
-                    // `self = other` initializes every field at once.
-                    if case .selfRef = target.kind { assigned.formUnion(info.fields.indices) }
-                case .ifStmt(_, let a, let b?):
-                    var both = Set<Int>()
-                    let saved = assigned
-                    visit(a.stmts)
-                    both = assigned
-                    assigned = saved
-                    visit(b.stmts)
-                    assigned = assigned.intersection(both).union(saved)
-                case .returnStmt:
-                    return
-                default:
-                    break
-                }
-            }
-        }
-        visit(block.stmts)
-        // `assigned` holds indices into `info.fields`, which leaves out redeclared fields.
-        for (i, field) in info.fields.enumerated() where !assigned.contains(i) {
-            guard let f = syntax.fields.first(where: { $0.name.span == field.span }), f.initializer == nil else { continue }
-            error(
-                .fieldNotInitialized(f.name.name), at: span,
-                notes: [DiagnosticNote("'\(f.name.name)' is declared here without a default value", at: f.name.span)])
+        // `info.fields` leaves out redeclared fields: match syntax by declaration.
+        let required = Set(
+            info.fields.indices.filter { i in syntax.fields.first { $0.name.span == info.fields[i].span }?.initializer == nil })
+        let all = Set(info.fields.indices)
+        var analysis = InitAnalysis(checker: self, info: info, required: required)
+        let start = InitAnalysis.State(definite: all.subtracting(required), possible: all.subtracting(required))
+        if let end = analysis.walk(block.stmts, start) {
+            analysis.checkComplete(end, at: span, returning: false)
         }
     }
 
@@ -674,8 +654,13 @@ final class FunctionChecker {
         case .expr(let e): return e.type == .never
         case .binding(_, let e): return e.type == .never
         case .ifStmt(_, let a, let b?): return exits(a) && exits(b)
-        case .switchStmt(_, let cases): return !cases.isEmpty && cases.allSatisfy { exits($0.body) }
+        // A `break` in a case leaves the switch, not the function.
+        case .switchStmt(_, let cases): return !cases.isEmpty && cases.allSatisfy { exits($0.body) && !breaks($0.body.stmts) }
         case .loopStmt(let body): return !breaks(body.stmts)
+        // `while true` runs forever, like `loop`, as in Swift.
+        case .whileStmt(let conds, let body):
+            guard conds.count == 1, case .bool(let c) = conds[0], case .boolLiteral(true) = c.kind else { return false }
+            return !breaks(body.stmts)
         default: return false
         }
     }
@@ -691,6 +676,227 @@ final class FunctionChecker {
             case .guardStmt(_, let b): return breaks(b.stmts)
             default: return false
             }
+        }
+    }
+}
+
+/// The flow analysis behind `checkInitializesFields`: which fields of `self` are assigned
+/// on every path (`definite`) and on some path (`possible`) at each point of an initializer.
+struct InitAnalysis {
+    struct State {
+        var definite: Set<Int>
+        var possible: Set<Int>
+        func merged(_ other: State) -> State {
+            State(definite: definite.intersection(other.definite), possible: possible.union(other.possible))
+        }
+    }
+    let checker: FunctionChecker
+    let info: TypeDeclInfo
+    let required: Set<Int>
+    /// States at the `break`s of each enclosing switch or loop.
+    var breaks: [[State]] = []
+    /// One report per field (and one for `self`), however many uses follow.
+    var reported: Set<Int> = []
+    var reportedSelf = false
+    /// Walking a closure's body: its `return` is the closure's.
+    var inClosure = false
+
+    init(checker: FunctionChecker, info: TypeDeclInfo, required: Set<Int>) {
+        self.checker = checker
+        self.info = info
+        self.required = required
+    }
+
+    /// The state after `stmts`, or nil when control does not continue after them.
+    mutating func walk(_ stmts: [TStmt], _ start: State) -> State? {
+        var state = start
+        for s in stmts {
+            guard let next = walk(s, state) else { return nil }
+            state = next
+        }
+        return state
+    }
+
+    func merge(_ states: [State?]) -> State? {
+        var result: State?
+        for case let s? in states { result = result.map { $0.merged(s) } ?? s }
+        return result
+    }
+
+    mutating func walk(_ s: TStmt, _ state: State) -> State? {
+        var state = state
+        switch s.kind {
+        case .binding(_, let v):
+            read(v, state)
+            if v.type == .never { return nil }
+        case .expr(let v):
+            read(v, state)
+            if v.type == .never { return nil }
+        case .assign(let target, let op, let value):
+            read(value, state)
+            if op == nil, case .field(let base, let i) = target.kind, case .selfRef = base.kind {
+                if !info.fields[i].isVar && state.possible.contains(i) {
+                    checker.error(
+                        .letFieldInitializedTwice(info.fields[i].name), at: target.span,
+                        notes: [DiagnosticNote("'\(info.fields[i].name)' is declared here", at: info.fields[i].span)])
+                }
+                state.definite.insert(i)
+                state.possible.insert(i)
+            } else if op == nil, case .selfRef = target.kind {
+                state.definite.formUnion(info.fields.indices)
+                state.possible.formUnion(info.fields.indices)
+            } else {
+                read(target, state)
+            }
+        case .ifStmt(let conds, let a, let b):
+            conditions(conds, state)
+            let afterA = walk(a.stmts, state)
+            let afterB = b.map { walk($0.stmts, state) } ?? state
+            return merge([afterA, afterB])
+        case .guardStmt(let conds, let body):
+            conditions(conds, state)
+            _ = walk(body.stmts, state)
+        case .whileStmt(let conds, let body):
+            conditions(conds, state)
+            return loop(body, state, runsOnce: false)
+        case .forStmt(_, let iteration, let body):
+            switch iteration {
+            case .range(let l, let h, _):
+                read(l, state)
+                read(h, state)
+            case .array(let e), .bytes(let e), .map(let e):
+                read(e, state)
+            }
+            return loop(body, state, runsOnce: false)
+        case .loopStmt(let body):
+            return loop(body, state, runsOnce: true)
+        case .switchStmt(let subject, let cases):
+            read(subject, state)
+            breaks.append([])
+            var ends: [State?] = []
+            for c in cases {
+                for p in c.patterns { pattern(p, state) }
+                if let g = c.guardExpr { read(g, state) }
+                ends.append(walk(c.body.stmts, state))
+            }
+            return merge(ends + breaks.removeLast())
+        case .breakStmt:
+            if !breaks.isEmpty { breaks[breaks.count - 1].append(state) }
+            return nil
+        case .continueStmt:
+            return nil
+        case .returnStmt(let v):
+            if let v { read(v, state) }
+            if !inClosure { checkComplete(state, at: s.span, returning: true) }
+            return nil
+        }
+        return state
+    }
+
+    /// After a loop: its body may run any number of times (`loop`: until a `break`).
+    mutating func loop(_ body: TBlock, _ state: State, runsOnce: Bool) -> State? {
+        breaks.append([])
+        let end = walk(body.stmts, state)
+        let exits = breaks.removeLast()
+        var possible = state.possible
+        for s in exits + [end].compactMap({ $0 }) { possible.formUnion(s.possible) }
+        if runsOnce {
+            guard var after = merge(exits) else { return nil }
+            after.possible = possible
+            return after
+        }
+        return State(definite: state.definite, possible: possible)
+    }
+
+    mutating func conditions(_ conds: [TCondition], _ state: State) {
+        for c in conds {
+            switch c {
+            case .bool(let e), .unwrap(_, let e): read(e, state)
+            }
+        }
+    }
+
+    mutating func pattern(_ p: TPattern, _ state: State) {
+        switch p {
+        case .value(let e): read(e, state)
+        case .range(let l, let h, _):
+            read(l, state)
+            read(h, state)
+        case .enumCase(_, _, let items), .tuple(let items): items.forEach { pattern($0, state) }
+        case .wildcard, .bind: break
+        }
+    }
+
+    /// Every required field is assigned in `state`.
+    mutating func checkComplete(_ state: State, at span: SourceSpan, returning: Bool) {
+        for i in required.subtracting(state.definite).sorted() where !reported.contains(i) {
+            reported.insert(i)
+            let f = info.fields[i]
+            checker.error(
+                returning ? .returnBeforeInitialized(f.name) : .fieldNotInitialized(f.name), at: span,
+                notes: [DiagnosticNote("'\(f.name)' is declared here without a default value", at: f.span)])
+        }
+    }
+
+    /// `e` is evaluated in `state`: it may read only assigned fields, and use `self` only once all are.
+    mutating func read(_ e: TExpr, _ state: State) {
+        switch e.kind {
+        case .field(let base, let i):
+            if case .selfRef = base.kind {
+                if !state.definite.contains(i) && !reported.contains(i) {
+                    reported.insert(i)
+                    checker.error(
+                        .fieldUsedBeforeInitialized(info.fields[i].name), at: e.span,
+                        notes: [DiagnosticNote("'\(info.fields[i].name)' is declared here", at: info.fields[i].span)])
+                }
+                return
+            }
+            read(base, state)
+        case .selfRef:
+            if !required.isSubset(of: state.definite) && !reportedSelf {
+                reportedSelf = true
+                checker.error(.selfUsedBeforeInitialized, at: e.span)
+            }
+        case .intLiteral, .floatLiteral, .stringLiteral, .boolLiteral, .nilLiteral, .local, .global, .functionRef, .error:
+            break
+        case .interpolation(let parts):
+            for case .value(let v) in parts { read(v, state) }
+        case .tupleElement(let x, _), .unary(_, let x), .wrapOptional(let x), .forceUnwrap(let x), .trap(let x):
+            read(x, state)
+        case .call(_, let args), .initCall(_, _, let args):
+            args.forEach { read($0.value, state) }
+        case .methodCall(let r, _, let args):
+            read(r, state)
+            args.forEach { read($0.value, state) }
+        case .memberwise(_, let items), .enumCase(_, _, let items), .builtin(_, let items), .tuple(let items), .array(let items):
+            items.forEach { read($0, state) }
+        case .callClosure(let f, let args):
+            read(f, state)
+            args.forEach { read($0, state) }
+        case .closure(let c):
+            // The closure runs during the call it is passed to: what it captures must be assigned.
+            var inner = self
+            inner.breaks = []
+            inner.inClosure = true
+            _ = inner.walk(c.body.stmts, state)
+            reported = inner.reported
+            reportedSelf = inner.reportedSelf
+        case .binary(_, let l, let r), .coalesce(let l, let r), .index(let l, let r):
+            read(l, state)
+            read(r, state)
+        case .ternary(let c, let a, let b):
+            read(c, state)
+            read(a, state)
+            read(b, state)
+        case .mapLiteral(let entries):
+            for (k, v) in entries {
+                read(k, state)
+                read(v, state)
+            }
+        case .slice(let b, let l, let h, _):
+            read(b, state)
+            read(l, state)
+            read(h, state)
         }
     }
 }

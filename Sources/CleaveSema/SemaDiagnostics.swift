@@ -119,6 +119,9 @@ extension DiagnosticMessage {
     static func fieldNotInitialized(_ name: String) -> DiagnosticMessage {
         error("field-not-initialized", "initializer does not initialize field '\(name)'")
     }
+    static func fieldUsedBeforeInitialized(_ name: String) -> DiagnosticMessage {
+        error("field-used-before-initialized", "field 'self.\(name)' used before being initialized")
+    }
     static func forceUnwrapNonOptional(_ t: String) -> DiagnosticMessage {
         error("force-unwrap-non-optional", "cannot force unwrap value of non-optional type '\(t)'")
     }
@@ -151,6 +154,9 @@ extension DiagnosticMessage {
     }
     static func joinedElement(_ t: String) -> DiagnosticMessage {
         error("joined-element", "'joined(separator:)' needs an array of String or Bytes, not of '\(t)'")
+    }
+    static func letFieldInitializedTwice(_ name: String) -> DiagnosticMessage {
+        error("let-field-initialized-twice", "'let' field 'self.\(name)' may only be initialized once")
     }
     static let mainSignature = error("main-signature", "'main' must take no parameters and return nothing")
     static let mapNeedsType = error(
@@ -258,10 +264,15 @@ extension DiagnosticMessage {
     static func redeclaration(_ name: String) -> DiagnosticMessage {
         error("redeclaration", "invalid redeclaration of '\(name)'")
     }
+    static func returnBeforeInitialized(_ name: String) -> DiagnosticMessage {
+        error("return-before-initialized", "return from initializer without initializing field '\(name)'")
+    }
     static func selfImmutable(_ field: String) -> DiagnosticMessage {
         error("self-immutable", "cannot assign to property '\(field)': 'self' is immutable")
     }
     static let selfOutsideType = error("self-outside-type", "'self' is only available in methods and initializers")
+    static let selfUsedBeforeInitialized = error(
+        "self-used-before-initialized", "'self' used before all fields are initialized")
     static func shadowsBuiltinType(_ name: String) -> DiagnosticMessage {
         error("shadows-builtin-type", "'\(name)' is the name of a built-in type")
     }

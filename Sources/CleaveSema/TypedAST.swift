@@ -22,6 +22,7 @@ public struct LocalID: Hashable, Sendable, Comparable {
 }
 public struct FunctionID: Hashable, Sendable, Comparable {
     public let index: Int
+    public init(index: Int) { self.index = index }
     public static func < (a: FunctionID, b: FunctionID) -> Bool { a.index < b.index }
 }
 public struct GlobalID: Hashable, Sendable {
@@ -95,6 +96,12 @@ public final class TFunction: @unchecked Sendable {
     public internal(set) var body: TBlock?
     public internal(set) var locals: [LocalInfo] = []
     public let span: SourceSpan
+
+    /// A function with no declaration, standing for code outside any function (a global
+    /// constant's initial value) in later stages.
+    public static func placeholder(name: String, span: SourceSpan) -> TFunction {
+        TFunction(id: FunctionID(index: -1), name: name, kind: .free, isMutating: false, isExtern: false, span: span)
+    }
 
     init(id: FunctionID, name: String, kind: FunctionKind, isMutating: Bool, isExtern: Bool, span: SourceSpan) {
         self.id = id
@@ -194,6 +201,11 @@ public struct TStmt: Sendable {
     }
     public let kind: Kind
     public let span: SourceSpan
+
+    public init(kind: Kind, span: SourceSpan) {
+        self.kind = kind
+        self.span = span
+    }
 }
 
 // MARK: - Expressions

@@ -6,8 +6,9 @@ import Testing
 
 @Suite struct PipelineTests {
     @Test func stagesAreInDependencyOrder() {
-        // Parsing comes first, imports need the syntax trees, checking needs the imports.
-        #expect(Pipeline.stages == [.ast, .imports, .typed])
+        // Parsing comes first, imports need the syntax trees, checking needs the imports,
+        // lowering needs the typed AST.
+        #expect(Pipeline.stages == [.ast, .imports, .typed, .ir])
     }
 
     @Test(arguments: Stage.allCases)
@@ -27,8 +28,18 @@ import Testing
             #expect(Pipeline.dump(.imports, result) == "")
         case .typed:
             #expect(result.typed?.main != nil)
+            #expect(result.ir == nil)
             #expect(Pipeline.dump(.typed, result).contains("Method answer"))
+        case .ir:
+            #expect(result.ir != nil)
+            #expect(Pipeline.dump(.ir, result).contains("state %device"))
         }
+    }
+
+    @Test func aProgramWithErrorsIsNotLowered() {
+        let result = runPipeline("func main() {\n    let x: Bool = 1\n}\n", through: .ir)
+        #expect(result.hasErrors)
+        #expect(result.ir == nil)
     }
 
     @Test func laterStagesRunAfterSyntaxErrorsAndReportTheirOwn() {

@@ -1,0 +1,209 @@
+// The IR: structured static single assignment in A-normal form, with explicit
+// state threads.
+//
+// Every intermediate value has a name (`IRValue`) and is assigned exactly once;
+// operands are values or immediate constants (`IRAtom`), never nested
+// expressions. A source variable that changes (`var x`, a field of `self`, an
+// element of an array) becomes a new value at each change, so the IR has no
+// mutable storage at all: `a[i] = v` is `a1 = setIndex(a0, i, v)`.
+//
+// Control flow stays structured, in the manner of MLIR's `scf` dialect and
+// Ohua's dataflow IR: an `if` or `switch` yields the values its branches
+// produce (`results`), a loop carries values from one iteration to the next
+// (`carried`) and hands them on when it ends (`results`). `break`, `continue`,
+// `yield` and `return` carry the current values of what the enclosing construct
+// threads through. This keeps each scope's uses of a state in one list, which is
+// what the state-locality passes work on.
+//
+// States are values too, threaded explicitly: every call on a state takes the
+// state and returns its next version, `(s1, r) = s0.m(a)`, in program order. A
+// state method receives `self` as its first parameter and returns the next
+// `self` first; states passed `inout` come back as further results.
+
+import CleaveDiagnostics
+import CleaveGrammar
+import CleaveSema
+
+public struct IRValue: Hashable, Sendable, Comparable {
+    public let id: Int
+    public static func < (a: IRValue, b: IRValue) -> Bool { a.id < b.id }
+}
+
+/// What the IR knows about a value: its type, the source name it stands for, where it was made.
+public struct IRValueInfo: Sendable {
+    public let type: Ty
+    public let name: String?
+    public let span: SourceSpan
+}
+
+/// An operand: a value, or a constant written in place.
+public enum IRAtom: Sendable {
+    case value(IRValue)
+    case int(UInt64, negative: Bool, Ty)
+    case float(Double)
+    case bool(Bool)
+    /// A `String` or `Bytes` constant.
+    case bytes([UInt8], Ty)
+    /// `nil` of an optional type.
+    case none(Ty)
+    case void
+    /// A value that is never read: what a branch that did not bind a name yields for it
+    /// (`if let x = o, …` yields `x` from the branch where `o` has a value only).
+    case undefined(Ty)
+}
+
+public enum IRStringPart: Sendable {
+    case bytes([UInt8])
+    case value(IRAtom)
+}
+
+/// A non-escaping function value: parameters, a body that ends in `return`, and
+/// (implicitly) the values of the enclosing function it reads.
+public struct IRClosure: Sendable {
+    public let params: [IRValue]
+    public let result: Ty
+    public let body: IRBlock
+}
+
+/// The right-hand side of a pure assignment.
+public indirect enum IROp: Sendable {
+    case copy(IRAtom)
+    case unary(UnaryOp, IRAtom)
+    /// Arithmetic, bitwise and comparison operators (`&&`, `||` and `??` become `if`).
+    case binary(BinaryOp, IRAtom, IRAtom)
+    /// A built-in (names as in the typed AST, `Bytes.split`, …). A built-in that changes
+    /// its receiver returns the receiver's next version as its first result.
+    case builtin(String, [IRAtom])
+    /// A free function of the program, an initializer of a struct, or an imported C
+    /// function. Results: the next versions of the inout arguments, in order, then the
+    /// function's own result.
+    case call(FunctionID, [IRAtom])
+    /// A method of a struct or enum: the receiver is the first argument. Results: a
+    /// `mutating` method's next receiver, the inout arguments' next versions, the result.
+    case method(FunctionID, [IRAtom])
+    case field(IRAtom, Int)
+    case setField(IRAtom, Int, IRAtom)
+    case tupleElement(IRAtom, Int)
+    case setTupleElement(IRAtom, Int, IRAtom)
+    case tuple([IRAtom])
+    case array([IRAtom])
+    case mapLiteral([(IRAtom, IRAtom)])
+    /// Array or Bytes element (traps out of bounds), or Map lookup (an optional).
+    case index(IRAtom, IRAtom)
+    /// Array or Bytes element replaced; for a Map, `nil` removes the key.
+    case setIndex(IRAtom, IRAtom, IRAtom)
+    case slice(IRAtom, IRAtom, IRAtom, inclusive: Bool)
+    case memberwise(TypeID, [IRAtom])
+    case enumCase(TypeID, caseIndex: Int, [IRAtom])
+    /// Which case an enum value is (an `Int`), and the payload values of one case.
+    case enumTag(IRAtom)
+    case enumPayload(IRAtom, caseIndex: Int, field: Int)
+    case wrapOptional(IRAtom)
+    /// The value inside an optional; traps on `nil` (force unwrap).
+    case unwrap(IRAtom)
+    case isSome(IRAtom)
+    case interpolate([IRStringPart])
+    case global(GlobalID)
+    case closure(IRClosure)
+    case callClosure(IRAtom, [IRAtom])
+    case functionRef(FunctionID)
+}
+
+/// An argument of a call on a state.
+public enum IRStateArgument: Sendable {
+    case value(IRAtom)
+    /// Passed `inout` (another state, or a value): its next version is among the results.
+    case passedInout(IRAtom)
+}
+
+public struct IRBlock: Sendable {
+    public var stmts: [IRStmt]
+    public init(_ stmts: [IRStmt]) { self.stmts = stmts }
+}
+
+public struct IRStmt: Sendable {
+    public indirect enum Kind: Sendable {
+        /// `results = op`: one result, or several for calls with inout arguments and
+        /// built-ins that change their receiver.
+        case assign([IRValue], IROp)
+        /// `(next, inoutNext…, result) = state.method(args)`: `inoutNext` are the next
+        /// versions of the arguments passed `inout`, in argument order.
+        case stateCall(next: IRValue, inoutNext: [IRValue], result: IRValue?, state: IRAtom, method: FunctionID, [IRStateArgument])
+        /// A state created in `main`.
+        case createState(IRValue, TypeID, FunctionID?, [IRAtom])
+        /// Branches end in `yield` (or leave the construct); `results` take the yielded values.
+        case ifThen(IRAtom, then: IRBlock, else: IRBlock, results: [IRValue])
+        /// Runs case `n` for a subject `n` (an `Int`): a source `switch` becomes the pattern
+        /// tests, in order, computing which case matches, then this.
+        case switchOf(IRAtom, [IRBlock], results: [IRValue])
+        /// `carried` start as `initial`; the body ends each iteration with `continue(next)`
+        /// and leaves with `break(final)`, whose values become `results`.
+        case loop(carried: [IRValue], initial: [IRAtom], body: IRBlock, results: [IRValue])
+        case yield([IRAtom])
+        case breakLoop([IRAtom])
+        case continueLoop([IRAtom])
+        case returnValues([IRAtom])
+        /// Stops the program with a message (`fatalError`).
+        case trap(IRAtom)
+    }
+    public let kind: Kind
+    public let span: SourceSpan
+
+    public init(kind: Kind, span: SourceSpan) {
+        self.kind = kind
+        self.span = span
+    }
+}
+
+public enum IRFunctionKind: Sendable, Equatable {
+    case free
+    case main
+    /// A state method: `self` first in and first out.
+    case stateMethod(TypeID)
+    /// A struct or enum method; `mutating` ones return the next `self` first.
+    case valueMethod(TypeID, mutating: Bool)
+    /// An initializer; returns the new value (a state's initial version).
+    case initializer(TypeID)
+}
+
+public struct IRFunction: Sendable {
+    public let source: FunctionID
+    public let name: String
+    public let kind: IRFunctionKind
+    public let params: [IRValue]
+    public let results: [Ty]
+    public let body: IRBlock
+    public let values: [IRValueInfo]
+    public let span: SourceSpan
+
+    public init(
+        source: FunctionID, name: String, kind: IRFunctionKind, params: [IRValue], results: [Ty], body: IRBlock,
+        values: [IRValueInfo], span: SourceSpan
+    ) {
+        self.source = source
+        self.name = name
+        self.kind = kind
+        self.params = params
+        self.results = results
+        self.body = body
+        self.values = values
+        self.span = span
+    }
+
+    public func info(_ v: IRValue) -> IRValueInfo { values[v.id] }
+}
+
+public struct IRProgram: Sendable {
+    public let typed: TypedProgram
+    /// Functions with bodies, in source order; `extern` and C functions have none.
+    public let functions: [IRFunction]
+    public let globals: [IRFunction]
+
+    public init(typed: TypedProgram, functions: [IRFunction], globals: [IRFunction]) {
+        self.typed = typed
+        self.functions = functions
+        self.globals = globals
+    }
+
+    public func function(_ id: FunctionID) -> IRFunction? { functions.first { $0.source == id } }
+}
