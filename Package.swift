@@ -69,10 +69,20 @@ let package = Package(
             dependencies: ["CleaveIR", "CleaveDriver"],
             path: "Tests/CleaveIRTests"),
 
+        // MARK: Graph: the dataflow graph of the IR, its verifier, DOT and JSON.
+        .target(
+            name: "CleaveGraph",
+            dependencies: ["CleaveIR", "CleaveSema", "CleaveDiagnostics"],
+            path: "Sources/CleaveGraph"),
+        .testTarget(
+            name: "CleaveGraphTests",
+            dependencies: ["CleaveGraph", "CleaveDriver"],
+            path: "Tests/CleaveGraphTests"),
+
         // MARK: Driver: the pipeline table, stage dumps, loading programs.
         .target(
             name: "CleaveDriver",
-            dependencies: ["CleaveIR", "CleaveSema", "CleaveGrammar", "CleaveCImport", "CleaveDiagnostics"],
+            dependencies: ["CleaveGraph", "CleaveIR", "CleaveSema", "CleaveGrammar", "CleaveCImport", "CleaveDiagnostics"],
             path: "Sources/CleaveDriver"),
         .testTarget(
             name: "CleaveDriverTests",
@@ -84,6 +94,7 @@ let package = Package(
             name: "cleave",
             dependencies: [
                 "CleaveDriver",
+                "CleaveGraph",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/cleave"),

@@ -8,6 +8,7 @@
 import CleaveCImport
 import CleaveDiagnostics
 import CleaveGrammar
+import CleaveGraph
 import CleaveIR
 import CleaveSema
 
@@ -16,6 +17,7 @@ public enum Stage: String, CaseIterable, Sendable {
     case imports
     case typed
     case ir
+    case graph
 
     public var summary: String {
         switch self {
@@ -23,6 +25,7 @@ public enum Stage: String, CaseIterable, Sendable {
         case .imports: "import the C headers named by `import \"…\"` (libclang)"
         case .typed: "resolve names and check types; the typed AST"
         case .ir: "lower to the IR: single assignment, explicit state threads"
+        case .graph: "build the dataflow graph of every function (Graphviz DOT)"
         }
     }
 }
@@ -33,6 +36,8 @@ public struct PipelineResult: Sendable {
     public var imports: [CHeaderImport] = []
     public var typed: TypedProgram?
     public var ir: IRProgram?
+    /// The dataflow graph of each of the user's functions, in source order.
+    public var graphs: [DataflowGraph] = []
     public var diagnostics: [Diagnostic] = []
     public var hasErrors: Bool { diagnostics.contains { $0.isError } }
 }
@@ -85,20 +90,32 @@ public enum Pipeline {
                 let ir = LowerToIR.lower(typed)
                 result.ir = ir
                 let problems = VerifyIR.verify(ir)
-                if !problems.isEmpty {
-                    result.diagnostics.append(
-                        Diagnostic(
-                            .error(
-                                "internal-error",
-                                "internal error in stage 'ir': the IR verifier found \(problems.count) problem\(problems.count == 1 ? "" : "s")"
-                            ),
-                            at: nil, notes: problems.prefix(20).map { DiagnosticNote($0, at: nil) }))
+                if !problems.isEmpty { result.diagnostics.append(internalError("ir", "the IR verifier", problems)) }
+            case .graph:
+                guard let ir = result.ir else { break }
+                let userFunctions = ir.functions.filter { ir.typed.files.contains($0.span.file) }
+                for f in userFunctions.sorted(by: { ($0.span.file.path, $0.span.start) < ($1.span.file.path, $1.span.start) }) {
+                    let g = BuildGraph.build(f, in: ir)
+                    let problems = VerifyGraph.verify(g)
+                    if !problems.isEmpty {
+                        result.diagnostics.append(internalError("graph", "the graph verifier (function '\(f.name)')", problems))
+                    }
+                    result.graphs.append(g)
                 }
             }
             afterEach(stage, result)
             if stage == last { break }
         }
         return result
+    }
+
+    /// A compiler bug found by a verifier: an error naming the stage, with the problems as notes.
+    static func internalError(_ stage: String, _ verifier: String, _ problems: [String]) -> Diagnostic {
+        Diagnostic(
+            .error(
+                "internal-error",
+                "internal error in stage '\(stage)': \(verifier) found \(problems.count) problem\(problems.count == 1 ? "" : "s")"),
+            at: nil, notes: problems.prefix(20).map { DiagnosticNote($0, at: nil) })
     }
 
     /// The dump of a stage's result.
@@ -112,6 +129,9 @@ public enum Pipeline {
             return result.typed.map(TypedASTPrinter.print) ?? ""
         case .ir:
             return result.ir.map(IRPrinter.print) ?? ""
+        case .graph:
+            guard let ir = result.ir else { return "" }
+            return result.graphs.map { GraphOutput.dot($0, program: ir) }.joined()
         }
     }
 }

@@ -62,8 +62,16 @@ final class FunctionLowering {
         /// Statements run before `continue` (a `for` loop's increment); returns the next
         /// values of the loop's own counters, appended to the carried variables.
         let latch: () -> [IRAtom]
+        /// Some `break` leaves this loop (otherwise nothing after it runs).
+        var breaks = false
     }
     var loops: [LoopFrame] = []
+
+    /// `break` out of the innermost loop with the current values of what it carries.
+    func emitBreak(_ span: SourceSpan) {
+        loops[loops.count - 1].breaks = true
+        emit(.breakLoop(loops[loops.count - 1].carried.map { current($0) }), span)
+    }
 
     /// What `break` leaves: the innermost loop, or a `switch` case (as in Swift), which
     /// yields the values its `switch` threads.
@@ -255,7 +263,7 @@ final class FunctionLowering {
             case .switchCase(let vars)?:
                 emit(.yield(vars.map { current($0) }), s.span)
             default:
-                emit(.breakLoop(loops[loops.count - 1].carried.map { current($0) }), s.span)
+                emitBreak(s.span)
             }
             terminated = true
         case .continueStmt:
@@ -563,11 +571,13 @@ final class FunctionLowering {
                 terminated = true
             }
         }
-        loops.removeLast()
+        let breaks = loops.removeLast().breaks
         env = savedEnv
         emit(
             .loop(carried: carried + counters.map(\.0), initial: initial + counters.map(\.1), body: b, results: results), span)
         for (v, r) in zip(vars, results) { env[v] = .value(r) }
+        // A loop that no `break` leaves runs until a `return` or forever.
+        if !breaks { terminated = true }
     }
 
     func lowerWhile(_ conds: [TCondition], _ body: TBlock, span: SourceSpan) {
@@ -582,10 +592,7 @@ final class FunctionLowering {
             prologue: {
                 let (ok, bound) = lowerConditions(conds, span: span)
                 let stop = assign(.unary(.not, ok), .bool, span)
-                let frame = loops[loops.count - 1]
-                let exit = block {
-                    emit(.breakLoop(frame.carried.map { current($0) }), span)
-                }
+                let exit = block { emitBreak(span) }
                 let stay = block { emit(.yield([]), span) }
                 emit(.ifThen(stop, then: exit, else: stay, results: []), span)
                 for (local, v) in bound { env[.local(local)] = v }
@@ -656,8 +663,7 @@ final class FunctionLowering {
     /// In a loop's prologue: `if !condition { break }`.
     func stopUnless(_ condition: IRAtom, span: SourceSpan) {
         let stop = assign(.unary(.not, condition), .bool, span)
-        let frame = loops[loops.count - 1]
-        let exit = block { emit(.breakLoop(frame.carried.map { current($0) }), span) }
+        let exit = block { emitBreak(span) }
         let stay = block { emit(.yield([]), span) }
         emit(.ifThen(stop, then: exit, else: stay, results: []), span)
     }

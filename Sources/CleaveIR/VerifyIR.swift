@@ -113,7 +113,21 @@ struct FunctionVerifier {
         case .yield, .breakLoop, .continueLoop, .returnValues, .trap: true
         case .ifThen(_, let a, let b, _): leavesConstruct(a) && leavesConstruct(b)
         case .switchOf(_, let cases, _): !cases.isEmpty && cases.allSatisfy(leavesConstruct)
+        case .loop(_, _, let body, _): !breaks(body)
         default: false
+        }
+    }
+
+    /// The block contains a `break` of the loop it is the body of (not of a nested loop,
+    /// nor in a closure).
+    func breaks(_ b: IRBlock) -> Bool {
+        b.stmts.contains { s in
+            switch s.kind {
+            case .breakLoop: true
+            case .ifThen(_, let x, let y, _): breaks(x) || breaks(y)
+            case .switchOf(_, let cases, _): cases.contains(where: breaks)
+            default: false
+            }
         }
     }
 

@@ -657,10 +657,6 @@ final class FunctionChecker {
         // A `break` in a case leaves the switch, not the function.
         case .switchStmt(_, let cases): return !cases.isEmpty && cases.allSatisfy { exits($0.body) && !breaks($0.body.stmts) }
         case .loopStmt(let body): return !breaks(body.stmts)
-        // `while true` runs forever, like `loop`, as in Swift.
-        case .whileStmt(let conds, let body):
-            guard conds.count == 1, case .bool(let c) = conds[0], case .boolLiteral(true) = c.kind else { return false }
-            return !breaks(body.stmts)
         default: return false
         }
     }

@@ -6,6 +6,7 @@
 import ArgumentParser
 import CleaveDiagnostics
 import CleaveDriver
+import CleaveGraph
 import Foundation
 
 struct InputOptions: ParsableArguments {
@@ -81,6 +82,49 @@ struct Dump: ParsableCommand {
     }
 }
 
+struct Graph: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the dataflow graph of a function (main by default) as Graphviz DOT or JSON.",
+        discussion: "A program with errors gets its diagnostics and no graph (exit 1). Render with: dot -Tsvg kv.dot -o kv.svg")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case dot
+        case json
+    }
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "The function whose graph to write (a method by its name).")
+    var function: String = "main"
+
+    @Option(help: "Output format: dot or json.")
+    var format: Format = .dot
+
+    @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        let sources = try load(input)
+        let result = Pipeline.run(sources, through: .graph, options: PipelineOptions(includeDirectories: input.includeDirectories))
+        if report(result, input) { throw ExitCode(1) }
+        guard let ir = result.ir else { throw ExitCode(1) }
+        guard let graph = result.graphs.first(where: { $0.function == function }) else {
+            let names = result.graphs.map(\.function).joined(separator: ", ")
+            throw ValidationError("no function '\(function)' in the program (functions: \(names))")
+        }
+        let text = format == .dot ? GraphOutput.dot(graph, program: ir) : GraphOutput.json([graph], program: ir)
+        guard let output else {
+            print(text, terminator: "")
+            return
+        }
+        do {
+            try text.write(toFile: output, atomically: true, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot write '\(output)': \(error.localizedDescription)")
+        }
+    }
+}
+
 struct Cleave: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cleave",
@@ -89,7 +133,7 @@ struct Cleave: ParsableCommand {
             Cleave builds the same source as a single-threaded unikernel or as isolated, \
             sandboxed processes. Exit codes: 0 ok, 1 errors in the program, 2 bad usage.
             """,
-        subcommands: [Check.self, Dump.self])
+        subcommands: [Check.self, Dump.self, Graph.self])
 }
 
 // Usage errors exit with 2 (ArgumentParser's default is 64).

@@ -81,6 +81,38 @@ import Testing
         #expect(try runProcess(cleave, ["check", file.path]).status == 1)
     }
 
+    @Test func graphWritesDotThatGraphvizAcceptsOrJSON() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-graph-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("kv.dot").path
+        let r = try runProcess(cleave, ["graph", Repo.path("Examples/kv/kv.clv"), "-o", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let dotText = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(dotText.hasPrefix("digraph \"main\""))
+        #expect(dotText.contains("label=\"device: UdpDevice\""))
+        let svg = try runProcess("/usr/bin/dot", ["-Tsvg", out])
+        #expect(svg.status == 0 && svg.stdout.contains("<svg"), "\(svg.stderr)")
+        let json = try runProcess(cleave, ["graph", "--format", "json", "--function", "answer", Repo.path("Examples/kv/kv.clv")])
+        #expect(json.status == 0)
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(parsed?.first?["function"] as? String == "answer")
+    }
+
+    @Test func graphOfAProgramWithErrorsWritesNothing() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-graph-bad-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("bad.dot").path
+        let r = try runProcess(cleave, ["graph", Repo.path("Tests/Diagnostics/demo_mistakes.clv"), "-o", out])
+        #expect(r.status == 1)
+        #expect(r.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let unknown = try runProcess(cleave, ["graph", "--function", "nosuch", Repo.path("Examples/kv/kv.clv")])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("no function 'nosuch' in the program (functions: answer, main)"))
+    }
+
     @Test func filesOfOneProgramSeeEachOther() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-multi-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

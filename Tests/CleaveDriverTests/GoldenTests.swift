@@ -33,7 +33,7 @@ func goldenText(source: String, output: String) -> String {
 
 @Suite struct GoldenTests {
     static let cases: [GoldenCase] =
-        Repo.examples.flatMap { path in [Stage.ast, .typed, .ir].map { GoldenCase(stage: $0, source: path) } }
+        Repo.examples.flatMap { path in [Stage.ast, .typed, .ir, .graph].map { GoldenCase(stage: $0, source: path) } }
         + [
             GoldenCase(stage: .imports, source: Repo.path("Tests/Inputs/cimport/checksum.clv")),
             GoldenCase(stage: .typed, source: Repo.path("Tests/Inputs/cimport/checksum.clv")),

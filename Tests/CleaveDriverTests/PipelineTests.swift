@@ -7,8 +7,8 @@ import Testing
 @Suite struct PipelineTests {
     @Test func stagesAreInDependencyOrder() {
         // Parsing comes first, imports need the syntax trees, checking needs the imports,
-        // lowering needs the typed AST.
-        #expect(Pipeline.stages == [.ast, .imports, .typed, .ir])
+        // lowering needs the typed AST, the graph needs the IR.
+        #expect(Pipeline.stages == [.ast, .imports, .typed, .ir, .graph])
     }
 
     @Test(arguments: Stage.allCases)
@@ -32,7 +32,11 @@ import Testing
             #expect(Pipeline.dump(.typed, result).contains("Method answer"))
         case .ir:
             #expect(result.ir != nil)
+            #expect(result.graphs.isEmpty)
             #expect(Pipeline.dump(.ir, result).contains("state %device"))
+        case .graph:
+            #expect(result.graphs.map(\.function) == ["answer", "main"])
+            #expect(Pipeline.dump(.graph, result).hasPrefix("digraph \"answer\""))
         }
     }
 

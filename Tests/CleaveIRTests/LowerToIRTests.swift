@@ -295,6 +295,30 @@ import Testing
         #expect(closures.allSatisfy { $0.params.count == 1 })
     }
 
+    @Test func aLoopLeftOnlyByReturnEndsTheFunction() throws {
+        let p = try #require(
+            lowered(
+                """
+                func f(_ n: Int) -> Int {
+                    var i = 0
+                    loop {
+                        i += 1
+                        if i > n { return i }
+                    }
+                }
+                func main() {
+                    print("\\(f(3))")
+                }
+                """))
+        let f = try #require(p.named("f"))
+        // Nothing follows the loop: no return without a value at the end of the body.
+        guard case .loop? = f.body.stmts.last?.kind else {
+            Issue.record("f does not end with its loop")
+            return
+        }
+        #expect(VerifyIR.verify(p).isEmpty)
+    }
+
     @Test func inoutArgumentsOfFunctionsComeBackAsResults() throws {
         let p = try #require(
             lowered(

@@ -1103,6 +1103,47 @@ import Testing
         #expect(c.bound("parsed", in: "f") == "(?? (Double.parse s) (?? (Double.parse b) 0.5))")
         #expect(c.bound("q", in: "f") == "(* (/ (- d) 2.0) 15.0)")
     }
+
+    /// Literals take their type from the context as swiftc gives it: the left side of a shift,
+    /// array elements next to a typed one, `nil` in a ternary or after `??`, closure results.
+    @Test func literalsTakeTheTypeSwiftGivesThem() {
+        let c = checkClean(
+            """
+            func f(_ n: Int, _ x: UInt8, _ o: Int?, _ c: Bool, _ xs: [Int], _ bs: [UInt8]) -> UInt8 {
+                let a: UInt8 = 1 << n
+                let b = [1, x, 2]
+                let d = [nil, n]
+                let e = [n, o]
+                let g = c ? n : nil
+                let h = o ?? nil
+                let k: Int? = (o ?? 0) + n
+                let m: [UInt8] = xs.map { _ in 1 }
+                let q: UInt8 = bs.reduce(0) { $0 &+ $1 }
+                let r = Double(xs.reduce(0) { $0 + $1 })
+                _ = b
+                _ = d
+                _ = e
+                _ = g
+                _ = h
+                _ = k
+                _ = m
+                _ = r
+                return a &+ q
+            }
+            """)
+        let expected = [
+            ("a", "(<< 1:UInt8 n)", "UInt8"), ("b", "[1:UInt8 x 2:UInt8]:[UInt8]", "[UInt8]"),
+            ("d", "[nil:Int? (some n)]:[Int?]", "[Int?]"), ("e", "[(some n) o]:[Int?]", "[Int?]"),
+            ("g", "(? c (some n) nil:Int?)", "Int?"), ("h", "(?? o nil:Int?)", "Int?"), ("k", "(some (+ (?? o 0:Int) n))", "Int?"),
+            ("m", "(Array.map xs {(_: Int) -> UInt8 in return 1:UInt8})", "[UInt8]"),
+            ("q", "(Array.reduce bs 0:UInt8 {($0: UInt8, $1: UInt8) -> UInt8 in return (&+ $0 $1)})", "UInt8"),
+            ("r", "(Double.convert (Array.reduce xs 0:Int {($0: Int, $1: Int) -> Int in return (+ $0 $1)}))", "Double"),
+        ]
+        for (name, text, type) in expected {
+            #expect(c.bound(name, in: "f") == text, "\(name)")
+            #expect(c.boundType(name, in: "f") == type, "\(name)")
+        }
+    }
 }
 
 // MARK: - Built-in types

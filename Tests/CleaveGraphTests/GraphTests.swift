@@ -1,0 +1,178 @@
+// The dataflow graph: built from the IR of every example, verified, written as DOT
+// that Graphviz accepts and as JSON with the same nodes and edges.
+
+import CleaveDiagnostics
+import CleaveDriver
+import CleaveGraph
+import CleaveIR
+import CleaveSema
+import Foundation
+import Testing
+
+enum Examples {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let all: [String] = {
+        let dir = root.appendingPathComponent("Examples").path
+        let items = FileManager.default.enumerator(atPath: dir)?.compactMap { $0 as? String } ?? []
+        return items.filter { $0.hasSuffix(".clv") }.sorted().map { dir + "/" + $0 }
+    }()
+}
+
+func graphs(_ text: String, path: String = "test.clv", sourceLocation: SourceLocation = #_sourceLocation) -> (PipelineResult, IRProgram)? {
+    let result = Pipeline.run([SourceFile(path: path, text: text)], through: .graph)
+    #expect(!result.hasErrors, "\(DiagnosticFormatter().format(result.diagnostics))", sourceLocation: sourceLocation)
+    guard let ir = result.ir else { return nil }
+    return (result, ir)
+}
+
+/// Run `dot` on a DOT text; nil when Graphviz accepts it, else its complaint.
+func graphvizRejects(_ dotText: String) throws -> String? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
+    p.arguments = ["-Tsvg"]
+    let input = Pipe()
+    let output = Pipe()
+    let errors = Pipe()
+    p.standardInput = input
+    p.standardOutput = output
+    p.standardError = errors
+    try p.run()
+    input.fileHandleForWriting.write(Data(dotText.utf8))
+    try input.fileHandleForWriting.close()
+    _ = output.fileHandleForReading.readDataToEndOfFile()
+    let e = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return p.terminationStatus == 0 && e.isEmpty ? nil : "exit \(p.terminationStatus): \(e)"
+}
+
+@Suite struct GraphTests {
+    @Test(arguments: Examples.all)
+    func everyFunctionOfEveryExampleHasAVerifiedGraphThatGraphvizAccepts(_ path: String) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let (result, ir) = try #require(graphs(text, path: path))
+        #expect(!result.graphs.isEmpty)
+        for g in result.graphs {
+            #expect(VerifyGraph.verify(g).isEmpty, "\(g.function)")
+            let dot = GraphOutput.dot(g, program: ir)
+            #expect(try graphvizRejects(dot) == nil, "\(g.function)")
+        }
+    }
+
+    @Test func theServiceLoopIsOneChainPerState() throws {
+        let path = Examples.root.appendingPathComponent("Examples/kv/kv.clv").path
+        let (result, ir) = try #require(graphs(try String(contentsOfFile: path, encoding: .utf8), path: path))
+        let main = try #require(result.graphs.first { $0.function == "main" })
+        let calls = main.nodes.filter { if case .stateCall = $0.kind { true } else { false } }
+        #expect(
+            calls.map { "\($0.stateName ?? "?").\(ir.typed.function(method(of: $0)!).name)" } == [
+                "device.receive", "store.answer", "device.send",
+            ])
+        // device.send takes the device version device.receive made, over a state edge.
+        let receive = calls[0].id
+        let send = calls[2].id
+        #expect(main.edges.contains { $0.from == receive && $0.to == send && $0.kind == .state && $0.port == 0 })
+        // The calls are in the loop body, controlled by the loop entry.
+        let entry = try #require(main.nodes.first { $0.kind == .loopEntry })
+        #expect(calls.allSatisfy { main.scope($0.scope).opener == entry.id })
+        // Each iteration hands both states back to the loop entry.
+        let backEdges = main.edges.filter { $0.isBackEdge && $0.to == entry.id }
+        #expect(backEdges.filter { $0.kind == .state }.count == 2)
+    }
+
+    func method(of n: GraphNode) -> FunctionID? {
+        if case .stateCall(_, let m) = n.kind { return m }
+        return nil
+    }
+
+    @Test func branchesHaveADecisionAndAMerge() throws {
+        let (result, _) = try #require(
+            graphs(
+                """
+                func f(_ a: Int) -> Int {
+                    var x = a
+                    if a > 3 {
+                        x = a * 2
+                    } else {
+                        x = a + 1
+                    }
+                    return x
+                }
+                func main() {
+                    print("\\(f(2))")
+                }
+                """))
+        let f = try #require(result.graphs.first { $0.function == "f" })
+        let branch = try #require(f.nodes.first { $0.kind == .branch(ways: 2) })
+        let merge = try #require(f.nodes.first { $0.kind == .merge })
+        #expect(f.edges.contains { $0.from == branch.id && $0.to == merge.id && $0.kind == .control })
+        // The merge takes one value from each branch and gives the return its result.
+        #expect(f.inputs(of: merge.id).filter { $0.kind == .data }.count == 2)
+        let ret = try #require(f.nodes.first { $0.kind == .returnValues })
+        #expect(f.edges.contains { $0.from == merge.id && $0.to == ret.id })
+        #expect(f.scopes.filter { $0.kind == .branch(index: 0) || $0.kind == .branch(index: 1) }.count == 2)
+    }
+
+    @Test func cCallsAreMarkedUserOrSystem() throws {
+        let path = Examples.root.appendingPathComponent("Tests/Inputs/cimport/checksum.clv").path
+        let (result, _) = try #require(graphs(try String(contentsOfFile: path, encoding: .utf8), path: path))
+        let verify = try #require(result.graphs.first { $0.function == "verify" })
+        let cCalls = verify.nodes.compactMap { n -> Bool? in
+            if case .cCall(_, let isSystem) = n.kind { return isSystem }
+            return nil
+        }
+        #expect(cCalls == [false, false])
+    }
+
+    @Test func theVerifierFindsAForkedStateThread() throws {
+        let path = Examples.root.appendingPathComponent("Examples/kv/kv.clv").path
+        let (result, _) = try #require(graphs(try String(contentsOfFile: path, encoding: .utf8), path: path))
+        var main = try #require(result.graphs.first { $0.function == "main" })
+        #expect(VerifyGraph.verify(main).isEmpty)
+        // Feed the version device.receive consumed to device.send as well: a fork.
+        let calls = main.nodes.filter { if case .stateCall = $0.kind { true } else { false } }
+        let intoReceive = try #require(main.edges.first { $0.to == calls[0].id && $0.kind == .state })
+        main = main.replacingEdges { edges in
+            edges.map { e in
+                guard e.to == calls[2].id && e.kind == .state else { return e }
+                return GraphEdge(
+                    from: intoReceive.from, fromPort: intoReceive.fromPort, to: e.to, port: e.port, kind: .state, type: e.type,
+                    isBackEdge: false)
+            }
+        }
+        #expect(
+            VerifyGraph.verify(main).contains {
+                $0.contains("used by 2 operations") || $0.contains("advanced") || $0.contains("operations in one scope")
+            })
+    }
+
+    @Test func theVerifierFindsDoubleBoundInputsAndDanglingEdges() throws {
+        let path = Examples.root.appendingPathComponent("Examples/echo/echo.clv").path
+        let (result, _) = try #require(graphs(try String(contentsOfFile: path, encoding: .utf8), path: path))
+        let main = try #require(result.graphs.first { $0.function == "main" })
+        let e = try #require(main.edges.first { $0.kind == .data })
+        let doubled = main.replacingEdges { $0 + [e] }
+        #expect(VerifyGraph.verify(doubled).contains { $0.contains("bound more than once") })
+        let dangling = main.replacingEdges {
+            $0 + [GraphEdge(from: e.from, fromPort: 0, to: NodeID(index: 9999), port: 0, kind: .data, type: .int, isBackEdge: false)]
+        }
+        #expect(VerifyGraph.verify(dangling).contains { $0.contains("does not exist") })
+    }
+
+    @Test func outputIsDeterministicAndJSONCarriesTheSameGraph() throws {
+        let path = Examples.root.appendingPathComponent("Examples/facfib/facfib.clv").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let (a, irA) = try #require(graphs(text, path: path))
+        let (b, irB) = try #require(graphs(text, path: path))
+        #expect(a.graphs.map { GraphOutput.dot($0, program: irA) } == b.graphs.map { GraphOutput.dot($0, program: irB) })
+        #expect(GraphOutput.json(a.graphs, program: irA) == GraphOutput.json(b.graphs, program: irB))
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(GraphOutput.json(a.graphs, program: irA).utf8)) as? [[String: Any]])
+        #expect(json.count == a.graphs.count)
+        for (g, j) in zip(a.graphs, json) {
+            #expect(j["function"] as? String == g.function)
+            #expect((j["nodes"] as? [Any])?.count == g.nodes.count)
+            #expect((j["edges"] as? [Any])?.count == g.edges.count)
+        }
+    }
+}
