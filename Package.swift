@@ -79,10 +79,23 @@ let package = Package(
             dependencies: ["CleaveGraph", "CleaveDriver"],
             path: "Tests/CleaveGraphTests"),
 
+        // MARK: Passes: transformations and analyses, one per file.
+        .target(
+            name: "CleavePasses",
+            dependencies: ["CleaveIR", "CleaveSema", "CleaveGrammar", "CleaveDiagnostics"],
+            path: "Passes",
+            exclude: ["README.md"]),
+        .testTarget(
+            name: "CleavePassesTests",
+            dependencies: ["CleavePasses", "CleaveDriver"],
+            path: "Tests/CleavePassesTests"),
+
         // MARK: Driver: the pipeline table, stage dumps, loading programs.
         .target(
             name: "CleaveDriver",
-            dependencies: ["CleaveGraph", "CleaveIR", "CleaveSema", "CleaveGrammar", "CleaveCImport", "CleaveDiagnostics"],
+            dependencies: [
+                "CleavePasses", "CleaveGraph", "CleaveIR", "CleaveSema", "CleaveGrammar", "CleaveCImport", "CleaveDiagnostics",
+            ],
             path: "Sources/CleaveDriver"),
         .testTarget(
             name: "CleaveDriverTests",

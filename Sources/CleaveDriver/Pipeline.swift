@@ -10,12 +10,14 @@ import CleaveDiagnostics
 import CleaveGrammar
 import CleaveGraph
 import CleaveIR
+import CleavePasses
 import CleaveSema
 
 public enum Stage: String, CaseIterable, Sendable {
     case ast
     case imports
     case typed
+    case states
     case ir
     case graph
 
@@ -24,6 +26,7 @@ public enum Stage: String, CaseIterable, Sendable {
         case .ast: "parse every file into a syntax tree"
         case .imports: "import the C headers named by `import \"…\"` (libclang)"
         case .typed: "resolve names and check types; the typed AST"
+        case .states: "analyze where each state is used (and reject what no pass can fix)"
         case .ir: "lower to the IR: single assignment, explicit state threads"
         case .graph: "build the dataflow graph of every function (Graphviz DOT)"
         }
@@ -35,6 +38,7 @@ public struct PipelineResult: Sendable {
     public var files: [FileAST] = []
     public var imports: [CHeaderImport] = []
     public var typed: TypedProgram?
+    public var states: StateUseAnalysis?
     public var ir: IRProgram?
     /// The dataflow graph of each of the user's functions, in source order.
     public var graphs: [DataflowGraph] = []
@@ -84,6 +88,11 @@ public enum Pipeline {
                 let (program, diags) = Checker.check(files: result.files, imports: result.imports)
                 result.typed = program
                 result.diagnostics += diags
+            case .states:
+                guard let typed = result.typed, !result.hasErrors else { break }
+                let analysis = AnalyzeStateUse.analyze(typed)
+                result.states = analysis
+                result.diagnostics += analysis.diagnostics
             case .ir:
                 // Only a program without errors is lowered.
                 guard let typed = result.typed, !result.hasErrors else { break }
@@ -127,6 +136,8 @@ public enum Pipeline {
             return dumpImports(result.imports)
         case .typed:
             return result.typed.map(TypedASTPrinter.print) ?? ""
+        case .states:
+            return result.states.map(ExplainStates.explain) ?? ""
         case .ir:
             return result.ir.map(IRPrinter.print) ?? ""
         case .graph:

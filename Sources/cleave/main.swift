@@ -51,6 +51,9 @@ struct Check: ParsableCommand {
     @Option(help: "Print the result of this stage to standard output (\(Stage.allCases.map(\.rawValue).joined(separator: ", "))).")
     var dumpAfter: Stage?
 
+    @Flag(help: "Explain where each state is used and what the state-locality passes will do about it.")
+    var explainStates = false
+
     @Option(help: "Stop after this stage (\(Stage.allCases.map(\.rawValue).joined(separator: ", "))).")
     var stopAfter: Stage?
 
@@ -61,6 +64,7 @@ struct Check: ParsableCommand {
             stage, partial in
             if stage == dumpAfter { print(Pipeline.dump(stage, partial), terminator: "") }
         }
+        if explainStates, let states = result.states { print(ExplainStates.explain(states), terminator: "") }
         if report(result, input) { throw ExitCode(1) }
     }
 }

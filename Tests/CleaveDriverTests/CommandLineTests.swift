@@ -99,6 +99,14 @@ import Testing
         #expect(parsed?.first?["function"] as? String == "answer")
     }
 
+    @Test func explainStatesDescribesEachStateInPlainWords() throws {
+        let r = try runProcess(cleave, ["check", "--explain-states", Repo.path("Examples/kv/kv.clv")])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("state device: UdpDevice, created in 'main' at kv.clv:35\n"))
+        #expect(r.stdout.contains("several uses in one scope"))
+        #expect(r.stdout.contains("state store: Store"))
+    }
+
     @Test func graphOfAProgramWithErrorsWritesNothing() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-graph-bad-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -54,7 +54,7 @@ func parseExpectations(_ text: String) -> [Expectation] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let expected = parseExpectations(text)
         #expect(!expected.isEmpty, "\(path) has no expectations")
-        let result = Pipeline.run([SourceFile(path: path, text: text)], through: .typed)
+        let result = Pipeline.run([SourceFile(path: path, text: text)], through: .graph)
         let checkNotes = expected.contains { $0.severity == "note" }
         var produced: [Expectation] = []
         for d in result.diagnostics {

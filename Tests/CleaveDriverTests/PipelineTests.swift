@@ -8,7 +8,7 @@ import Testing
     @Test func stagesAreInDependencyOrder() {
         // Parsing comes first, imports need the syntax trees, checking needs the imports,
         // lowering needs the typed AST, the graph needs the IR.
-        #expect(Pipeline.stages == [.ast, .imports, .typed, .ir, .graph])
+        #expect(Pipeline.stages == [.ast, .imports, .typed, .states, .ir, .graph])
     }
 
     @Test(arguments: Stage.allCases)
@@ -30,6 +30,10 @@ import Testing
             #expect(result.typed?.main != nil)
             #expect(result.ir == nil)
             #expect(Pipeline.dump(.typed, result).contains("Method answer"))
+        case .states:
+            #expect(result.states?.states.map(\.name) == ["device", "store"])
+            #expect(result.ir == nil)
+            #expect(Pipeline.dump(.states, result).hasPrefix("state device: UdpDevice"))
         case .ir:
             #expect(result.ir != nil)
             #expect(result.graphs.isEmpty)
