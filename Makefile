@@ -25,6 +25,16 @@ demo: build
 	@echo
 	@echo '--- cleave check on a program with mistakes (exit code 1 expected)'
 	@$(CLEAVE) check Tests/Diagnostics/demo_mistakes.clv; test $$? -eq 1
+	@echo
+	@echo '--- cleave check --explain-states Examples/kv/kv.clv'
+	@$(CLEAVE) check --explain-states Examples/kv/kv.clv
+	@echo
+	@echo '--- cleave dump --stage ir Examples/kv/kv.clv'
+	@$(CLEAVE) dump --stage ir Examples/kv/kv.clv
+	@mkdir -p out
+	@$(CLEAVE) graph Examples/kv/kv.clv -o out/kv.dot
+	@dot -Tsvg out/kv.dot -o out/kv.svg
+	@echo '--- the dataflow graph of kv: out/kv.dot, rendered as out/kv.svg' 
 
 test: deps lint
 	$(SWIFT) build --build-tests
@@ -32,10 +42,10 @@ test: deps lint
 
 # Style: swift-format with the checked-in .swift-format; `make format` rewrites in place.
 lint:
-	$(SWIFT) format lint --strict -r Sources Grammar Tests Package.swift
+	$(SWIFT) format lint --strict -r Sources Grammar Passes Tests Package.swift
 
 format:
-	$(SWIFT) format -i -r Sources Grammar Tests Package.swift
+	$(SWIFT) format -i -r Sources Grammar Passes Tests Package.swift
 
 clean:
 	rm -rf .build

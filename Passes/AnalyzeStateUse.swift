@@ -234,7 +234,8 @@ struct StateUseWalker {
             diagnostics.append(
                 Diagnostic(
                     .stateAliased(originalName, aliasName), at: span,
-                    notes: notes + [DiagnosticNote("a state has one name; use '\(originalName)' wherever '\(aliasName)' is used", at: nil)]))
+                    notes: notes + [DiagnosticNote("a state has one name; use '\(originalName)' wherever '\(aliasName)' is used", at: nil)])
+            )
             aliases[id] = original
         default:
             track(id, t, declared: value.span, isParameter: false)
@@ -318,7 +319,9 @@ func forEachSubexpression(_ e: TExpr, _ visit: (TExpr) -> Void) {
 
 extension DiagnosticMessage {
     static func stateAliased(_ original: String, _ alias: String) -> DiagnosticMessage {
-        .error("state-aliased", "state '\(original)' cannot get a second name '\(alias)': no pass can keep two names of one state in one component")
+        .error(
+            "state-aliased",
+            "state '\(original)' cannot get a second name '\(alias)': no pass can keep two names of one state in one component")
     }
     static func stateCreatedInLoop(_ name: String) -> DiagnosticMessage {
         .error("state-created-in-loop", "state '\(name)' is created inside a loop: a state is created once, before the service loop")

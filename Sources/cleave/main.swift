@@ -98,6 +98,9 @@ struct Graph: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
+    @Option(help: "The stage whose graph to write: graph (the dataflow graph of the IR).")
+    var stage: Stage = .graph
+
     @Option(help: "The function whose graph to write (a method by its name).")
     var function: String = "main"
 
@@ -107,9 +110,15 @@ struct Graph: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
     var output: String?
 
+    func validate() throws {
+        guard stage == .graph else {
+            throw ValidationError("stage '\(stage.rawValue)' has no graph; stages with a graph: graph")
+        }
+    }
+
     func run() throws {
         let sources = try load(input)
-        let result = Pipeline.run(sources, through: .graph, options: PipelineOptions(includeDirectories: input.includeDirectories))
+        let result = Pipeline.run(sources, through: stage, options: PipelineOptions(includeDirectories: input.includeDirectories))
         if report(result, input) { throw ExitCode(1) }
         guard let ir = result.ir else { throw ExitCode(1) }
         guard let graph = result.graphs.first(where: { $0.function == function }) else {
