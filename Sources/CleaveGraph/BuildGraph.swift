@@ -206,7 +206,10 @@ struct GraphBuilder {
 
     /// A `branch` node, one scope per way, and a `merge` node for the results.
     mutating func branching(_ decision: IRAtom, _ ways: [IRBlock], _ results: [IRValue], span: SourceSpan, isSwitch: Bool) {
-        let b = addNode(.branch(ways: ways.count), label: isSwitch ? "switch" : "if " + label(span), span: span)
+        let text = label(span)
+        let keyword = ["if ", "guard ", "while "].contains { text.hasPrefix($0) }
+        let title = isSwitch ? "switch" : keyword ? text : "if " + text
+        let b = addNode(.branch(ways: ways.count), label: title, span: span)
         connect(decision, to: b, port: 0)
         let merge = results.isEmpty ? nil : addNode(.merge, label: "merge", span: span)
         if let merge {
