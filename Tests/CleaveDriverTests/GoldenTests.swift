@@ -47,6 +47,11 @@ func goldenText(source: String, output: String) -> String {
         #expect(!result.hasErrors, "\(c) has errors:\n\(DiagnosticFormatter().format(result.diagnostics))")
         let output = Pipeline.dump(c.stage, result).replacingOccurrences(of: Repo.root.path, with: "<repo>")
         let actual = goldenText(source: text, output: output)
+        if c.stage == .graph {
+            // Every graph in the file is valid DOT: Graphviz renders it without complaint.
+            let dot = try runProcess("/usr/bin/dot", ["-Tsvg", "-o", "/dev/null"], stdin: output)
+            #expect(dot.status == 0 && dot.stderr.isEmpty, "dot rejects the graphs of \(c): \(dot.stderr)")
+        }
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
             try FileManager.default.createDirectory(
                 atPath: URL(fileURLWithPath: c.goldenPath).deletingLastPathComponent().path, withIntermediateDirectories: true)
