@@ -267,39 +267,3 @@ extension FunctionLowering {
         return IRClosure(params: params, result: c.result, body: body)
     }
 }
-
-/// Call `visit` on each direct sub-expression of `e` (closure bodies excluded: a
-/// closure changes nothing outside itself).
-func forEachChild(_ e: TExpr, _ visit: (TExpr) -> Void) {
-    switch e.kind {
-    case .intLiteral, .floatLiteral, .stringLiteral, .boolLiteral, .nilLiteral, .local, .global, .selfRef, .functionRef,
-        .closure, .error:
-        break
-    case .interpolation(let parts):
-        for case .value(let x) in parts { visit(x) }
-    case .field(let b, _), .tupleElement(let b, _), .wrapOptional(let b), .forceUnwrap(let b), .unary(_, let b), .trap(let b):
-        visit(b)
-    case .call(_, let args), .initCall(_, _, let args):
-        args.forEach { visit($0.value) }
-    case .methodCall(let r, _, let args):
-        visit(r)
-        args.forEach { visit($0.value) }
-    case .memberwise(_, let xs), .enumCase(_, _, let xs), .builtin(_, let xs), .tuple(let xs), .array(let xs):
-        xs.forEach(visit)
-    case .callClosure(let f, let xs):
-        visit(f)
-        xs.forEach(visit)
-    case .binary(_, let a, let b), .coalesce(let a, let b), .index(let a, let b):
-        visit(a)
-        visit(b)
-    case .ternary(let a, let b, let c), .slice(let a, let b, let c, _):
-        visit(a)
-        visit(b)
-        visit(c)
-    case .mapLiteral(let entries):
-        for (k, v) in entries {
-            visit(k)
-            visit(v)
-        }
-    }
-}

@@ -369,7 +369,7 @@ final class FunctionLowering {
                 if Builtins.mutating.contains(name), let first = operands.first { note(first) }
                 operands.forEach(expr)
             default:
-                forEachChild(e, expr)
+                e.forEachChild(expr)
             }
         }
         func stmt(_ s: TStmt) {
