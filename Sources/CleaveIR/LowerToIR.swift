@@ -581,6 +581,11 @@ final class FunctionLowering {
     }
 
     func lowerWhile(_ conds: [TCondition], _ body: TBlock, span: SourceSpan) {
+        if isAlwaysTrue(conds) {
+            // `while true` is `loop`: only `break` and `return` leave it.
+            lowerLoop(body.stmts, span: span, counters: [], latch: { [] }, prologue: {})
+            return
+        }
         // The conditions are evaluated in the loop; what they change is carried too.
         let condStmts = conds.map { c -> TStmt in
             switch c {

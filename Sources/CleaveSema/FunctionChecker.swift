@@ -657,6 +657,8 @@ final class FunctionChecker {
         // A `break` in a case leaves the switch, not the function.
         case .switchStmt(_, let cases): return !cases.isEmpty && cases.allSatisfy { exits($0.body) && !breaks($0.body.stmts) }
         case .loopStmt(let body): return !breaks(body.stmts)
+        // `while true` without a `break` never ends, as in Swift.
+        case .whileStmt(let conds, let body): return isAlwaysTrue(conds) && !breaks(body.stmts)
         default: return false
         }
     }

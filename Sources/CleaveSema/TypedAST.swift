@@ -328,3 +328,9 @@ extension TExpr {
         }
     }
 }
+
+/// The conditions of `while true`: a loop only `break` or `return` leaves.
+public func isAlwaysTrue(_ conds: [TCondition]) -> Bool {
+    guard conds.count == 1, case .bool(let e) = conds[0], case .boolLiteral(true) = e.kind else { return false }
+    return true
+}

@@ -319,6 +319,30 @@ import Testing
         #expect(VerifyIR.verify(p).isEmpty)
     }
 
+    @Test func whileTrueIsALoopLeftOnlyByBreakOrReturn() throws {
+        let p = try #require(
+            lowered(
+                """
+                func f(_ n: Int) -> Int {
+                    var i = 0
+                    while true {
+                        i += 1
+                        if i > n { return i }
+                    }
+                }
+                func main() {
+                    print("\\(f(3))")
+                }
+                """))
+        let f = try #require(p.named("f"))
+        guard case .loop(_, _, let body, _)? = f.body.stmts.last?.kind else {
+            Issue.record("f does not end with its loop")
+            return
+        }
+        // No test of the condition: nothing in the body breaks.
+        #expect(!allStatements(body).contains { if case .breakLoop = $0.kind { true } else { false } })
+    }
+
     @Test func inoutArgumentsOfFunctionsComeBackAsResults() throws {
         let p = try #require(
             lowered(
