@@ -60,9 +60,9 @@ func mutate(_ text: String, _ rng: inout SplitMix64) -> String {
 }
 
 /// Run the whole pipeline; every error must carry a position in this file (an internal
-/// error, such as the IR verifier rejecting the lowering of a valid program, has none).
+/// error, such as a verifier rejecting the IR or the graph of a valid program, has none).
 func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
-    let result = Pipeline.run([SourceFile(path: path, text: text)], through: .ir)
+    let result = Pipeline.run([SourceFile(path: path, text: text)], through: .graph)
     return result.diagnostics.filter { d in d.isError && d.span == nil }
 }
 
@@ -87,7 +87,7 @@ func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
         var withErrors = 0
         for i in 0..<400 {
             let m = mutate(text, &rng)
-            let result = Pipeline.run([SourceFile(path: path, text: m)], through: .ir)
+            let result = Pipeline.run([SourceFile(path: path, text: m)], through: .graph)
             if result.hasErrors { withErrors += 1 }
             for d in result.diagnostics where d.isError && d.span == nil {
                 positionless.append("mutation \(i): \(d.message) \(d.notes.map(\.message).joined(separator: "; "))")
