@@ -45,6 +45,7 @@ extension FunctionChecker {
             if let f = context.freeFunctions[name] {
                 let fn = context.functions[f.index]
                 let targs = matchArguments(fn, args, callSpan: span, calleeName: name)
+                checkExclusiveAccess(targs, receiver: nil)
                 return TExpr(.call(f, targs), fn.result, span)
             }
             if let id = context.typeIDs[name] {
@@ -150,6 +151,7 @@ extension FunctionChecker {
             error(.stateInGlobal, at: span)
         }
         let targs = matchArguments(fn, args, callSpan: span, calleeName: fn.name)
+        checkExclusiveAccess(targs, receiver: fn.isMutating || isState(receiver.type) ? receiver : nil)
         return TExpr(.methodCall(receiver, m, targs), fn.result, span)
     }
 
@@ -296,6 +298,39 @@ extension FunctionChecker {
         let info = context.types[id.index]
         return info.fields.enumerated().map { i, f in
             given[i] ?? f.defaultValue ?? TExpr.error(f.span)
+        }
+    }
+
+    /// A call may change a variable through one path only: the same variable passed
+    /// `inout` twice (or passed `inout` to a method that changes it as its receiver) would
+    /// give the callee two names for one value, as in Swift's exclusivity rule.
+    func checkExclusiveAccess(_ args: [TArgument], receiver: TExpr?) {
+        func root(_ e: TExpr) -> String? {
+            switch e.kind {
+            case .local(let id): return "local \(id.index)"
+            case .selfRef: return "self"
+            case .field(let b, _), .index(let b, _), .tupleElement(let b, _): return root(b)
+            default: return nil
+            }
+        }
+        func name(_ e: TExpr) -> String {
+            switch e.kind {
+            case .local(let id): return local(id).name
+            case .field(let b, _), .index(let b, _), .tupleElement(let b, _): return name(b)
+            default: return "self"
+            }
+        }
+        var seen: [String: TExpr] = [:]
+        if let receiver, let r = root(receiver) { seen[r] = receiver }
+        for a in args where a.isInout {
+            guard let r = root(a.value) else { continue }
+            if let first = seen[r] {
+                error(
+                    .overlappingAccess(name(a.value)), at: a.value.span,
+                    notes: [DiagnosticNote("'\(name(first))' is also changed by the call here", at: first.span)])
+            } else {
+                seen[r] = a.value
+            }
         }
     }
 

@@ -252,6 +252,11 @@ extension DiagnosticMessage {
     static func notSubscriptable(_ t: String) -> DiagnosticMessage {
         error("not-subscriptable", "value of type '\(t)' has no subscripts")
     }
+    static func overlappingAccess(_ name: String) -> DiagnosticMessage {
+        error(
+            "overlapping-access",
+            "overlapping accesses to '\(name)': a call may change a variable through one argument only")
+    }
     static let optionalVoid = error("optional-void", "'Void?' is not a useful type; use 'Bool'")
     static func rangeNotInteger(_ t: String) -> DiagnosticMessage {
         error("range-not-integer", "range bounds must be integers, not '\(t)'")
