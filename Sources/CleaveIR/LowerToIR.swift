@@ -681,7 +681,7 @@ final class FunctionLowering {
         var choice: IRAtom = .int(UInt64(cases.count), negative: false, .int)
         for (i, c) in cases.enumerated().reversed() {
             let savedEnv = env
-            let (matches, _) = caseTest(c, subject, span: c.span)
+            let matches = caseMatches(c, subject, span: c.span)
             env = savedEnv
             let fallback = choice
             let yes = block { emit(.yield([.int(UInt64(i), negative: false, .int)]), c.span) }
@@ -697,7 +697,7 @@ final class FunctionLowering {
         defer { breakTargets.removeLast() }
         for c in cases {
             let (b, left) = branch(vars, span: c.span) {
-                _ = caseTest(c, subject, span: c.span, bindOnly: true)
+                bindCase(c, subject, span: c.span)
                 lowerStatements(c.body.stmts)
             }
             blocks.append(b)
@@ -707,31 +707,29 @@ final class FunctionLowering {
         if allLeft { terminated = true }
     }
 
-    /// Whether a case matches the subject (patterns, then the `where` clause), binding its
-    /// names in the environment. With `bindOnly` (inside the chosen case) only binds.
-    func caseTest(_ c: TCase, _ subject: IRAtom, span: SourceSpan, bindOnly: Bool = false) -> (IRAtom, Void) {
-        if c.isDefault { return (.bool(true), ()) }
-        if bindOnly {
-            // A case with several patterns binds no names; one pattern binds as it matched.
-            if c.patterns.count == 1 { bindPattern(c.patterns[0], subject, span: span) }
-            return (.bool(true), ())
-        }
+    /// Whether a case matches the subject: one of its patterns, then its `where` clause
+    /// (which sees the names the pattern binds).
+    func caseMatches(_ c: TCase, _ subject: IRAtom, span: SourceSpan) -> IRAtom {
+        if c.isDefault { return .bool(true) }
         var any: IRAtom = .bool(false)
         for p in c.patterns.reversed() {
-            let saved = any
-            let m = patternTest(p, subject, span: span)
-            any = orElse(m, saved, span: span)
+            let later = any
+            any = orElse(patternTest(p, subject, span: span), later, span: span)
         }
-        guard let g = c.guardExpr else { return (any, ()) }
-        // The `where` clause sees the pattern's names.
+        guard let g = c.guardExpr else { return any }
         let thenBlock = block {
-            if c.patterns.count == 1 { bindPattern(c.patterns[0], subject, span: span) }
+            bindCase(c, subject, span: span)
             emit(.yield([lowerExpr(g)]), span)
         }
         let elseBlock = block { emit(.yield([.bool(false)]), span) }
         let r = newValue(.bool, nil, span)
         emit(.ifThen(any, then: thenBlock, else: elseBlock, results: [r]), span)
-        return (.value(r), ())
+        return .value(r)
+    }
+
+    /// Bind the names of a case known to match (a case with several patterns binds none).
+    func bindCase(_ c: TCase, _ subject: IRAtom, span: SourceSpan) {
+        if c.patterns.count == 1 { bindPattern(c.patterns[0], subject, span: span) }
     }
 
     /// `a || b` with `b` evaluated only when `a` is false.
