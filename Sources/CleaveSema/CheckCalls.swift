@@ -256,9 +256,7 @@ extension FunctionChecker {
         var given: [Int: TExpr] = [:]
         var ai = 0
         var ok = true
-        let syntax = context.nominalSyntax[id]
-        // By declaration, not by position: a redeclared field is not among `info.fields`.
-        func hasDefault(_ f: FieldInfo) -> Bool { syntax?.fields.first(where: { $0.name.span == f.span })?.initializer != nil }
+        func hasDefault(_ f: FieldInfo) -> Bool { f.defaultValue != nil }
         // As in Swift, a `let` field with a default value is not a parameter: it cannot be set twice.
         let isParameter = info.fields.map { $0.isVar || !hasDefault($0) }
         for (fi, f) in info.fields.enumerated() where isParameter[fi] {

@@ -512,12 +512,23 @@ final class CheckerContext {
         }
     }
 
-    /// Check the default values of fields, in their declared types. A state without
-    /// an initializer needs a default value for every field.
+    /// Check the default values of fields, in their declared types. As in Swift, a `var`
+    /// of optional type without one starts as `nil`. A state without an initializer needs
+    /// a default value for every field.
     func checkFieldDefaults(_ owner: TypeID) {
         guard let n = nominalSyntax[owner] else { return }
+        for (i, f) in types[owner.index].fields.enumerated() where f.isVar && f.defaultValue == nil {
+            let declared = n.fields.first { $0.name.span == f.span }
+            if declared?.initializer == nil, f.type.optionalWrapped != nil {
+                types[owner.index].fields[i] = FieldInfo(
+                    name: f.name, type: f.type, isVar: true, defaultValue: TExpr(.nilLiteral, f.type, f.span), span: f.span)
+            }
+        }
         if n.kind == .state && n.inits.isEmpty {
             for f in n.fields where f.initializer == nil {
+                guard let info = types[owner.index].fields.first(where: { $0.span == f.name.span }), info.defaultValue == nil else {
+                    continue
+                }
                 diagnostics.error(
                     .stateFieldWithoutDefault(f.name.name, n.name.name), at: f.name.span)
             }

@@ -156,8 +156,8 @@ final class FunctionChecker {
         if result == .never && !exits(block) && brokenStatements == 0 {
             error(.neverReturns(function.name), at: body.span.closingBrace)
         }
-        if isInit, let info = ownerInfo, let n = context.nominalSyntax[owner!] {
-            checkInitializesFields(block, info: info, syntax: n, at: decl.headerSpan)
+        if isInit, let info = ownerInfo, let owner, context.nominalSyntax[owner] != nil {
+            checkInitializesFields(block, info: info, at: decl.headerSpan)
         }
         return block
     }
@@ -165,10 +165,8 @@ final class FunctionChecker {
     /// Definite initialization, as in Swift: an initializer assigns every field without a
     /// default value on every path before it returns, and before it uses `self` (reads a
     /// field, calls a method, passes `self`); a `let` field is assigned at most once.
-    func checkInitializesFields(_ block: TBlock, info: TypeDeclInfo, syntax: NominalDecl, at span: SourceSpan) {
-        // `info.fields` leaves out redeclared fields: match syntax by declaration.
-        let required = Set(
-            info.fields.indices.filter { i in syntax.fields.first { $0.name.span == info.fields[i].span }?.initializer == nil })
+    func checkInitializesFields(_ block: TBlock, info: TypeDeclInfo, at span: SourceSpan) {
+        let required = Set(info.fields.indices.filter { info.fields[$0].defaultValue == nil })
         let all = Set(info.fields.indices)
         var analysis = InitAnalysis(checker: self, info: info, required: required)
         let start = InitAnalysis.State(definite: all.subtracting(required), possible: all.subtracting(required))
