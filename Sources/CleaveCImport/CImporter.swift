@@ -81,7 +81,9 @@ public enum CImporter {
             return failed("its path contains a quote or a newline")
         }
 
-        var arguments = ["-x", "c", "-std=c11"]
+        // C11 with the POSIX and BSD declarations of glibc (`clock_gettime`, `usleep`…)
+        // visible: the dialect the generated C is compiled in.
+        var arguments = ["-x", "c", "-std=c11", "-D_DEFAULT_SOURCE"]
         if let resource = HeaderSearch.resourceDirectory { arguments += ["-resource-dir", resource] }
         for dir in includeDirectories { arguments += ["-I", dir] }
         arguments += extraClangArguments

@@ -26,6 +26,15 @@ import Testing
         #expect(tm.fields.first == CParameter(name: "tm_sec", type: .integer(bits: 32, signed: true)))
     }
 
+    @Test func posixDeclarationsOfTheSystemHeadersAreVisible() throws {
+        // Strict C11 alone would hide them; headers are read as the generated C is compiled.
+        let unistd = Inputs.load("unistd.h")
+        let getpid = try #require(unistd.function(named: "getpid"))
+        #expect(getpid.isSystem)
+        #expect(getpid.parameters.isEmpty)
+        #expect(unistd.function(named: "usleep")?.isSystem == true)
+    }
+
     @Test func systemRejectionsAreOneSummaryWarning() throws {
         let mixed = Inputs.load("mixed.h")
         // malloc returns a pointer, qsort takes a function pointer: both from system headers.
