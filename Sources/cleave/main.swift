@@ -13,7 +13,7 @@ struct InputOptions: ParsableArguments {
     @Argument(help: "Cleave source files (a directory stands for the .clv files in it).")
     var files: [String] = []
 
-    @Option(name: .customShort("I"), help: "Add a directory to the search path of C headers.")
+    @Option(name: .customShort("I"), help: ArgumentHelp("Add a directory to the search path of C headers.", valueName: "dir"))
     var includeDirectories: [String] = []
 
     @Flag(help: "Leave out the [id] after each diagnostic message.")
@@ -44,7 +44,7 @@ func load(_ options: InputOptions) throws -> [SourceFile] {
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a program for errors: parse, import C headers, resolve names, check types.")
+        abstract: "Check a program: parse, import C headers, check types, analyze state use, lower to the IR, build the graphs.")
 
     @OptionGroup var input: InputOptions
 
@@ -71,7 +71,7 @@ struct Check: ParsableCommand {
 
 struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print what a stage of the compiler produced: the syntax tree, the C imports or the typed AST.")
+        abstract: "Print what a stage produced: syntax tree, C imports, typed AST, state analysis, IR or dataflow graphs.")
 
     @Option(help: "The stage to print: \(Stage.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")).")
     var stage: Stage
