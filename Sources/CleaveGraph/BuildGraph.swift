@@ -39,6 +39,11 @@ struct GraphBuilder {
     var targets: [Target] = []
     /// Each loop's exit node, made at its first `break` (a loop that never breaks has none).
     var loopExits: [NodeID: NodeID] = [:]
+    /// How many `break`s and `continue`s of each loop are connected so far. Like the ways
+    /// of a `merge`, each one binds inputs of its own: the k-th `continue` the inputs after
+    /// the initial values and those of the k earlier ones, the k-th `break` likewise.
+    var breaks: [NodeID: Int] = [:]
+    var continues: [NodeID: Int] = [:]
 
     init(function: IRFunction, program: IRProgram) {
         self.function = function
@@ -171,10 +176,14 @@ struct GraphBuilder {
         case .breakLoop(let xs):
             guard let (entry, results, _) = innermostLoop() else { return }
             let exit = loopExit(of: entry, results: results, span: span)
-            for (i, x) in xs.enumerated() { connect(x, to: exit, port: i) }
+            let k = breaks[entry, default: 0]
+            breaks[entry] = k + 1
+            for (i, x) in xs.enumerated() { connect(x, to: exit, port: k * xs.count + i) }
         case .continueLoop(let xs):
             guard let (entry, _, count) = innermostLoop() else { return }
-            for (i, x) in xs.enumerated() { connect(x, to: entry, port: count + i, backEdge: true) }
+            let k = continues[entry, default: 0]
+            continues[entry] = k + 1
+            for (i, x) in xs.enumerated() { connect(x, to: entry, port: count + k * xs.count + i, backEdge: true) }
         case .returnValues(let xs):
             let text = label(span)
             let n = addNode(.returnValues, label: text.hasPrefix("return") ? text : "return", span: span)

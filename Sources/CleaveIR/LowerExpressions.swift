@@ -204,7 +204,6 @@ extension FunctionLowering {
 
     /// A step of a state thread: `(s1, inouts…, r) = s0.m(args)`.
     func lowerStateCall(_ receiver: TExpr, _ m: FunctionID, _ args: [TArgument], type t: Ty, span: SourceSpan) -> IRAtom {
-        let state = lowerExpr(receiver)
         var arguments: [IRStateArgument] = []
         var inoutNext: [IRValue] = []
         var writeBack: [(IRValue, TExpr)] = []
@@ -219,6 +218,9 @@ extension FunctionLowering {
                 arguments.append(.value(v))
             }
         }
+        // The state as the arguments leave it: in `s.m(s.n())` the call of `m` takes the
+        // version `n` returns (a state is a name, so reading it has no effects of its own).
+        let state = lowerExpr(receiver)
         let next = newValue(receiver.type, name(ofPlace: receiver), span)
         var result: IRValue?
         if t != .void && t != .never { result = newValue(t, nil, span) }

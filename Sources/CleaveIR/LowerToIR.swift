@@ -80,6 +80,10 @@ final class FunctionLowering {
         case switchCase([Variable])
     }
     var breakTargets: [BreakTarget] = []
+    /// For each `switch` being lowered, innermost last: how many `break`s have left one of
+    /// its cases so far. Such a case ends (as a `return` does), but what follows the
+    /// `switch` still runs.
+    var switchBreaks: [Int] = []
 
     init(_ program: TypedProgram, _ source: TFunction) {
         self.program = program
@@ -262,6 +266,7 @@ final class FunctionLowering {
             switch breakTargets.last {
             case .switchCase(let vars)?:
                 emit(.yield(vars.map { current($0) }), s.span)
+                switchBreaks[switchBreaks.count - 1] += 1
             default:
                 emitBreak(s.span)
             }
@@ -694,14 +699,20 @@ final class FunctionLowering {
         var allLeft = !cases.isEmpty
         var blocks: [IRBlock] = []
         breakTargets.append(.switchCase(vars))
-        defer { breakTargets.removeLast() }
+        switchBreaks.append(0)
+        defer {
+            breakTargets.removeLast()
+            switchBreaks.removeLast()
+        }
         for c in cases {
+            let breaksBefore = switchBreaks[switchBreaks.count - 1]
             let (b, left) = branch(vars, span: c.span) {
                 bindCase(c, subject, span: c.span)
                 lowerStatements(c.body.stmts)
             }
             blocks.append(b)
-            allLeft = allLeft && left
+            // A case that ends with `break` goes on after the switch.
+            allLeft = allLeft && left && switchBreaks[switchBreaks.count - 1] == breaksBefore
         }
         _ = branching(vars, span: span) { _ in .switchOf(choice, blocks, results: []) }
         if allLeft { terminated = true }

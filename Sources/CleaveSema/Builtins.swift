@@ -468,6 +468,8 @@ extension FunctionChecker {
                 error(.argumentCount(2, args.count), at: span)
                 return .error(span)
             }
+            // The result is never optional: `m[k] = max(c ? a : b, 4)` compares `Int`s.
+            let hint = hint.map { $0.optionalWrapped ?? $0 }
             let (a, b) =
                 isLiteralLike(args[0].value) && !isLiteralLike(args[1].value)
                 ? {

@@ -151,6 +151,10 @@ extension FunctionChecker {
                 return TExpr(.binary(op, l, r), .bool, e.span)
             }
             if op == .coalesce { return coalesce(lhs, rhs, hint: hint, span: e.span) }
+            // Arithmetic never yields an optional: in `m[k] = (c ? a : b) % 7` the operands are
+            // `Int`s and the assignment wraps the result, so an optional context gives its
+            // operands the wrapped type.
+            let hint = hint.map { $0.optionalWrapped ?? $0 }
             // A shift's result has the left side's type, whatever the right side's: `1 << n` as a
             // `UInt8` shifts a `UInt8`. Other operators take both sides in one type.
             if isLiteralLike(lhs) && !isLiteralLike(rhs) && op != .shl && op != .shr {

@@ -146,6 +146,45 @@ func graphvizRejects(_ dotText: String) throws -> String? {
             })
     }
 
+    @Test func everyContinueAndBreakOfALoopBindsInputsOfItsOwn() throws {
+        // Found by the generated programs: the second `continue` (or `break`) of a loop
+        // bound the same inputs of the loop entry (or exit) as the first.
+        let (result, _) = try #require(
+            graphs(
+                """
+                func f(_ data: Bytes) -> Int {
+                    var n = 0
+                    for b in data {
+                        if b == 32 {
+                            continue
+                        }
+                        if b == 0 {
+                            break
+                        }
+                        if n > 9 {
+                            break
+                        }
+                        n += 1
+                    }
+                    return n
+                }
+                func main() {
+                    print("\\(f("a b"))")
+                }
+                """))
+        let f = try #require(result.graphs.first { $0.function == "f" })
+        #expect(VerifyGraph.verify(f).isEmpty)
+        let entry = try #require(f.nodes.first { $0.kind == .loopEntry })
+        let exit = try #require(f.nodes.first { $0.kind == .loopExit })
+        // The entry takes the initial values and one set per `continue` (the explicit one
+        // and the end of the body); the exit one set per `break`: no input twice.
+        let entryPorts = f.inputs(of: entry.id).map(\.port)
+        let exitPorts = f.inputs(of: exit.id).map(\.port)
+        #expect(Set(entryPorts).count == entryPorts.count)
+        #expect(Set(exitPorts).count == exitPorts.count)
+        #expect(f.inputs(of: entry.id).filter(\.isBackEdge).count >= 2)
+    }
+
     @Test func theVerifierFindsDoubleBoundInputsAndDanglingEdges() throws {
         let path = Examples.root.appendingPathComponent("Examples/echo/echo.clv").path
         let (result, _) = try #require(graphs(try String(contentsOfFile: path, encoding: .utf8), path: path))

@@ -368,4 +368,68 @@ import Testing
         }
         #expect(call == [2])
     }
+
+    @Test func aCaseThatBreaksGoesOnAfterTheSwitch() throws {
+        // Found by the generated programs: a case ending in `break` counted as leaving the
+        // function when the other cases return, so the code after the switch was lost and
+        // the function's block fell off its end.
+        let p = try #require(
+            lowered(
+                """
+                func f(_ n: Int, _ c: Bool) -> Int {
+                    switch n {
+                    case 2:
+                        if c {
+                            return 1
+                        }
+                        return 2
+                    default:
+                        break
+                    }
+                    return 3
+                }
+                func main() {
+                    print("\\(f(2, true))")
+                }
+                """))
+        #expect(VerifyIR.verify(p).isEmpty)
+        let f = try #require(p.named("f"))
+        guard case .returnValues(let values)? = f.body.stmts.last?.kind, values.count == 1, case .int(3, _, _) = values[0] else {
+            Issue.record("f does not end with 'return 3'")
+            return
+        }
+    }
+
+    @Test func aStateCallTakesTheVersionItsArgumentsLeave() throws {
+        // Found by the generated programs: in `g(g(1))` on a state both calls took the
+        // version from before the inner call, forking the state thread.
+        let p = try #require(
+            lowered(
+                """
+                state A {
+                    var n = 0
+                    func g(_ x: Int) -> Int {
+                        n += x
+                        return n
+                    }
+                    func h() -> Int {
+                        return g(g(1))
+                    }
+                }
+                func main() {
+                    let a = A()
+                    loop {
+                        _ = a.g(a.h())
+                    }
+                }
+                """))
+        #expect(VerifyIR.verify(p).isEmpty)
+        for name in ["A.h", "main"] {
+            let f = try #require(p.named(name))
+            let calls = stateCalls(f, p)
+            #expect(calls.count == 2)
+            // The outer call takes the version the inner one returns.
+            #expect(calls[1].2 == calls[0].3, "\(name)")
+        }
+    }
 }

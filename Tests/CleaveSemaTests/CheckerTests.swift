@@ -1144,6 +1144,22 @@ import Testing
             #expect(c.boundType(name, in: "f") == type, "\(name)")
         }
     }
+
+    @Test func arithmeticInAnOptionalContextComputesTheWrappedType() {
+        // Found by the generated programs: the `Int?` of `m[k] = …` reached the operands,
+        // so the ternary became an `Int?` and `%` (or `max`) rejected it.
+        checkClean(
+            """
+            func main() {
+                var m: Map<Int, Int> = [:]
+                let a = 3
+                m[1] = (true ? a : 2) % 7
+                let o: Int? = (true ? a : 2) &+ 1
+                m[2] = max((true ? a : 2), 4)
+                print("\\(m.count) \\(o ?? 0)")
+            }
+            """)
+    }
 }
 
 // MARK: - Built-in types
