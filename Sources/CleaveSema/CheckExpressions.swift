@@ -718,6 +718,12 @@ extension FunctionChecker {
 
     /// Check a closure against parameter types; `result == nil` infers it from the body.
     func closure(_ c: ClosureExpr, params: [Ty], result: Ty?, span: SourceSpan) -> TExpr {
+        // The initial value of a global, a field or a default argument is copied into the
+        // code that uses it; a closure there would have parameters of no function.
+        if isGlobalInitializer {
+            error(.closureInDeclarationValue, at: span)
+            return .error(span)
+        }
         let firstLocal = function.locals.count
         scopes.append([:])
         defer { scopes.removeLast() }

@@ -52,6 +52,9 @@ extension DiagnosticMessage {
     static func bindingNonOptional(_ t: String) -> DiagnosticMessage {
         error("binding-non-optional", "initializer for conditional binding must have optional type, not '\(t)'")
     }
+    static let breakNestedInCase = error(
+        "break-nested-in-case",
+        "'break' inside an 'if' or 'guard' of a 'switch' case is not supported yet; end the case with 'if … { … } else { … }' instead")
     static let breakOutsideLoop = error("break-outside-loop", "'break' is only allowed inside a loop or a switch")
     static func cannotInterpolate(_ t: String) -> DiagnosticMessage {
         error("cannot-interpolate", "cannot interpolate a value of type '\(t)'; interpolate integers, Double, Bool, String or Bytes")
@@ -73,6 +76,10 @@ extension DiagnosticMessage {
             "closure-changes-capture",
             "a closure cannot change '\(name)', which it captures: closures capture values; use a 'for' loop to change it")
     }
+    static let closureInDeclarationValue = error(
+        "closure-in-declaration-value",
+        "a closure cannot be used in the initial value of a global constant, a field or a default argument; compute the value in a function"
+    )
     static let closureOutOfPlace = error(
         "closure-out-of-place", "a closure can only be passed as an argument to a function or method (closures are non-escaping)")
     static func closureParamCount(_ expected: Int, _ given: Int) -> DiagnosticMessage {

@@ -61,17 +61,17 @@ indirect enum GenType: Equatable, Sendable {
     ]
 }
 
-// Known gaps: valid programs the generator does not write, because the compiler does
-// not handle them yet (each one a reported bug, not a rule of the language):
+// What the generator does not write, because the checker rejects it with a clear error
+// for now (each one a limitation to lift, not a rule meant to stay):
 //  * `break` leaving a `switch` case from inside a nested statement (`case .a: if c
-//    { break }`): the lowering yields to the innermost `if`, not to the `switch`, and
-//    the IR verifier rejects it ("yield hands on 1 values, expected 0").
-//  * closures in a global constant or a field's default value (`var f: Int = [1, 2]
-//    .reduce(0, { $0 &+ $1 })`): the lowering looks the closure's parameters up among
-//    the locals of the function it inlines the value into, and crashes.
+//    { break }`): the structured IR cannot leave a case from several levels down yet
+//    ("break-nested-in-case").
+//  * closures in a global constant, a field's default value or a default argument
+//    (`var f: Int = [1, 2].reduce(0, { $0 &+ $1 })`): those values are copied into the
+//    code that uses them ("closure-in-declaration-value").
 //  * two fields of `self` passed `inout` to one call (`swapInts(&a, &b)` in a state
-//    method): the checker reports overlapping accesses to `self`, where Swift accepts
-//    disjoint stored properties.
+//    method): the exclusivity rule is per variable ("overlapping-access"), where Swift
+//    accepts disjoint stored properties.
 
 /// Writes one random well-typed program. Everything it emits follows the rules of
 /// LANGUAGE.md and Documentation/Builtins.md: integer arithmetic wraps (`&+ &- &*`),
@@ -797,8 +797,8 @@ final class ProgramGenerator {
     }
 
     /// The statements that end a block early, when one is allowed here. A `break` that
-    /// leaves a `switch` case from inside a nested statement is not generated: the lowering
-    /// cannot express it yet (see the known gaps above).
+    /// leaves a `switch` case from inside a nested statement is not generated: the checker
+    /// rejects it for now (see the list above).
     func exits() -> [String] {
         var options: [String] = []
         if loopDepth > 0 { options.append("continue") }
