@@ -45,6 +45,9 @@ public enum LowerToIR {
 enum Variable: Hashable {
     case local(LocalID)
     case selfValue
+    /// Whether a `break` nested in an `if` or `guard` has left the current `switch` case:
+    /// the rest of the case runs only where it has not (numbered per `switch`).
+    case caseLeft(Int)
 }
 
 final class FunctionLowering {
@@ -77,13 +80,21 @@ final class FunctionLowering {
     /// yields the values its `switch` threads.
     enum BreakTarget {
         case loop
-        case switchCase([Variable])
+        case switchCase([Variable], flag: Variable?)
     }
     var breakTargets: [BreakTarget] = []
     /// For each `switch` being lowered, innermost last: how many `break`s have left one of
     /// its cases so far. Such a case ends (as a `return` does), but what follows the
     /// `switch` still runs.
     var switchBreaks: [Int] = []
+    /// Switches lowered so far, to number their `caseLeft` flags.
+    var switchCount = 0
+
+    /// The flag of the `switch` case a `break` here would leave, if that case uses one.
+    var activeCaseFlag: Variable? {
+        if case .switchCase(_, let flag?)? = breakTargets.last, env[flag] != nil { return flag }
+        return nil
+    }
 
     init(_ program: TypedProgram, _ source: TFunction) {
         self.program = program
@@ -138,6 +149,7 @@ final class FunctionLowering {
         switch v {
         case .local(let id): source.locals[id.index].type
         case .selfValue: selfType
+        case .caseLeft: .bool
         }
     }
 
@@ -229,9 +241,49 @@ final class FunctionLowering {
     // MARK: Statements
 
     func lowerStatements(_ stmts: [TStmt]) {
-        for s in stmts {
+        for (i, s) in stmts.enumerated() {
             if terminated { return }
             lowerStatement(s)
+            guard let flag = activeCaseFlag, let left = env[flag] else { continue }
+            switch left {
+            case .bool(false): continue
+            case .bool(true): return  // a `break` left the case: nothing more of it runs
+            default:
+                // Maybe left (a `break` in an `if`): the rest runs where it did not.
+                let rest = Array(stmts[(i + 1)...])
+                if !rest.isEmpty { lowerUnlessLeft(left, flag, rest, span: s.span) }
+                return
+            }
+        }
+    }
+
+    /// `if left { } else { rest }`, threading what `rest` changes and the flag.
+    func lowerUnlessLeft(_ left: IRAtom, _ flag: Variable, _ rest: [TStmt], span: SourceSpan) {
+        let vars = changed(rest) + [flag]
+        let skip = branch(vars, span: span) {}
+        let run = branch(vars, span: span) {
+            env[flag] = .bool(false)  // known here: the case goes on
+            lowerStatements(rest)
+        }
+        _ = branching(vars, span: span) { _ in .ifThen(left, then: skip.0, else: run.0, results: []) }
+        if run.1 && skip.1 { terminated = true }
+    }
+
+    /// The flag of the current case, when `stmts` contain a `break` that leaves it from
+    /// inside an `if` or `guard` (breaks in nested loops and switches leave those).
+    func caseFlag(ifBreakIn stmts: [TStmt]) -> [Variable] {
+        guard let flag = activeCaseFlag, containsCaseBreak(stmts) else { return [] }
+        return [flag]
+    }
+
+    func containsCaseBreak(_ stmts: [TStmt]) -> Bool {
+        stmts.contains { s in
+            switch s.kind {
+            case .breakStmt: return true
+            case .ifStmt(_, let a, let b): return containsCaseBreak(a.stmts) || (b.map { containsCaseBreak($0.stmts) } ?? false)
+            case .guardStmt(_, let b): return containsCaseBreak(b.stmts)
+            default: return false
+            }
         }
     }
 
@@ -264,7 +316,12 @@ final class FunctionLowering {
             lowerSwitch(subject, cases, span: s.span)
         case .breakStmt:
             switch breakTargets.last {
-            case .switchCase(let vars)?:
+            case .switchCase(_, let flag?)? where env[flag] != nil:
+                // Leaving the case from inside an `if`: note it; the rest of the case is skipped.
+                env[flag] = .bool(true)
+                switchBreaks[switchBreaks.count - 1] += 1
+                return
+            case .switchCase(let vars, _)?:
                 emit(.yield(vars.map { current($0) }), s.span)
                 switchBreaks[switchBreaks.count - 1] += 1
             default:
@@ -454,6 +511,7 @@ final class FunctionLowering {
         switch v {
         case .local(let id): source.locals[id.index].name
         case .selfValue: "self"
+        case .caseLeft: "leftCase"
         }
     }
 
@@ -475,7 +533,7 @@ final class FunctionLowering {
     }
 
     func lowerIf(_ conds: [TCondition], then: [TStmt], else elseStmts: [TStmt], span: SourceSpan) {
-        let vars = changed(then + elseStmts)
+        let vars = changed(then + elseStmts) + caseFlag(ifBreakIn: then + elseStmts)
         let (ok, bound) = lowerConditions(conds, span: span)
         var thenLeft = false
         var elseLeft = false
@@ -546,6 +604,15 @@ final class FunctionLowering {
     func lowerGuard(_ conds: [TCondition], _ elseBlock: TBlock, span: SourceSpan) {
         let (ok, bound) = lowerConditions(conds, span: span)
         let failed = assign(.unary(.not, ok), .bool, span)
+        if !caseFlag(ifBreakIn: elseBlock.stmts).isEmpty {
+            // `guard … else { break }` in a switch case: the else block leaves the case.
+            let vars = changed(elseBlock.stmts) + caseFlag(ifBreakIn: elseBlock.stmts)
+            let exit = branch(vars, span: span) { lowerStatements(elseBlock.stmts) }
+            let stay = branch(vars, span: span) {}
+            _ = branching(vars, span: span) { _ in .ifThen(failed, then: exit.0, else: stay.0, results: []) }
+            for (local, v) in bound { env[.local(local)] = v }
+            return
+        }
         // The else block leaves (the checker makes sure), so nothing is yielded from it.
         let exit = branch([], span: span) { lowerStatements(elseBlock.stmts) }
         let stay = block { emit(.yield([]), span) }
@@ -698,7 +765,18 @@ final class FunctionLowering {
         let vars = changed(cases.flatMap(\.body.stmts))
         var allLeft = !cases.isEmpty
         var blocks: [IRBlock] = []
-        breakTargets.append(.switchCase(vars))
+        // A `break` inside an `if` or `guard` of a case is tracked with a flag.
+        let needsFlag = cases.contains { c in
+            c.body.stmts.contains { s in
+                switch s.kind {
+                case .ifStmt, .guardStmt: return containsCaseBreak([s])
+                default: return false
+                }
+            }
+        }
+        switchCount += 1
+        let flag: Variable? = needsFlag ? .caseLeft(switchCount) : nil
+        breakTargets.append(.switchCase(vars, flag: flag))
         switchBreaks.append(0)
         defer {
             breakTargets.removeLast()
@@ -707,6 +785,7 @@ final class FunctionLowering {
         for c in cases {
             let breaksBefore = switchBreaks[switchBreaks.count - 1]
             let (b, left) = branch(vars, span: c.span) {
+                if let flag { env[flag] = .bool(false) }
                 bindCase(c, subject, span: c.span)
                 lowerStatements(c.body.stmts)
             }

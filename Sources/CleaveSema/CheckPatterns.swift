@@ -62,9 +62,6 @@ extension FunctionChecker {
                 error(.emptyCase, at: c.labelSpan, fixIts: [.insert(" break", at: c.labelSpan.endPoint)])
             }
             let body = checkStatements(c.body, span: c.span)
-            for b in nestedBreaks(body.stmts, top: true) {
-                error(.breakNestedInCase, at: b)
-            }
             if guardExpr == nil {
                 if c.patterns == nil {
                     rows.append(.any)
@@ -85,19 +82,6 @@ extension FunctionChecker {
                     : missing.map { DiagnosticNote("missing case '\($0)'", at: close) })
         }
         return TStmt(kind: .switchStmt(subject, out), span: span)
-    }
-
-    /// `break` statements of a case body that are not at its top level (inside an `if` or
-    /// a `guard`; those in nested loops and switches leave those instead).
-    func nestedBreaks(_ stmts: [TStmt], top: Bool) -> [SourceSpan] {
-        stmts.flatMap { s -> [SourceSpan] in
-            switch s.kind {
-            case .breakStmt: return top ? [] : [s.span]
-            case .ifStmt(_, let a, let b): return nestedBreaks(a.stmts, top: false) + (b.map { nestedBreaks($0.stmts, top: false) } ?? [])
-            case .guardStmt(_, let b): return nestedBreaks(b.stmts, top: false)
-            default: return []
-            }
-        }
     }
 
     // MARK: Patterns

@@ -52,9 +52,6 @@ extension DiagnosticMessage {
     static func bindingNonOptional(_ t: String) -> DiagnosticMessage {
         error("binding-non-optional", "initializer for conditional binding must have optional type, not '\(t)'")
     }
-    static let breakNestedInCase = error(
-        "break-nested-in-case",
-        "'break' inside an 'if' or 'guard' of a 'switch' case is not supported yet; end the case with 'if … { … } else { … }' instead")
     static let breakOutsideLoop = error("break-outside-loop", "'break' is only allowed inside a loop or a switch")
     static func cannotInterpolate(_ t: String) -> DiagnosticMessage {
         error("cannot-interpolate", "cannot interpolate a value of type '\(t)'; interpolate integers, Double, Bool, String or Bytes")

@@ -64,8 +64,7 @@ indirect enum GenType: Equatable, Sendable {
 // What the generator does not write, because the checker rejects it with a clear error
 // for now (each one a limitation to lift, not a rule meant to stay):
 //  * `break` leaving a `switch` case from inside a nested statement (`case .a: if c
-//    { break }`): the structured IR cannot leave a case from several levels down yet
-//    ("break-nested-in-case").
+//    { break }`): valid and lowered with a flag, but not generated yet.
 //  * closures in a global constant, a field's default value or a default argument
 //    (`var f: Int = [1, 2].reduce(0, { $0 &+ $1 })`): those values are copied into the
 //    code that uses them ("closure-in-declaration-value").
@@ -797,8 +796,8 @@ final class ProgramGenerator {
     }
 
     /// The statements that end a block early, when one is allowed here. A `break` that
-    /// leaves a `switch` case from inside a nested statement is not generated: the checker
-    /// rejects it for now (see the list above).
+    /// leaves a `switch` case from inside a nested statement is not generated (see the list
+    /// above); LowerToIRTests covers it.
     func exits() -> [String] {
         var options: [String] = []
         if loopDepth > 0 { options.append("continue") }

@@ -343,6 +343,47 @@ import Testing
         #expect(!allStatements(body).contains { if case .breakLoop = $0.kind { true } else { false } })
     }
 
+    @Test func aBreakNestedInASwitchCaseSkipsTheRestOfTheCase() throws {
+        let p = try #require(
+            lowered(
+                """
+                enum Mode {
+                    case fast
+                    case slow(Int)
+                }
+                func cost(_ mode: Mode, _ cheap: Bool, _ xs: [Int?]) -> Int {
+                    var x = 0
+                    switch mode {
+                    case .fast:
+                        if cheap { break }
+                        x = 5
+                        if x > 3 {
+                            if cheap { x = 100 } else { break }
+                        }
+                        x += 2
+                    case .slow(let k):
+                        for v in xs {
+                            guard let w = v else { break }
+                            x += w
+                        }
+                        guard k > 0 else { break }
+                        x += k
+                    }
+                    return x
+                }
+                func main() {
+                    print("\\(cost(.fast, true, [1, nil]))")
+                }
+                """))
+        let f = try #require(p.named("cost"))
+        #expect(VerifyIR.verify(p).isEmpty)
+        // The rest of the first case runs under a test of the flag the nested break sets.
+        let flags = Set(f.values.filter { $0.name == "leftCase" }.map { "\($0.type)" })
+        #expect(flags == ["bool"])
+        // The break in the for loop leaves the loop, not the case: that loop has a break.
+        #expect(allStatements(f.body).contains { if case .breakLoop = $0.kind { true } else { false } })
+    }
+
     @Test func inoutArgumentsOfFunctionsComeBackAsResults() throws {
         let p = try #require(
             lowered(
