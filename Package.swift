@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
+        // MARK: Test support shared by the test targets (repository paths, processes, a seeded generator).
+        .target(name: "CleaveTestSupport", path: "Tests/CleaveTestSupport"),
+
         // MARK: Diagnostics: source files, spans, the diagnostic value, the formatter.
         .target(name: "CleaveDiagnostics", path: "Sources/CleaveDiagnostics"),
         .testTarget(
@@ -34,7 +37,7 @@ let package = Package(
             exclude: ["Cleave.ebnf"]),
         .testTarget(
             name: "CleaveGrammarTests",
-            dependencies: ["CleaveGrammar"],
+            dependencies: ["CleaveGrammar", "CleaveTestSupport"],
             path: "Tests/CleaveGrammarTests"),
 
         // MARK: C imports: libclang from Debian's libclang-dev.
@@ -66,7 +69,7 @@ let package = Package(
             path: "Sources/CleaveIR"),
         .testTarget(
             name: "CleaveIRTests",
-            dependencies: ["CleaveIR", "CleaveDriver"],
+            dependencies: ["CleaveIR", "CleaveDriver", "CleaveTestSupport"],
             path: "Tests/CleaveIRTests"),
 
         // MARK: Graph: the dataflow graph of the IR, its verifier, DOT and JSON.
@@ -76,7 +79,7 @@ let package = Package(
             path: "Sources/CleaveGraph"),
         .testTarget(
             name: "CleaveGraphTests",
-            dependencies: ["CleaveGraph", "CleaveDriver"],
+            dependencies: ["CleaveGraph", "CleaveDriver", "CleaveTestSupport"],
             path: "Tests/CleaveGraphTests"),
 
         // MARK: Passes: transformations and analyses, one per file.
@@ -99,7 +102,7 @@ let package = Package(
             path: "Sources/CleaveDriver"),
         .testTarget(
             name: "CleaveDriverTests",
-            dependencies: ["CleaveDriver"],
+            dependencies: ["CleaveDriver", "CleaveTestSupport"],
             path: "Tests/CleaveDriverTests"),
 
         // MARK: The `cleave` command line.

@@ -1,5 +1,6 @@
 // The `cleave` command line, run as a process: exit codes, output streams, help.
 
+import CleaveTestSupport
 import Foundation
 import Testing
 

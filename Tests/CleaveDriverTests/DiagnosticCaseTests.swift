@@ -12,6 +12,7 @@
 
 import CleaveDiagnostics
 import CleaveDriver
+import CleaveTestSupport
 import Foundation
 import Testing
 

@@ -13,6 +13,7 @@
 
 import CleaveDiagnostics
 import CleaveDriver
+import CleaveTestSupport
 import Foundation
 import Testing
 

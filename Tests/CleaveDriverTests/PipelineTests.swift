@@ -2,6 +2,7 @@
 
 import CleaveDiagnostics
 import CleaveDriver
+import CleaveTestSupport
 import Testing
 
 @Suite struct PipelineTests {

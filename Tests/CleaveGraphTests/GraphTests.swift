@@ -6,18 +6,9 @@ import CleaveDriver
 import CleaveGraph
 import CleaveIR
 import CleaveSema
+import CleaveTestSupport
 import Foundation
 import Testing
-
-enum Examples {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let all: [String] = {
-        let dir = root.appendingPathComponent("Examples").path
-        let items = FileManager.default.enumerator(atPath: dir)?.compactMap { $0 as? String } ?? []
-        return items.filter { $0.hasSuffix(".clv") }.sorted().map { dir + "/" + $0 }
-    }()
-}
 
 func graphs(_ text: String, path: String = "test.clv", sourceLocation: SourceLocation = #_sourceLocation) -> (PipelineResult, IRProgram)? {
     let result = Pipeline.run([SourceFile(path: path, text: text)], through: .graph)
@@ -28,26 +19,12 @@ func graphs(_ text: String, path: String = "test.clv", sourceLocation: SourceLoc
 
 /// Run `dot` on a DOT text; nil when Graphviz accepts it, else its complaint.
 func graphvizRejects(_ dotText: String) throws -> String? {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
-    p.arguments = ["-Tsvg"]
-    let input = Pipe()
-    let output = Pipe()
-    let errors = Pipe()
-    p.standardInput = input
-    p.standardOutput = output
-    p.standardError = errors
-    try p.run()
-    input.fileHandleForWriting.write(Data(dotText.utf8))
-    try input.fileHandleForWriting.close()
-    _ = output.fileHandleForReading.readDataToEndOfFile()
-    let e = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    return p.terminationStatus == 0 && e.isEmpty ? nil : "exit \(p.terminationStatus): \(e)"
+    let r = try runProcess("/usr/bin/dot", ["-Tsvg", "-o", "/dev/null"], stdin: dotText)
+    return r.status == 0 && r.stderr.isEmpty ? nil : "exit \(r.status): \(r.stderr)"
 }
 
 @Suite struct GraphTests {
-    @Test(arguments: Examples.all)
+    @Test(arguments: Repo.examples)
     func everyFunctionOfEveryExampleHasAVerifiedGraphThatGraphvizAccepts(_ path: String) throws {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let (result, ir) = try #require(graphs(text, path: path))
@@ -60,7 +37,7 @@ func graphvizRejects(_ dotText: String) throws -> String? {
     }
 
     @Test func theServiceLoopIsOneChainPerState() throws {
-        let path = Examples.root.appendingPathComponent("Examples/kv/kv.clv").path
+        let path = Repo.path("Examples/kv/kv.clv")
         let (result, ir) = try #require(graphs(try String(contentsOfFile: path, encoding: .utf8), path: path))
         let main = try #require(result.graphs.first { $0.function == "main" })
         let calls = main.nodes.filter { if case .stateCall = $0.kind { true } else { false } }
@@ -114,7 +91,7 @@ func graphvizRejects(_ dotText: String) throws -> String? {
     }
 
     @Test func cCallsAreMarkedUserOrSystem() throws {
-        let path = Examples.root.appendingPathComponent("Tests/Inputs/cimport/checksum.clv").path
+        let path = Repo.path("Tests/Inputs/cimport/checksum.clv")
         let (result, _) = try #require(graphs(try String(contentsOfFile: path, encoding: .utf8), path: path))
         let verify = try #require(result.graphs.first { $0.function == "verify" })
         let cCalls = verify.nodes.compactMap { n -> Bool? in
@@ -125,7 +102,7 @@ func graphvizRejects(_ dotText: String) throws -> String? {
     }
 
     @Test func theVerifierFindsAForkedStateThread() throws {
-        let path = Examples.root.appendingPathComponent("Examples/kv/kv.clv").path
+        let path = Repo.path("Examples/kv/kv.clv")
         let (result, _) = try #require(graphs(try String(contentsOfFile: path, encoding: .utf8), path: path))
         var main = try #require(result.graphs.first { $0.function == "main" })
         #expect(VerifyGraph.verify(main).isEmpty)
@@ -186,7 +163,7 @@ func graphvizRejects(_ dotText: String) throws -> String? {
     }
 
     @Test func theVerifierFindsDoubleBoundInputsAndDanglingEdges() throws {
-        let path = Examples.root.appendingPathComponent("Examples/echo/echo.clv").path
+        let path = Repo.path("Examples/echo/echo.clv")
         let (result, _) = try #require(graphs(try String(contentsOfFile: path, encoding: .utf8), path: path))
         let main = try #require(result.graphs.first { $0.function == "main" })
         let e = try #require(main.edges.first { $0.kind == .data })
@@ -199,7 +176,7 @@ func graphvizRejects(_ dotText: String) throws -> String? {
     }
 
     @Test func outputIsDeterministicAndJSONCarriesTheSameGraph() throws {
-        let path = Examples.root.appendingPathComponent("Examples/facfib/facfib.clv").path
+        let path = Repo.path("Examples/facfib/facfib.clv")
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let (a, irA) = try #require(graphs(text, path: path))
         let (b, irB) = try #require(graphs(text, path: path))

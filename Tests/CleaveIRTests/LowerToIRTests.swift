@@ -4,18 +4,13 @@ import CleaveDiagnostics
 import CleaveDriver
 import CleaveIR
 import CleaveSema
+import CleaveTestSupport
 import Foundation
 import Testing
 
 @Suite struct LowerToIRTests {
-    static let examples: [String] = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let dir = root.appendingPathComponent("Examples").path
-        let items = FileManager.default.enumerator(atPath: dir)?.compactMap { $0 as? String } ?? []
-        return items.filter { $0.hasSuffix(".clv") }.sorted().map { dir + "/" + $0 }
-    }()
 
-    @Test(arguments: examples)
+    @Test(arguments: Repo.examples)
     func everyExampleLowersToVerifiedIR(_ path: String) throws {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let result = Pipeline.run([SourceFile(path: path, text: text)], through: .ir)
