@@ -307,36 +307,3 @@ struct GraphBuilder {
         return found
     }
 }
-
-/// Call `atom` on every operand of an operation (and `block` on a closure's body).
-func forEachOperand(_ op: IROp, _ atom: (IRAtom) -> Void, _ block: (IRBlock) -> Void) {
-    switch op {
-    case .copy(let a), .unary(_, let a), .field(let a, _), .tupleElement(let a, _), .enumTag(let a), .enumPayload(let a, _, _),
-        .wrapOptional(let a), .unwrap(let a), .isSome(let a):
-        atom(a)
-    case .binary(_, let a, let b), .index(let a, let b), .setField(let a, _, let b), .setTupleElement(let a, _, let b):
-        atom(a)
-        atom(b)
-    case .setIndex(let a, let b, let c), .slice(let a, let b, let c, _):
-        atom(a)
-        atom(b)
-        atom(c)
-    case .builtin(_, let xs), .call(_, let xs), .method(_, let xs), .tuple(let xs), .array(let xs), .memberwise(_, let xs),
-        .enumCase(_, _, let xs):
-        xs.forEach(atom)
-    case .callClosure(let f, let xs):
-        atom(f)
-        xs.forEach(atom)
-    case .mapLiteral(let entries):
-        for (k, v) in entries {
-            atom(k)
-            atom(v)
-        }
-    case .interpolate(let parts):
-        for case .value(let x) in parts { atom(x) }
-    case .global, .functionRef:
-        break
-    case .closure(let c):
-        block(c.body)
-    }
-}

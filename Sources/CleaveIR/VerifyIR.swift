@@ -260,39 +260,17 @@ struct FunctionVerifier {
     }
 
     mutating func operands(_ op: IROp, _ span: SourceSpan) {
-        switch op {
-        case .copy(let a), .unary(_, let a), .field(let a, _), .tupleElement(let a, _), .enumTag(let a),
-            .enumPayload(let a, _, _), .wrapOptional(let a), .unwrap(let a), .isSome(let a):
-            use(a, span)
-        case .binary(_, let a, let b), .index(let a, let b), .setField(let a, _, let b), .setTupleElement(let a, _, let b):
-            use(a, span)
-            use(b, span)
-        case .setIndex(let a, let b, let c), .slice(let a, let b, let c, _):
-            use(a, span)
-            use(b, span)
-            use(c, span)
-        case .builtin(_, let xs), .call(_, let xs), .method(_, let xs), .tuple(let xs), .array(let xs), .memberwise(_, let xs),
-            .enumCase(_, _, let xs):
-            xs.forEach { use($0, span) }
-        case .callClosure(let f, let xs):
-            use(f, span)
-            xs.forEach { use($0, span) }
-        case .mapLiteral(let entries):
-            for (k, v) in entries {
-                use(k, span)
-                use(v, span)
-            }
-        case .interpolate(let parts):
-            for case .value(let x) in parts { use(x, span) }
-        case .global, .functionRef:
-            break
-        case .closure(let c):
-            scopes.append([])
-            for p in c.params { define(p, span) }
-            contexts.append(.closure(c.result))
-            block(c.body, mustLeave: true)
-            contexts.removeLast()
-            scopes.removeLast()
+        guard case .closure(let c) = op else {
+            var atoms: [IRAtom] = []
+            forEachOperand(op, { atoms.append($0) }, { _ in })
+            for a in atoms { use(a, span) }
+            return
         }
+        scopes.append([])
+        for p in c.params { define(p, span) }
+        contexts.append(.closure(c.result))
+        block(c.body, mustLeave: true)
+        contexts.removeLast()
+        scopes.removeLast()
     }
 }
