@@ -272,19 +272,8 @@ final class FunctionLowering {
     /// The flag of the current case, when `stmts` contain a `break` that leaves it from
     /// inside an `if` or `guard` (breaks in nested loops and switches leave those).
     func caseFlag(ifBreakIn stmts: [TStmt]) -> [Variable] {
-        guard let flag = activeCaseFlag, containsCaseBreak(stmts) else { return [] }
+        guard let flag = activeCaseFlag, containsBreak(stmts) else { return [] }
         return [flag]
-    }
-
-    func containsCaseBreak(_ stmts: [TStmt]) -> Bool {
-        stmts.contains { s in
-            switch s.kind {
-            case .breakStmt: return true
-            case .ifStmt(_, let a, let b): return containsCaseBreak(a.stmts) || (b.map { containsCaseBreak($0.stmts) } ?? false)
-            case .guardStmt(_, let b): return containsCaseBreak(b.stmts)
-            default: return false
-            }
-        }
     }
 
     func lowerStatement(_ s: TStmt) {
@@ -769,7 +758,7 @@ final class FunctionLowering {
         let needsFlag = cases.contains { c in
             c.body.stmts.contains { s in
                 switch s.kind {
-                case .ifStmt, .guardStmt: return containsCaseBreak([s])
+                case .ifStmt, .guardStmt: return containsBreak([s])
                 default: return false
                 }
             }

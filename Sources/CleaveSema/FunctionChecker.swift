@@ -653,27 +653,15 @@ final class FunctionChecker {
         case .binding(_, let e): return e.type == .never
         case .ifStmt(_, let a, let b?): return exits(a) && exits(b)
         // A `break` in a case leaves the switch, not the function.
-        case .switchStmt(_, let cases): return !cases.isEmpty && cases.allSatisfy { exits($0.body) && !breaks($0.body.stmts) }
-        case .loopStmt(let body): return !breaks(body.stmts)
+        case .switchStmt(_, let cases): return !cases.isEmpty && cases.allSatisfy { exits($0.body) && !containsBreak($0.body.stmts) }
+        case .loopStmt(let body): return !containsBreak(body.stmts)
         // `while true` without a `break` never ends, as in Swift.
-        case .whileStmt(let conds, let body): return isAlwaysTrue(conds) && !breaks(body.stmts)
+        case .whileStmt(let conds, let body): return isAlwaysTrue(conds) && !containsBreak(body.stmts)
         default: return false
         }
     }
 
     func exits(_ b: TBlock) -> Bool { b.stmts.contains { exits($0) } }
-
-    /// Contains a `break` that leaves the enclosing loop (not one of a nested loop or switch).
-    func breaks(_ stmts: [TStmt]) -> Bool {
-        stmts.contains { s in
-            switch s.kind {
-            case .breakStmt: return true
-            case .ifStmt(_, let a, let b): return breaks(a.stmts) || (b.map { breaks($0.stmts) } ?? false)
-            case .guardStmt(_, let b): return breaks(b.stmts)
-            default: return false
-            }
-        }
-    }
 }
 
 /// The flow analysis behind `checkInitializesFields`: which fields of `self` are assigned

@@ -334,3 +334,16 @@ public func isAlwaysTrue(_ conds: [TCondition]) -> Bool {
     guard conds.count == 1, case .bool(let e) = conds[0], case .boolLiteral(true) = e.kind else { return false }
     return true
 }
+
+/// The statements contain a `break` that leaves the loop or `switch` they are in: at
+/// their top level or inside an `if` or `guard`, not one of a nested loop or switch.
+public func containsBreak(_ stmts: [TStmt]) -> Bool {
+    stmts.contains { s in
+        switch s.kind {
+        case .breakStmt: return true
+        case .ifStmt(_, let a, let b): return containsBreak(a.stmts) || (b.map { containsBreak($0.stmts) } ?? false)
+        case .guardStmt(_, let b): return containsBreak(b.stmts)
+        default: return false
+        }
+    }
+}
