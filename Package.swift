@@ -93,11 +93,26 @@ let package = Package(
             dependencies: ["CleavePasses", "CleaveDriver"],
             path: "Tests/CleavePassesTests"),
 
+        // MARK: The C runtime of the hosted targets (C sources shipped as resources) and the C backend.
+        .target(
+            name: "CleaveRuntime",
+            path: "Sources/CleaveRuntime",
+            resources: [.copy("C")]),
+        .target(
+            name: "CleaveCBackend",
+            dependencies: ["CleavePasses", "CleaveIR", "CleaveSema", "CleaveDiagnostics"],
+            path: "Sources/CleaveCBackend"),
+        .testTarget(
+            name: "CleaveCBackendTests",
+            dependencies: ["CleaveCBackend", "CleaveDriver", "CleaveTestSupport"],
+            path: "Tests/CleaveCBackendTests"),
+
         // MARK: Driver: the pipeline table, stage dumps, loading programs.
         .target(
             name: "CleaveDriver",
             dependencies: [
-                "CleavePasses", "CleaveGraph", "CleaveIR", "CleaveSema", "CleaveGrammar", "CleaveCImport", "CleaveDiagnostics",
+                "CleaveCBackend", "CleaveRuntime", "CleavePasses", "CleaveGraph", "CleaveIR", "CleaveSema", "CleaveGrammar",
+                "CleaveCImport", "CleaveDiagnostics",
             ],
             path: "Sources/CleaveDriver"),
         .testTarget(

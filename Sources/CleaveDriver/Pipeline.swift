@@ -5,6 +5,7 @@
 // the table is the order in which the stages run; a test checks that every stage
 // can be dumped and stopped after.
 
+import CleaveCBackend
 import CleaveCImport
 import CleaveDiagnostics
 import CleaveGrammar
@@ -20,6 +21,7 @@ public enum Stage: String, CaseIterable, Sendable {
     case states
     case ir
     case graph
+    case c
 
     public var summary: String {
         switch self {
@@ -29,6 +31,7 @@ public enum Stage: String, CaseIterable, Sendable {
         case .states: "analyze where each state is used (and reject what no pass can fix)"
         case .ir: "lower to the IR: single assignment, explicit state threads"
         case .graph: "build the dataflow graph of every function (Graphviz DOT)"
+        case .c: "emit the program as C for the unikernel target (one thread, every state in one address space)"
         }
     }
 }
@@ -42,6 +45,8 @@ public struct PipelineResult: Sendable {
     public var ir: IRProgram?
     /// The dataflow graph of each of the user's functions, in source order.
     public var graphs: [DataflowGraph] = []
+    /// The generated C of the unikernel target.
+    public var c: CProgram?
     public var diagnostics: [Diagnostic] = []
     public var hasErrors: Bool { diagnostics.contains { $0.isError } }
 }
@@ -111,6 +116,11 @@ public enum Pipeline {
                     }
                     result.graphs.append(g)
                 }
+            case .c:
+                guard let ir = result.ir, !result.hasErrors else { break }
+                let (program, problems) = CBackend.emit(ir)
+                result.c = program
+                result.diagnostics += problems
             }
             afterEach(stage, result)
             if stage == last { break }
@@ -143,6 +153,8 @@ public enum Pipeline {
         case .graph:
             guard let ir = result.ir else { return "" }
             return result.graphs.map { GraphOutput.dot($0, program: ir) }.joined()
+        case .c:
+            return result.c?.source ?? ""
         }
     }
 }

@@ -1,0 +1,393 @@
+// The unikernel backend: the whole program as one C file, run by one thread.
+//
+// Every state lives in the one address space as a C struct; a state method is
+// a C function taking the state by pointer; `main`'s loop is one C loop calling
+// them directly: nothing is copied between states. The file is laid out for a
+// reader: the types, the descriptors the runtime's arrays and maps use, the
+// constants, then one C function per Cleave function and state method, each
+// statement followed by a `/* file.clv:LINE */` comment where control flow
+// starts.
+//
+// The runtime (Sources/CleaveRuntime/C) supplies memory, buffers, maps,
+// traps and the netifs behind `UdpDevice`. `emit` returns the C text, or the
+// internal errors met on the way (a compiler bug, never a user's mistake:
+// the checker has already accepted the program).
+
+import CleaveDiagnostics
+import CleaveIR
+import CleavePasses
+import CleaveSema
+
+public struct CProgram: Sendable {
+    /// The generated C file.
+    public let source: String
+    /// C headers the program imports, to be found with `-I`.
+    public let headers: [String]
+}
+
+public final class CBackend {
+    let program: IRProgram
+    let types: CTypes
+    var diagnostics: [Diagnostic] = []
+
+    var constants: [[UInt8]: String] = [:]
+    var constantOrder: [([UInt8], String)] = []
+    var helpers: [String] = []
+    var closureCounter = 0
+    var trampolines: [Ty: String] = [:]
+    var references: [FunctionID: String] = [:]
+    var stateDefinitions: [TypeID: String] = [:]
+    var stateOrder: [TypeID] = []
+
+    init(_ program: IRProgram) {
+        self.program = program
+        self.types = CTypes(program: program.typed)
+    }
+
+    /// The program as C, or the internal errors that stopped the backend.
+    public static func emit(_ program: IRProgram) -> (CProgram?, [Diagnostic]) {
+        let b = CBackend(program)
+        let text = b.emitProgram()
+        if !b.diagnostics.isEmpty { return (nil, b.diagnostics) }
+        let headers = program.typed.imports.compactMap(\.resolvedPath)
+        return (CProgram(source: text, headers: headers), [])
+    }
+
+    func internalError(_ message: String, at span: SourceSpan?) {
+        diagnostics.append(Diagnostic(.error("internal-error", "internal error in stage 'c': \(message)"), at: span))
+    }
+
+    // MARK: Names
+
+    func functionName(_ id: FunctionID) -> String {
+        let f = program.typed.function(id)
+        if f.name == "main" && f.kind == .free { return "cleave_main" }
+        switch f.kind {
+        case .free: return "f_\(CTypes.ident(f.name))_\(id.index)"
+        case .method(let t): return "m_\(CTypes.ident(types.decl(t).name))_\(CTypes.ident(f.name))_\(id.index)"
+        case .initializer(let t): return "init_\(CTypes.ident(types.decl(t).name))_\(id.index)"
+        case .c: return f.name
+        }
+    }
+
+    func globalName(_ g: GlobalID) -> String {
+        globalName(g.index)
+    }
+
+    func globalName(_ index: Int) -> String {
+        "g_\(CTypes.ident(program.typed.globals[index].name))"
+    }
+
+    /// A `String`/`Bytes` constant, made once by `cleave_init`.
+    func constant(_ bytes: [UInt8]) -> String {
+        if let n = constants[bytes] { return n }
+        let n = "lit_\(constants.count + 1)"
+        constants[bytes] = n
+        constantOrder.append((bytes, n))
+        return n
+    }
+
+    static func escape(_ bytes: [UInt8]) -> String {
+        var s = ""
+        for b in bytes {
+            switch b {
+            case UInt8(ascii: "\\"): s += "\\\\"
+            case UInt8(ascii: "\""): s += "\\\""
+            case UInt8(ascii: "?"): s += "\\?"
+            case 0x20...0x7e: s.append(Character(Unicode.Scalar(b)))
+            default: s += "\\" + String(b, radix: 8).leftPadded(to: 3)
+            }
+        }
+        return s
+    }
+
+    // MARK: States
+
+    /// `new_S_Name(fields…)`: a state's struct and heap, its fields promoted into the heap.
+    func stateConstructor(_ tid: TypeID) -> String {
+        let name = "new_\(types.stateStruct(tid))"
+        if stateDefinitions[tid] != nil { return name }
+        stateDefinitions[tid] = name
+        stateOrder.append(tid)
+        let d = types.decl(tid)
+        let params = d.fields.enumerated().map { "\(types.c($1.type)) a\($0)" }
+        var body = [
+            "    struct \(types.stateStruct(tid)) *s = cl_state_alloc(sizeof *s);",
+            "    s->heap = cl_heap_new(\"\(d.name)\");",
+        ]
+        for (k, field) in d.fields.enumerated() {
+            body.append("    s->\(types.fieldName(field.name)) = a\(k);")
+            if types.hasBuffers(field.type) {
+                body.append("    cl_promote(\(types.descriptor(field.type)), &s->\(types.fieldName(field.name)), s->heap, false);")
+            }
+        }
+        body.append("    return s;")
+        helpers.append(
+            "static struct \(types.stateStruct(tid)) *\(name)(\(params.isEmpty ? "void" : params.joined(separator: ", "))) {\n\(body.joined(separator: "\n"))\n}"
+        )
+        return name
+    }
+
+    func stateStructDefinition(_ tid: TypeID) -> String {
+        let d = types.decl(tid)
+        let fields = d.fields.map { "    \(types.c($0.type)) \(types.fieldName($0.name));" }
+        return "/* state \(d.name) */\nstruct \(types.stateStruct(tid)) {\n    cl_heap *heap;\n\(fields.joined(separator: "\n"))\n};"
+    }
+
+    /// `UdpDevice(port:)`, `UdpDevice(ports:)`: the netif layer of the runtime.
+    func emitExternInit(_ f: FunctionEmitter, _ initFn: TFunction, into name: String, type: Ty, args: [IRAtom], span: SourceSpan) {
+        guard types.isUdpDevice(type), let a = args.first else {
+            internalError("no runtime for the extern initializer of \(types.spelled(type))", at: span)
+            return
+        }
+        if initFn.params.first?.label == "ports" {
+            f.line("cl_udp_device *\(name) = cl_udp_device_open((const int64_t *)(void *)\(f.atom(a))->data, (size_t)\(f.atom(a))->count);")
+        } else {
+            f.line("cl_udp_device *\(name) = cl_udp_device_open((const int64_t[]){\(f.atom(a))}, 1);")
+        }
+    }
+
+    func emitExternStateCall(
+        _ f: FunctionEmitter, _ method: TFunction, receiver: String, result: IRValue?, args: [IRStateArgument], span: SourceSpan
+    ) {
+        guard case .method(let tid) = method.kind, types.isUdpDevice(.nominal(tid)) else {
+            internalError("no runtime for the extern method \(method.name)", at: span)
+            return
+        }
+        let datagram = program.typed.types.firstIndex { $0.isStandard && $0.name == "Datagram" }.map { TypeID($0) }
+        guard let datagram else {
+            internalError("the net module has no Datagram", at: span)
+            return
+        }
+        let fields = types.decl(datagram).fields.map { types.fieldName($0.name) }
+        let get = Dictionary(uniqueKeysWithValues: zip(types.decl(datagram).fields.map(\.name), fields))
+        func field(_ n: String) -> String { get[n] ?? "f_\(n)" }
+        switch method.name {
+        case "receive":
+            guard let result else { return }
+            f.declareZero([result])
+            let r = f.name(result)
+            f.line(
+                "cl_udp_device_receive(\(receiver), &\(r).\(field("payload")), &\(r).\(field("port")), &\(r).\(field("peerAddress")), &\(r).\(field("peerPort")));"
+            )
+        case "send":
+            guard case .value(let d)? = args.first else { return }
+            let x = f.atom(d)
+            f.line(
+                "cl_udp_device_send(\(receiver), \(x).\(field("payload")), \(x).\(field("port")), \(x).\(field("peerAddress")), \(x).\(field("peerPort")));"
+            )
+        default:
+            internalError("no runtime for UdpDevice.\(method.name)", at: span)
+        }
+    }
+
+    // MARK: Closures and function values
+
+    /// A closure value: its body lifted into a C function, its captures copied into an environment.
+    func closure(_ c: IRClosure, in f: FunctionEmitter, type: Ty) -> String {
+        closureCounter += 1
+        let k = closureCounter
+        let captured = OwnershipWalkerAccess.freeValues(c.body).subtracting(c.params).sorted()
+            .filter { !types.isState(f.ty($0)) }
+        let env = "env_\(k)"
+        if !captured.isEmpty {
+            helpers.append(
+                "struct \(env) {\n\(captured.map { "    \(types.c(f.ty($0))) \(f.name($0));" }.joined(separator: "\n"))\n};")
+            f.prologue.append("struct \(env) \(env)_value;")
+            for v in captured { f.line("\(env)_value.\(f.name(v)) = \(f.name(v));") }
+        }
+        let inner = FunctionEmitter(
+            backend: self, function: f.function, body: c.body, params: c.params + captured, ownedParams: [], isMain: false)
+        inner.resultSlots = [(c.result, false)]
+        inner.returnsValue = true
+        var prefix: [String] = []
+        if !captured.isEmpty {
+            prefix.append("    struct \(env) *env = env_;")
+            for v in captured { prefix.append("    \(types.c(f.ty(v))) \(f.name(v)) = env->\(f.name(v));") }
+        } else {
+            prefix.append("    (void)env_;")
+        }
+        inner.emit(c.body)
+        let params = (["void *env_"] + c.params.map { "\(types.c(f.ty($0))) \(f.name($0))" }).joined(separator: ", ")
+        let text = inner.finish(signature: "static \(types.c(c.result)) closure_\(k)(\(params))", prefix: prefix, params: c.params + captured)
+        helpers.append(text)
+        let fnType = types.c(type)
+        return "(\(fnType)){.call = closure_\(k), .env = \(captured.isEmpty ? "NULL" : "&\(env)_value")}"
+    }
+
+    /// A named function used as a closure value.
+    func functionReference(_ id: FunctionID, type: Ty) -> String {
+        let name: String
+        if let n = references[id] {
+            name = n
+        } else {
+            name = "reference_\(id.index)"
+            references[id] = name
+            guard case .function(let ps, let r) = type else { return "{0}" }
+            let params = ps.enumerated().map { "\(types.c($1)) a\($0)" }
+            let args = ps.indices.map { "a\($0)" }.joined(separator: ", ")
+            helpers.append(
+                """
+                static \(types.c(r)) \(name)(\((["void *env"] + params).joined(separator: ", "))) {
+                    (void)env;
+                    return \(functionName(id))(\(args));
+                }
+                """)
+        }
+        return "(\(types.c(type))){.call = \(name), .env = NULL}"
+    }
+
+    /// `bool less(ctx, x, y)` calling a `(T, T) -> Bool` closure, for `sorted(by:)`.
+    func lessTrampoline(closureType: Ty, element: Ty) -> String {
+        if let n = trampolines[closureType] { return n }
+        let n = "less_\(trampolines.count + 1)"
+        trampolines[closureType] = n
+        let ct = types.c(closureType)
+        let e = types.c(element)
+        helpers.append(
+            """
+            static bool \(n)(void *ctx, const void *x, const void *y) {
+                \(ct) *f = ctx;
+                return f->call(f->env, *(const \(e) *)x, *(const \(e) *)y);
+            }
+            """)
+        return n
+    }
+
+    // MARK: Functions
+
+    func signature(_ fn: IRFunction, emitter: FunctionEmitter) -> String {
+        if fn.kind == .main { return "void cleave_main(void)" }
+        let isInit: Bool
+        if case .initializer = fn.kind { isInit = true } else { isInit = false }
+        let slots = fn.results.map { (ty: $0, isState: types.isState($0) && !isInit) }
+        emitter.resultSlots = slots
+        let kept = slots.filter { !$0.isState }
+        emitter.returnsValue = !kept.isEmpty
+        var params = fn.params.map { "\(types.c(fn.info($0).type)) \(emitter.name($0))" }
+        params += kept.dropLast().enumerated().map { "\(types.c($1.ty)) *out\($0)" }
+        let result = kept.last.map { types.c($0.ty) } ?? "void"
+        return "\(result) \(functionName(fn.source))(\(params.isEmpty ? "void" : params.joined(separator: ", ")))"
+    }
+
+    func ownedParams(_ fn: IRFunction) -> Set<IRValue> {
+        let t = program.typed.function(fn.source)
+        var owned: Set<IRValue> = []
+        var offset = 0
+        switch fn.kind {
+        case .valueMethod(_, let mutating):
+            if mutating, let s = fn.params.first { owned.insert(s) }
+            offset = 1
+        case .stateMethod:
+            offset = 1
+        default:
+            break
+        }
+        for (k, p) in t.params.enumerated() where p.isInout && k + offset < fn.params.count {
+            owned.insert(fn.params[k + offset])
+        }
+        return owned
+    }
+
+    func emitFunction(_ fn: IRFunction) -> (prototype: String, definition: String) {
+        let e = FunctionEmitter(
+            backend: self, function: fn, body: fn.body, params: fn.params, ownedParams: ownedParams(fn), isMain: fn.kind == .main)
+        for p in fn.params where types.isState(fn.info(p).type) {
+            let root = e.facts.stateRoot(p)
+            e.stateNames[root] = p == fn.params.first && isStateMethod(fn) ? "self" : "\(CTypes.ident(fn.info(p).name ?? "state"))_\(p.id)"
+        }
+        let sig = signature(fn, emitter: e)
+        e.emit(fn.body)
+        let file = fn.span.file.path.split(separator: "/").last.map(String.init) ?? ""
+        let header = "/* \(file):\(fn.span.line): \(describe(fn)) */\n"
+        return (sig + ";", header + e.finish(signature: sig, prefix: [], params: fn.params))
+    }
+
+    func isStateMethod(_ fn: IRFunction) -> Bool {
+        if case .stateMethod = fn.kind { return true }
+        return false
+    }
+
+    func describe(_ fn: IRFunction) -> String {
+        switch fn.kind {
+        case .main: "func main"
+        case .free: "func \(fn.name)"
+        case .stateMethod(let t): "state method \(types.decl(t).name).\(program.typed.function(fn.source).name)"
+        case .valueMethod(let t, let m): "\(m ? "mutating " : "")method \(types.decl(t).name).\(program.typed.function(fn.source).name)"
+        case .initializer(let t): "init of \(types.decl(t).name)"
+        }
+    }
+
+    // MARK: The file
+
+    func emitProgram() -> String {
+        var prototypes: [String] = []
+        var definitions: [String] = []
+        var globalDeclarations: [String] = []
+        var globalInits: [String] = []
+        for (i, g) in program.globals.enumerated() {
+            let info = program.typed.globals[i]
+            let name = globalName(i)
+            let e = FunctionEmitter(backend: self, function: g, body: g.body, params: [], ownedParams: [], isMain: false)
+            e.resultSlots = [(info.type, false)]
+            e.returnsValue = true
+            let sig = "static \(types.c(info.type)) global_\(name)(void)"
+            e.emit(g.body)
+            definitions.append("/* global \(info.name) */\n" + e.finish(signature: sig, prefix: [], params: []))
+            globalDeclarations.append("static \(types.c(info.type)) \(name);")
+            globalInits.append("    \(name) = global_\(name)();")
+            if types.hasBuffers(info.type) {
+                globalInits.append("    cl_mark(\(types.descriptor(info.type)), &\(name));")
+            }
+        }
+        var hasMain = false
+        for fn in program.functions {
+            if fn.kind == .main { hasMain = true }
+            let (p, d) = emitFunction(fn)
+            if fn.kind != .main { prototypes.append(p) }
+            definitions.append(d)
+        }
+        if !hasMain { definitions.append("void cleave_main(void) {}") }
+        // States get their struct definitions once all field types are known.
+        for (k, d) in program.typed.types.enumerated() where d.kind == .state && !d.isStandard {
+            _ = stateConstructor(TypeID(k))
+            for f in d.fields { _ = types.c(f.type) }
+        }
+        var out: [String] = []
+        out.append(
+            """
+            /* Generated by cleave from \(program.typed.files.map { $0.path.split(separator: "/").last.map(String.init) ?? "" }.joined(separator: ", ")).
+             * The unikernel target: every state in one address space, one thread. */
+            #include "cleave.h"
+            """)
+        for h in program.typed.imports.compactMap(\.resolvedPath) { out.append("#include \"\(h)\"") }
+        out.append("\n/* ---- types ---- */")
+        out += types.forward
+        out += types.definitions
+        for tid in stateOrder { out.append("struct \(types.stateStruct(tid));") }
+        for tid in stateOrder { out.append(stateStructDefinition(tid)) }
+        out.append("\n/* ---- type descriptors ---- */")
+        out += types.descriptorDeclarations
+        out += types.descriptorDefinitions
+        out.append("\n/* ---- constants and globals ---- */")
+        out += constantOrder.map { "static cl_bytes \($0.1); /* \"\(CBackend.escape($0.0).prefix(40))\" */" }
+        out += globalDeclarations
+        out.append("\n/* ---- functions ---- */")
+        out += prototypes
+        out += helpers
+        out += definitions
+        var initBody = constantOrder.map { "    \($0.1) = cl_bytes_constant(\"\(CBackend.escape($0.0))\", \($0.0.count));" }
+        initBody += globalInits
+        out.append("void cleave_init(void) {\n\(initBody.joined(separator: "\n"))\n}")
+        return out.joined(separator: "\n") + "\n"
+    }
+}
+
+/// The free values of a closure body, as AnalyzeOwnership computes them.
+enum OwnershipWalkerAccess {
+    static func freeValues(_ body: IRBlock) -> Set<IRValue> { AnalyzeOwnership.freeValues(body) }
+}
+
+extension String {
+    func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
+}

@@ -1,0 +1,261 @@
+/* cleave.h: the hosted runtime of a Cleave program, as generated code sees it.
+ *
+ * Values. Scalars are C scalars; structs, enums, tuples and optionals are C
+ * structs passed by value; the four kinds of variable-size value, `Bytes`,
+ * `String`, arrays and `Map`, are pointers to a heap buffer (`cl_buf`,
+ * `cl_map`). A buffer is never changed while two values may see it: an
+ * operation that changes a value (`a.append(x)`, `m[k] = v`) is given
+ * `reuse = true` by the compiler only when the value is owned and used for
+ * the last time, and even then copies when the buffer carries CL_SHARED, the
+ * mark the compiler sets when it lets a second value refer to a buffer.
+ *
+ * Memory (DESIGN.md). Every buffer lives in a heap (`cl_heap`):
+ *   - the region of the current loop iteration of `main`, a bump allocator
+ *     reset when the iteration ends (cl_iteration_end);
+ *   - the setup region, for what `main` computes before its loop;
+ *   - a state heap per state, for the values in the state's fields: a value
+ *     stored into a field is promoted (copied into the heap unless it is there
+ *     already and unshared), the value it replaces is released, and both use
+ *     malloc. Frees are deferred to the end of the iteration, so values of the
+ *     iteration that still refer to a replaced buffer stay valid;
+ *   - static storage, for constants (heap NULL, always shared).
+ * Everything reachable from a buffer of a state heap is in that heap and has
+ * exactly one owner there: that is what keeps a service's memory flat.
+ *
+ * Generic operations on arrays and maps take a type descriptor (`cl_type`)
+ * that the compiler emits for each element, key and value type.
+ */
+#ifndef CLEAVE_H
+#define CLEAVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netif.h"
+
+/* ---- heaps (heap.c) ---------------------------------------------------- */
+
+typedef struct cl_heap cl_heap;
+
+/* The heap new values of the running code go to (a region). */
+extern cl_heap *cl_region;
+
+void *cl_alloc(cl_heap *heap, size_t size);
+/* Give back memory of a state heap at the end of the iteration; no-op in a region. */
+void cl_free_later(cl_heap *heap, void *p);
+/* A new malloc-backed heap (for a state, or for values carried by main's loop). */
+cl_heap *cl_heap_new(const char *name);
+/* Free every block a malloc heap holds right now (main's carried values: two-space). */
+void cl_heap_free_all(cl_heap *heap);
+/* Enter main's loop: new values go to the iteration region until cl_loop_exit. */
+void cl_loop_enter(void);
+void cl_loop_exit(void);
+/* End of one iteration of main's loop: run deferred frees, reset the region. */
+void cl_iteration_end(void);
+/* The heap main's loop carries its values in for the next iteration (two-space). */
+cl_heap *cl_carry_heap_next(void);
+/* A state's struct, zeroed (calloc); a trap when memory is exhausted. */
+void *cl_state_alloc(size_t size);
+/* Called once by the service before anything is allocated. */
+void cl_heap_init(void);
+bool cl_heap_is_region(const cl_heap *h);
+/* Bytes allocated by regions and state heaps, for tests and SIGUSR1. */
+size_t cl_heap_bytes_in_use(void);
+
+/* ---- type descriptors --------------------------------------------------- */
+
+typedef struct cl_type cl_type;
+struct cl_type {
+    const char *name;  /* the Cleave spelling, for messages */
+    uint32_t size;     /* sizeof the C value */
+    uint32_t kind;     /* CL_KIND_* */
+    const cl_type *elem, *key, *value;
+    /* Composite values (struct, tuple, optional, enum) with buffers inside; NULL when none. */
+    void (*mark)(const cl_type *t, void *v);
+    void (*promote)(const cl_type *t, void *v, cl_heap *h, bool force);
+    void (*release)(const cl_type *t, void *v, cl_heap *h);
+    bool (*equal)(const cl_type *t, const void *a, const void *b);
+    uint64_t (*hash)(const cl_type *t, const void *a);
+    int (*compare)(const cl_type *t, const void *a, const void *b);
+};
+enum {
+    CL_KIND_PLAIN = 0, /* no buffers inside: copied with memcpy, nothing to mark or free */
+    CL_KIND_BYTES = 1, /* cl_buf * of bytes (Bytes, String) */
+    CL_KIND_ARRAY = 2, /* cl_buf * of elements of type elem */
+    CL_KIND_MAP = 3,   /* cl_map * */
+    CL_KIND_COMPOSITE = 4
+};
+
+/* Mark, promote and release any value through its descriptor. */
+void cl_mark(const cl_type *t, void *v);
+void cl_promote(const cl_type *t, void *v, cl_heap *h, bool force);
+void cl_release(const cl_type *t, void *v, cl_heap *h);
+bool cl_equal(const cl_type *t, const void *a, const void *b);
+uint64_t cl_hash(const cl_type *t, const void *a);
+int cl_compare(const cl_type *t, const void *a, const void *b);
+
+/* Descriptors of the built-in types. */
+extern const cl_type cl_type_int8, cl_type_int16, cl_type_int32, cl_type_int64;
+extern const cl_type cl_type_uint8, cl_type_uint16, cl_type_uint32, cl_type_uint64;
+extern const cl_type cl_type_bool, cl_type_double, cl_type_bytes, cl_type_void;
+/* Descriptor operations the compiler reuses for arrays and maps. */
+void cl_buf_mark(const cl_type *t, void *v);
+void cl_buf_promote(const cl_type *t, void *v, cl_heap *h, bool force);
+void cl_buf_release(const cl_type *t, void *v, cl_heap *h);
+bool cl_array_equal_op(const cl_type *t, const void *a, const void *b);
+int cl_array_compare_op(const cl_type *t, const void *a, const void *b);
+void cl_map_mark_op(const cl_type *t, void *v);
+void cl_map_promote_op(const cl_type *t, void *v, cl_heap *h, bool force);
+void cl_map_release_op(const cl_type *t, void *v, cl_heap *h);
+bool cl_map_equal_op(const cl_type *t, const void *a, const void *b);
+
+/* ---- buffers: Bytes, String, arrays (buf.c, bytes.c) -------------------- */
+
+#define CL_SHARED 1u
+
+typedef struct cl_buf {
+    int64_t count;    /* elements (bytes, for Bytes and String) */
+    int64_t capacity; /* elements that fit */
+    cl_heap *heap;    /* NULL: static */
+    uint32_t flags;
+    uint32_t elem_size;
+    unsigned char data[];
+} cl_buf;
+
+typedef cl_buf *cl_bytes;
+
+cl_buf *cl_buf_new(const cl_type *elem, int64_t capacity);
+/* The buffer, or a copy of it in the current region, ready to be changed. */
+cl_buf *cl_buf_writable(const cl_type *elem, cl_buf *b, bool reuse, int64_t need);
+static inline void *cl_buf_at(cl_buf *b, int64_t i) { return b->data + (size_t)i * b->elem_size; }
+static inline void cl_share(cl_buf *b) { b->flags |= CL_SHARED; }
+
+/* Static constants: made once at start-up, shared for ever. */
+cl_bytes cl_bytes_constant(const char *text, size_t length);
+cl_bytes cl_bytes_from(const uint8_t *data, size_t length);
+cl_bytes cl_bytes_empty(void);
+
+bool cl_bytes_equal(cl_bytes a, cl_bytes b);
+int cl_bytes_compare(cl_bytes a, cl_bytes b);
+uint64_t cl_bytes_hash(cl_bytes a);
+cl_bytes cl_bytes_concat(cl_bytes a, cl_bytes b);
+cl_bytes cl_bytes_append(cl_bytes b, uint8_t x, bool reuse);
+cl_bytes cl_bytes_append_contents(cl_bytes b, cl_bytes other, bool reuse);
+cl_bytes cl_bytes_repeating(uint8_t x, int64_t count, const char *where);
+cl_bytes cl_bytes_slice(cl_bytes b, int64_t lo, int64_t hi, const char *where);
+uint8_t cl_bytes_get(cl_bytes b, int64_t i, const char *where);
+cl_bytes cl_bytes_set(cl_bytes b, int64_t i, uint8_t x, bool reuse, const char *where);
+cl_buf *cl_bytes_split(cl_bytes b, uint8_t separator, int64_t max_splits);
+bool cl_bytes_has_prefix(cl_bytes b, cl_bytes p);
+bool cl_bytes_has_suffix(cl_bytes b, cl_bytes p);
+cl_bytes cl_bytes_trimmed(cl_bytes b);
+cl_bytes cl_bytes_lowercased(cl_bytes b);
+cl_bytes cl_bytes_uppercased(cl_bytes b);
+bool cl_bytes_first_index(cl_bytes b, uint8_t x, int64_t *index);
+uint64_t cl_bytes_read(cl_bytes b, int64_t at, int width, const char *where);
+cl_bytes cl_bytes_write(cl_bytes b, uint64_t x, int64_t at, int width, bool reuse, const char *where);
+cl_bytes cl_bytes_from_array(cl_buf *a);
+/* String(bytes): the UTF-8 text, invalid sequences replaced by U+FFFD. */
+cl_bytes cl_string_decode(cl_bytes b);
+cl_bytes cl_bytes_joined(cl_buf *pieces, cl_bytes separator);
+
+/* Formatting and parsing (format.c). */
+cl_bytes cl_format_int(int64_t x);
+cl_bytes cl_format_uint(uint64_t x);
+cl_bytes cl_format_double(double x);
+cl_bytes cl_format_bool(bool x);
+bool cl_parse_int(cl_bytes b, int64_t min, int64_t max, int64_t *out);
+bool cl_parse_uint(cl_bytes b, uint64_t max, uint64_t *out);
+bool cl_parse_double(cl_bytes b, double *out);
+
+/* A string being built by interpolation. */
+typedef struct cl_builder {
+    cl_buf *buf;
+} cl_builder;
+void cl_builder_init(cl_builder *s);
+void cl_builder_bytes(cl_builder *s, cl_bytes b);
+void cl_builder_raw(cl_builder *s, const char *text, size_t length);
+static inline cl_bytes cl_builder_done(cl_builder *s) { return s->buf; }
+
+/* Arrays (array.c). Elements are stored by value. */
+cl_buf *cl_array_new(const cl_type *elem, int64_t capacity);
+cl_buf *cl_array_of(const cl_type *elem, int64_t count, const void *elements);
+void *cl_array_at(cl_buf *a, int64_t i, const char *where);
+cl_buf *cl_array_set(const cl_type *elem, cl_buf *a, int64_t i, const void *x, bool reuse, const char *where);
+cl_buf *cl_array_append(const cl_type *elem, cl_buf *a, const void *x, bool reuse);
+cl_buf *cl_array_append_contents(const cl_type *elem, cl_buf *a, cl_buf *b, bool reuse);
+cl_buf *cl_array_concat(const cl_type *elem, cl_buf *a, cl_buf *b);
+cl_buf *cl_array_insert(const cl_type *elem, cl_buf *a, const void *x, int64_t i, bool reuse, const char *where);
+/* Removes element i into *out (copied out of a state heap); i = -1: the last. */
+cl_buf *cl_array_remove(const cl_type *elem, cl_buf *a, int64_t i, void *out, bool reuse, const char *where);
+cl_buf *cl_array_swap(const cl_type *elem, cl_buf *a, int64_t i, int64_t j, bool reuse, const char *where);
+cl_buf *cl_array_slice(const cl_type *elem, cl_buf *a, int64_t lo, int64_t hi, const char *where);
+cl_buf *cl_array_repeating(const cl_type *elem, const void *x, int64_t count, const char *where);
+cl_buf *cl_array_reversed(const cl_type *elem, cl_buf *a);
+/* A stable merge sort; `less` decides the order. */
+cl_buf *cl_array_sorted(const cl_type *elem, cl_buf *a, bool (*less)(void *ctx, const void *x, const void *y), void *ctx);
+bool cl_array_less_by_type(void *ctx, const void *x, const void *y);
+bool cl_array_first_index(const cl_type *elem, cl_buf *a, const void *x, int64_t *index);
+
+/* ---- maps (map.c): hash maps that iterate in insertion order ----------- */
+
+typedef struct cl_map cl_map;
+cl_map *cl_map_new(const cl_type *t);
+int64_t cl_map_count(const cl_map *m);
+/* The value for key into *value; false when absent. */
+bool cl_map_get(const cl_type *t, cl_map *m, const void *key, void *value);
+cl_map *cl_map_set(const cl_type *t, cl_map *m, const void *key, const void *value, bool reuse);
+/* Removes key; the old value (copied out of a state heap) into *value when present. */
+cl_map *cl_map_remove(const cl_type *t, cl_map *m, const void *key, void *value, bool *found, bool reuse);
+/* The i-th entry in insertion order (0 <= i < count). */
+void cl_map_entry(const cl_type *t, cl_map *m, int64_t i, void *key, void *value);
+cl_buf *cl_map_keys(const cl_type *t, cl_map *m);
+cl_buf *cl_map_values(const cl_type *t, cl_map *m);
+static inline void cl_map_share(cl_map *m);
+
+/* ---- traps (trap.c) ----------------------------------------------------- */
+
+/* Stop the service: "file.clv:12:5: fatal error: message", counters, exit 1. */
+_Noreturn void cl_trap(const char *where, const char *message);
+_Noreturn void cl_trap_bytes(const char *where, cl_bytes message);
+void cl_print(cl_bytes line);
+
+/* ---- the service (service.c) -------------------------------------------- */
+
+/* Generated: the program's `main`. */
+void cleave_main(void);
+/* Generated: globals and constants, before cleave_main. */
+void cleave_init(void);
+/* The end of the input (a capture replayed to its end): leave cleanly. */
+_Noreturn void cl_exit_clean(void);
+
+/* ---- the net module's UdpDevice ---------------------------------------- */
+
+typedef struct cl_udp_device {
+    cl_netif *netif;
+} cl_udp_device;
+cl_udp_device *cl_udp_device_open(const int64_t *ports, size_t count);
+/* receive(): fills the parts of a Datagram; the payload is a region copy. */
+void cl_udp_device_receive(cl_udp_device *d, cl_bytes *payload, int64_t *port, uint32_t *peer_address, uint16_t *peer_port);
+void cl_udp_device_send(cl_udp_device *d, cl_bytes payload, int64_t port, uint32_t peer_address, uint16_t peer_port);
+
+#include "arith.h"
+
+struct cl_map {
+    cl_heap *heap;
+    uint32_t flags;
+    uint32_t entry_size; /* hash + live flag + key + value, padded */
+    uint32_t key_offset, value_offset;
+    int64_t count; /* live entries */
+    int64_t used;  /* entries, with removed ones */
+    int64_t entry_capacity;
+    int64_t index_capacity; /* a power of two; 0: no index yet */
+    unsigned char *entries;
+    int32_t *index; /* entry number + 1; 0 empty, -1 removed */
+};
+static inline void cl_map_share(cl_map *m) { m->flags |= CL_SHARED; }
+
+#endif

@@ -1,0 +1,206 @@
+/* heap.c: where a Cleave program's values live.
+ *
+ * A region is a bump allocator over a list of chunks: allocating is moving a
+ * cursor, and freeing everything at once (the end of an iteration of main's
+ * loop) is moving it back. The first chunk is kept across resets, larger
+ * chunks that one big request needed are returned to the system, so a service
+ * that once computed 10000! does not keep that memory for ever.
+ *
+ * A state heap is malloc with bookkeeping: every block carries a header that
+ * links it into its heap (so a heap can be emptied at once: the two-space
+ * heaps of main's carried values) and records its size (for the memory
+ * counters). Blocks of a state heap are freed "later": at the end of the
+ * current iteration, when no value of the iteration can refer to them any
+ * more (see cleave.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cleave.h"
+
+#define CL_ALIGN 16
+#define CL_CHUNK (1u << 20)
+
+typedef struct cl_chunk {
+    struct cl_chunk *next;
+    size_t size;
+    unsigned char *data;
+} cl_chunk;
+
+typedef struct cl_block {
+    struct cl_block *prev, *next;
+    size_t size;
+    size_t pad; /* keeps the payload 16-byte aligned */
+} cl_block;
+
+struct cl_heap {
+    const char *name;
+    bool is_region;
+    /* region */
+    cl_chunk *chunks;  /* the first is kept across resets */
+    cl_chunk *current; /* where the cursor is */
+    size_t used;       /* bytes used in `current` */
+    /* malloc heap */
+    cl_block head;     /* circular list of live blocks */
+};
+
+static size_t bytes_in_use;
+
+static void *checked_malloc(size_t n) {
+    void *p = malloc(n);
+    if (p == NULL) cl_trap("runtime", "out of memory");
+    return p;
+}
+
+static cl_heap *region_new(const char *name) {
+    cl_heap *h = calloc(1, sizeof *h);
+    if (h == NULL) cl_trap("runtime", "out of memory");
+    h->name = name;
+    h->is_region = true;
+    return h;
+}
+
+cl_heap *cl_heap_new(const char *name) {
+    cl_heap *h = calloc(1, sizeof *h);
+    if (h == NULL) cl_trap("runtime", "out of memory");
+    h->name = name;
+    h->head.prev = h->head.next = &h->head;
+    return h;
+}
+
+static cl_heap *setup_region, *iteration_region;
+cl_heap *cl_region;
+static cl_heap *carry_heaps[2];
+static int carry_next;
+
+/* Called once by the service before anything is allocated. */
+void cl_heap_init(void) {
+    setup_region = region_new("setup");
+    iteration_region = region_new("iteration");
+    carry_heaps[0] = cl_heap_new("main's loop");
+    carry_heaps[1] = cl_heap_new("main's loop");
+    cl_region = setup_region;
+}
+
+static void *region_alloc(cl_heap *h, size_t size) {
+    size = (size + CL_ALIGN - 1) & ~(size_t)(CL_ALIGN - 1);
+    if (h->current != NULL && h->used + size <= h->current->size) {
+        void *p = h->current->data + h->used;
+        h->used += size;
+        return p;
+    }
+    /* The next kept chunk if it is big enough, else a new one. */
+    cl_chunk *next = h->current ? h->current->next : h->chunks;
+    if (next == NULL || next->size < size) {
+        size_t n = size > CL_CHUNK ? size : CL_CHUNK;
+        cl_chunk *c = checked_malloc(sizeof *c + n + CL_ALIGN);
+        c->size = n;
+        c->data = (unsigned char *)(((uintptr_t)(c + 1) + CL_ALIGN - 1) & ~(uintptr_t)(CL_ALIGN - 1));
+        bytes_in_use += n;
+        if (h->current == NULL) {
+            c->next = h->chunks;
+            h->chunks = c;
+        } else {
+            c->next = h->current->next;
+            h->current->next = c;
+        }
+        next = c;
+    }
+    h->current = next;
+    h->used = size;
+    return next->data;
+}
+
+static void region_reset(cl_heap *h) {
+    if (h->chunks == NULL) return;
+    cl_chunk *c = h->chunks->next;
+    while (c != NULL) {
+        cl_chunk *n = c->next;
+        bytes_in_use -= c->size;
+        free(c);
+        c = n;
+    }
+    h->chunks->next = NULL;
+    h->current = h->chunks;
+    h->used = 0;
+}
+
+void *cl_alloc(cl_heap *h, size_t size) {
+    if (h->is_region) return region_alloc(h, size);
+    cl_block *b = checked_malloc(sizeof *b + size);
+    b->size = size;
+    b->next = h->head.next;
+    b->prev = &h->head;
+    h->head.next->prev = b;
+    h->head.next = b;
+    bytes_in_use += size;
+    return b + 1;
+}
+
+/* Blocks to free at the end of the iteration. */
+static cl_block **deferred;
+static size_t deferred_count, deferred_capacity;
+
+void cl_free_later(cl_heap *h, void *p) {
+    if (h == NULL || h->is_region || p == NULL) return;
+    cl_block *b = (cl_block *)p - 1;
+    /* Unlink now: a heap emptied before the iteration ends must not free it twice. */
+    b->prev->next = b->next;
+    b->next->prev = b->prev;
+    b->prev = b->next = b;
+    if (deferred_count == deferred_capacity) {
+        deferred_capacity = deferred_capacity ? 2 * deferred_capacity : 256;
+        cl_block **d = realloc(deferred, deferred_capacity * sizeof *d);
+        if (d == NULL) cl_trap("runtime", "out of memory");
+        deferred = d;
+    }
+    deferred[deferred_count++] = b;
+}
+
+static void free_deferred(void) {
+    for (size_t i = 0; i < deferred_count; i++) {
+        bytes_in_use -= deferred[i]->size;
+        free(deferred[i]);
+    }
+    deferred_count = 0;
+}
+
+void cl_heap_free_all(cl_heap *h) {
+    cl_block *b = h->head.next;
+    while (b != &h->head) {
+        cl_block *n = b->next;
+        bytes_in_use -= b->size;
+        free(b);
+        b = n;
+    }
+    h->head.prev = h->head.next = &h->head;
+}
+
+void cl_loop_enter(void) { cl_region = iteration_region; }
+
+void cl_loop_exit(void) {
+    cl_region = setup_region;
+    free_deferred();
+}
+
+void cl_iteration_end(void) {
+    free_deferred();
+    region_reset(iteration_region);
+}
+
+cl_heap *cl_carry_heap_next(void) {
+    cl_heap *h = carry_heaps[carry_next];
+    carry_next ^= 1;
+    cl_heap_free_all(h);
+    return h;
+}
+
+void *cl_state_alloc(size_t size) {
+    void *p = calloc(1, size);
+    if (p == NULL) cl_trap("runtime", "out of memory");
+    return p;
+}
+
+size_t cl_heap_bytes_in_use(void) { return bytes_in_use; }
+
+bool cl_heap_is_region(const cl_heap *h) { return h != NULL && h->is_region; }

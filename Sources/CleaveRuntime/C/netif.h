@@ -1,0 +1,120 @@
+/* netif.h: the device boundary of a hosted Cleave service.
+ *
+ * A netif is where datagrams enter and leave the program. The generated code
+ * sees one kind of device, a UDP endpoint bound to the ports written in the
+ * source (`UdpDevice(port: 7000)`); which netif stands behind it is chosen when
+ * the service starts, with `--netif SPEC` (once per device, in the order the
+ * devices are created):
+ *
+ *   udp:PORT[,PORT...]   a kernel UDP socket per port (0.0.0.0). The ports
+ *                        replace the source's ports, in order (0 = any free
+ *                        port; there must be one for each); the program still
+ *                        sees its own ports, so a service that dispatches on
+ *                        `datagram.port` keeps working when it is moved.
+ *                        `udp` or `udp:` alone keeps the source's ports.
+ *   pcap:IN[:OUT]        read the UDP datagrams of capture IN (libpcap;
+ *                        Ethernet, raw IPv4, Linux cooked or loopback
+ *                        captures; fragments are reassembled) that are
+ *                        addressed to one of the device's ports, and write each
+ *                        reply to capture OUT as an Ethernet/IPv4/UDP packet,
+ *                        addressed back to the most recent request. IN runs to
+ *                        the first ':'. The service ends cleanly (exit 0) at
+ *                        the end of IN. Replaying a capture twice writes
+ *                        byte-identical OUT files.
+ *
+ * Without `--netif` a device is `udp:` on its source ports. Bound ports are
+ * announced on standard error ("cleave: udp: port 7000 listening on 7000"),
+ * which is how tests find a port chosen with 0.
+ *
+ * What a netif cannot deliver is dropped and counted, never passed on: see the
+ * counters below. They are printed to standard error when the service ends
+ * and whenever it receives SIGUSR1.
+ */
+#ifndef CLEAVE_NETIF_H
+#define CLEAVE_NETIF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The largest payload of one UDP datagram over IPv4: 65535 - 20 - 8. */
+#define CL_UDP_MAX_PAYLOAD 65507
+
+/* One datagram, as the netif hands it to the program or takes it back. */
+typedef struct cl_packet {
+    const uint8_t *payload; /* valid until the next cl_netif_receive on the same netif */
+    size_t length;
+    int64_t port;          /* the local port, as the source names it */
+    uint32_t peer_address; /* IPv4, host byte order */
+    uint16_t peer_port;
+} cl_packet;
+
+typedef struct cl_netif cl_netif;
+
+/* Remember the value of one `--netif` option (device number = order given).
+ * Returns 0, or -1 after printing what is wrong with SPEC to standard error. */
+int cl_netif_configure(const char *spec);
+
+/* Open the next device, bound to `count` source ports. On failure (a port in
+ * use, a capture that cannot be read) prints the reason and exits with status 2. */
+cl_netif *cl_netif_open(const int64_t *ports, size_t count);
+
+/* Block until a datagram arrives for one of the device's ports and fill *out.
+ * Returns 1, or 0 when the input has ended (end of a capture). */
+int cl_netif_receive(cl_netif *netif, cl_packet *out);
+
+/* Send a datagram from local port `port` to its peer. A payload larger than
+ * CL_UDP_MAX_PAYLOAD, or a port the device is not bound to, is dropped and counted. */
+void cl_netif_send(cl_netif *netif, const cl_packet *packet);
+
+/* Flush and close every netif (captures being written are completed). Safe to
+ * call more than once; called on every way out of the program. */
+void cl_netif_close_all(void);
+
+/* Counters of what crossed the device boundary, over all devices. */
+typedef enum cl_counter {
+    CL_COUNT_RECEIVED,      /* datagrams handed to the program */
+    CL_COUNT_SENT,          /* datagrams sent (or written to the output capture) */
+    CL_COUNT_MALFORMED,     /* input that is not a well-formed IPv4/UDP datagram */
+    CL_COUNT_OVERSIZED,     /* input or replies larger than CL_UDP_MAX_PAYLOAD, or truncated */
+    CL_COUNT_NOT_FOR_US,    /* captured datagrams to a port the device does not have */
+    CL_COUNT_SEND_FAILED,   /* the kernel refused to send */
+    CL_COUNT_LIMIT
+} cl_counter;
+
+void cl_count(cl_counter which, uint64_t n);
+uint64_t cl_counter_value(cl_counter which);
+
+/* Print the counters to standard error as one line:
+ * "cleave: received R, sent S, dropped D (malformed M, oversized O, not for this service N, send failed F)".
+ * Async-signal-safe (used by the SIGUSR1 handler). */
+void cl_print_counters(void);
+
+/* Install the service's signal handling; call once, first thing in main.
+ * SIGUSR1 prints the counters and the service goes on. SIGINT and SIGTERM stop
+ * it cleanly: the next (or current, blocked) cl_netif_receive closes every
+ * netif, prints the counters and exits with status 0. A second SIGINT or
+ * SIGTERM before that happens ends the process at once, as without handlers. */
+void cl_netif_install_signals(void);
+
+/* ---- Between netif.c and its backends (netif_udp.c, netif_pcap.c) ----------
+ * Not for generated code. A backend's open prints the reason and exits with
+ * status 2 on failure; receive returns 1 (a datagram), 0 (the input has ended)
+ * or -1 (interrupted by a signal: netif.c checks for a stop and calls again). */
+
+typedef struct cl_udp cl_udp;
+cl_udp *cl_udp_open(const int64_t *ports, const uint16_t *bind_ports, size_t count);
+int cl_udp_receive(cl_udp *udp, cl_packet *out);
+void cl_udp_send(cl_udp *udp, const cl_packet *packet);
+void cl_udp_close(cl_udp *udp);
+
+typedef struct cl_pcap cl_pcap;
+cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, const char *in_path, const char *out_path);
+int cl_pcap_receive(cl_pcap *pcap, cl_packet *out);
+void cl_pcap_send(cl_pcap *pcap, const cl_packet *packet);
+void cl_pcap_close(cl_pcap *pcap);
+
+/* The read end of a pipe that becomes readable when a stop is requested, for
+ * a backend that blocks in poll (-1 before cl_netif_install_signals). */
+int cl_netif_stop_fd(void);
+
+#endif

@@ -1,0 +1,32 @@
+/* trap.c: stopping a service that reached an impossible state.
+ *
+ * Integer overflow, an index out of range, unwrapping nil and fatalError all
+ * end here: the message names the Cleave source location, the netif counters
+ * follow, captures being written are completed, and the process exits with
+ * status 1 (0 is a clean end, 2 a problem with how it was started).
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cleave.h"
+
+_Noreturn void cl_trap(const char *where, const char *message) {
+    fprintf(stderr, "%s: fatal error: %s\n", where, message);
+    fflush(stderr);
+    cl_netif_close_all();
+    cl_print_counters();
+    _exit(1);
+}
+
+_Noreturn void cl_trap_bytes(const char *where, cl_bytes message) {
+    char text[512];
+    size_t n = message->count < (int64_t)sizeof text - 1 ? (size_t)message->count : sizeof text - 1;
+    memcpy(text, message->data, n);
+    text[n] = 0;
+    cl_trap(where, text);
+}
+
+void cl_print(cl_bytes line) {
+    fwrite(line->data, 1, (size_t)line->count, stderr);
+    fputc('\n', stderr);
+}
