@@ -209,7 +209,8 @@ public final class CBackend {
         }
         inner.emit(c.body)
         let params = (["void *env_"] + c.params.map { "\(types.c(f.ty($0))) \(f.name($0))" }).joined(separator: ", ")
-        let text = inner.finish(signature: "static \(types.c(c.result)) closure_\(k)(\(params))", prefix: prefix, params: c.params + captured)
+        let text = inner.finish(
+            signature: "static \(types.c(c.result)) closure_\(k)(\(params))", prefix: prefix, params: c.params + captured)
         helpers.append(text)
         let fnType = types.c(type)
         return "(\(fnType)){.call = closure_\(k), .env = \(captured.isEmpty ? "NULL" : "&\(env)_value")}"

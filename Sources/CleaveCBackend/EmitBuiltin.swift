@@ -40,6 +40,10 @@ struct EmitBuiltin {
         case "Bytes.isEmpty", "String.isEmpty", "Array.isEmpty": set("(\(a)->count == 0)")
         case "Map.count": set("cl_map_count(\(a))")
         case "Map.isEmpty": set("(cl_map_count(\(a)) == 0)")
+        case "Array.first", "Array.last":
+            guard let r = op.result, case .array(let e) = type(args[0]) else { return }
+            let at = name == "Array.first" ? "0" : "\(a)->count - 1"
+            optional(r, some: "\(a)->count > 0", value: "\(a)->count > 0 ? *(\(types.c(e)) *)cl_buf_at(\(a), \(at)) : \(types.zero(e))")
         case "Bytes.split": set("cl_bytes_split(\(a), \(arg(1)), \(arg(2)))")
         case "Bytes.append": set("cl_bytes_append(\(a), \(arg(1)), \(reuse))")
         case "Bytes.appendContents": set("cl_bytes_append_contents(\(a), \(arg(1)), \(reuse))")
@@ -185,8 +189,16 @@ struct EmitBuiltin {
 
     func integer(_ k: IntKind, _ method: String, _ args: [IRAtom]) {
         let s = CTypes.intSuffix(k)
-        let a = atom(args[0])
+        let limit = k.bits == 64 ? (k.isSigned ? "INT64" : "UINT64") : "\(k.isSigned ? "INT" : "UINT")\(k.bits)"
         switch method {
+        case "max": op.set("\(limit)_MAX")
+        case "min": op.set(k.isSigned ? "\(limit)_MIN" : "((\(CTypes.intType(k)))0)")
+        default: break
+        }
+        guard let first = args.first else { return }
+        let a = atom(first)
+        switch method {
+        case "max", "min": break
         case "convert":
             switch type(args[0]) {
             case .double: op.set("cl_to_\(s)_d(\(a), \(w))")

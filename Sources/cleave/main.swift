@@ -138,6 +138,78 @@ struct Graph: ParsableCommand {
     }
 }
 
+enum Target: String, ExpressibleByArgument, CaseIterable {
+    case unikernel
+}
+
+/// Run the pipeline and compile; the executable's path, or an exit.
+func buildExecutable(_ input: InputOptions, target: Target, output: String, emitC: String?) throws {
+    _ = target
+    let sources = try load(input)
+    let result = Pipeline.run(sources, through: .c, options: PipelineOptions(includeDirectories: input.includeDirectories))
+    if report(result, input) { throw ExitCode(1) }
+    guard let program = result.c else { throw ExitCode(1) }
+    let name = URL(fileURLWithPath: sources[0].path).deletingPathExtension().lastPathComponent
+    var options = BuildOptions(output: output, emitC: emitC, includeDirectories: input.includeDirectories)
+    options.includeDirectories = input.includeDirectories
+    let problems = Build.compile(program, name: name, options: options)
+    var failed = result
+    failed.diagnostics = problems
+    if report(failed, input) { throw ExitCode(1) }
+}
+
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Compile a service to an executable.",
+        discussion: """
+            The unikernel target puts every state in one address space and runs the loop in one thread. \
+            The executable takes --netif udp:PORT[,PORT...] or --netif pcap:IN[:OUT] (default: UDP on the \
+            ports in the source). The C compiler is cc, or $CC; $CFLAGS adds flags.
+            """)
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "What to build: unikernel (one hosted process, one thread).")
+    var target: Target = .unikernel
+
+    @Option(name: .shortAndLong, help: "The executable to write (default: the first file's name without .clv).")
+    var output: String?
+
+    @Option(name: .customLong("emit-c"), help: ArgumentHelp("Keep the generated C in this directory.", valueName: "dir"))
+    var emitC: String?
+
+    func run() throws {
+        let out = output ?? URL(fileURLWithPath: input.files.first ?? "a.clv").deletingPathExtension().lastPathComponent
+        try buildExecutable(input, target: target, output: out, emitC: emitC)
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Build a service and run it (arguments after -- go to the service, e.g. -- --netif udp:9000).")
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "What to build: unikernel.")
+    var target: Target = .unikernel
+
+    @Argument(parsing: .postTerminator, help: "Arguments for the service.")
+    var serviceArguments: [String] = []
+
+    func run() throws {
+        let dir = NSTemporaryDirectory() + "cleave-run-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let exe = dir + "/service"
+        try buildExecutable(input, target: target, output: exe, emitC: nil)
+        let args = [exe] + serviceArguments
+        let cargs = args.map { strdup($0) } + [nil]
+        execv(exe, cargs)
+        throw ValidationError("cannot run '\(exe)'")
+    }
+}
+
 struct Cleave: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cleave",
@@ -146,7 +218,7 @@ struct Cleave: ParsableCommand {
             Cleave builds the same source as a single-threaded unikernel or as isolated, \
             sandboxed processes. Exit codes: 0 ok, 1 errors in the program, 2 bad usage.
             """,
-        subcommands: [Check.self, Dump.self, Graph.self])
+        subcommands: [Check.self, Dump.self, Graph.self, BuildCommand.self, RunCommand.self])
 }
 
 // Usage errors exit with 2 (ArgumentParser's default is 64).

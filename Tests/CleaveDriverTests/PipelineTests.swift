@@ -8,8 +8,8 @@ import Testing
 @Suite struct PipelineTests {
     @Test func stagesAreInDependencyOrder() {
         // Parsing comes first, imports need the syntax trees, checking needs the imports,
-        // lowering needs the typed AST, the graph needs the IR.
-        #expect(Pipeline.stages == [.ast, .imports, .typed, .states, .ir, .graph])
+        // lowering needs the typed AST, the graph needs the IR, the C backend the IR.
+        #expect(Pipeline.stages == [.ast, .imports, .typed, .states, .ir, .graph, .c])
     }
 
     @Test(arguments: Stage.allCases)
@@ -42,6 +42,11 @@ import Testing
         case .graph:
             #expect(result.graphs.map(\.function) == ["answer", "main"])
             #expect(Pipeline.dump(.graph, result).hasPrefix("digraph \"answer\""))
+            #expect(result.c == nil)
+        case .c:
+            let c = Pipeline.dump(.c, result)
+            #expect(c.contains("#include \"cleave.h\""))
+            #expect(c.contains("void cleave_main(void)"))
         }
     }
 

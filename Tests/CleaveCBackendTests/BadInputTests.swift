@@ -1,0 +1,51 @@
+// Bad input never crashes a service: garbage, empty and maximum-size
+// datagrams get an answer (or are dropped and counted) and the service keeps
+// serving; frames that are not UDP datagrams at all are dropped and counted.
+
+import CleaveTestSupport
+import Foundation
+import Testing
+
+@Suite struct BadInputTests {
+    static let examples: [(String, Int, Int, String, String)] = [
+        // source, ports, the port to ask, a good request, its reply
+        ("Examples/echo/echo.clv", 1, 8080, "ping", "ping"),
+        ("Examples/kv/kv.clv", 1, 7000, "GET nothing", "NOT_FOUND"),
+        ("Examples/facfib/facfib.clv", 2, 8080, "6", "720"),
+        ("Examples/sort/sort.clv", 1, 8080, "2 1", "1 2"),
+        ("Examples/montecarlo/montecarlo.clv", 1, 8080, "1", "4.0"),
+    ]
+
+    @Test(arguments: examples.map(\.0))
+    func garbageEmptyAndLargestDatagrams(_ source: String) throws {
+        let (_, ports, port, good, answer) = try #require(Self.examples.first { $0.0 == source })
+        try withService(source, ports: ports) { s, c throws in
+            let to = s.port(port)
+            var rng = SplitMix64(state: 17)
+            let garbage = (0..<300).map { _ in UInt8(rng.below(256)) }
+            let largest = (0..<65_507).map { _ in UInt8(rng.below(256)) }
+            let digits = [UInt8](repeating: UInt8(ascii: "9"), count: 65_507)
+            for payload in [garbage, [], largest, digits, [0], [0xff, 0xfe, 0xfd]] {
+                _ = try c.request(payload, to: to, timeout: 30)
+                // Still serving, and still right.
+                #expect(try c.request(good.bytes, to: to, timeout: 30)?.text == answer, "\(source) after \(payload.count) bytes")
+            }
+        }
+    }
+
+    @Test func framesThatAreNotDatagramsAreDroppedAndCounted() throws {
+        var rng = SplitMix64(state: 23)
+        let good = UDPDatagram(sourcePort: 4000, destinationPort: 7000, payload: "SET k v".bytes)
+        let frame = Packet.frame(good)
+        var truncated = frame
+        truncated.removeLast(3)
+        var badChecksum = frame
+        badChecksum[14 + 10] ^= 0xff
+        let junk = (0..<60).map { _ in UInt8(rng.below(256)) }
+        let r = try replay(
+            "Examples/kv/kv.clv", [good], extraRecords: [truncated, badChecksum, junk, [], Array(frame.prefix(20))], name: "kv-bad")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.replies.map { $0.payload.text } == ["STORED"])
+        #expect(r.stderr.contains("received 1, sent 1, dropped 5"), "\(r.stderr)")
+    }
+}

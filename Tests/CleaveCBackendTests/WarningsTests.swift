@@ -1,0 +1,18 @@
+// The generated C compiles without a warning under `-Wall -Wextra -Werror`,
+// with gcc and with clang, for every example.
+
+import CleaveTestSupport
+import Foundation
+import Testing
+
+@Suite struct WarningsTests {
+    @Test(arguments: ["gcc", "clang"])
+    func everyExampleCompilesWithoutWarnings(_ cc: String) throws {
+        for example in Repo.examples + [Repo.path(TrapTests.source)] {
+            let r = try runProcess(
+                Repo.cleaveBinary, ["build", example, "-o", "\(BuiltServices.directory)/warnings-\(cc)"],
+                environment: ["CC": cc, "CFLAGS": "-Werror"])
+            #expect(r.status == 0, "\(cc) on \(example):\n\(r.stderr)")
+        }
+    }
+}
