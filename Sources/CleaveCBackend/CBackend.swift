@@ -187,23 +187,25 @@ public final class CBackend {
     func closure(_ c: IRClosure, in f: FunctionEmitter, type: Ty) -> String {
         closureCounter += 1
         let k = closureCounter
+        // Captures: values, and the states a closure in a state method reads fields of.
         let captured = OwnershipWalkerAccess.freeValues(c.body).subtracting(c.params).sorted()
-            .filter { !types.isState(f.ty($0)) }
+        var seen: Set<String> = []
+        let fields = captured.map { (v: $0, name: f.name($0), type: types.c(f.ty($0))) }.filter { seen.insert($0.name).inserted }
         let env = "env_\(k)"
-        if !captured.isEmpty {
-            helpers.append(
-                "struct \(env) {\n\(captured.map { "    \(types.c(f.ty($0))) \(f.name($0));" }.joined(separator: "\n"))\n};")
+        if !fields.isEmpty {
+            helpers.append("struct \(env) {\n\(fields.map { "    \($0.type) \($0.name);" }.joined(separator: "\n"))\n};")
             f.prologue.append("struct \(env) \(env)_value;")
-            for v in captured { f.line("\(env)_value.\(f.name(v)) = \(f.name(v));") }
+            for x in fields { f.line("\(env)_value.\(x.name) = \(x.name);") }
         }
         let inner = FunctionEmitter(
             backend: self, function: f.function, body: c.body, params: c.params + captured, ownedParams: [], isMain: false)
         inner.resultSlots = [(c.result, false)]
         inner.returnsValue = true
+        for v in captured where types.isState(f.ty(v)) { inner.stateNames[inner.facts.stateRoot(v)] = f.name(v) }
         var prefix: [String] = []
-        if !captured.isEmpty {
+        if !fields.isEmpty {
             prefix.append("    struct \(env) *env = env_;")
-            for v in captured { prefix.append("    \(types.c(f.ty(v))) \(f.name(v)) = env->\(f.name(v));") }
+            for x in fields { prefix.append("    \(x.type) \(x.name) = env->\(x.name);") }
         } else {
             prefix.append("    (void)env_;")
         }
@@ -213,7 +215,7 @@ public final class CBackend {
             signature: "static \(types.c(c.result)) closure_\(k)(\(params))", prefix: prefix, params: c.params + captured)
         helpers.append(text)
         let fnType = types.c(type)
-        return "(\(fnType)){.call = closure_\(k), .env = \(captured.isEmpty ? "NULL" : "&\(env)_value")}"
+        return "(\(fnType)){.call = closure_\(k), .env = \(fields.isEmpty ? "NULL" : "&\(env)_value")}"
     }
 
     /// A named function used as a closure value.

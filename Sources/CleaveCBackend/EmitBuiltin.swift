@@ -168,6 +168,9 @@ struct EmitBuiltin {
         case "Array.map", "Array.filter", "Array.forEach", "Array.containsWhere", "Array.reduce":
             closureLoop(name, args)
         case "print": line("cl_print(\(a));")
+        case "min",
+            "max" where args.count == 2 && atom(args[0]) == atom(args[1]):
+            set(a)
         case "min", "max":
             let t = type(args[0])
             let sign = name == "min" ? "<" : ">"

@@ -64,8 +64,11 @@ final class FunctionEmitter {
 
     /// The C function: signature, environment and hoisted declarations, body.
     func finish(signature: String, prefix: [String], params: [IRValue]) -> String {
+        silenceUnusedLocals()
         var lines = [signature + " {"] + prefix + prologue.map { "    " + $0 }
-        for p in params where !used.contains(p) { lines.append("    (void)\(name(p));") }
+        for p in params where !used.contains(p) || (types.isState(ty(p)) && !out.contains { $0.contains(name(p)) }) {
+            lines.append("    (void)\(name(p));")
+        }
         lines += out
         if returnsValue { lines.append("    __builtin_unreachable();") }
         lines.append("}")
@@ -150,7 +153,43 @@ final class FunctionEmitter {
     func declare(_ v: IRValue, _ value: String) {
         if types.isState(ty(v)) { return }
         line("\(types.c(ty(v))) \(name(v)) = \(value);")
-        if !used.contains(v) { line("(void)\(name(v));") }
+        declared.append((name(v), out.count - 1))
+    }
+
+    /// Locals declared so far, with the line of their declaration.
+    var declared: [(name: String, line: Int)] = []
+
+    /// `(void)x;` after each local that is only ever assigned: -Wall's unused warnings stay quiet.
+    func silenceUnusedLocals() {
+        var reads: [String: Int] = [:]
+        for (k, text) in out.enumerated() {
+            let trimmed = text.drop { $0 == " " }
+            var assigned: Substring?
+            // `x = …` and `x.part = …` set x without reading it.
+            if let eq = trimmed.range(of: " = "),
+                trimmed[..<eq.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." })
+            {
+                assigned = trimmed[..<eq.lowerBound].split(separator: ".").first
+            }
+            _ = k
+            var token = ""
+            var isFirstToken = true
+            for ch in text + " " {
+                if ch.isLetter || ch.isNumber || ch == "_" {
+                    token.append(ch)
+                    continue
+                }
+                if !token.isEmpty {
+                    if !(isFirstToken && assigned.map { String($0) == token } == true) { reads[token, default: 0] += 1 }
+                    isFirstToken = false
+                    token = ""
+                }
+            }
+        }
+        for d in declared.reversed() where reads[d.name, default: 0] <= 1 {
+            let indent = String(out[d.line].prefix { $0 == " " })
+            out.insert(indent + "(void)\(d.name);", at: d.line + 1)
+        }
     }
 
     func declareZero(_ vs: [IRValue]) {

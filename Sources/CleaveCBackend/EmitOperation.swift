@@ -164,7 +164,13 @@ struct EmitOperation {
 
     func binary(_ b: BinaryOp, _ x: IRAtom, _ y: IRAtom) -> String {
         let t = type(x)
-        let (a, c) = (atom(x), atom(y))
+        var (a, c) = (atom(x), atom(y))
+        if a == c, case .value = x {
+            // `x == x` in the source: compare with a copy, which C compilers do not call tautological.
+            let copy = f.temp()
+            line("\(types.c(t)) \(copy) = \(c);")
+            c = copy
+        }
         if let k = t.intKind {
             let s = CTypes.intSuffix(k)
             let ct = CTypes.intType(k)
