@@ -4,7 +4,7 @@ SWIFT ?= swift
 CLEAVE := .build/debug/cleave
 EXAMPLES := $(wildcard Examples/*/*.clv)
 
-.PHONY: all deps build demo test lint format clean
+.PHONY: all deps build demo test bench lint format clean
 
 all: build
 
@@ -20,25 +20,32 @@ demo: build
 		$(CLEAVE) check "$$f" && echo ok || exit 1; \
 	done
 	@echo
-	@echo '--- cleave dump --stage typed Examples/kv/kv.clv'
-	@$(CLEAVE) dump --stage typed Examples/kv/kv.clv
-	@echo
 	@echo '--- cleave check on a program with mistakes (exit code 1 expected)'
 	@$(CLEAVE) check Tests/Diagnostics/demo_mistakes.clv; test $$? -eq 1
 	@echo
 	@echo '--- cleave check --explain-states Examples/kv/kv.clv'
 	@$(CLEAVE) check --explain-states Examples/kv/kv.clv
-	@echo
-	@echo '--- cleave dump --stage ir Examples/kv/kv.clv'
-	@$(CLEAVE) dump --stage ir Examples/kv/kv.clv
 	@mkdir -p out
 	@$(CLEAVE) graph Examples/kv/kv.clv -o out/kv.dot
 	@dot -Tsvg out/kv.dot -o out/kv.svg
-	@echo '--- the dataflow graph of kv: out/kv.dot, rendered as out/kv.svg' 
+	@echo
+	@echo '--- the dataflow graph of kv: out/kv.dot, rendered as out/kv.svg'
+	@echo
+	@echo '--- cleave build Examples/kv/kv.clv --target unikernel -o out/kv --emit-c out/kv-c'
+	@$(CLEAVE) build Examples/kv/kv.clv --target unikernel -o out/kv --emit-c out/kv-c
+	@echo 'the generated C: out/kv-c/kv.c ('"$$(wc -l < out/kv-c/kv.c)"' lines); the service: out/kv'
+	@echo
+	@echo '--- out/kv, asked over UDP'
+	@python3 scripts/demo-kv.py out/kv
 
 test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Served throughput against hand-written C servers, and compile time: Benchmarks/results/.
+bench: build
+	python3 Benchmarks/run.py
+	python3 Benchmarks/compile_time.py
 
 # Style: swift-format with the checked-in .swift-format; `make format` rewrites in place.
 lint:
