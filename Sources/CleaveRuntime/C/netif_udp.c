@@ -19,13 +19,23 @@
  * starve another. Reading asks for the datagram's real length (MSG_TRUNC), so
  * one that did not fit the 64 KiB buffer, or is larger than a UDP payload over
  * IPv4 may be, is dropped and counted as oversized rather than passed on cut.
+ *
+ * Datagrams move in batches, as a hand-written server's would: a socket is
+ * read with recvmmsg, up to BATCH datagrams per system call, and the program
+ * is handed them one by one; replies of up to SMALL bytes are copied into a
+ * queue and leave together with sendmmsg when the batch received has been
+ * answered (or the queue is full), before the netif waits for more. A larger
+ * reply first sends what is queued, then goes out alone, so replies always
+ * leave in the order the program sent them.
  */
+#define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include "netif.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +43,8 @@
 #include <unistd.h>
 
 #define BUFFER_SIZE 65536
+#define BATCH 64
+#define SMALL 2048
 
 struct cl_udp {
     size_t count;
@@ -40,7 +52,20 @@ struct cl_udp {
     struct pollfd *polls;  /* one per socket, then the stop pipe (fd -1 if none) */
     unsigned char *ready;  /* poll said readable and no EAGAIN since */
     size_t next;           /* where the round robin goes on */
-    uint8_t *buffer;       /* the received payload; valid until the next receive */
+    uint8_t *buffer;       /* BATCH received payloads; each valid until the next receive */
+    /* The batch received: datagrams rx_next..<rx_count of socket rx_socket are still to deliver. */
+    struct mmsghdr rx[BATCH];
+    struct iovec rx_iov[BATCH];
+    struct sockaddr_in rx_peer[BATCH];
+    int rx_count, rx_next;
+    size_t rx_socket;
+    /* Replies waiting to be sent, in order, with the socket each leaves from. */
+    struct mmsghdr tx[BATCH];
+    struct iovec tx_iov[BATCH];
+    struct sockaddr_in tx_peer[BATCH];
+    size_t tx_socket[BATCH];
+    uint8_t *tx_buffer; /* BATCH * SMALL bytes */
+    int tx_count;
 };
 
 static _Noreturn void udp_failed(cl_udp *udp) {
@@ -60,8 +85,9 @@ cl_udp *cl_udp_open(const int64_t *ports, const uint16_t *bind_ports, size_t cou
     udp->ports = calloc(count, sizeof *udp->ports);
     udp->polls = calloc(count + 1, sizeof *udp->polls);
     udp->ready = calloc(count, 1);
-    udp->buffer = malloc(BUFFER_SIZE);
-    if (!udp->ports || !udp->polls || !udp->ready || !udp->buffer) {
+    udp->buffer = malloc((size_t)BATCH * BUFFER_SIZE);
+    udp->tx_buffer = malloc((size_t)BATCH * SMALL);
+    if (!udp->ports || !udp->polls || !udp->ready || !udp->buffer || !udp->tx_buffer) {
         fprintf(stderr, "cleave: udp: out of memory\n");
         udp_failed(udp);
     }
@@ -101,49 +127,94 @@ cl_udp *cl_udp_open(const int64_t *ports, const uint16_t *bind_ports, size_t cou
     return udp;
 }
 
-/* Read one datagram from socket i without blocking: 1 delivered, 0 nothing
- * (left the socket drained, or dropped what it read). */
-static int read_one(cl_udp *udp, size_t i, cl_packet *out) {
-    struct sockaddr_in peer;
-    socklen_t peer_length = sizeof peer;
-    ssize_t n = recvfrom(udp->polls[i].fd, udp->buffer, BUFFER_SIZE, MSG_DONTWAIT | MSG_TRUNC,
-                         (struct sockaddr *)&peer, &peer_length);
-    if (n < 0) {
+/* Send the queued replies: one sendmmsg per run of replies from one socket. */
+static void flush(cl_udp *udp) {
+    int start = 0;
+    while (start < udp->tx_count) {
+        int end = start + 1;
+        while (end < udp->tx_count && udp->tx_socket[end] == udp->tx_socket[start]) end++;
+        int fd = udp->polls[udp->tx_socket[start]].fd;
+        while (start < end) {
+            int n = sendmmsg(fd, udp->tx + start, (unsigned)(end - start), 0);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                /* This one cannot go: count it, and go on with the rest. */
+                cl_count(CL_COUNT_SEND_FAILED, 1);
+                start++;
+                continue;
+            }
+            cl_count(CL_COUNT_SENT, (uint64_t)n);
+            start += n;
+        }
+    }
+    udp->tx_count = 0;
+}
+
+/* Read a batch from socket i without blocking: the number of datagrams, 0 when drained. */
+static int read_batch(cl_udp *udp, size_t i) {
+    for (int k = 0; k < BATCH; k++) {
+        udp->rx_iov[k].iov_base = udp->buffer + (size_t)k * BUFFER_SIZE;
+        udp->rx_iov[k].iov_len = BUFFER_SIZE;
+        memset(&udp->rx[k].msg_hdr, 0, sizeof udp->rx[k].msg_hdr);
+        udp->rx[k].msg_hdr.msg_iov = &udp->rx_iov[k];
+        udp->rx[k].msg_hdr.msg_iovlen = 1;
+        udp->rx[k].msg_hdr.msg_name = &udp->rx_peer[k];
+        udp->rx[k].msg_hdr.msg_namelen = sizeof udp->rx_peer[k];
+    }
+    int n = recvmmsg(udp->polls[i].fd, udp->rx, BATCH, MSG_DONTWAIT, NULL);
+    if (n <= 0) {
         /* EAGAIN: drained. Anything else (an ICMP error reported late, say)
          * is about an earlier datagram, not this socket's health: try again
          * after the next poll. */
-        if (errno != EINTR) udp->ready[i] = 0;
+        if (n == 0 || errno != EINTR) udp->ready[i] = 0;
         return 0;
     }
-    if ((size_t)n > BUFFER_SIZE || (size_t)n > CL_UDP_MAX_PAYLOAD) {
+    /* Fewer than asked for: the socket is drained; wait with poll next time
+     * rather than spend a system call learning that again. */
+    if (n < BATCH) udp->ready[i] = 0;
+    udp->rx_count = n;
+    udp->rx_next = 0;
+    udp->rx_socket = i;
+    return n;
+}
+
+/* The next datagram of the batch into *out: 1, or 0 when it was dropped. */
+static int deliver(cl_udp *udp, cl_packet *out) {
+    int k = udp->rx_next++;
+    struct mmsghdr *m = &udp->rx[k];
+    if ((m->msg_hdr.msg_flags & MSG_TRUNC) || m->msg_len > CL_UDP_MAX_PAYLOAD) {
         cl_count(CL_COUNT_OVERSIZED, 1);
         return 0;
     }
-    if (peer_length < sizeof peer || peer.sin_family != AF_INET) {
+    if (m->msg_hdr.msg_namelen < sizeof(struct sockaddr_in) || udp->rx_peer[k].sin_family != AF_INET) {
         cl_count(CL_COUNT_MALFORMED, 1);
         return 0;
     }
-    out->payload = udp->buffer;
-    out->length = (size_t)n;
-    out->port = udp->ports[i];
-    out->peer_address = ntohl(peer.sin_addr.s_addr);
-    out->peer_port = ntohs(peer.sin_port);
+    out->payload = udp->rx_iov[k].iov_base;
+    out->length = m->msg_len;
+    out->port = udp->ports[udp->rx_socket];
+    out->peer_address = ntohl(udp->rx_peer[k].sin_addr.s_addr);
+    out->peer_port = ntohs(udp->rx_peer[k].sin_port);
     cl_count(CL_COUNT_RECEIVED, 1);
     return 1;
 }
 
 int cl_udp_receive(cl_udp *udp, cl_packet *out) {
     for (;;) {
+        while (udp->rx_next < udp->rx_count)
+            if (deliver(udp, out)) return 1;
+        /* The batch is answered: its replies leave before the next batch is read. */
+        flush(udp);
         /* Serve the sockets poll found readable, round robin, until drained. */
-        for (size_t k = 0; k < udp->count; k++) {
+        bool got = false;
+        for (size_t k = 0; k < udp->count && !got; k++) {
             size_t i = (udp->next + k) % udp->count;
-            while (udp->ready[i]) {
-                if (read_one(udp, i, out)) {
-                    udp->next = (i + 1) % udp->count;
-                    return 1;
-                }
+            if (udp->ready[i] && read_batch(udp, i) > 0) {
+                udp->next = (i + 1) % udp->count;
+                got = true;
             }
         }
+        if (got) continue;
         int n = poll(udp->polls, udp->count + 1, -1);
         if (n < 0) {
             if (errno == EINTR) return -1;
@@ -172,7 +243,24 @@ void cl_udp_send(cl_udp *udp, const cl_packet *packet) {
     peer.sin_family = AF_INET;
     peer.sin_addr.s_addr = htonl(packet->peer_address);
     peer.sin_port = htons(packet->peer_port);
-    const void *payload = packet->length ? (const void *)packet->payload : (const void *)"";
+    if (packet->length <= SMALL) {
+        if (udp->tx_count == BATCH) flush(udp);
+        int k = udp->tx_count++;
+        uint8_t *copy = udp->tx_buffer + (size_t)k * SMALL;
+        if (packet->length) memcpy(copy, packet->payload, packet->length);
+        udp->tx_peer[k] = peer;
+        udp->tx_iov[k].iov_base = copy;
+        udp->tx_iov[k].iov_len = packet->length;
+        memset(&udp->tx[k], 0, sizeof udp->tx[k]);
+        udp->tx[k].msg_hdr.msg_iov = &udp->tx_iov[k];
+        udp->tx[k].msg_hdr.msg_iovlen = 1;
+        udp->tx[k].msg_hdr.msg_name = &udp->tx_peer[k];
+        udp->tx[k].msg_hdr.msg_namelen = sizeof udp->tx_peer[k];
+        udp->tx_socket[k] = i;
+        return;
+    }
+    flush(udp);
+    const void *payload = packet->payload;
     for (;;) {
         ssize_t n = sendto(udp->polls[i].fd, payload, packet->length, 0, (struct sockaddr *)&peer, sizeof peer);
         if (n >= 0) {
@@ -188,6 +276,7 @@ void cl_udp_send(cl_udp *udp, const cl_packet *packet) {
 
 void cl_udp_close(cl_udp *udp) {
     if (!udp) return;
+    if (udp->polls) flush(udp);
     if (udp->polls)
         for (size_t i = 0; i < udp->count; i++)
             if (udp->polls[i].fd >= 0) close(udp->polls[i].fd);
@@ -195,5 +284,6 @@ void cl_udp_close(cl_udp *udp) {
     free(udp->polls);
     free(udp->ready);
     free(udp->buffer);
+    free(udp->tx_buffer);
     free(udp);
 }
