@@ -1,0 +1,44 @@
+// The built-ins as the generated C runs them, against what Swift answers for
+// the same code: Tests/Inputs/Services/features.clv computes with enums and
+// switch, arrays and closures, maps in insertion order, Double formatting,
+// wrapping and shifting integers, Bytes accessors, value semantics of a
+// struct holding an array, and a state whose fields change in place; each
+// expected reply below is what the same Swift code prints.
+
+import CleaveTestSupport
+import Foundation
+import Testing
+
+@Suite struct SemanticsTests {
+    static let cases: [(String, String)] = [
+        ("shapes 3", "27,12,0"),
+        // [0,7,3,10,6,2,9,5,1] → insert 100 at 0, remove at 1 (0), swap the ends.
+        ("arrays 9", "0 [10,6,2,100] 143 [100,10,9,7,6,5,3,2,1] 1 100 1 100 true 8 [100,5,9,2,6,10,3,7,1] 0:1 1:7"),
+        ("maps 12", "3 11 k2=7,k3=8,k4=9 k2+k3+k4 true"),
+        ("numbers 3", "0.375 0.30000000000000004 1e-07 123456789.0 -2.5 1e+20 253 576460752303423488 -7 3 3 -42 0"),
+        ("bytes 258", "8 65 258 hello, world HELLO, WORLD 5 true Hello"),
+        // A copy of a struct keeps its own array when the original appends.
+        ("counter 4", "4 10 5 1010"),
+        ("log 1", "1 1 1"),
+        ("log 22", "2 1|22 2"),
+        ("log 333", "3 1|22|333 3"),
+        ("log 4444", "3 22|333|4444 4"),
+        ("log 55555", "3 333|4444|55555 5"),
+        ("nonsense", "?"),
+    ]
+
+    @Test func builtInsAnswerAsInSwift() throws {
+        try withService("Tests/Inputs/Services/features.clv") { s, c throws in
+            for (request, expected) in Self.cases {
+                #expect(try c.request(request.bytes, to: s.port(9100))?.text == expected, "\(request)")
+            }
+        }
+    }
+
+    @Test func theSameOverACapture() throws {
+        let requests = Self.cases.map { UDPDatagram(sourcePort: 6000, destinationPort: 9100, payload: $0.0.bytes) }
+        let r = try replay("Tests/Inputs/Services/features.clv", requests, name: "features")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.replies.map { $0.payload.text } == Self.cases.map(\.1))
+    }
+}
