@@ -33,6 +33,21 @@ import Testing
         }
     }
 
+    /// SIGUSR1 prints the counters and the service goes on; SIGTERM prints them again and ends it.
+    @Test func countersOnSIGUSR1AndAtTheEnd() throws {
+        let exe = try BuiltServices.executable("Examples/echo/echo.clv")
+        let service = try ServiceProcess(exe, ["--netif", "udp:0"])
+        let client = try UDPClient()
+        for _ in 0..<3 { _ = try client.request("x".bytes, to: service.port(8080)) }
+        kill(service.pid, SIGUSR1)
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(try client.request("still here".bytes, to: service.port(8080))?.text == "still here")
+        let end = service.stop()
+        #expect(end.status == 0)
+        #expect(end.stderr.contains("received 3, sent 3, dropped 0"), "\(end.stderr)")
+        #expect(end.stderr.contains("received 4, sent 4, dropped 0"), "\(end.stderr)")
+    }
+
     @Test func framesThatAreNotDatagramsAreDroppedAndCounted() throws {
         var rng = SplitMix64(state: 23)
         let good = UDPDatagram(sourcePort: 4000, destinationPort: 7000, payload: "SET k v".bytes)

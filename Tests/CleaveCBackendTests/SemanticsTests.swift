@@ -35,6 +35,18 @@ import Testing
         }
     }
 
+    /// A reply larger than a UDP datagram can carry is dropped and counted, and the service goes on.
+    @Test func aReplyTooLargeForUDPIsDroppedAndCounted() throws {
+        let requests = ["big 65507", "big 65508", "big 100000", "shapes 1"].map {
+            UDPDatagram(sourcePort: 6001, destinationPort: 9100, payload: $0.bytes)
+        }
+        let r = try replay("Tests/Inputs/Services/features.clv", requests, name: "features-big")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.replies.map(\.payload.count) == [65_507, 5])
+        #expect(r.stderr.contains("received 4, sent 2, dropped 2"), "\(r.stderr)")
+        #expect(r.stderr.contains("oversized 2"), "\(r.stderr)")
+    }
+
     @Test func theSameOverACapture() throws {
         let requests = Self.cases.map { UDPDatagram(sourcePort: 6000, destinationPort: 9100, payload: $0.0.bytes) }
         let r = try replay("Tests/Inputs/Services/features.clv", requests, name: "features")
