@@ -190,7 +190,11 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Build a service and run it (arguments after -- go to the service, e.g. -- --netif udp:9000).")
 
-    @OptionGroup var input: InputOptions
+    @Argument(help: "The service's Cleave source file (or a directory of .clv files).")
+    var file: String
+
+    @Option(name: .customShort("I"), help: ArgumentHelp("Add a directory to the search path of C headers.", valueName: "dir"))
+    var includeDirectories: [String] = []
 
     @Option(help: "What to build: unikernel.")
     var target: Target = .unikernel
@@ -199,6 +203,7 @@ struct RunCommand: ParsableCommand {
     var serviceArguments: [String] = []
 
     func run() throws {
+        let input = try InputOptions.parse([file] + includeDirectories.flatMap { ["-I", $0] })
         let dir = NSTemporaryDirectory() + "cleave-run-\(getpid())"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let exe = dir + "/service"

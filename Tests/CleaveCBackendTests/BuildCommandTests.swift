@@ -1,0 +1,52 @@
+// `cleave build` and `cleave run` as a user meets them: --emit-c keeps readable
+// C, a C compiler that fails is reported as an internal error naming the
+// generated file, a program with errors builds nothing, and `cleave run`
+// passes the arguments after `--` to the service.
+
+import CleaveTestSupport
+import Foundation
+import Testing
+
+@Suite struct BuildCommandTests {
+    @Test func emitCKeepsReadableC() throws {
+        let dir = "\(BuiltServices.directory)/emit-kv"
+        let r = try runProcess(
+            Repo.cleaveBinary, ["build", Repo.path("Examples/kv/kv.clv"), "-o", "\(dir)/kv", "--emit-c", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        let c = try String(contentsOfFile: "\(dir)/kv.c", encoding: .utf8)
+        // One C function per state method, named after it, with the source line.
+        #expect(c.contains("/* kv.clv:21: state method Store.answer */"))
+        #expect(c.contains("cl_bytes m_Store_answer_"))
+        #expect(c.contains("void cleave_main(void)"))
+        #expect(FileManager.default.isExecutableFile(atPath: "\(dir)/kv"))
+    }
+
+    @Test func aFailingCCompilerIsAnInternalErrorNamingTheFile() throws {
+        let r = try runProcess(
+            Repo.cleaveBinary, ["build", Repo.path("Examples/echo/echo.clv"), "-o", "\(BuiltServices.directory)/never"],
+            environment: ["CC": "false"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("internal error in stage 'cc'"), "\(r.stderr)")
+        #expect(r.stderr.contains("echo.c"), "\(r.stderr)")
+    }
+
+    @Test func aProgramWithErrorsBuildsNothing() throws {
+        let source = "\(BuiltServices.directory)/broken.clv"
+        try "func main() {\n    let x: Bool = 1\n}\n".write(toFile: source, atomically: true, encoding: .utf8)
+        let out = "\(BuiltServices.directory)/broken"
+        let r = try runProcess(Repo.cleaveBinary, ["build", source, "-o", out])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("broken.clv:2:19: error:"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func runPassesArgumentsToTheService() throws {
+        let dir = BuiltServices.directory
+        try Pcap.write([UDPDatagram(sourcePort: 7, destinationPort: 8080, payload: "hi".bytes)], to: "\(dir)/run-in.pcap")
+        let r = try runProcess(
+            Repo.cleaveBinary,
+            ["run", Repo.path("Examples/echo/echo.clv"), "--", "--netif", "pcap:\(dir)/run-in.pcap:\(dir)/run-out.pcap"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try Pcap.readUDP("\(dir)/run-out.pcap").map { $0.payload.text } == ["hi"])
+    }
+}
