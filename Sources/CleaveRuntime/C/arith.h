@@ -12,7 +12,8 @@
 
 #include <math.h>
 
-#define CL_SIGNED_OPS(S, T, MIN, MAX, UT, BITS)                                                          \
+/* + - * that trap on overflow, for any integer type. */
+#define CL_CHECKED_OPS(S, T)                                                                           \
     static inline T cl_add_##S(T a, T b, const char *w) {                                              \
         T r;                                                                                           \
         if (__builtin_add_overflow(a, b, &r)) cl_trap(w, "arithmetic overflow in +");                  \
@@ -27,7 +28,10 @@
         T r;                                                                                           \
         if (__builtin_mul_overflow(a, b, &r)) cl_trap(w, "arithmetic overflow in *");                  \
         return r;                                                                                      \
-    }                                                                                                  \
+    }
+
+#define CL_SIGNED_OPS(S, T, MIN, MAX, UT, BITS)                                                          \
+    CL_CHECKED_OPS(S, T)                                                                               \
     static inline T cl_div_##S(T a, T b, const char *w) {                                              \
         if (b == 0) cl_trap(w, "division by zero");                                                    \
         if (a == MIN && b == -1) cl_trap(w, "arithmetic overflow in /");                               \
@@ -71,21 +75,7 @@
     }
 
 #define CL_UNSIGNED_OPS(S, T, MAX, BITS)                                                                \
-    static inline T cl_add_##S(T a, T b, const char *w) {                                              \
-        T r;                                                                                           \
-        if (__builtin_add_overflow(a, b, &r)) cl_trap(w, "arithmetic overflow in +");                  \
-        return r;                                                                                      \
-    }                                                                                                  \
-    static inline T cl_sub_##S(T a, T b, const char *w) {                                              \
-        T r;                                                                                           \
-        if (__builtin_sub_overflow(a, b, &r)) cl_trap(w, "arithmetic overflow in -");                  \
-        return r;                                                                                      \
-    }                                                                                                  \
-    static inline T cl_mul_##S(T a, T b, const char *w) {                                              \
-        T r;                                                                                           \
-        if (__builtin_mul_overflow(a, b, &r)) cl_trap(w, "arithmetic overflow in *");                  \
-        return r;                                                                                      \
-    }                                                                                                  \
+    CL_CHECKED_OPS(S, T)                                                                               \
     static inline T cl_div_##S(T a, T b, const char *w) {                                              \
         if (b == 0) cl_trap(w, "division by zero");                                                    \
         return (T)(a / b);                                                                             \

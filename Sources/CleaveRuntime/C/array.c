@@ -103,12 +103,6 @@ int cl_array_compare_op(const cl_type *t, const void *a, const void *b) {
     return x->count < y->count ? -1 : x->count > y->count ? 1 : 0;
 }
 
-static _Noreturn void out_of_range(const char *where, int64_t i, int64_t count) {
-    char message[120];
-    snprintf(message, sizeof message, "index out of range: %lld, but the count is %lld", (long long)i, (long long)count);
-    cl_trap(where, message);
-}
-
 /* Put a copy of x into slot i of b (a new slot, or one being replaced). */
 static void store(const cl_type *elem, cl_buf *b, int64_t i, const void *x, bool replacing) {
     void *slot = cl_buf_at(b, i);
@@ -128,12 +122,12 @@ cl_buf *cl_array_of(const cl_type *elem, int64_t count, const void *elements) {
 }
 
 void *cl_array_at(cl_buf *a, int64_t i, const char *where) {
-    if (i < 0 || i >= a->count) out_of_range(where, i, a->count);
+    if (i < 0 || i >= a->count) cl_trap_index(where, i, a->count);
     return cl_buf_at(a, i);
 }
 
 cl_buf *cl_array_set(const cl_type *elem, cl_buf *a, int64_t i, const void *x, bool reuse, const char *where) {
-    if (i < 0 || i >= a->count) out_of_range(where, i, a->count);
+    if (i < 0 || i >= a->count) cl_trap_index(where, i, a->count);
     cl_buf *b = cl_buf_writable(elem, a, reuse, a->count);
     store(elem, b, i, x, true);
     return b;
@@ -168,7 +162,7 @@ cl_buf *cl_array_concat(const cl_type *elem, cl_buf *a, cl_buf *c) {
 }
 
 cl_buf *cl_array_insert(const cl_type *elem, cl_buf *a, const void *x, int64_t i, bool reuse, const char *where) {
-    if (i < 0 || i > a->count) out_of_range(where, i, a->count);
+    if (i < 0 || i > a->count) cl_trap_index(where, i, a->count);
     cl_buf *b = cl_buf_writable(elem, a, reuse, a->count + 1);
     memmove(cl_buf_at(b, i + 1), cl_buf_at(b, i), (size_t)(b->count - i) * elem->size);
     store(elem, b, i, x, false);
@@ -181,7 +175,7 @@ cl_buf *cl_array_remove(const cl_type *elem, cl_buf *a, int64_t i, void *out, bo
         if (a->count == 0) cl_trap(where, "can't remove the last element from an empty array");
         i = a->count - 1;
     }
-    if (i < 0 || i >= a->count) out_of_range(where, i, a->count);
+    if (i < 0 || i >= a->count) cl_trap_index(where, i, a->count);
     cl_buf *b = cl_buf_writable(elem, a, reuse, a->count);
     memcpy(out, cl_buf_at(b, i), elem->size);
     if (b->heap != NULL && !cl_heap_is_region(b->heap)) {
@@ -195,8 +189,8 @@ cl_buf *cl_array_remove(const cl_type *elem, cl_buf *a, int64_t i, void *out, bo
 }
 
 cl_buf *cl_array_swap(const cl_type *elem, cl_buf *a, int64_t i, int64_t j, bool reuse, const char *where) {
-    if (i < 0 || i >= a->count) out_of_range(where, i, a->count);
-    if (j < 0 || j >= a->count) out_of_range(where, j, a->count);
+    if (i < 0 || i >= a->count) cl_trap_index(where, i, a->count);
+    if (j < 0 || j >= a->count) cl_trap_index(where, j, a->count);
     if (i == j) return a;
     cl_buf *b = cl_buf_writable(elem, a, reuse, a->count);
     unsigned char tmp[256];

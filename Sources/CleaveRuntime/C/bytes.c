@@ -83,12 +83,6 @@ cl_bytes cl_bytes_repeating(uint8_t x, int64_t count, const char *where) {
     return r;
 }
 
-static _Noreturn void out_of_range(const char *where, int64_t i, int64_t count) {
-    char message[120];
-    snprintf(message, sizeof message, "index out of range: %lld, but the count is %lld", (long long)i, (long long)count);
-    cl_trap(where, message);
-}
-
 cl_bytes cl_bytes_slice(cl_bytes b, int64_t lo, int64_t hi, const char *where) {
     if (lo < 0 || hi > b->count || lo > hi) {
         char message[160];
@@ -100,12 +94,12 @@ cl_bytes cl_bytes_slice(cl_bytes b, int64_t lo, int64_t hi, const char *where) {
 }
 
 uint8_t cl_bytes_get(cl_bytes b, int64_t i, const char *where) {
-    if (i < 0 || i >= b->count) out_of_range(where, i, b->count);
+    if (i < 0 || i >= b->count) cl_trap_index(where, i, b->count);
     return b->data[i];
 }
 
 cl_bytes cl_bytes_set(cl_bytes b, int64_t i, uint8_t x, bool reuse, const char *where) {
-    if (i < 0 || i >= b->count) out_of_range(where, i, b->count);
+    if (i < 0 || i >= b->count) cl_trap_index(where, i, b->count);
     cl_bytes r = cl_buf_writable(u8, b, reuse, b->count);
     r->data[i] = x;
     return r;

@@ -221,6 +221,8 @@ static inline void cl_map_share(cl_map *m);
 /* Stop the service: "file.clv:12:5: fatal error: message", counters, exit 1. */
 _Noreturn void cl_trap(const char *where, const char *message);
 _Noreturn void cl_trap_bytes(const char *where, cl_bytes message);
+/* An index i outside 0..<count. */
+_Noreturn void cl_trap_index(const char *where, int64_t i, int64_t count);
 void cl_print(cl_bytes line);
 
 /* ---- the service (service.c) -------------------------------------------- */

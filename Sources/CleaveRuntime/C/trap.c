@@ -18,6 +18,12 @@ _Noreturn void cl_trap(const char *where, const char *message) {
     _exit(1);
 }
 
+_Noreturn void cl_trap_index(const char *where, int64_t i, int64_t count) {
+    char message[120];
+    snprintf(message, sizeof message, "index out of range: %lld, but the count is %lld", (long long)i, (long long)count);
+    cl_trap(where, message);
+}
+
 _Noreturn void cl_trap_bytes(const char *where, cl_bytes message) {
     char text[512];
     size_t n = message->count < (int64_t)sizeof text - 1 ? (size_t)message->count : sizeof text - 1;
