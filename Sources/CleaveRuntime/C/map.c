@@ -98,7 +98,7 @@ static cl_map *writable(const cl_type *t, cl_map *m, bool reuse) {
     n->used = m->used;
     n->entry_capacity = m->used > 4 ? m->used : 4;
     n->entries = cl_alloc(home, (size_t)n->entry_capacity * n->entry_size);
-    memcpy(n->entries, m->entries, (size_t)m->used * m->entry_size);
+    if (m->used) memcpy(n->entries, m->entries, (size_t)m->used * m->entry_size);
     if (home == m->heap) {
         /* The copy takes the keys and values over. */
         cl_free_later(m->heap, m->entries);
@@ -146,7 +146,7 @@ cl_map *cl_map_set(const cl_type *t, cl_map *m, const void *key, const void *val
     if (m->used == m->entry_capacity) {
         int64_t capacity = m->entry_capacity ? 2 * m->entry_capacity : 8;
         unsigned char *entries = cl_alloc(m->heap, (size_t)capacity * m->entry_size);
-        memcpy(entries, m->entries, (size_t)m->used * m->entry_size);
+        if (m->used) memcpy(entries, m->entries, (size_t)m->used * m->entry_size);
         if (m->entries) cl_free_later(m->heap, m->entries);
         m->entries = entries;
         m->entry_capacity = capacity;
