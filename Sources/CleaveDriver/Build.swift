@@ -8,6 +8,12 @@
 // declarations), `-O2`, and every warning of `-Wall -Wextra`. Extra flags come
 // from `CFLAGS`. The C compiler failing is a bug of Cleave, not of the user's
 // program: it is reported as an internal error naming the generated file.
+//
+// The runtime is the same for every program, so its object files are compiled
+// once per C compiler, flags and runtime version and kept in a cache
+// (`$CLEAVE_CACHE`, or `~/.cache/cleave`): a build compiles only the program's
+// own C file and links. A cache entry is written to a temporary directory and
+// renamed into place, so builds running at the same time never see half of one.
 
 import CleaveCBackend
 import CleaveDiagnostics
@@ -56,14 +62,17 @@ public enum Build {
         } catch {
             return [internalError("cannot write '\(cFile)': \(error.localizedDescription)")]
         }
-        let runtimeSources = ((try? fm.contentsOfDirectory(atPath: runtime)) ?? []).filter { $0.hasSuffix(".c") }.sorted()
-            .map { (runtime as NSString).appendingPathComponent($0) }
         let cc = options.environment["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
         let extra = (options.environment["CFLAGS"] ?? "").split(separator: " ").map(String.init)
+        let runtimeObjects: [String]
+        switch runtimeObjectFiles(runtime: runtime, cc: cc, flags: cFlags + extra, environment: options.environment) {
+        case .success(let objects): runtimeObjects = objects
+        case .failure(let d): return [d]
+        }
         let headerDirs = Set(program.headers.map { ($0 as NSString).deletingLastPathComponent })
         var args = cFlags + extra + ["-I", runtime]
         for d in options.includeDirectories + headerDirs.sorted() { args += ["-I", d] }
-        args += [cFile] + runtimeSources + ["-o", options.output] + libraries
+        args += [cFile] + runtimeObjects + ["-o", options.output] + libraries
         let (status, output) = run(cc, args)
         if status != 0 {
             let lines = output.split(separator: "\n").prefix(30).map { DiagnosticNote(String($0), at: nil) }
@@ -77,6 +86,57 @@ public enum Build {
         }
         if options.emitC == nil { try? fm.removeItem(atPath: dir) }
         return []
+    }
+
+    enum RuntimeObjects {
+        case success([String])
+        case failure(Diagnostic)
+    }
+
+    /// The runtime compiled to object files, from the cache or compiled into it now.
+    static func runtimeObjectFiles(runtime: String, cc: String, flags: [String], environment: [String: String])
+        -> RuntimeObjects
+    {
+        let fm = FileManager.default
+        let files = ((try? fm.contentsOfDirectory(atPath: runtime)) ?? []).sorted()
+        let sources = files.filter { $0.hasSuffix(".c") }
+        // The key: the compiler, the flags and every byte of the runtime (FNV-1a).
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ bytes: some Sequence<UInt8>) {
+            for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        }
+        mix((([cc] + flags).joined(separator: " ") + "\n").utf8)
+        for f in files where f.hasSuffix(".c") || f.hasSuffix(".h") {
+            mix(f.utf8)
+            mix(fm.contents(atPath: (runtime as NSString).appendingPathComponent(f)) ?? Data())
+        }
+        let home = environment["HOME"] ?? NSTemporaryDirectory()
+        let cacheRoot = environment["CLEAVE_CACHE"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(home)/.cache/cleave"
+        let entry = "\(cacheRoot)/runtime-\(String(hash, radix: 16))"
+        let objects = sources.map { "\(entry)/\(($0 as NSString).deletingPathExtension).o" }
+        if objects.allSatisfy({ fm.fileExists(atPath: $0) }) { return .success(objects) }
+        let scratch = "\(entry).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        } catch {
+            return .failure(internalError("cannot create the runtime cache '\(scratch)': \(error.localizedDescription)"))
+        }
+        defer { try? fm.removeItem(atPath: scratch) }
+        for source in sources {
+            let object = "\(scratch)/\((source as NSString).deletingPathExtension).o"
+            let (status, output) = run(
+                cc, flags + ["-I", runtime, "-c", (runtime as NSString).appendingPathComponent(source), "-o", object])
+            if status != 0 {
+                var d = internalError("the C compiler (\(cc)) failed on the runtime's \(source) (exit \(status))")
+                d.notes = output.split(separator: "\n").prefix(30).map { DiagnosticNote(String($0), at: nil) }
+                return .failure(d)
+            }
+        }
+        // Another build may have put the same entry in place meanwhile: then use that one.
+        if (try? fm.moveItem(atPath: scratch, toPath: entry)) == nil && !objects.allSatisfy({ fm.fileExists(atPath: $0) }) {
+            return .failure(internalError("cannot write the runtime cache '\(entry)'"))
+        }
+        return .success(objects)
     }
 
     static func internalError(_ message: String) -> Diagnostic {

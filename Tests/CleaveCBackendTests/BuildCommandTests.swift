@@ -22,12 +22,22 @@ import Testing
     }
 
     @Test func aFailingCCompilerIsAnInternalErrorNamingTheFile() throws {
+        // A C compiler that compiles the runtime but fails on the generated file.
+        let wrapper = "\(BuiltServices.directory)/cc-failing-on-echo"
+        try """
+        #!/bin/sh
+        for a in "$@"; do case "$a" in *echo.c) echo "echo.c:1:1: error: made up" >&2; exit 1;; esac; done
+        exec cc "$@"
+        """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
         let r = try runProcess(
             Repo.cleaveBinary, ["build", Repo.path("Examples/echo/echo.clv"), "-o", "\(BuiltServices.directory)/never"],
-            environment: ["CC": "false"])
+            environment: ["CC": wrapper])
         #expect(r.status == 1)
         #expect(r.stderr.contains("internal error in stage 'cc'"), "\(r.stderr)")
-        #expect(r.stderr.contains("echo.c"), "\(r.stderr)")
+        #expect(r.stderr.contains("failed on the generated file /"), "\(r.stderr)")
+        #expect(r.stderr.contains("echo.c:1:1: error: made up"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(BuiltServices.directory)/never"))
     }
 
     @Test func aProgramWithErrorsBuildsNothing() throws {
