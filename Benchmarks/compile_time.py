@@ -104,6 +104,8 @@ def main():
         f"load average {os.getloadavg()[0]:.2f} at start",
         f"- compiler: `{cleave}` ({'debug' if '/debug/' in cleave else 'release' if '/release/' in cleave else 'as given'}"
         f" build); wall time in ms, median (min–max) of {args.reps} runs",
+        "- `cleave build` compiles the program's C and links the runtime, whose objects it keeps in a cache "
+        "(`~/.cache/cleave`) after the first build: the medians are of warm-cache builds",
         f"- command: `python3 {shlex.join([os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])}`",
         *[f"- {n}" for n in notes],
         "",
