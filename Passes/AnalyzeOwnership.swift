@@ -236,22 +236,11 @@ struct OwnershipWalker {
         var out = l
         func add(_ a: IRAtom) { if case .value(let v) = a { out.insert(v) } }
         switch s.kind {
-        case .assign(let results, let op):
-            results.forEach { out.remove($0) }
-            forEachOperand(op, add, { b in self.freeValues(b).forEach { out.insert($0) } })
-        case .stateCall(let next, let inoutNext, let result, let state, _, let args):
-            out.remove(next)
-            inoutNext.forEach { out.remove($0) }
-            if let result { out.remove(result) }
-            add(state)
-            for a in args {
-                switch a {
-                case .value(let x), .passedInout(let x): add(x)
-                }
-            }
-        case .createState(let v, _, _, let args):
-            out.remove(v)
-            args.forEach(add)
+        case .assign, .stateCall, .createState:
+            let parts = statementParts(s)
+            out.subtract(parts.defines)
+            parts.reads.forEach(add)
+            for c in parts.closures { out.formUnion(freeValues(c.body)) }
         case .ifThen(let c, let a, let b, let results):
             ctx.yieldLive.append(l.subtracting(results))
             let la = live(a, first: number + 1, ctx: &ctx)
@@ -306,43 +295,14 @@ struct OwnershipWalker {
         var used: Set<IRValue> = []
         func visit(_ b: IRBlock) {
             for s in b.stmts {
-                func u(_ a: IRAtom) { if case .value(let v) = a { used.insert(v) } }
-                switch s.kind {
-                case .assign(let rs, let op):
-                    rs.forEach { defined.insert($0) }
-                    if case .closure(let c) = op { c.params.forEach { defined.insert($0) } }
-                    forEachOperand(op, u, visit)
-                case .stateCall(let next, let inoutNext, let result, let state, _, let args):
-                    defined.insert(next)
-                    inoutNext.forEach { defined.insert($0) }
-                    if let result { defined.insert(result) }
-                    u(state)
-                    for a in args {
-                        switch a {
-                        case .value(let x), .passedInout(let x): u(x)
-                        }
-                    }
-                case .createState(let v, _, _, let args):
-                    defined.insert(v)
-                    args.forEach(u)
-                case .ifThen(let c, let a, let b, let rs):
-                    u(c)
-                    rs.forEach { defined.insert($0) }
-                    visit(a)
-                    visit(b)
-                case .switchOf(let x, let cs, let rs):
-                    u(x)
-                    rs.forEach { defined.insert($0) }
-                    cs.forEach(visit)
-                case .loop(let carried, let initial, let b, let rs):
-                    initial.forEach(u)
-                    carried.forEach { defined.insert($0) }
-                    rs.forEach { defined.insert($0) }
-                    visit(b)
-                case .yield(let xs), .breakLoop(let xs), .continueLoop(let xs), .returnValues(let xs):
-                    xs.forEach(u)
-                case .trap(let x): u(x)
+                let parts = statementParts(s)
+                for case .value(let v) in parts.reads { used.insert(v) }
+                defined.formUnion(parts.defines)
+                for c in parts.closures {
+                    defined.formUnion(c.params)
+                    visit(c.body)
                 }
+                parts.nested.forEach(visit)
             }
         }
         visit(body)

@@ -240,3 +240,40 @@ public func forEachOperand(_ op: IROp, _ atom: (IRAtom) -> Void, _ block: (IRBlo
         block(c.body)
     }
 }
+
+/// What one statement reads and names itself, its nested blocks aside: the operands it reads
+/// (an assignment's operation's, a call's state and arguments, a branch's condition, a loop's
+/// initial values, what a `yield`, `break`, `continue` or `return` carries), the values it
+/// defines (results, next versions, carried values), the blocks nested in it and the closures
+/// its operation makes.
+public func statementParts(_ s: IRStmt) -> (reads: [IRAtom], defines: [IRValue], nested: [IRBlock], closures: [IRClosure]) {
+    switch s.kind {
+    case .assign(let results, let op):
+        var reads: [IRAtom] = []
+        forEachOperand(op, { reads.append($0) }, { _ in })
+        var closures: [IRClosure] = []
+        if case .closure(let c) = op { closures.append(c) }
+        return (reads, results, [], closures)
+    case .stateCall(let next, let inoutNext, let result, let state, _, let args):
+        let reads =
+            [state]
+            + args.map {
+                switch $0 {
+                case .value(let x), .passedInout(let x): x
+                }
+            }
+        return (reads, [next] + inoutNext + (result.map { [$0] } ?? []), [], [])
+    case .createState(let v, _, _, let args):
+        return (args, [v], [], [])
+    case .ifThen(let c, let a, let b, let results):
+        return ([c], results, [a, b], [])
+    case .switchOf(let subject, let cases, let results):
+        return ([subject], results, cases, [])
+    case .loop(let carried, let initial, let body, let results):
+        return (initial, carried + results, [body], [])
+    case .yield(let xs), .breakLoop(let xs), .continueLoop(let xs), .returnValues(let xs):
+        return (xs, [], [], [])
+    case .trap(let x):
+        return ([x], [], [], [])
+    }
+}
