@@ -2,9 +2,10 @@
  *
  * A region is a bump allocator over a list of chunks: allocating is moving a
  * cursor, and freeing everything at once (the end of an iteration of main's
- * loop) is moving it back. The first chunk is kept across resets, larger
- * chunks that one big request needed are returned to the system, so a service
- * that once computed 10000! does not keep that memory for ever.
+ * loop) is moving it back. Chunks up to CL_KEEP bytes are kept across resets
+ * and reused in order; what one big request needed beyond that is returned
+ * to the system, so a service that once computed 10000! does not keep that
+ * memory for ever.
  *
  * A state heap is malloc with bookkeeping: every block carries a header that
  * links it into its heap (so a heap can be emptied at once: the two-space
@@ -111,16 +112,29 @@ static void *region_alloc(cl_heap *h, size_t size) {
     return next->data;
 }
 
+/* Chunks a reset keeps, in bytes: enough that a service needing a few MiB per
+ * iteration does not malloc and free them every time, little enough that one
+ * huge request does not keep its memory for ever. */
+#define CL_KEEP (8u << 20)
+
 static void region_reset(cl_heap *h) {
     if (h->chunks == NULL) return;
+    size_t kept = h->chunks->size;
+    cl_chunk *last = h->chunks;
     cl_chunk *c = h->chunks->next;
     while (c != NULL) {
         cl_chunk *n = c->next;
-        bytes_in_use -= c->size;
-        free(c);
+        if (kept + c->size <= CL_KEEP) {
+            kept += c->size;
+            last->next = c;
+            last = c;
+        } else {
+            bytes_in_use -= c->size;
+            free(c);
+        }
         c = n;
     }
-    h->chunks->next = NULL;
+    last->next = NULL;
     h->current = h->chunks;
     h->used = 0;
 }
