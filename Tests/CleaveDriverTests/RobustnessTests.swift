@@ -50,7 +50,7 @@ func mutate(_ text: String, _ rng: inout SplitMix64) -> String {
 /// Run the whole pipeline; every error must carry a position in this file (an internal
 /// error, such as a verifier rejecting the IR or the graph of a valid program, has none).
 func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
-    let result = Pipeline.run([SourceFile(path: path, text: text)], through: .graph)
+    let result = Pipeline.run([SourceFile(path: path, text: text)], through: .c)
     return result.diagnostics.filter { d in d.isError && d.span == nil }
 }
 
@@ -73,10 +73,27 @@ func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
         var rng = SplitMix64(state: UInt64(text.utf8.count))
         var positionless: [String] = []
         var withErrors = 0
+        var compiled = 0
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-mutants-\(getpid())-\(text.utf8.count)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         for i in 0..<400 {
             let m = mutate(text, &rng)
-            let result = Pipeline.run([SourceFile(path: path, text: m)], through: .graph)
+            let result = Pipeline.run([SourceFile(path: path, text: m)], through: .c)
             if result.hasErrors { withErrors += 1 }
+            // The C of a valid mutant is C a compiler accepts without a warning (the first ten).
+            if let c = result.c, compiled < 10 {
+                compiled += 1
+                let file = dir.appendingPathComponent("mutant\(i).c")
+                try c.source.write(to: file, atomically: true, encoding: .utf8)
+                let r = try runProcess(
+                    "/usr/bin/env",
+                    [
+                        "cc", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I",
+                        Repo.path("Sources/CleaveRuntime/C"), file.path,
+                    ])
+                #expect(r.status == 0, "mutation \(i) of \(path): the C does not compile:\n\(r.stderr.prefix(1500))\n--- program ---\n\(m)")
+            }
             for d in result.diagnostics where d.isError && d.span == nil {
                 positionless.append("mutation \(i): \(d.message) \(d.notes.map(\.message).joined(separator: "; "))")
             }
@@ -84,8 +101,9 @@ func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
         #expect(positionless.isEmpty, "errors without a position:\n\(positionless.prefix(5).joined(separator: "\n"))")
         // The mutations really do break programs (otherwise this test proves nothing).
         #expect(withErrors > 200)
-        // …and enough of them stay valid that the lowering and the graph see programs nobody wrote.
+        // …and enough of them stay valid that the lowering, the graph and the C backend see programs nobody wrote.
         #expect(400 - withErrors >= 50)
+        #expect(compiled == 10)
     }
 
     @Test func theBinaryExitsWithZeroOrOneOnMutatedInput() throws {
