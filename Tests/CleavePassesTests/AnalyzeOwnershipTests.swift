@@ -137,6 +137,31 @@ func builtinCall(_ name: String, in stmts: [IRStmt]) -> (Int, IRValue)? {
         #expect(!facts.isOwned(receiver))
     }
 
+    @Test func aCounterInAStateMapIsChangedInPlace() throws {
+        let (_, facts, stmts) = try ownership(
+            """
+            state Counts {
+                var seen: Map<Bytes, Int> = [:]
+                func count(_ k: Bytes) -> Int {
+                    seen[k] = (seen[k] ?? 0) + 1
+                    return seen.count
+                }
+            }
+            func main() {
+                let c = Counts()
+                loop {
+                    _ = c.count("a")
+                }
+            }
+            """, function: "count")
+        let setField = try #require(
+            stmts.indices.first {
+                if case .assign(_, .setField) = stmts[$0].kind { return true }
+                return false
+            })
+        #expect(facts.stateFieldMoves.contains(setField))
+    }
+
     @Test func aStateFieldChangedThroughAChainIsMovedNotCopied() throws {
         let text = """
             state Store {
