@@ -446,9 +446,16 @@ final class FunctionEmitter {
         if !moved { consume(x, among: operands) }
         let d = types.descriptor(field.type)
         let t = temp()
+        let heap = "\(atom(state))->heap"
         line("\(types.c(field.type)) \(t) = \(atom(x));")
-        if !moved { line("cl_release(\(d), &\(target), \(atom(state))->heap);") }
-        line("cl_promote(\(d), &\(t), \(atom(state))->heap, false);")
+        if moved {
+            // Changed in place, the field's buffer is still in the state's heap; copied (it was
+            // shared), the copy is in the region and the old buffer is the field's to release.
+            line("if (cl_heap_of(\(d), &\(t)) != \(heap)) cl_release(\(d), &\(target), \(heap));")
+        } else {
+            line("cl_release(\(d), &\(target), \(heap));")
+        }
+        line("cl_promote(\(d), &\(t), \(heap), false);")
         line("\(target) = \(t);")
     }
 }

@@ -58,6 +58,8 @@ struct EmitOperation {
             if f.isState(base) {
                 f.storeStateField(base, i, x, operands: [base, x])
             } else if case .nominal(let tid) = type(base), let r = result {
+                // The new value keeps the base's other parts: the base is consumed as well.
+                f.consume(base, among: [base, x])
                 f.consume(x, among: [base, x])
                 f.declare(r, atom(base))
                 line("\(f.name(r)).\(types.fieldName(types.decl(tid).fields[i].name)) = \(atom(x));")
@@ -66,6 +68,7 @@ struct EmitOperation {
             set("\(atom(base)).e\(i)")
         case .setTupleElement(let base, let i, let x):
             guard let r = result else { return }
+            f.consume(base, among: [base, x])
             f.consume(x, among: [base, x])
             f.declare(r, atom(base))
             line("\(f.name(r)).e\(i) = \(atom(x));")

@@ -4,10 +4,8 @@
  * of cleave.h play out in cl_buf_writable: a buffer is changed in place only
  * when the compiler says the value is owned and dies here (`reuse`) and no
  * one marked it shared; otherwise it is copied first. A copy in a region
- * shares the elements with the original, so they are marked shared in turn;
- * a copy inside a state heap (the state's own field, changed while a value of
- * the iteration still looks at it) takes the elements over, and the original
- * is freed when the iteration ends.
+ * shares the elements with the original, so they are marked shared in turn.
+ * A buffer that grows in place moves to a larger block of its own heap.
  *
  * Elements stored into a buffer of a state heap are promoted into that heap,
  * elements replaced there are released, and elements removed from there are
@@ -44,18 +42,27 @@ cl_buf *cl_buf_writable(const cl_type *elem, cl_buf *b, bool reuse, int64_t need
     if (in_place && b->capacity >= need) return b;
     int64_t capacity = need > 2 * b->capacity ? need : 2 * b->capacity;
     if (capacity < 8) capacity = 8;
-    cl_heap *home = cl_region;
-    if (reuse && b->heap != NULL && !cl_heap_is_region(b->heap)) home = b->heap;
+    /* Growing in place stays in the buffer's heap; a copy goes to the region. */
+    cl_heap *home = in_place ? b->heap : cl_region;
     cl_buf *n = buf_alloc(home, b->elem_size, capacity);
     n->count = b->count;
     memcpy(n->data, b->data, (size_t)b->count * b->elem_size);
-    if (in_place || home == b->heap) {
+    if (in_place) {
         /* The new buffer takes the elements over. */
         cl_free_later(b->heap, b);
     } else {
         mark_elements(elem, n, 0, n->count);
     }
     return n;
+}
+
+cl_heap *cl_heap_of(const cl_type *t, const void *v) {
+    switch (t->kind) {
+    case CL_KIND_BYTES:
+    case CL_KIND_ARRAY: return (*(cl_buf *const *)v)->heap;
+    case CL_KIND_MAP: return cl_map_heap(*(cl_map *const *)v);
+    default: return NULL;
+    }
 }
 
 void cl_buf_mark(const cl_type *t, void *v) {

@@ -89,6 +89,8 @@ enum {
     CL_KIND_COMPOSITE = 4
 };
 
+/* The heap of a Bytes, array or map value (NULL for other kinds, and for constants). */
+cl_heap *cl_heap_of(const cl_type *t, const void *v);
 /* Mark, promote and release any value through its descriptor. */
 void cl_mark(const cl_type *t, void *v);
 void cl_promote(const cl_type *t, void *v, cl_heap *h, bool force);
@@ -205,6 +207,7 @@ bool cl_array_first_index(const cl_type *elem, cl_buf *a, const void *x, int64_t
 typedef struct cl_map cl_map;
 cl_map *cl_map_new(const cl_type *t);
 int64_t cl_map_count(const cl_map *m);
+cl_heap *cl_map_heap(const cl_map *m);
 /* The value for key into *value; false when absent. */
 bool cl_map_get(const cl_type *t, cl_map *m, const void *key, void *value);
 cl_map *cl_map_set(const cl_type *t, cl_map *m, const void *key, const void *value, bool reuse);

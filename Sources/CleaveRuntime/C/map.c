@@ -7,8 +7,8 @@
  * index; when dead entries outnumber live ones, both are rebuilt. The i-th
  * entry of an iteration is then the i-th of the array.
  *
- * Sharing follows the rules of arrays (array.c): a shared map is copied
- * before it changes, keys and values stored into a map of a state heap are
+ * Sharing follows the rules of arrays (array.c): a shared map is copied into
+ * the region before it changes, keys and values stored into a map of a state heap are
  * promoted into it, replaced and removed ones are released (a removed value
  * is first copied out into the region for the caller).
  */
@@ -35,6 +35,8 @@ static cl_map *map_alloc(const cl_type *t, cl_heap *h) {
 cl_map *cl_map_new(const cl_type *t) { return map_alloc(t, cl_region); }
 
 int64_t cl_map_count(const cl_map *m) { return m->count; }
+
+cl_heap *cl_map_heap(const cl_map *m) { return m->heap; }
 
 static void rebuild_index(cl_map *m, int64_t capacity) {
     if (m->index) cl_free_later(m->heap, m->index);
@@ -92,25 +94,19 @@ static int64_t find(const cl_type *t, cl_map *m, const void *key, uint64_t hash,
 /* The map, or a copy, ready to be changed (see array.c's cl_buf_writable). */
 static cl_map *writable(const cl_type *t, cl_map *m, bool reuse) {
     if (reuse && !(m->flags & CL_SHARED) && m->heap != NULL) return m;
-    cl_heap *home = (reuse && in_state_heap(m)) ? m->heap : cl_region;
+    cl_heap *home = cl_region;
     cl_map *n = map_alloc(t, home);
     n->count = m->count;
     n->used = m->used;
     n->entry_capacity = m->used > 4 ? m->used : 4;
     n->entries = cl_alloc(home, (size_t)n->entry_capacity * n->entry_size);
     if (m->used) memcpy(n->entries, m->entries, (size_t)m->used * m->entry_size);
-    if (home == m->heap) {
-        /* The copy takes the keys and values over. */
-        cl_free_later(m->heap, m->entries);
-        cl_free_later(m->heap, m->index);
-        cl_free_later(m->heap, m);
-    } else {
-        for (int64_t i = 0; i < n->used; i++) {
-            unsigned char *e = entry(n, i);
-            if (!is_live(e)) continue;
-            cl_mark(t->key, e + n->key_offset);
-            cl_mark(t->value, e + n->value_offset);
-        }
+    /* The copy shares the keys and values with the original. */
+    for (int64_t i = 0; i < n->used; i++) {
+        unsigned char *e = entry(n, i);
+        if (!is_live(e)) continue;
+        cl_mark(t->key, e + n->key_offset);
+        cl_mark(t->value, e + n->value_offset);
     }
     rebuild_index(n, m->index_capacity ? m->index_capacity : 8);
     return n;
