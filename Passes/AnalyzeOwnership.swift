@@ -22,7 +22,8 @@
 ///     the state comes between and no other read of `self.f` is still live:
 ///     the field's buffer is changed in place (`table[k] = v` on a state's map
 ///     costs one insertion, not a copy of the map), and the `setField` must not
-///     release the old value.
+///     release the old value. The chain may go through one struct in the field
+///     (`self.cache.entries.append(e)`): `stateFieldMovePaths` names the part.
 ///   - `stateRoot(v)`: for a value of state type, the value that first named
 ///     that state in the body (a parameter or a `create`): all versions of one
 ///     state are one object in the C backends.
@@ -38,6 +39,8 @@ import CleaveSema
 public struct OwnershipFacts {
     public internal(set) var liveAfter: [Set<IRValue>] = []
     public internal(set) var stateFieldMoves: Set<Int> = []
+    /// For a move through a struct in the field, the field of the struct whose buffer changed.
+    public internal(set) var stateFieldMovePaths: [Int: [Int]] = [:]
     var owned: [IRValue: Bool] = [:]
     var stateParent: [IRValue: IRValue] = [:]
 
@@ -368,6 +371,17 @@ struct OwnershipWalker {
             var current = x
             var firstChange: Int?
             var end: Int?
+            var path: [Int] = []
+            // A struct in the field: one of its parts is taken out, changed and put back.
+            var rereads: [IRValue] = []
+            if let (inner, part, change, reread) = innerChain(
+                of: x, field: field, root: root, block: entry.block, after: entry.index)
+            {
+                current = inner
+                path = [part]
+                firstChange = change
+                rereads = [reread]
+            }
             while let us = uses[current], us.count == 1, us[0].block == entry.block, us[0].index > entry.index,
                 let (results, op) = assignment(us[0].stmt)
             {
@@ -393,8 +407,40 @@ struct OwnershipWalker {
             }
             if otherReadLive { continue }
             movedFieldReads.insert(x)
+            movedFieldReads.formUnion(rereads)
             facts.stateFieldMoves.insert(end)
+            if !path.isEmpty { facts.stateFieldMovePaths[end] = path }
         }
+    }
+
+    /// For a struct `x` read from a state's field: `y = x.j`, changes of `y` ending in `z`, then
+    /// the field read again, `w`, and `r = setField(w, j, z)`, all in one block (how the
+    /// lowering writes `self.s.j.append(e)`): `r`, `j`, the first change and `w`.
+    func innerChain(of x: IRValue, field: Int, root: IRValue, block: Int, after index: Int) -> (IRValue, Int, Int, IRValue)? {
+        guard let us = uses[x], us.count == 1, us[0].block == block, us[0].index > index,
+            let (ys, take) = assignment(us[0].stmt), case .field(.value(x), let part) = take, ys.count == 1
+        else { return nil }
+        var current = ys[0]
+        var firstChange: Int?
+        while true {
+            guard let cu = uses[current], cu.count == 1, cu[0].block == block, let (results, op) = assignment(cu[0].stmt)
+            else { return nil }
+            if case .setField(.value(let w), part, .value(current)) = op, firstChange != nil, results.count == 1,
+                case .assign(_, .field(.value(let q), field))? = defStatement(w).map({ stmts[$0].stmt.kind }),
+                facts.stateRoot(q) == root, uses[w]?.count == 1, let firstChange
+            {
+                return (results[0], part, firstChange, w)
+            }
+            guard changes(op, receiver: current), let next = results.first else { return nil }
+            if firstChange == nil { firstChange = cu[0].stmt }
+            current = next
+        }
+    }
+
+    /// The statement that defines `v`, when an assignment does.
+    func defStatement(_ v: IRValue) -> Int? {
+        if case .op(_, let n, _, _, _)? = defs[v] { return n }
+        return nil
     }
 
     mutating func ownership(_ v: IRValue) -> Bool {

@@ -448,7 +448,15 @@ final class FunctionEmitter {
         let t = temp()
         let heap = "\(atom(state))->heap"
         line("\(types.c(field.type)) \(t) = \(atom(x));")
-        if moved {
+        if moved, let path = facts.stateFieldMovePaths[current], let part = path.first,
+            case .nominal(let structID) = field.type, part < types.decl(structID).fields.count
+        {
+            // The same through a struct: only the part that changed can have been copied.
+            let inner = types.decl(structID).fields[part]
+            let di = types.descriptor(inner.type)
+            let member = types.fieldName(inner.name)
+            line("if (cl_heap_of(\(di), &\(t).\(member)) != \(heap)) cl_release(\(di), &\(target).\(member), \(heap));")
+        } else if moved {
             // Changed in place, the field's buffer is still in the state's heap; copied (it was
             // shared), the copy is in the region and the old buffer is the field's to release.
             line("if (cl_heap_of(\(d), &\(t)) != \(heap)) cl_release(\(d), &\(target), \(heap));")

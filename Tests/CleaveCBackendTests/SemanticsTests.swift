@@ -24,11 +24,13 @@ import Testing
         ("log 333", "3 1|22|333 3"),
         ("log 4444", "3 22|333|4444 4"),
         ("log 55555", "3 333|4444|55555 5"),
-        // One part of a struct in a state's field replaced, request after request; the first
-        // name changed in a copy, never in the state.
-        ("pair 1", "2 first+second first!"),
-        ("pair 2", "2 first+second first!"),
-        ("pair 3", "2 first+second first!"),
+        // One part of a struct in a state's field replaced, another appended to in place (the
+        // third name removed once there are five), request after request; the first name
+        // changed in a copy, never in the state.
+        ("pair 1", "2 first+second+1 first!"),
+        ("pair 2", "2 first+second+1+2 first!"),
+        ("pair 3", "2 first+second+2+3 first!"),
+        ("pair 4", "2 first+second+3+4 first!"),
         ("nonsense", "?"),
     ]
 

@@ -162,6 +162,38 @@ func builtinCall(_ name: String, in stmts: [IRStmt]) -> (Int, IRValue)? {
         #expect(facts.stateFieldMoves.contains(setField))
     }
 
+    @Test func aPartOfAStructInAStateIsChangedInPlace() throws {
+        let (_, facts, stmts) = try ownership(
+            """
+            struct Cache {
+                var entries: [Int]
+                var hits: Int
+            }
+            state Holder {
+                var cache: Cache = Cache(entries: [], hits: 0)
+                func add(_ e: Int) {
+                    cache.entries.append(e)
+                }
+            }
+            func main() {
+                let h = Holder()
+                loop {
+                    h.add(1)
+                }
+            }
+            """, function: "add")
+        let setFields = stmts.indices.filter {
+            if case .assign(_, .setField) = stmts[$0].kind { return true }
+            return false
+        }
+        // The struct's setField, then the state's: the state's is a move through part 0.
+        let last = try #require(setFields.last)
+        #expect(facts.stateFieldMoves.contains(last))
+        #expect(facts.stateFieldMovePaths[last] == [0])
+        let (_, receiver) = try #require(builtinCall("Array.append", in: stmts))
+        #expect(facts.isOwned(receiver))
+    }
+
     @Test func aStateFieldChangedThroughAChainIsMovedNotCopied() throws {
         let text = """
             state Store {
