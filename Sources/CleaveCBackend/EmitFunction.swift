@@ -90,18 +90,7 @@ final class FunctionEmitter {
         return false
     }
 
-    func type(of a: IRAtom) -> Ty {
-        switch a {
-        case .value(let v): return ty(v)
-        case .int(_, _, let t): return t
-        case .float: return .double
-        case .bool: return .bool
-        case .bytes(_, let t): return t
-        case .none(let t): return t
-        case .void: return .void
-        case .undefined(let t): return t
-        }
-    }
+    func type(of a: IRAtom) -> Ty { a.type(ty) }
 
     func atom(_ a: IRAtom) -> String {
         switch a {

@@ -241,6 +241,19 @@ public func forEachOperand(_ op: IROp, _ atom: (IRAtom) -> Void, _ block: (IRBlo
     }
 }
 
+extension IRAtom {
+    /// The atom's type; a value's is `valueType`'s answer.
+    public func type(_ valueType: (IRValue) -> Ty) -> Ty {
+        switch self {
+        case .value(let v): valueType(v)
+        case .int(_, _, let t), .bytes(_, let t), .none(let t), .undefined(let t): t
+        case .float: .double
+        case .bool: .bool
+        case .void: .void
+        }
+    }
+}
+
 /// What one statement reads and names itself, its nested blocks aside: the operands it reads
 /// (an assignment's operation's, a call's state and arguments, a branch's condition, a loop's
 /// initial values, what a `yield`, `break`, `continue` or `return` carries), the values it

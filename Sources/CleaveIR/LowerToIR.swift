@@ -135,15 +135,7 @@ final class FunctionLowering {
         return IRBlock(blocks.removeLast())
     }
 
-    func type(of atom: IRAtom) -> Ty {
-        switch atom {
-        case .value(let v): values[v.id].type
-        case .int(_, _, let t), .bytes(_, let t), .none(let t), .undefined(let t): t
-        case .float: .double
-        case .bool: .bool
-        case .void: .void
-        }
-    }
+    func type(of atom: IRAtom) -> Ty { atom.type { values[$0.id].type } }
 
     func typeOf(_ v: Variable) -> Ty {
         switch v {

@@ -56,13 +56,7 @@ struct FunctionVerifier {
     }
 
     func type(_ a: IRAtom) -> Ty {
-        switch a {
-        case .value(let v): v.id < function.values.count ? function.values[v.id].type : .error
-        case .int(_, _, let t), .bytes(_, let t), .none(let t), .undefined(let t): t
-        case .float: .double
-        case .bool: .bool
-        case .void: .void
-        }
+        a.type { $0.id < function.values.count ? function.values[$0.id].type : .error }
     }
 
     mutating func define(_ v: IRValue, _ span: SourceSpan?) {
