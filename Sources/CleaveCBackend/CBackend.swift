@@ -188,7 +188,7 @@ public final class CBackend {
         closureCounter += 1
         let k = closureCounter
         // Captures: values, and the states a closure in a state method reads fields of.
-        let captured = OwnershipWalkerAccess.freeValues(c.body).subtracting(c.params).sorted()
+        let captured = AnalyzeOwnership.freeValues(c.body).subtracting(c.params).sorted()
         var seen: Set<String> = []
         let fields = captured.map { (v: $0, name: f.name($0), type: types.c(f.ty($0))) }.filter { seen.insert($0.name).inserted }
         let env = "env_\(k)"
@@ -384,11 +384,6 @@ public final class CBackend {
         out.append("void cleave_init(void) {\n\(initBody.joined(separator: "\n"))\n}")
         return out.joined(separator: "\n") + "\n"
     }
-}
-
-/// The free values of a closure body, as AnalyzeOwnership computes them.
-enum OwnershipWalkerAccess {
-    static func freeValues(_ body: IRBlock) -> Set<IRValue> { AnalyzeOwnership.freeValues(body) }
 }
 
 extension String {

@@ -151,7 +151,7 @@ final class FunctionEmitter {
     /// `(void)x;` after each local that is only ever assigned: -Wall's unused warnings stay quiet.
     func silenceUnusedLocals() {
         var reads: [String: Int] = [:]
-        for (k, text) in out.enumerated() {
+        for text in out {
             let trimmed = text.drop { $0 == " " }
             var assigned: Substring?
             // `x = …` and `x.part = …` set x without reading it.
@@ -160,7 +160,6 @@ final class FunctionEmitter {
             {
                 assigned = trimmed[..<eq.lowerBound].split(separator: ".").first
             }
-            _ = k
             var token = ""
             var isFirstToken = true
             for ch in text + " " {

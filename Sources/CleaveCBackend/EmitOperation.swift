@@ -228,23 +228,8 @@ struct EmitOperation {
             default: break
             }
         }
-        let symbol: String
-        switch b {
-        case .eq: symbol = "=="
-        case .ne: symbol = "!="
-        case .lt: symbol = "<"
-        case .le: symbol = "<="
-        case .gt: symbol = ">"
-        case .ge: symbol = ">="
-        case .add: symbol = "+"
-        case .sub: symbol = "-"
-        case .mul: symbol = "*"
-        case .div: symbol = "/"
-        case .and: symbol = "&&"
-        case .or: symbol = "||"
-        default: symbol = b.rawValue
-        }
-        return "(\(a) \(symbol) \(c))"
+        // Doubles, Bools and the comparisons left: Cleave spells these operators as C does.
+        return "(\(a) \(b.rawValue) \(c))"
     }
 
     // MARK: Parts of values
@@ -284,9 +269,10 @@ struct EmitOperation {
             let key = f.lvalue(i)
             let opt = atom(x)
             f.declareZero([r])
+            let value = f.temp()
             line("if (\(opt).some) {")
-            line("    \(types.c(v)) \(f.temp()) = \(opt).value;")
-            line("    \(f.name(r)) = cl_map_set(\(d), \(atom(base)), \(key), &tmp\(f.tempCounter), \(reuse));")
+            line("    \(types.c(v)) \(value) = \(opt).value;")
+            line("    \(f.name(r)) = cl_map_set(\(d), \(atom(base)), \(key), &\(value), \(reuse));")
             line("} else {")
             line("    \(f.name(r)) = cl_map_remove(\(d), \(atom(base)), \(key), NULL, NULL, \(reuse));")
             line("}")

@@ -142,16 +142,14 @@ enum Target: String, ExpressibleByArgument, CaseIterable {
     case unikernel
 }
 
-/// Run the pipeline and compile; the executable's path, or an exit.
-func buildExecutable(_ input: InputOptions, target: Target, output: String, emitC: String?) throws {
-    _ = target
+/// Run the pipeline and compile to `output` (the unikernel target, the only one so far), or exit 1.
+func buildExecutable(_ input: InputOptions, output: String, emitC: String?) throws {
     let sources = try load(input)
     let result = Pipeline.run(sources, through: .c, options: PipelineOptions(includeDirectories: input.includeDirectories))
     if report(result, input) { throw ExitCode(1) }
     guard let program = result.c else { throw ExitCode(1) }
     let name = URL(fileURLWithPath: sources[0].path).deletingPathExtension().lastPathComponent
-    var options = BuildOptions(output: output, emitC: emitC, includeDirectories: input.includeDirectories)
-    options.includeDirectories = input.includeDirectories
+    let options = BuildOptions(output: output, emitC: emitC, includeDirectories: input.includeDirectories)
     let problems = Build.compile(program, name: name, options: options)
     var failed = result
     failed.diagnostics = problems
@@ -181,7 +179,7 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         let out = output ?? URL(fileURLWithPath: input.files.first ?? "a.clv").deletingPathExtension().lastPathComponent
-        try buildExecutable(input, target: target, output: out, emitC: emitC)
+        try buildExecutable(input, output: out, emitC: emitC)
     }
 }
 
@@ -207,7 +205,7 @@ struct RunCommand: ParsableCommand {
         let dir = NSTemporaryDirectory() + "cleave-run-\(getpid())"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let exe = dir + "/service"
-        try buildExecutable(input, target: target, output: exe, emitC: nil)
+        try buildExecutable(input, output: exe, emitC: nil)
         let args = [exe] + serviceArguments
         let cargs = args.map { strdup($0) } + [nil]
         execv(exe, cargs)
