@@ -97,7 +97,7 @@ struct LiveContext {
 struct OwnershipWalker {
     enum Def {
         case param(owned: Bool)
-        case op(IROp, stmt: Int, block: Int, index: Int, resultIndex: Int)
+        case op(IROp, stmt: Int, block: Int, index: Int)
         /// Carried, joined, call and state-call results: fresh.
         case fresh
     }
@@ -140,57 +140,37 @@ struct OwnershipWalker {
             stmts.append((s, id, index))
             blocks[id].append(n)
             let u = Use(stmt: n, block: id, index: index)
+            let parts = statementParts(s)
+            parts.reads.forEach { use($0, u) }
+            for c in parts.closures { freeValues(c.body).forEach { use(.value($0), u) } }
+            for d in parts.defines { defs[d] = .fresh }
             switch s.kind {
             case .assign(let results, let op):
-                for (k, r) in results.enumerated() { defs[r] = .op(op, stmt: n, block: id, index: index, resultIndex: k) }
-                forEachOperand(op, { use($0, u) }, { closureBody in freeValues(closureBody).forEach { use(.value($0), u) } })
+                for r in results { defs[r] = .op(op, stmt: n, block: id, index: index) }
                 if case .setField(let base, _, _) = op, let r = results.first { union(r, base) }
-            case .stateCall(let next, let inoutNext, let result, let state, _, let args):
-                defs[next] = .fresh
+            case .stateCall(let next, let inoutNext, _, let state, _, let args):
                 union(next, state)
-                use(state, u)
-                var k = 0
-                for a in args {
-                    switch a {
-                    case .value(let x): use(x, u)
-                    case .passedInout(let x):
-                        use(x, u)
-                        if k < inoutNext.count {
-                            defs[inoutNext[k]] = .fresh
-                            union(inoutNext[k], x)
-                        }
-                        k += 1
-                    }
+                let passed = args.compactMap { a -> IRAtom? in
+                    if case .passedInout(let x) = a { return x }
+                    return nil
                 }
-                if let result { defs[result] = .fresh }
-            case .createState(let v, _, _, let args):
-                defs[v] = .fresh
-                args.forEach { use($0, u) }
-            case .ifThen(let c, let a, let b, let results):
-                use(c, u)
-                results.forEach { defs[$0] = .fresh }
+                for (v, x) in zip(inoutNext, passed) { union(v, x) }
+            case .ifThen(_, let a, let b, let results):
                 joinYields(a, results)
                 joinYields(b, results)
                 number(a, block: newBlock())
                 number(b, block: newBlock())
-            case .switchOf(let subject, let cases, let results):
-                use(subject, u)
-                results.forEach { defs[$0] = .fresh }
+            case .switchOf(_, let cases, let results):
                 for c in cases {
                     joinYields(c, results)
                     number(c, block: newBlock())
                 }
             case .loop(let carried, let initial, let body, let results):
-                initial.forEach { use($0, u) }
-                carried.forEach { defs[$0] = .fresh }
-                results.forEach { defs[$0] = .fresh }
                 for (c, i) in zip(carried, initial) { union(c, i) }
                 for (r, c) in zip(results, carried) { union(r, .value(c)) }
                 number(body, block: newBlock())
-            case .yield(let xs), .breakLoop(let xs), .continueLoop(let xs), .returnValues(let xs):
-                xs.forEach { use($0, u) }
-            case .trap(let x):
-                use(x, u)
+            default:
+                break
             }
         }
     }
@@ -439,7 +419,7 @@ struct OwnershipWalker {
 
     /// The statement that defines `v`, when an assignment does.
     func defStatement(_ v: IRValue) -> Int? {
-        if case .op(_, let n, _, _, _)? = defs[v] { return n }
+        if case .op(_, let n, _, _)? = defs[v] { return n }
         return nil
     }
 
@@ -453,7 +433,7 @@ struct OwnershipWalker {
         case nil: o = false  // a closure's capture
         case .param(let owned): o = owned
         case .fresh: o = true
-        case .op(let op, let n, let block, let index, _):
+        case .op(let op, let n, let block, let index):
             switch op {
             case .copy(.value(let a)):
                 o = ownership(a) && !facts.isLive(a, after: n)
