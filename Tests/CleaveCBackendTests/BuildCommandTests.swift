@@ -40,6 +40,13 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(BuiltServices.directory)/never"))
     }
 
+    @Test func anOutputNobodyCanWriteIsAUsageError() throws {
+        let r = try runProcess(Repo.cleaveBinary, ["build", Repo.path("Examples/echo/echo.clv"), "-o", "/nonexistent/dir/echo"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("cannot write the executable '/nonexistent/dir/echo'"), "\(r.stderr)")
+        #expect(!r.stderr.contains("internal error"), "\(r.stderr)")
+    }
+
     @Test func aProgramWithErrorsBuildsNothing() throws {
         let source = "\(BuiltServices.directory)/broken.clv"
         try "func main() {\n    let x: Bool = 1\n}\n".write(toFile: source, atomically: true, encoding: .utf8)
