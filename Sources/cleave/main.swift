@@ -146,19 +146,19 @@ enum Target: String, ExpressibleByArgument, CaseIterable {
 func buildExecutable(_ input: InputOptions, output: String, emitC: String?) throws {
     // Where the results go is the user's to fix (exit 2), not a compiler bug: check it first.
     let fm = FileManager.default
-    let outputDirectory = URL(fileURLWithPath: output).deletingLastPathComponent().path
-    var isDirectory: ObjCBool = false
-    guard fm.fileExists(atPath: outputDirectory, isDirectory: &isDirectory), isDirectory.boolValue,
-        fm.isWritableFile(atPath: outputDirectory)
-    else {
-        throw ValidationError("cannot write the executable '\(output)': '\(outputDirectory)' is not a writable directory")
-    }
     if let emitC {
         do {
             try fm.createDirectory(atPath: emitC, withIntermediateDirectories: true)
         } catch {
             throw ValidationError("cannot create the directory '\(emitC)' for --emit-c: \(error.localizedDescription)")
         }
+    }
+    let outputDirectory = URL(fileURLWithPath: output).deletingLastPathComponent().path
+    var isDirectory: ObjCBool = false
+    guard fm.fileExists(atPath: outputDirectory, isDirectory: &isDirectory), isDirectory.boolValue,
+        fm.isWritableFile(atPath: outputDirectory)
+    else {
+        throw ValidationError("cannot write the executable '\(output)': '\(outputDirectory)' is not a writable directory")
     }
     let sources = try load(input)
     let result = Pipeline.run(sources, through: .c, options: PipelineOptions(includeDirectories: input.includeDirectories))
