@@ -21,6 +21,7 @@ public enum Stage: String, CaseIterable, Sendable {
     case states
     case ir
     case graph
+    case defunctionalized
     case c
 
     public var summary: String {
@@ -31,6 +32,7 @@ public enum Stage: String, CaseIterable, Sendable {
         case .states: "analyze where each state is used (and reject what no pass can fix)"
         case .ir: "lower to the IR: single assignment, explicit state threads"
         case .graph: "build the dataflow graph of every function (Graphviz DOT)"
+        case .defunctionalized: "defunctionalize: every call on a state goes through its `process(call:)` method"
         case .c: "emit the program as C for the unikernel target (one thread, every state in one address space)"
         }
     }
@@ -43,6 +45,8 @@ public struct PipelineResult: Sendable {
     public var typed: TypedProgram?
     public var states: StateUseAnalysis?
     public var ir: IRProgram?
+    /// The IR after the state-locality passes, stage by stage.
+    public var defunctionalized: DefunctionalizedProgram?
     /// The dataflow graph of each of the user's functions, in source order.
     public var graphs: [DataflowGraph] = []
     /// The generated C of the unikernel target.
@@ -53,8 +57,27 @@ public struct PipelineResult: Sendable {
 
 public struct PipelineOptions: Sendable {
     public var includeDirectories: [String] = []
-    public init(includeDirectories: [String] = []) {
+    /// What the `c` stage emits: the program as lowered, or the projected program
+    /// (the components' local programs, run in one thread).
+    public var cFrom: CSource = .source
+    public init(includeDirectories: [String] = [], cFrom: CSource = .source) {
         self.includeDirectories = includeDirectories
+        self.cFrom = cFrom
+    }
+}
+
+public enum CSource: String, Sendable, CaseIterable {
+    case source
+    case projected
+}
+
+extension Stage {
+    /// The state-locality passes: they run when a stage after them needs them.
+    public var isStateLocalityPass: Bool {
+        switch self {
+        case .defunctionalized: true
+        default: false
+        }
     }
 }
 
@@ -70,7 +93,10 @@ public enum Pipeline {
         afterEach: (Stage, PipelineResult) -> Void = { _, _ in }
     ) -> PipelineResult {
         var result = PipelineResult()
+        // The unikernel built from source does not need the state-locality passes.
+        let skipPasses = last == .c && options.cFrom == .source
         for stage in stages {
+            if stage.isStateLocalityPass && skipPasses { continue }
             switch stage {
             case .ast:
                 for source in sources {
@@ -116,6 +142,11 @@ public enum Pipeline {
                     }
                     result.graphs.append(g)
                 }
+            case .defunctionalized:
+                guard let ir = result.ir, !result.hasErrors else { break }
+                let d = Defunctionalize.run(ir)
+                result.defunctionalized = d
+                result.diagnostics += verified("defunctionalized", d.program)
             case .c:
                 guard let ir = result.ir, !result.hasErrors else { break }
                 let (program, problems) = CBackend.emit(ir)
@@ -126,6 +157,12 @@ public enum Pipeline {
             if stage == last { break }
         }
         return result
+    }
+
+    /// An internal error if the IR a pass made does not verify.
+    static func verified(_ stage: String, _ program: IRProgram) -> [Diagnostic] {
+        let problems = VerifyIR.verify(program)
+        return problems.isEmpty ? [] : [internalError(stage, "the IR verifier", problems)]
     }
 
     /// A compiler bug found by a verifier: an error naming the stage, with the problems as notes.
@@ -153,8 +190,31 @@ public enum Pipeline {
         case .graph:
             guard let ir = result.ir else { return "" }
             return result.graphs.map { GraphOutput.dot($0, program: ir) }.joined()
+        case .defunctionalized:
+            return result.defunctionalized.map(dumpDefunctionalized) ?? ""
         case .c:
             return result.c?.source ?? ""
         }
+    }
+
+    /// The call and result enums in Cleave's syntax, then the IR of the user's functions and
+    /// of every `process` method.
+    static func dumpDefunctionalized(_ d: DefunctionalizedProgram) -> String {
+        let typed = d.program.typed
+        var out = ""
+        for i in d.interfaces {
+            for t in [i.callType, i.resultType] {
+                let decl = typed.type(t)
+                out += "enum \(decl.name) {  // state \(typed.type(i.state).name)\n"
+                for c in decl.cases {
+                    let payload = c.payload.map { ($0.label.map { "\($0): " } ?? "") + typed.typeName($0.type) }
+                    out += "    case \(c.name)\(payload.isEmpty ? "" : "(\(payload.joined(separator: ", ")))")\n"
+                }
+                out += "}\n\n"
+            }
+        }
+        let processes = Set(d.interfaces.map(\.process))
+        let shown = d.program.functions.filter { typed.files.contains($0.span.file) || processes.contains($0.source) }
+        return out + IRPrinter.print(shown, of: d.program)
     }
 }

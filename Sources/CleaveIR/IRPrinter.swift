@@ -24,9 +24,13 @@ public struct IRPrinter {
         for (i, g) in program.globals.enumerated() {
             p.printFunction(g, header: "global \(program.typed.globals[i].name)")
         }
-        for f in program.functions where program.typed.files.contains(f.span.file) {
-            p.printFunction(f, header: nil)
-        }
+        return p.out + print(program.functions.filter { program.typed.files.contains($0.span.file) }, of: program)
+    }
+
+    /// The given functions of `program`, without its globals.
+    public static func print(_ functions: [IRFunction], of program: IRProgram) -> String {
+        var p = IRPrinter(program: program)
+        for f in functions { p.printFunction(f, header: nil) }
         return p.out
     }
 
