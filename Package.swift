@@ -126,6 +126,7 @@ let package = Package(
             dependencies: [
                 "CleaveDriver",
                 "CleaveGraph",
+                "CleavePasses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/cleave"),

@@ -219,7 +219,7 @@ struct OwnershipWalker {
         var out = l
         func add(_ a: IRAtom) { if case .value(let v) = a { out.insert(v) } }
         switch s.kind {
-        case .assign, .stateCall, .createState:
+        case .assign, .stateCall, .createState, .send, .receive:
             let parts = statementParts(s)
             out.subtract(parts.defines)
             parts.reads.forEach(add)

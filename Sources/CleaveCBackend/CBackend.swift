@@ -38,6 +38,10 @@ public final class CBackend {
     var references: [FunctionID: String] = [:]
     var stateDefinitions: [TypeID: String] = [:]
     var stateOrder: [TypeID] = []
+    /// Built from a projected program: its components' local programs replace `main`.
+    var projected: ProjectedProgram?
+    /// The C name `main`'s code gets (a component's, in a projected program).
+    var mainName = "cleave_main"
 
     init(_ program: IRProgram) {
         self.program = program
@@ -45,8 +49,19 @@ public final class CBackend {
     }
 
     /// The program as C, or the internal errors that stopped the backend.
+    /// A projected program as C: every component's local program, run as coroutines of one
+    /// thread by the runtime (components.c), with channels as in-memory queues.
+    public static func emit(_ projected: ProjectedProgram) -> (CProgram?, [Diagnostic]) {
+        emit(projected.program, projected: projected)
+    }
+
     public static func emit(_ program: IRProgram) -> (CProgram?, [Diagnostic]) {
+        emit(program, projected: nil)
+    }
+
+    static func emit(_ program: IRProgram, projected: ProjectedProgram?) -> (CProgram?, [Diagnostic]) {
         let b = CBackend(program)
+        b.projected = projected
         let text = b.emitProgram()
         if !b.diagnostics.isEmpty { return (nil, b.diagnostics) }
         let headers = program.typed.imports.compactMap(\.resolvedPath)
@@ -260,7 +275,7 @@ public final class CBackend {
     // MARK: Functions
 
     func signature(_ fn: IRFunction, emitter: FunctionEmitter) -> String {
-        if fn.kind == .main { return "void cleave_main(void)" }
+        if fn.kind == .main { return "\(mainName == "cleave_main" ? "" : "static ")void \(mainName)(void)" }
         let isInit: Bool
         if case .initializer = fn.kind { isInit = true } else { isInit = false }
         let slots = fn.results.map { (ty: $0, isState: types.isState($0) && !isInit) }
@@ -295,6 +310,7 @@ public final class CBackend {
     func emitFunction(_ fn: IRFunction) -> (prototype: String, definition: String) {
         let e = FunctionEmitter(
             backend: self, function: fn, body: fn.body, params: fn.params, ownedParams: ownedParams(fn), isMain: fn.kind == .main)
+        if projected != nil { e.iterationEnd = "cl_component_iteration_end" }
         for p in fn.params where types.isState(fn.info(p).type) {
             let root = e.facts.stateRoot(p)
             e.stateNames[root] = p == fn.params.first && isStateMethod(fn) ? "self" : "\(CTypes.ident(fn.info(p).name ?? "state"))_\(p.id)"
@@ -305,6 +321,37 @@ public final class CBackend {
         let header = "/* \(file):\(fn.span.line): \(describe(fn)) */\n"
         return (sig + ";", header + e.finish(signature: sig, prefix: [], params: fn.params))
     }
+
+    /// Each component's local program as a C function, the channel table, and a `cleave_main`
+    /// that runs the components.
+    func componentMains(_ projected: ProjectedProgram) -> [String] {
+        var out: [String] = []
+        var names: [String] = []
+        for (k, c) in projected.components.enumerated() {
+            mainName = "component_\(k)_\(CTypes.ident(c.component.name))"
+            names.append(mainName)
+            out.append("/* component \(c.component.name): main projected onto its states */\n" + emitFunction(c.main).definition)
+        }
+        mainName = "cleave_main"
+        let table = projected.channels.map {
+            let text = "#\($0.id) \($0.name ?? "%\($0.value.id)"): \(program.typed.typeName($0.type))"
+            return "    {\($0.from), \($0.to), \"\(CBackend.escape(Array(text.utf8)))\"},"
+        }
+        let componentNames = projected.components.map { "\"\(CBackend.escape(Array($0.component.name.utf8)))\"" }
+        out.append(
+            """
+            static const cl_channel_info channel_table[] = {
+            \(table.isEmpty ? "    {0, 0, \"\"}," : table.joined(separator: "\n"))
+            };
+            static void (*const component_mains[])(void) = {\(names.joined(separator: ", "))};
+            static const char *const component_names[] = {\(componentNames.joined(separator: ", "))};
+            void cleave_main(void) {
+                cl_components_run(\(names.count), component_mains, component_names, \(projected.channels.count), channel_table);
+            }
+            """)
+        return out
+    }
+
 
     func isStateMethod(_ fn: IRFunction) -> Bool {
         if case .stateMethod = fn.kind { return true }
@@ -345,7 +392,13 @@ public final class CBackend {
         }
         var hasMain = false
         for fn in program.functions {
-            if fn.kind == .main { hasMain = true }
+            if fn.kind == .main {
+                hasMain = true
+                if let projected {
+                    definitions += componentMains(projected)
+                    continue
+                }
+            }
             let (p, d) = emitFunction(fn)
             if fn.kind != .main { prototypes.append(p) }
             definitions.append(d)

@@ -45,6 +45,9 @@ final class FunctionEmitter {
     var tempCounter = 0
     /// `main`'s loops at the top of its body: their iterations reset the region.
     let isMain: Bool
+    /// What ends an iteration of `main`'s loop: a component of a projected program also
+    /// lets the others run.
+    var iterationEnd = "cl_iteration_end"
     /// Out-pointers for all results but the last; the last is returned.
     var resultSlots: [(ty: Ty, isState: Bool)] = []
     var returnsValue = false
@@ -305,13 +308,23 @@ final class FunctionEmitter {
                     line("cl_heap *carry = cl_carry_heap_next();")
                     for c in kept { line("cl_promote(\(types.descriptor(ty(c))), &\(name(c)), carry, true);") }
                 }
-                line("cl_iteration_end();")
+                line("\(iterationEnd)();")
             }
             line("continue;")
         case .returnValues(let xs):
             emitReturn(xs)
         case .trap(let x):
             line("cl_trap_bytes(\(where_(here)), \(atom(x)));")
+        case .send(let c, let x):
+            // The channel keeps its own copy: the value stays the sender's.
+            let t = type(of: x)
+            let tmp = temp()
+            line("\(types.c(t)) \(tmp) = \(atom(x));")
+            line("cl_channel_send(\(c), &\(tmp), \(types.descriptor(t)));")
+        case .receive(let c, let v):
+            // The value arrives in this component's region, owned.
+            declareZero([v])
+            line("cl_channel_receive(\(c), &\(name(v)), \(types.descriptor(ty(v))));")
         }
     }
 

@@ -22,6 +22,9 @@ public enum Stage: String, CaseIterable, Sendable {
     case ir
     case graph
     case defunctionalized
+    case stateLocal = "state-local"
+    case components
+    case projected
     case c
 
     public var summary: String {
@@ -33,6 +36,9 @@ public enum Stage: String, CaseIterable, Sendable {
         case .ir: "lower to the IR: single assignment, explicit state threads"
         case .graph: "build the dataflow graph of every function (Graphviz DOT)"
         case .defunctionalized: "defunctionalize: every call on a state goes through its `process(call:)` method"
+        case .stateLocal: "check that every state is one node per scope (the state-local graph)"
+        case .components: "partition the states into components; place pure nodes; find the channels"
+        case .projected: "project main onto each component: its local program, with sends and receives"
         case .c: "emit the program as C for the unikernel target (one thread, every state in one address space)"
         }
     }
@@ -47,6 +53,8 @@ public struct PipelineResult: Sendable {
     public var ir: IRProgram?
     /// The IR after the state-locality passes, stage by stage.
     public var defunctionalized: DefunctionalizedProgram?
+    public var partitioned: PartitionedProgram?
+    public var projected: ProjectedProgram?
     /// The dataflow graph of each of the user's functions, in source order.
     public var graphs: [DataflowGraph] = []
     /// The generated C of the unikernel target.
@@ -60,9 +68,12 @@ public struct PipelineOptions: Sendable {
     /// What the `c` stage emits: the program as lowered, or the projected program
     /// (the components' local programs, run in one thread).
     public var cFrom: CSource = .source
-    public init(includeDirectories: [String] = [], cFrom: CSource = .source) {
+    /// The user's `--partition`: state names per component; nil for one component per state.
+    public var partition: [[String]]?
+    public init(includeDirectories: [String] = [], cFrom: CSource = .source, partition: [[String]]? = nil) {
         self.includeDirectories = includeDirectories
         self.cFrom = cFrom
+        self.partition = partition
     }
 }
 
@@ -75,7 +86,7 @@ extension Stage {
     /// The state-locality passes: they run when a stage after them needs them.
     public var isStateLocalityPass: Bool {
         switch self {
-        case .defunctionalized: true
+        case .defunctionalized, .stateLocal, .components, .projected: true
         default: false
         }
     }
@@ -147,9 +158,34 @@ public enum Pipeline {
                 let d = Defunctionalize.run(ir)
                 result.defunctionalized = d
                 result.diagnostics += verified("defunctionalized", d.program)
+            case .stateLocal:
+                guard let d = result.defunctionalized, !result.hasErrors else { break }
+                let problems = CheckStateLocality.check(d)
+                if !problems.isEmpty { result.diagnostics.append(internalError("state-local", "CheckStateLocality", problems)) }
+            case .components:
+                guard let d = result.defunctionalized, !result.hasErrors else { break }
+                let (partitioned, problems) = Partition.run(d, groups: options.partition)
+                result.partitioned = partitioned
+                result.diagnostics += problems
+            case .projected:
+                guard let partitioned = result.partitioned, !result.hasErrors else { break }
+                let projected = Project.run(partitioned)
+                result.projected = projected
+                var problems = CheckStateLocality.check(projected)
+                for c in projected.components {
+                    problems += VerifyIR.verify(projected.program.with(typed: projected.program.typed, functions: [c.main])).map {
+                        "component \(c.component.name): \($0)"
+                    }
+                }
+                if !problems.isEmpty { result.diagnostics.append(internalError("projected", "CheckStateLocality and the IR verifier", problems)) }
             case .c:
                 guard let ir = result.ir, !result.hasErrors else { break }
-                let (program, problems) = CBackend.emit(ir)
+                let (program, problems) =
+                    switch options.cFrom {
+                    case .source: CBackend.emit(ir)
+                    case .projected:
+                        result.projected.map(CBackend.emit) ?? (nil, [internalError("c", "the C backend", ["no projected program"])])
+                    }
                 result.c = program
                 result.diagnostics += problems
             }
@@ -192,9 +228,36 @@ public enum Pipeline {
             return result.graphs.map { GraphOutput.dot($0, program: ir) }.joined()
         case .defunctionalized:
             return result.defunctionalized.map(dumpDefunctionalized) ?? ""
+        case .stateLocal:
+            return result.defunctionalized.map(dumpDefunctionalized) ?? ""
+        case .components:
+            return result.partitioned.map(dumpComponents) ?? ""
+        case .projected:
+            return result.projected.map(dumpProjected) ?? ""
         case .c:
             return result.c?.source ?? ""
         }
+    }
+
+    /// The components, their states, and the channels between them.
+    static func dumpComponents(_ p: PartitionedProgram) -> String {
+        var out = ""
+        for (k, c) in p.components.enumerated() {
+            out += "component \(k) \(c.name): states \(c.stateNames.joined(separator: ", "))\(k == p.systemComponent ? " (system calls)" : "")\n"
+        }
+        for ch in p.channels {
+            out += "channel #\(ch.id): \(p.components[ch.from].name) -> \(p.components[ch.to].name): \(ch.name ?? "%\(ch.value.id)"): \(p.program.typed.typeName(ch.type))  @\(ch.span.line)\n"
+        }
+        return out
+    }
+
+    /// The channels, then each component's local program.
+    static func dumpProjected(_ p: ProjectedProgram) -> String {
+        var out = dumpComponents(p.partitioned) + "\n"
+        for c in p.components {
+            out += "// component \(c.component.name)\n" + IRPrinter.print([c.main], of: p.program)
+        }
+        return out
     }
 
     /// The call and result enums in Cleave's syntax, then the IR of the user's functions and

@@ -191,6 +191,12 @@ struct GraphBuilder {
         case .trap(let m):
             let n = addNode(.trap, label: label(span), span: span)
             connect(m, to: n, port: 0)
+        case .send(let c, let x):
+            let n = addNode(.send(channel: c), label: "send #\(c)", span: span)
+            connect(x, to: n, port: 0)
+        case .receive(let c, let v):
+            let n = addNode(.receive(channel: c), label: "receive #\(c)", span: span)
+            produce([v], by: n)
         }
     }
 
@@ -298,7 +304,8 @@ struct GraphBuilder {
                     visit(body)
                     r.forEach { inside.insert($0) }
                 case .yield(let xs), .breakLoop(let xs), .continueLoop(let xs), .returnValues(let xs): xs.forEach(atom)
-                case .trap(let m): atom(m)
+                case .trap(let m), .send(_, let m): atom(m)
+                case .receive(_, let v): inside.insert(v)
                 case .stateCall, .createState: break  // closures make no state calls
                 }
             }

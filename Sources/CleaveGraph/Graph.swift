@@ -70,6 +70,9 @@ public struct GraphNode: Sendable {
         case loopExit
         case returnValues
         case trap
+        /// A projected program's end of a channel: hands a value on, or takes one.
+        case send(channel: Int)
+        case receive(channel: Int)
     }
     public let id: NodeID
     public let kind: Kind

@@ -75,6 +75,7 @@ public enum GraphOutput {
         case .loopExit: shape = "invhouse"
         case .parameter: shape = "ellipse"
         case .returnValues: shape = "ellipse"
+        case .send, .receive: shape = "cds"
         case .trap:
             shape = "octagon"
             extra.append("color=red")
@@ -191,6 +192,8 @@ public enum GraphOutput {
         case .loopExit: ("loopExit", nil)
         case .returnValues: ("return", nil)
         case .trap: ("trap", nil)
+        case .send(let c): ("send", "\(c)")
+        case .receive(let c): ("receive", "\(c)")
         }
     }
 }

@@ -145,6 +145,10 @@ public struct IRStmt: Sendable {
         case returnValues([IRAtom])
         /// Stops the program with a message (`fatalError`).
         case trap(IRAtom)
+        /// A projected program (`Project`) hands a value to another component on a channel.
+        case send(channel: Int, IRAtom)
+        /// A projected program takes the next value another component sent on a channel.
+        case receive(channel: Int, IRValue)
     }
     public let kind: Kind
     public let span: SourceSpan
@@ -286,7 +290,9 @@ public func statementParts(_ s: IRStmt) -> (reads: [IRAtom], defines: [IRValue],
         return (initial, carried + results, [body], [])
     case .yield(let xs), .breakLoop(let xs), .continueLoop(let xs), .returnValues(let xs):
         return (xs, [], [], [])
-    case .trap(let x):
+    case .trap(let x), .send(_, let x):
         return ([x], [], [], [])
+    case .receive(_, let v):
+        return ([], [v], [], [])
     }
 }

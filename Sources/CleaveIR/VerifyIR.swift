@@ -228,8 +228,10 @@ struct FunctionVerifier {
                 default: continue
                 }
             }
-        case .trap(let m):
+        case .trap(let m), .send(_, let m):
             use(m, span)
+        case .receive(_, let v):
+            define(v, span)
         }
     }
 

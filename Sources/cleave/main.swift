@@ -7,6 +7,7 @@ import ArgumentParser
 import CleaveDiagnostics
 import CleaveDriver
 import CleaveGraph
+import CleavePasses
 import Foundation
 
 struct InputOptions: ParsableArguments {
@@ -18,7 +19,19 @@ struct InputOptions: ParsableArguments {
 
     @Flag(help: "Leave out the [id] after each diagnostic message.")
     var noDiagnosticIds = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Group the states into components: names of main's states, ',' within a component, '|' between them (default: one component per state).",
+            valueName: "a,b|c"))
+    var partition: String?
+
+    func pipelineOptions(cFrom: CSource = .source) -> PipelineOptions {
+        PipelineOptions(includeDirectories: includeDirectories, cFrom: cFrom, partition: partition.map(Partition.parseGroups))
+    }
 }
+
+extension CSource: ExpressibleByArgument {}
 
 extension Stage: ExpressibleByArgument {}
 
@@ -60,7 +73,7 @@ struct Check: ParsableCommand {
     func run() throws {
         let sources = try load(input)
         let last = stopAfter ?? Pipeline.stages.last!
-        let result = Pipeline.run(sources, through: last, options: PipelineOptions(includeDirectories: input.includeDirectories)) {
+        let result = Pipeline.run(sources, through: last, options: input.pipelineOptions()) {
             stage, partial in
             if stage == dumpAfter { print(Pipeline.dump(stage, partial), terminator: "") }
         }
@@ -80,7 +93,7 @@ struct Dump: ParsableCommand {
 
     func run() throws {
         let sources = try load(input)
-        let result = Pipeline.run(sources, through: stage, options: PipelineOptions(includeDirectories: input.includeDirectories))
+        let result = Pipeline.run(sources, through: stage, options: input.pipelineOptions())
         print(Pipeline.dump(stage, result), terminator: "")
         if report(result, input) { throw ExitCode(1) }
     }
@@ -118,7 +131,7 @@ struct Graph: ParsableCommand {
 
     func run() throws {
         let sources = try load(input)
-        let result = Pipeline.run(sources, through: stage, options: PipelineOptions(includeDirectories: input.includeDirectories))
+        let result = Pipeline.run(sources, through: stage, options: input.pipelineOptions())
         if report(result, input) { throw ExitCode(1) }
         guard let ir = result.ir else { throw ExitCode(1) }
         guard let graph = result.graphs.first(where: { $0.function == function }) else {
@@ -143,7 +156,7 @@ enum Target: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// Run the pipeline and compile to `output` (the unikernel target, the only one so far), or exit 1.
-func buildExecutable(_ input: InputOptions, output: String, emitC: String?) throws {
+func buildExecutable(_ input: InputOptions, output: String, emitC: String?, from: CSource = .source) throws {
     // Where the results go is the user's to fix (exit 2), not a compiler bug: check it first.
     let fm = FileManager.default
     if let emitC {
@@ -161,7 +174,7 @@ func buildExecutable(_ input: InputOptions, output: String, emitC: String?) thro
         throw ValidationError("cannot write the executable '\(output)': '\(outputDirectory)' is not a writable directory")
     }
     let sources = try load(input)
-    let result = Pipeline.run(sources, through: .c, options: PipelineOptions(includeDirectories: input.includeDirectories))
+    let result = Pipeline.run(sources, through: .c, options: input.pipelineOptions(cFrom: from))
     if report(result, input) { throw ExitCode(1) }
     guard let program = result.c else { throw ExitCode(1) }
     let name = URL(fileURLWithPath: sources[0].path).deletingPathExtension().lastPathComponent
@@ -193,9 +206,13 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .customLong("emit-c"), help: ArgumentHelp("Keep the generated C in this directory.", valueName: "dir"))
     var emitC: String?
 
+    @Option(
+        help: "Build from the program as written (source), or from the projected program: every component's local program, with channels between them, run in one thread (projected).")
+    var fromStage: CSource = .source
+
     func run() throws {
         let out = output ?? URL(fileURLWithPath: input.files.first ?? "a.clv").deletingPathExtension().lastPathComponent
-        try buildExecutable(input, output: out, emitC: emitC)
+        try buildExecutable(input, output: out, emitC: emitC, from: fromStage)
     }
 }
 

@@ -64,6 +64,11 @@ void cl_heap_init(void);
 bool cl_heap_is_region(const cl_heap *h);
 /* Bytes allocated by regions and state heaps, for tests and SIGUSR1. */
 size_t cl_heap_bytes_in_use(void);
+/* The memory of one component of a projected program (its regions, carry heaps and
+ * deferred frees); switching saves the running one's into `save`. */
+typedef struct cl_memory cl_memory;
+cl_memory *cl_memory_new(void);
+void cl_memory_switch(cl_memory *save, const cl_memory *load);
 
 /* ---- type descriptors --------------------------------------------------- */
 
@@ -236,6 +241,24 @@ void cleave_main(void);
 void cleave_init(void);
 /* The end of the input (a capture replayed to its end): leave cleanly. */
 _Noreturn void cl_exit_clean(void);
+
+/* ---- components of a projected program, in one thread (components.c) --- */
+
+/* Channel `id` carries values from component `from` to component `to`. */
+typedef struct cl_channel_info {
+    int from, to;
+    const char *name; /* the value's name and type, for messages */
+} cl_channel_info;
+/* Run the components' local programs as coroutines until all have ended. */
+void cl_components_run(int count, void (*const *mains)(void), const char *const *names, int channels,
+    const cl_channel_info *table);
+/* Hand a copy of *value to the channel's reader; never waits. */
+void cl_channel_send(int channel, const void *value, const cl_type *type);
+/* The next value on the channel, copied into the running component's region;
+ * lets the other components run until it has come. */
+void cl_channel_receive(int channel, void *value, const cl_type *type);
+/* The end of an iteration of a component's loop: reset its region, let others run. */
+void cl_component_iteration_end(void);
 
 /* ---- the net module's UdpDevice ---------------------------------------- */
 

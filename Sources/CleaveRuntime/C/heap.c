@@ -218,3 +218,42 @@ void *cl_state_alloc(size_t size) {
 size_t cl_heap_bytes_in_use(void) { return bytes_in_use; }
 
 bool cl_heap_is_region(const cl_heap *h) { return h != NULL && h->is_region; }
+
+/* ---- memory contexts (components.c) ---------------------------------------
+ * A projected program runs its components as coroutines of one thread. Each
+ * has its own regions, carry heaps and deferred frees, so one component's
+ * iteration end never resets memory another still uses. */
+
+struct cl_memory {
+    cl_heap *setup_region, *iteration_region, *region;
+    cl_heap *carry_heaps[2];
+    int carry_next;
+    cl_block **deferred;
+    size_t deferred_count, deferred_capacity;
+};
+
+cl_memory *cl_memory_new(void) {
+    cl_memory *m = calloc(1, sizeof *m);
+    if (m == NULL) cl_trap("runtime", "out of memory");
+    m->setup_region = region_new("setup");
+    m->iteration_region = region_new("iteration");
+    m->carry_heaps[0] = cl_heap_new("main's loop");
+    m->carry_heaps[1] = cl_heap_new("main's loop");
+    m->region = m->setup_region;
+    return m;
+}
+
+void cl_memory_switch(cl_memory *save, const cl_memory *load) {
+    *save = (cl_memory){setup_region, iteration_region, cl_region, {carry_heaps[0], carry_heaps[1]}, carry_next,
+        deferred, deferred_count, deferred_capacity};
+    setup_region = load->setup_region;
+    iteration_region = load->iteration_region;
+    cl_region = load->region;
+    carry_heaps[0] = load->carry_heaps[0];
+    carry_heaps[1] = load->carry_heaps[1];
+    carry_next = load->carry_next;
+    deferred = load->deferred;
+    deferred_count = load->deferred_count;
+    deferred_capacity = load->deferred_capacity;
+}
+

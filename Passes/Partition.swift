@@ -1,0 +1,472 @@
+/// Partition: which component runs each statement of `main`, and which values cross
+/// from one component to another.
+///
+/// Requires: a defunctionalized program (`Defunctionalize`) that is state-local
+/// (`CheckStateLocality`): no state is passed to another state's method.
+/// Ensures: the states of `main` grouped into components (the user's
+/// `--partition 'a,b|c'`, by the variable names of `main`; a state not named is a
+/// component of its own, and by default every state is); an owner for every
+/// statement of `main` that computes something; the set of components taking part
+/// in every `if`, `switch`, loop and trap; and the channels: each value one
+/// component computes and another reads, with the point where it crosses (right
+/// after it is computed, or at the start of each iteration for a value a loop
+/// carries), in program order.
+///
+/// Placement. A call on a state, and its creation, run in the state's component. A
+/// call of a C function runs in the component of the program's device (the first
+/// state of a standard type, else the first state): the system calls it makes are
+/// that component's, as DESIGN.md's sandboxes need. A pure statement runs where its
+/// first operand was computed ("with the producer"), and a pure statement without
+/// operands (a constant, an empty map) where its first reader runs. The issue that
+/// asked for this pass suggested the reverse rule, a pure node with its consumer;
+/// the producer rule is kept because it sends less and shows each component less:
+/// in kv the device computes `datagram.payload` and `StoreCall.answer(payload)` and
+/// sends the call, so the store never sees the peer's address (with the consumer
+/// rule the whole `Datagram` crosses); the store unpacks its own result and sends
+/// the reply's bytes. A value with no placement either way (only a branch decision
+/// reads it, a loop counter feeding only itself) runs with the device.
+///
+/// Control. A component takes part in a branch or loop when it runs something inside
+/// it, yields one of its results or carries one of its values, and in every branch
+/// that can leave a loop it takes part in (a `break` or `continue`): it must see
+/// every decision that shapes the iterations it runs. Each such decision is a value
+/// like any other, so it crosses to every component taking part.
+
+import CleaveDiagnostics
+import CleaveIR
+import CleaveSema
+
+public struct Component: Sendable {
+    /// The states' names joined by `+` ("device", "stack+store").
+    public let name: String
+    /// The states, as `main` creates them, and their names.
+    public let states: [IRValue]
+    public let stateNames: [String]
+}
+
+/// A value that one component computes and another reads.
+public struct Channel: Sendable {
+    public let id: Int
+    public let from: Int
+    public let to: Int
+    public let value: IRValue
+    public let type: Ty
+    /// The source variable the value stands for, if any.
+    public let name: String?
+    public let span: SourceSpan
+}
+
+public struct PartitionedProgram: Sendable {
+    public let defunctionalized: DefunctionalizedProgram
+    public let main: IRFunction
+    public let components: [Component]
+    /// The component of the device (system calls are pinned to it).
+    public let systemComponent: Int
+    /// The owner of each statement of `main` that computes something, by pre-order number.
+    public let statementOwner: [Int: Int]
+    /// The components that take part in each `if`, `switch`, loop and trap, by number.
+    public let participants: [Int: Set<Int>]
+    /// The owner of every value `main` defines.
+    public let valueOwner: [IRValue: Int]
+    public let channels: [Channel]
+    /// The channels of the values a statement defines (sent right after it), by number;
+    /// for a loop, the channels of its carried values (sent at the start of each iteration).
+    public let crossingsAfter: [Int: [Int]]
+    public let crossingsAtIterationStart: [Int: [Int]]
+
+    public var program: IRProgram { defunctionalized.program }
+}
+
+public enum Partition {
+    /// `groups`: the user's partition, state names per component; nil for one component per state.
+    public static func run(_ d: DefunctionalizedProgram, groups: [[String]]?) -> (PartitionedProgram?, [Diagnostic]) {
+        guard let main = d.program.mainFunction else { return (nil, []) }
+        var p = Partitioner(program: d.program, main: main)
+        p.walk(main.body, enclosing: [])
+        let (components, diagnostics) = p.components(groups)
+        guard diagnostics.isEmpty, !components.isEmpty else { return (nil, diagnostics) }
+        p.place(components)
+        p.takePart()
+        p.cross()
+        return (
+            PartitionedProgram(
+                defunctionalized: d, main: main, components: components, systemComponent: p.system,
+                statementOwner: p.statementOwner, participants: p.participants, valueOwner: p.valueOwners(),
+                channels: p.channels, crossingsAfter: p.crossingsAfter, crossingsAtIterationStart: p.crossingsAtIterationStart),
+            []
+        )
+    }
+
+    /// Parse `--partition 'a,b|c'`: components separated by `|`, states by `,`.
+    public static func parseGroups(_ text: String) -> [[String]] {
+        text.split(separator: "|", omittingEmptySubsequences: false).map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
+        }
+    }
+
+    static func usage(_ message: String, notes: [DiagnosticNote] = []) -> Diagnostic {
+        Diagnostic(.error("partition", message), at: nil, notes: notes)
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: Character) -> String {
+        var s = self
+        while s.first == set { s = s.dropFirst() }
+        while s.last == set { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// How many statements a block numbers, its nested blocks included (pre-order numbering,
+/// closures' bodies excluded).
+func numberedCount(_ b: IRBlock) -> Int {
+    b.stmts.reduce(0) { $0 + 1 + statementParts($1).nested.reduce(0) { $0 + numberedCount($1) } }
+}
+
+struct Partitioner {
+    let program: IRProgram
+    let main: IRFunction
+
+    /// Who reads a value: a statement (through its owner), a construct's result or carried
+    /// value (through that value's owner), or everyone taking part in a construct (its
+    /// decision, a trap's message).
+    enum Reader {
+        case statement(Int)
+        case value(IRValue)
+        case participants(Int)
+    }
+    enum Definition {
+        case statement(Int)
+        case construct(Int)
+        case carried(loop: Int)
+    }
+
+    var statements: [(number: Int, stmt: IRStmt, enclosing: [Int])] = []
+    var definition: [IRValue: Definition] = [:]
+    var definitionOrder: [IRValue] = []
+    var readers: [IRValue: [Reader]] = [:]
+    /// The constructs a statement is inside, innermost last.
+    var constructKind: [Int: IRStmt.Kind] = [:]
+    /// Each loop's `break`s and `continue`s, and the constructs around them inside the loop.
+    var exits: [(loop: Int, path: [Int])] = []
+    var returns: [[Int]] = []
+    var traps: [(number: Int, enclosing: [Int])] = []
+    var counter = 0
+
+    var stateComponent: [IRValue: Int] = [:]
+    var system = 0
+    var statementOwner: [Int: Int] = [:]
+    var constructValueOwner: [IRValue: Int] = [:]
+    var participants: [Int: Set<Int>] = [:]
+    var channels: [Channel] = []
+    var crossingsAfter: [Int: [Int]] = [:]
+    var crossingsAtIterationStart: [Int: [Int]] = [:]
+    var componentCount = 0
+    lazy var facts = AnalyzeOwnership.analyze(
+        main.body, params: main.params, ownedParams: [], types: { [main] in main.info($0).type },
+        isState: { [program] t in
+            if case .nominal(let id) = t { return program.typed.type(id).kind == .state }
+            return false
+        })
+
+    init(program: IRProgram, main: IRFunction) {
+        self.program = program
+        self.main = main
+    }
+
+    // MARK: The walk: definitions and readers
+
+    mutating func define(_ v: IRValue, _ d: Definition) {
+        definition[v] = d
+        definitionOrder.append(v)
+    }
+
+    mutating func read(_ a: IRAtom, by r: Reader) {
+        if case .value(let v) = a { readers[v, default: []].append(r) }
+    }
+
+    /// Targets of `yield`, `break` and `continue`: (construct number, results, carried).
+    var targets: [(number: Int, results: [IRValue], carried: [IRValue], isLoop: Bool)] = []
+
+    mutating func walk(_ b: IRBlock, enclosing: [Int]) {
+        for s in b.stmts {
+            let n = counter
+            counter += 1
+            statements.append((n, s, enclosing))
+            switch s.kind {
+            case .assign(let results, let op):
+                var reads: [IRAtom] = []
+                forEachOperand(op, { reads.append($0) }, { _ in })
+                if case .closure(let c) = op { reads += AnalyzeOwnership.freeValues(c.body).sorted().map { .value($0) } }
+                for a in reads { read(a, by: .statement(n)) }
+                for r in results { define(r, .statement(n)) }
+            case .stateCall, .createState, .send, .receive:
+                let parts = statementParts(s)
+                for a in parts.reads { read(a, by: .statement(n)) }
+                for v in parts.defines { define(v, .statement(n)) }
+            case .ifThen(let c, let a, let e, let results):
+                constructKind[n] = s.kind
+                read(c, by: .participants(n))
+                targets.append((n, results, [], false))
+                walk(a, enclosing: enclosing + [n])
+                walk(e, enclosing: enclosing + [n])
+                targets.removeLast()
+                for r in results { define(r, .construct(n)) }
+            case .switchOf(let subject, let cases, let results):
+                constructKind[n] = s.kind
+                read(subject, by: .participants(n))
+                targets.append((n, results, [], false))
+                for c in cases { walk(c, enclosing: enclosing + [n]) }
+                targets.removeLast()
+                for r in results { define(r, .construct(n)) }
+            case .loop(let carried, let initial, let body, let results):
+                constructKind[n] = s.kind
+                for (c, i) in zip(carried, initial) { read(i, by: .value(c)) }
+                for c in carried { define(c, .carried(loop: n)) }
+                targets.append((n, results, carried, true))
+                walk(body, enclosing: enclosing + [n])
+                targets.removeLast()
+                for r in results { define(r, .construct(n)) }
+            case .yield(let xs):
+                guard let t = targets.last else { break }
+                for (x, r) in zip(xs, t.results) { read(x, by: .value(r)) }
+            case .breakLoop(let xs), .continueLoop(let xs):
+                guard let k = targets.lastIndex(where: \.isLoop) else { break }
+                let t = targets[k]
+                let into: [IRValue]
+                if case .breakLoop = s.kind { into = t.results } else { into = t.carried }
+                for (x, r) in zip(xs, into) { read(x, by: .value(r)) }
+                exits.append((t.number, Array(enclosing.drop { $0 != t.number }.dropFirst())))
+            case .returnValues:
+                returns.append(enclosing)
+            case .trap(let m):
+                read(m, by: .participants(n))
+                traps.append((n, enclosing))
+            }
+        }
+    }
+
+    // MARK: Components
+
+    func isState(_ t: Ty) -> Bool {
+        if case .nominal(let id) = t { return program.typed.type(id).kind == .state }
+        return false
+    }
+
+    mutating func components(_ groups: [[String]]?) -> ([Component], [Diagnostic]) {
+        var created: [(IRValue, String, TypeID)] = []
+        for (_, s, _) in statements {
+            if case .createState(let v, let t, _, _) = s.kind { created.append((v, main.info(v).name ?? "state\(v.id)", t)) }
+        }
+        var byName: [String: IRValue] = [:]
+        for (v, name, _) in created { byName[name] = v }
+        var components: [Component] = []
+        var placed: Set<IRValue> = []
+        var diagnostics: [Diagnostic] = []
+        let known = created.map(\.1).joined(separator: ", ")
+        for group in groups ?? [] where !group.isEmpty {
+            var states: [IRValue] = []
+            for name in group {
+                guard let v = byName[name] else {
+                    diagnostics.append(
+                        Partition.usage(
+                            "--partition names '\(name)', which is not a state of main",
+                            notes: [DiagnosticNote("the states of main are: \(known.isEmpty ? "none" : known)", at: nil)]))
+                    continue
+                }
+                guard placed.insert(v).inserted else {
+                    diagnostics.append(
+                        Partition.usage(
+                            "--partition puts state '\(name)' in two components",
+                            notes: [DiagnosticNote("'\(name)' is created here", at: main.info(v).span)]))
+                    continue
+                }
+                states.append(v)
+            }
+            if !states.isEmpty { components.append(component(states)) }
+        }
+        for (v, _, _) in created where !placed.contains(v) { components.append(component([v])) }
+        for (k, c) in components.enumerated() { for s in c.states { stateComponent[s] = k } }
+        let device = created.first { program.typed.type($0.2).isStandard }?.0 ?? created.first?.0
+        system = device.flatMap { stateComponent[$0] } ?? 0
+        componentCount = components.count
+        return (components, diagnostics)
+    }
+
+    func component(_ states: [IRValue]) -> Component {
+        let names = states.map { main.info($0).name ?? "state\($0.id)" }
+        return Component(name: names.joined(separator: "+"), states: states, stateNames: names)
+    }
+
+    // MARK: Placement
+
+    mutating func owner(_ v: IRValue) -> Int? {
+        switch definition[v] {
+        case .statement(let n): statementOwner[n]
+        case .construct, .carried: constructValueOwner[v]
+        case nil: nil
+        }
+    }
+
+    /// The owner of the first reader that has one.
+    mutating func firstReaderOwner(_ v: IRValue) -> Int? {
+        for r in readers[v] ?? [] {
+            switch r {
+            case .statement(let n): if let o = statementOwner[n] { return o }
+            case .value(let w): if let o = owner(w) { return o }
+            case .participants: continue
+            }
+        }
+        return nil
+    }
+
+    mutating func place(_ components: [Component]) {
+        // States first: their calls and creation.
+        for (n, s, _) in statements {
+            switch s.kind {
+            case .createState(let v, _, _, _):
+                statementOwner[n] = stateComponent[v]
+            case .stateCall(_, _, _, .value(let state), _, _):
+                statementOwner[n] = stateComponent[facts.stateRoot(state)]
+            case .assign(_, .call(let f, _)):
+                if case .c = program.typed.function(f).kind { statementOwner[n] = system }
+            default:
+                break
+            }
+        }
+        for v in definitionOrder where isState(main.info(v).type) {
+            if case .statement = definition[v] { continue }
+            constructValueOwner[v] = stateComponent[facts.stateRoot(v)]
+        }
+        let assigns = statements.filter { if case .assign = $0.stmt.kind { true } else { false } }
+        var unplacedValues = definitionOrder.filter {
+            switch definition[$0] {
+            case .construct, .carried: constructValueOwner[$0] == nil
+            default: false
+            }
+        }
+        while true {
+            var changed = true
+            while changed {
+                changed = false
+                for (n, s, _) in assigns.reversed() where statementOwner[n] == nil {
+                    guard case .assign(let results, let op) = s.kind else { continue }
+                    var operands: [IRValue] = []
+                    forEachOperand(op, { if case .value(let v) = $0 { operands.append(v) } }, { _ in })
+                    if case .closure(let c) = op { operands += AnalyzeOwnership.freeValues(c.body).sorted() }
+                    var o: Int?
+                    if let first = operands.first {
+                        o = owner(first)
+                    } else {
+                        for r in results where o == nil { o = firstReaderOwner(r) }
+                    }
+                    if let o {
+                        statementOwner[n] = o
+                        changed = true
+                    }
+                }
+                for v in unplacedValues where constructValueOwner[v] == nil {
+                    if let o = sourceOwner(v) ?? firstReaderOwner(v) {
+                        constructValueOwner[v] = o
+                        changed = true
+                    }
+                }
+            }
+            unplacedValues.removeAll { constructValueOwner[$0] != nil }
+            // What is left has no placement either way: the device's component runs it.
+            if let (n, _, _) = assigns.first(where: { statementOwner[$0.number] == nil }) {
+                statementOwner[n] = system
+            } else if let v = unplacedValues.first {
+                constructValueOwner[v] = system
+            } else {
+                break
+            }
+        }
+    }
+
+    /// A construct's result takes the owner of what its first branch yields; a carried value
+    /// the owner of its initial value, or of what an iteration hands on.
+    mutating func sourceOwner(_ v: IRValue) -> Int? {
+        var sources: [IRValue] = []
+        for (n, s, _) in statements {
+            switch s.kind {
+            case .loop(let carried, let initial, _, _):
+                if let k = carried.firstIndex(of: v), case .value(let x) = initial[k] { sources.append(x) }
+                _ = n
+            default: break
+            }
+        }
+        for (w, rs) in readers {
+            for r in rs { if case .value(v) = r { sources.append(w) } }
+        }
+        for w in sources.sorted() { if let o = owner(w) { return o } }
+        return nil
+    }
+
+    // MARK: Taking part
+
+    mutating func takePart() {
+        func join(_ c: Int, _ path: [Int]) { for n in path { participants[n, default: []].insert(c) } }
+        for (n, s, enclosing) in statements {
+            if let o = statementOwner[n] { join(o, enclosing) }
+            if case .loop(let carried, _, _, _) = s.kind {
+                for c in carried { if let o = constructValueOwner[c] { join(o, enclosing + [n]) } }
+            }
+            if case .ifThen = s.kind { participants[n, default: []].formUnion([]) }
+            if case .switchOf = s.kind { participants[n, default: []].formUnion([]) }
+            for v in statementParts(s).defines { if case .construct = definition[v], let o = constructValueOwner[v] { join(o, enclosing + [n]) } }
+        }
+        // Everyone taking part in a loop sees every decision that can leave it or go round again;
+        // everyone sees a path to a `return` of main. Loops are handled outermost first.
+        let all = Set(0..<componentCount)
+        for path in returns { for n in path { participants[n, default: []].formUnion(all) } }
+        for (loop, path) in exits.sorted(by: { $0.loop < $1.loop }) {
+            for n in path { participants[n, default: []].formUnion(participants[loop] ?? []) }
+        }
+        // A trap stops everyone taking part where it is.
+        for (n, enclosing) in traps {
+            participants[n] = enclosing.last.map { participants[$0] ?? [] } ?? all
+        }
+        // Taking part in a construct means taking part in those around it.
+        for (n, _, enclosing) in statements.reversed() {
+            for e in enclosing { participants[e, default: []].formUnion(participants[n] ?? []) }
+        }
+    }
+
+    // MARK: Channels
+
+    mutating func cross() {
+        let all = Set(0..<componentCount)
+        for v in definitionOrder {
+            guard let from = owner(v), !isState(main.info(v).type) else { continue }
+            var to: [Int] = []
+            for r in readers[v] ?? [] {
+                var readers: Set<Int> = []
+                switch r {
+                case .statement(let n): if let o = statementOwner[n] { readers = [o] }
+                case .value(let w): if let o = owner(w) { readers = [o] }
+                case .participants(let n): readers = participants[n] ?? all
+                }
+                for x in readers.sorted() where x != from && !to.contains(x) { to.append(x) }
+            }
+            for x in to {
+                let ch = Channel(
+                    id: channels.count, from: from, to: x, value: v, type: main.info(v).type, name: main.info(v).name,
+                    span: main.info(v).span)
+                channels.append(ch)
+                switch definition[v] {
+                case .carried(let loop): crossingsAtIterationStart[loop, default: []].append(ch.id)
+                case .statement(let n), .construct(let n): crossingsAfter[n, default: []].append(ch.id)
+                case nil: break
+                }
+            }
+        }
+    }
+
+    mutating func valueOwners() -> [IRValue: Int] {
+        var out: [IRValue: Int] = [:]
+        for v in definitionOrder { if let o = owner(v) { out[v] = o } }
+        return out
+    }
+}
