@@ -64,10 +64,18 @@ public enum CheckStateLocality {
             let facts = AnalyzeOwnership.analyze(
                 f.body, params: f.params, ownedParams: [], types: { f.info($0).type },
                 isState: { if case .nominal(let id) = $0 { typed.type(id).kind == .state } else { false } })
+            // A state's versions form one class; the class's creation names the state.
+            var created: [IRValue: IRValue] = [:]
+            walk(f.body) { s in if case .createState(let v, _, _, _) = s.kind { created[facts.stateRoot(v)] = v } }
             walk(f.body) { s in
                 switch s.kind {
                 case .createState(let v, _, _, _): touchedBy[v, default: []].insert(k)
-                case .stateCall(_, _, _, .value(let v), _, _): touchedBy[facts.stateRoot(v), default: []].insert(k)
+                case .stateCall(_, _, _, .value(let v), _, _):
+                    guard let state = created[facts.stateRoot(v)] else {
+                        problems.append("Project: component \(c.component.name) calls a state it does not create (line \(s.span.line))")
+                        break
+                    }
+                    touchedBy[state, default: []].insert(k)
                 case .send(let ch, _):
                     sends[ch, default: 0] += 1
                     if p.channels[ch].from != k { problems.append("Project: component \(c.component.name) sends on channel #\(ch), which is not its") }

@@ -163,12 +163,9 @@ struct Partitioner {
     var crossingsAfter: [Int: [Int]] = [:]
     var crossingsAtIterationStart: [Int: [Int]] = [:]
     var componentCount = 0
-    lazy var facts = AnalyzeOwnership.analyze(
-        main.body, params: main.params, ownedParams: [], types: { [main] in main.info($0).type },
-        isState: { [program] t in
-            if case .nominal(let id) = t { return program.typed.type(id).kind == .state }
-            return false
-        })
+    /// Each version of a state, to the version it came from (a call's next version to the
+    /// called one, a branch's or loop's to what flows into it).
+    var stateParent: [IRValue: IRValue] = [:]
 
     init(program: IRProgram, main: IRFunction) {
         self.program = program
@@ -183,7 +180,17 @@ struct Partitioner {
     }
 
     mutating func read(_ a: IRAtom, by r: Reader) {
-        if case .value(let v) = a { readers[v, default: []].append(r) }
+        guard case .value(let v) = a else { return }
+        readers[v, default: []].append(r)
+        if case .value(let w) = r, isState(main.info(w).type), stateParent[w] == nil { stateParent[w] = v }
+    }
+
+    /// The creation of the state a version belongs to.
+    func stateRoot(_ v: IRValue) -> IRValue {
+        var x = v
+        var seen: Set<IRValue> = []
+        while let p = stateParent[x], seen.insert(x).inserted { x = p }
+        return x
     }
 
     /// Targets of `yield`, `break` and `continue`: (construct number, results, carried).
@@ -201,6 +208,11 @@ struct Partitioner {
                 if case .closure(let c) = op { reads += AnalyzeOwnership.freeValues(c.body).sorted().map { .value($0) } }
                 for a in reads { read(a, by: .statement(n)) }
                 for r in results { define(r, .statement(n)) }
+            case .stateCall(let next, _, _, .value(let state), _, _):
+                stateParent[next] = state
+                let parts = statementParts(s)
+                for a in parts.reads { read(a, by: .statement(n)) }
+                for v in parts.defines { define(v, .statement(n)) }
             case .stateCall, .createState, .send, .receive:
                 let parts = statementParts(s)
                 for a in parts.reads { read(a, by: .statement(n)) }
@@ -328,7 +340,7 @@ struct Partitioner {
             case .createState(let v, _, _, _):
                 statementOwner[n] = stateComponent[v]
             case .stateCall(_, _, _, .value(let state), _, _):
-                statementOwner[n] = stateComponent[facts.stateRoot(state)]
+                statementOwner[n] = stateComponent[stateRoot(state)]
             case .assign(_, .call(let f, _)):
                 if case .c = program.typed.function(f).kind { statementOwner[n] = system }
             default:
@@ -337,7 +349,7 @@ struct Partitioner {
         }
         for v in definitionOrder where isState(main.info(v).type) {
             if case .statement = definition[v] { continue }
-            constructValueOwner[v] = stateComponent[facts.stateRoot(v)]
+            constructValueOwner[v] = stateComponent[stateRoot(v)]
         }
         let assigns = statements.filter { if case .assign = $0.stmt.kind { true } else { false } }
         var unplacedValues = definitionOrder.filter {
@@ -367,15 +379,23 @@ struct Partitioner {
                     }
                 }
                 for v in unplacedValues where constructValueOwner[v] == nil {
-                    if let o = sourceOwner(v) ?? firstReaderOwner(v) {
+                    if let o = firstReaderOwner(v) {
                         constructValueOwner[v] = o
                         changed = true
                     }
                 }
             }
             unplacedValues.removeAll { constructValueOwner[$0] != nil }
-            // What is left has no placement either way: the device's component runs it.
-            if let (n, _, _) = assigns.first(where: { statementOwner[$0.number] == nil }) {
+            // A branch's result or a carried value no reader places goes where what flows
+            // into it is computed; what is left has no placement either way: the device's
+            // component runs it.
+            var sourced: (IRValue, Int)?
+            for v in unplacedValues where sourced == nil {
+                if let o = sourceOwner(v) { sourced = (v, o) }
+            }
+            if let (v, o) = sourced {
+                constructValueOwner[v] = o
+            } else if let (n, _, _) = assigns.first(where: { statementOwner[$0.number] == nil }) {
                 statementOwner[n] = system
             } else if let v = unplacedValues.first {
                 constructValueOwner[v] = system
