@@ -22,9 +22,11 @@ enum BuiltServices {
     }()
 
     /// The executable of `source` (a path relative to the repository, or absolute), built once.
-    static func executable(_ source: String, environment: [String: String] = [:], tag: String = "") throws -> String {
+    static func executable(_ source: String, environment: [String: String] = [:], tag: String = "", arguments: [String] = [])
+        throws -> String
+    {
         let path = source.hasPrefix("/") ? source : Repo.path(source)
-        let key = path + "|" + tag
+        let key = path + "|" + tag + "|" + arguments.joined(separator: " ")
         locks.lock()
         let keyLock = perKey[key] ?? NSLock()
         perKey[key] = keyLock
@@ -39,7 +41,7 @@ enum BuiltServices {
         lock.unlock()
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let exe = "\(directory)/\(name)\(tag.isEmpty ? "" : "-" + tag)-\(abs(key.hashValue))"
-        let r = try runProcess(Repo.cleaveBinary, ["build", path, "-o", exe], environment: environment)
+        let r = try runProcess(Repo.cleaveBinary, ["build", path, "-o", exe] + arguments, environment: environment)
         guard r.status == 0 else {
             throw BuildFailure(description: "cleave build \(source) failed (\(r.status)):\n\(r.stderr)")
         }

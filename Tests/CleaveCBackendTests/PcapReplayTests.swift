@@ -13,8 +13,10 @@ struct Replay {
 }
 
 /// Run `source`'s service over a capture of `requests` (raw extra records appended as given).
-func replay(_ source: String, _ requests: [UDPDatagram], extraRecords: [[UInt8]] = [], name: String) throws -> Replay {
-    let exe = try BuiltServices.executable(source)
+func replay(_ source: String, _ requests: [UDPDatagram], extraRecords: [[UInt8]] = [], name: String, build: [String] = [])
+    throws -> Replay
+{
+    let exe = try BuiltServices.executable(source, arguments: build)
     let dir = BuiltServices.directory
     let input = "\(dir)/\(name)-in.pcap"
     let output = "\(dir)/\(name)-out.pcap"

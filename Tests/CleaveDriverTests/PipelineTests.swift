@@ -8,8 +8,10 @@ import Testing
 @Suite struct PipelineTests {
     @Test func stagesAreInDependencyOrder() {
         // Parsing comes first, imports need the syntax trees, checking needs the imports,
-        // lowering needs the typed AST, the graph needs the IR, the C backend the IR.
-        #expect(Pipeline.stages == [.ast, .imports, .typed, .states, .ir, .graph, .c])
+        // lowering needs the typed AST, the graph needs the IR, the state-locality passes the
+        // IR, each the one before it; the C backend the IR, or the projected program.
+        #expect(
+            Pipeline.stages == [.ast, .imports, .typed, .states, .ir, .graph, .defunctionalized, .stateLocal, .components, .projected, .c])
     }
 
     @Test(arguments: Stage.allCases)
@@ -18,7 +20,9 @@ import Testing
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var seen: [Stage] = []
         let result = Pipeline.run([SourceFile(path: path, text: text)], through: stage) { s, _ in seen.append(s) }
-        #expect(seen == Array(Pipeline.stages.prefix { $0 != stage }) + [stage])
+        // Built from source, the unikernel does not need the state-locality passes.
+        let expected = Array(Pipeline.stages.prefix { $0 != stage }).filter { stage != .c || !$0.isStateLocalityPass } + [stage]
+        #expect(seen == expected)
         #expect(!result.hasErrors)
         switch stage {
         case .ast:
@@ -42,6 +46,19 @@ import Testing
         case .graph:
             #expect(result.graphs.map(\.function) == ["answer", "main"])
             #expect(Pipeline.dump(.graph, result).hasPrefix("digraph \"answer\""))
+            #expect(result.c == nil)
+        case .defunctionalized:
+            #expect(result.defunctionalized?.interfaces.count == 2)
+            #expect(Pipeline.dump(.defunctionalized, result).contains("enum StoreCall"))
+        case .stateLocal:
+            #expect(result.defunctionalized != nil)
+            #expect(result.partitioned == nil)
+        case .components:
+            #expect(result.partitioned?.components.map(\.name) == ["device", "store"])
+            #expect(Pipeline.dump(.components, result).contains("channel #0: device -> store"))
+        case .projected:
+            #expect(result.projected?.components.count == 2)
+            #expect(Pipeline.dump(.projected, result).contains("receive #0"))
             #expect(result.c == nil)
         case .c:
             let c = Pipeline.dump(.c, result)
