@@ -53,6 +53,8 @@ public struct PipelineResult: Sendable {
     public var ir: IRProgram?
     /// The IR after the state-locality passes, stage by stage.
     public var defunctionalized: DefunctionalizedProgram?
+    /// The state-local graph of each function of the defunctionalized program.
+    public var stateLocalGraphs: [DataflowGraph] = []
     public var partitioned: PartitionedProgram?
     public var projected: ProjectedProgram?
     /// The dataflow graph of each of the user's functions, in source order.
@@ -160,7 +162,12 @@ public enum Pipeline {
                 result.diagnostics += verified("defunctionalized", d.program)
             case .stateLocal:
                 guard let d = result.defunctionalized, !result.hasErrors else { break }
-                let problems = CheckStateLocality.check(d)
+                var problems = CheckStateLocality.check(d)
+                if let main = d.program.mainFunction {
+                    let g = FuseStateNodes.fuse(BuildGraph.build(main, in: d.program))
+                    result.stateLocalGraphs = [g]
+                    problems += FuseStateNodes.violations(g).map { "the state-local graph of main: \($0)" }
+                }
                 if !problems.isEmpty { result.diagnostics.append(internalError("state-local", "CheckStateLocality", problems)) }
             case .components:
                 guard let d = result.defunctionalized, !result.hasErrors else { break }
@@ -229,7 +236,8 @@ public enum Pipeline {
         case .defunctionalized:
             return result.defunctionalized.map(dumpDefunctionalized) ?? ""
         case .stateLocal:
-            return result.defunctionalized.map(dumpDefunctionalized) ?? ""
+            guard let d = result.defunctionalized else { return "" }
+            return result.stateLocalGraphs.map { GraphOutput.dot($0, program: d.program) }.joined()
         case .components:
             return result.partitioned.map(dumpComponents) ?? ""
         case .projected:
@@ -249,6 +257,16 @@ public enum Pipeline {
             out += "channel #\(ch.id): \(p.components[ch.from].name) -> \(p.components[ch.to].name): \(ch.name ?? "%\(ch.value.id)"): \(p.program.typed.typeName(ch.type))  @\(ch.span.line)\n"
         }
         return out
+    }
+
+    /// The components as Graphviz DOT: a cluster per component, an edge per channel.
+    public static func componentsGraph(_ p: ProjectedProgram) -> String {
+        let graphs = p.components.map { ($0.component.name, FuseStateNodes.fuse(BuildGraph.build($0.main, in: p.program))) }
+        let channels = p.channels.map {
+            GraphOutput.ChannelEdge(
+                id: $0.id, from: $0.from, to: $0.to, label: "#\($0.id) \($0.name ?? "%\($0.value.id)"): \(p.program.typed.typeName($0.type))")
+        }
+        return GraphOutput.componentsDot(graphs, channels: channels, program: p.program, title: "components of main")
     }
 
     /// The channels, then each component's local program.

@@ -197,3 +197,63 @@ public enum GraphOutput {
         }
     }
 }
+
+extension GraphOutput {
+    /// A channel drawn between components: from the send in one to the receive in another.
+    public struct ChannelEdge: Sendable {
+        public let id: Int
+        public let from: Int
+        public let to: Int
+        public let label: String
+        public init(id: Int, from: Int, to: Int, label: String) {
+            self.id = id
+            self.from = from
+            self.to = to
+            self.label = label
+        }
+    }
+
+    /// The components of a projected program: one cluster per component holding the graph of
+    /// its local program, and one red edge per channel, from its send to its receive.
+    public static func componentsDot(
+        _ components: [(name: String, graph: DataflowGraph)], channels: [ChannelEdge], program: IRProgram, title: String
+    ) -> String {
+        var out = "digraph \(quote(title)) {\n"
+        out += "  label=\(quote(title));\n  labelloc=t;\n  rankdir=TB;\n  compound=true;\n"
+        out += "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n"
+        out += "  edge [fontname=\"Helvetica\", fontsize=9];\n"
+        var sends: [Int: String] = [:]
+        var receives: [Int: String] = [:]
+        for (k, c) in components.enumerated() {
+            func id(_ n: NodeID) -> String { "c\(k)_\(n)" }
+            out += "  subgraph cluster_c\(k) {\n"
+            out += "    label=\(quote("component \(k): \(c.name)"));\n    style=\"rounded,filled\";\n    fillcolor=\"#f4f4f4\";\n"
+            for n in c.graph.nodes {
+                let text = node(n, program)
+                out += "    \(id(n.id))\(text.dropFirst("\(n.id)".count))\n"
+                switch n.kind {
+                case .send(let ch): sends[ch] = id(n.id)
+                case .receive(let ch): receives[ch] = id(n.id)
+                default: break
+                }
+            }
+            for e in c.graph.edges {
+                var attributes: [String] = []
+                switch e.kind {
+                case .state: attributes += ["label=\(quote(program.typed.typeName(e.type)))", "style=bold", "color=\"#4a78a8\""]
+                case .data: attributes.append("label=\(quote(program.typed.typeName(e.type)))")
+                case .control: attributes += ["style=dashed", "color=gray50", "arrowhead=empty"]
+                }
+                if e.isBackEdge { attributes += ["constraint=false", "color=gray60"] }
+                out += "    \(id(e.from)) -> \(id(e.to)) [\(attributes.joined(separator: ", "))];\n"
+            }
+            out += "  }\n"
+        }
+        for ch in channels {
+            guard let s = sends[ch.id], let r = receives[ch.id] else { continue }
+            out += "  \(s) -> \(r) [label=\(quote(ch.label)), color=\"#b03030\", fontcolor=\"#b03030\", penwidth=2];\n"
+        }
+        out += "}\n"
+        return out
+    }
+}

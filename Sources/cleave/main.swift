@@ -111,7 +111,7 @@ struct Graph: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "The stage whose graph to write: graph (the dataflow graph of the IR).")
+    @Option(help: "The stage whose graph to write: graph (the dataflow graph of the IR), state-local (main after defunctionalization: one node per state per scope), components (the projected program: a cluster per component, an edge per channel).")
     var stage: Stage = .graph
 
     @Option(help: "The function whose graph to write (a method by its name).")
@@ -124,21 +124,37 @@ struct Graph: ParsableCommand {
     var output: String?
 
     func validate() throws {
-        guard stage == .graph else {
-            throw ValidationError("stage '\(stage.rawValue)' has no graph; stages with a graph: graph")
+        guard [.graph, .stateLocal, .components].contains(stage) else {
+            throw ValidationError("stage '\(stage.rawValue)' has no graph; stages with a graph: graph, state-local, components")
         }
     }
 
     func run() throws {
         let sources = try load(input)
-        let result = Pipeline.run(sources, through: stage, options: input.pipelineOptions())
+        let result = Pipeline.run(sources, through: stage == .components ? .projected : stage, options: input.pipelineOptions())
         if report(result, input) { throw ExitCode(1) }
-        guard let ir = result.ir else { throw ExitCode(1) }
-        guard let graph = result.graphs.first(where: { $0.function == function }) else {
+        guard var ir = result.ir else { throw ExitCode(1) }
+        var graphs = result.graphs
+        switch stage {
+        case .stateLocal:
+            graphs = result.stateLocalGraphs
+            ir = result.defunctionalized?.program ?? ir
+        case .components:
+            guard let projected = result.projected else { throw ExitCode(1) }
+            guard format == .dot else { throw ValidationError("the components graph is written as DOT only") }
+            try write(Pipeline.componentsGraph(projected))
+            return
+        default:
+            break
+        }
+        guard let graph = graphs.first(where: { $0.function == function }) else {
             let names = result.graphs.map(\.function).joined(separator: ", ")
             throw ValidationError("no function '\(function)' in the program (functions: \(names))")
         }
-        let text = format == .dot ? GraphOutput.dot(graph, program: ir) : GraphOutput.json([graph], program: ir)
+        try write(format == .dot ? GraphOutput.dot(graph, program: ir) : GraphOutput.json([graph], program: ir))
+    }
+
+    func write(_ text: String) throws {
         guard let output else {
             print(text, terminator: "")
             return

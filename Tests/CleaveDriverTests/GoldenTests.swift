@@ -35,6 +35,10 @@ func goldenText(source: String, output: String) -> String {
 @Suite struct GoldenTests {
     static let cases: [GoldenCase] =
         Repo.examples.flatMap { path in [Stage.ast, .typed, .ir, .graph].map { GoldenCase(stage: $0, source: path) } }
+        // Every state-locality pass on every example, and on a service using states in branches and loops.
+        + (Repo.examples + [Repo.path("Tests/Inputs/Services/stages.clv")]).flatMap { path in
+            [Stage.defunctionalized, .stateLocal, .projected].map { GoldenCase(stage: $0, source: path) }
+        }
         + [
             GoldenCase(stage: .imports, source: Repo.path("Tests/Inputs/cimport/checksum.clv")),
             GoldenCase(stage: .typed, source: Repo.path("Tests/Inputs/cimport/checksum.clv")),
@@ -48,7 +52,7 @@ func goldenText(source: String, output: String) -> String {
         #expect(!result.hasErrors, "\(c) has errors:\n\(DiagnosticFormatter().format(result.diagnostics))")
         let output = Pipeline.dump(c.stage, result).replacingOccurrences(of: Repo.root.path, with: "<repo>")
         let actual = goldenText(source: text, output: output)
-        if c.stage == .graph {
+        if c.stage == .graph || c.stage == .stateLocal {
             // Every graph in the file is valid DOT: Graphviz renders it without complaint.
             let dot = try runProcess("/usr/bin/dot", ["-Tsvg", "-o", "/dev/null"], stdin: output)
             #expect(dot.status == 0 && dot.stderr.isEmpty, "dot rejects the graphs of \(c): \(dot.stderr)")
