@@ -90,7 +90,7 @@ let package = Package(
             exclude: ["README.md"]),
         .testTarget(
             name: "CleavePassesTests",
-            dependencies: ["CleavePasses", "CleaveDriver"],
+            dependencies: ["CleavePasses", "CleaveDriver", "CleaveTestSupport"],
             path: "Tests/CleavePassesTests"),
 
         // MARK: The C runtime of the hosted targets (C sources shipped as resources) and the C backend.

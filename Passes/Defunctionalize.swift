@@ -48,6 +48,11 @@ public struct DefunctionalizedProgram: Sendable {
     /// By state type, in type order.
     public let interfaces: [StateInterface]
 
+    public init(program: IRProgram, interfaces: [StateInterface]) {
+        self.program = program
+        self.interfaces = interfaces
+    }
+
     public func interface(of state: TypeID) -> StateInterface? { interfaces.first { $0.state == state } }
     public func interface(callType t: TypeID) -> StateInterface? { interfaces.first { $0.callType == t } }
     public func interface(process f: FunctionID) -> StateInterface? { interfaces.first { $0.process == f } }

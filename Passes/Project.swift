@@ -35,11 +35,21 @@ import CleaveSema
 public struct ComponentProgram: Sendable {
     public let component: Component
     public let main: IRFunction
+
+    public init(component: Component, main: IRFunction) {
+        self.component = component
+        self.main = main
+    }
 }
 
 public struct ProjectedProgram: Sendable {
     public let partitioned: PartitionedProgram
     public let components: [ComponentProgram]
+
+    public init(partitioned: PartitionedProgram, components: [ComponentProgram]) {
+        self.partitioned = partitioned
+        self.components = components
+    }
 
     public var program: IRProgram { partitioned.program }
     public var channels: [Channel] { partitioned.channels }
