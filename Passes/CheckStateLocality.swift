@@ -31,7 +31,8 @@ public enum CheckStateLocality {
             guard case .stateMethod(let owner) = f.kind else { continue }
             let name = "\(typed.type(owner).name).\(typed.function(f.source).name)"
             for p in f.params.dropFirst() where stateType(f.info(p).type) != nil {
-                problems.append("LambdaLift: state method \(name) still takes state \(typed.typeName(f.info(p).type)) (line \(f.span.line))")
+                problems.append(
+                    "LambdaLift: state method \(name) still takes state \(typed.typeName(f.info(p).type)) (line \(f.span.line))")
             }
             walk(f.body) { s in
                 if case .stateCall(_, _, _, let state, _, _) = s.kind, let t = stateType(state.type({ f.info($0).type })), t != owner {
@@ -41,10 +42,13 @@ public enum CheckStateLocality {
         }
         guard let main = d.program.mainFunction else { return problems }
         walk(main.body) { s in
-            guard case .stateCall(_, _, _, let state, let m, _) = s.kind, let t = stateType(state.type({ main.info($0).type })) else { return }
+            guard case .stateCall(_, _, _, let state, let m, _) = s.kind, let t = stateType(state.type({ main.info($0).type })) else {
+                return
+            }
             if d.interface(of: t)?.process != m {
                 problems.append(
-                    "Defunctionalize: main calls \(typed.type(t).name).\(typed.function(m).name) directly, not through process (line \(s.span.line))")
+                    "Defunctionalize: main calls \(typed.type(t).name).\(typed.function(m).name) directly, not through process (line \(s.span.line))"
+                )
             }
         }
         return problems
@@ -78,7 +82,9 @@ public enum CheckStateLocality {
                     touchedBy[state, default: []].insert(k)
                 case .send(let ch, _):
                     sends[ch, default: 0] += 1
-                    if p.channels[ch].from != k { problems.append("Project: component \(c.component.name) sends on channel #\(ch), which is not its") }
+                    if p.channels[ch].from != k {
+                        problems.append("Project: component \(c.component.name) sends on channel #\(ch), which is not its")
+                    }
                 case .receive(let ch, _):
                     receives[ch, default: 0] += 1
                     if p.channels[ch].to != k {
@@ -99,7 +105,8 @@ public enum CheckStateLocality {
             if ch.from == ch.to { problems.append("Partition: channel #\(ch.id) joins component \(ch.from) to itself") }
             if sends[ch.id] != 1 || receives[ch.id] != 1 {
                 problems.append(
-                    "Project: channel #\(ch.id) is sent \(sends[ch.id] ?? 0) and received \(receives[ch.id] ?? 0) times in the programs, not once each")
+                    "Project: channel #\(ch.id) is sent \(sends[ch.id] ?? 0) and received \(receives[ch.id] ?? 0) times in the programs, not once each"
+                )
             }
         }
         return problems

@@ -435,7 +435,9 @@ struct Partitioner {
             }
             if case .ifThen = s.kind { participants[n, default: []].formUnion([]) }
             if case .switchOf = s.kind { participants[n, default: []].formUnion([]) }
-            for v in statementParts(s).defines { if case .construct = definition[v], let o = constructValueOwner[v] { join(o, enclosing + [n]) } }
+            for v in statementParts(s).defines {
+                if case .construct = definition[v], let o = constructValueOwner[v] { join(o, enclosing + [n]) }
+            }
         }
         // Everyone taking part in a loop sees every decision that can leave it or go round again;
         // everyone sees a path to a `return` of main. Loops are handled outermost first.

@@ -352,7 +352,6 @@ public final class CBackend {
         return out
     }
 
-
     func isStateMethod(_ fn: IRFunction) -> Bool {
         if case .stateMethod = fn.kind { return true }
         return false

@@ -184,7 +184,9 @@ public enum Pipeline {
                         "component \(c.component.name): \($0)"
                     }
                 }
-                if !problems.isEmpty { result.diagnostics.append(internalError("projected", "CheckStateLocality and the IR verifier", problems)) }
+                if !problems.isEmpty {
+                    result.diagnostics.append(internalError("projected", "CheckStateLocality and the IR verifier", problems))
+                }
             case .c:
                 guard let ir = result.ir, !result.hasErrors else { break }
                 let (program, problems) =
@@ -251,10 +253,12 @@ public enum Pipeline {
     static func dumpComponents(_ p: PartitionedProgram) -> String {
         var out = ""
         for (k, c) in p.components.enumerated() {
-            out += "component \(k) \(c.name): states \(c.stateNames.joined(separator: ", "))\(k == p.systemComponent ? " (system calls)" : "")\n"
+            out +=
+                "component \(k) \(c.name): states \(c.stateNames.joined(separator: ", "))\(k == p.systemComponent ? " (system calls)" : "")\n"
         }
         for ch in p.channels {
-            out += "channel #\(ch.id): \(p.components[ch.from].name) -> \(p.components[ch.to].name): \(ch.name ?? "%\(ch.value.id)"): \(p.program.typed.typeName(ch.type))  @\(ch.span.line)\n"
+            out +=
+                "channel #\(ch.id): \(p.components[ch.from].name) -> \(p.components[ch.to].name): \(ch.name ?? "%\(ch.value.id)"): \(p.program.typed.typeName(ch.type))  @\(ch.span.line)\n"
         }
         return out
     }
@@ -264,7 +268,8 @@ public enum Pipeline {
         let graphs = p.components.map { ($0.component.name, FuseStateNodes.fuse(BuildGraph.build($0.main, in: p.program))) }
         let channels = p.channels.map {
             GraphOutput.ChannelEdge(
-                id: $0.id, from: $0.from, to: $0.to, label: "#\($0.id) \($0.name ?? "%\($0.value.id)"): \(p.program.typed.typeName($0.type))")
+                id: $0.id, from: $0.from, to: $0.to,
+                label: "#\($0.id) \($0.name ?? "%\($0.value.id)"): \(p.program.typed.typeName($0.type))")
         }
         return GraphOutput.componentsDot(graphs, channels: channels, program: p.program, title: "components of main")
     }

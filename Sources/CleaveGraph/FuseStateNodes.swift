@@ -53,7 +53,8 @@ public enum FuseStateNodes {
             var node = n
             if let key = order.first(where: { groups[$0]![0] == n.id }) {
                 let members = groups[key]!
-                let label = members.count == 1 ? n.label : "\(members.count) calls: " + members.map { g.node($0).label }.joined(separator: "; ")
+                let label =
+                    members.count == 1 ? n.label : "\(members.count) calls: " + members.map { g.node($0).label }.joined(separator: "; ")
                 node = GraphNode(id: id, kind: n.kind, scope: key.scope, label: label, span: n.span, stateName: n.stateName)
                 node.outputs = members.flatMap { g.node($0).outputs }
             } else {
@@ -82,7 +83,9 @@ public enum FuseStateNodes {
         for e in g.edges {
             let from = representative[e.from] ?? e.from
             let to = representative[e.to] ?? e.to
-            if e.kind == .state && (from == to || (fusedState.contains(from) && isMerge(g, e.to)) || (fusedState.contains(to) && isMerge(g, e.from))) {
+            if e.kind == .state
+                && (from == to || (fusedState.contains(from) && isMerge(g, e.to)) || (fusedState.contains(to) && isMerge(g, e.from)))
+            {
                 continue  // a version passed between calls of one node, inside it
             }
             add(

@@ -111,7 +111,10 @@ struct Graph: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "The stage whose graph to write: graph (the dataflow graph of the IR), state-local (main after defunctionalization: one node per state per scope), components (the projected program: a cluster per component, an edge per channel).")
+    @Option(
+        help:
+            "The stage whose graph to write: graph (the dataflow graph of the IR), state-local (main after defunctionalization: one node per state per scope), components (the projected program: a cluster per component, an edge per channel)."
+    )
     var stage: Stage = .graph
 
     @Option(help: "The function whose graph to write (a method by its name).")
@@ -223,7 +226,9 @@ struct BuildCommand: ParsableCommand {
     var emitC: String?
 
     @Option(
-        help: "Build from the program as written (source), or from the projected program: every component's local program, with channels between them, run in one thread (projected).")
+        help:
+            "Build from the program as written (source), or from the projected program: every component's local program, with channels between them, run in one thread (projected)."
+    )
     var fromStage: CSource = .source
 
     func run() throws {

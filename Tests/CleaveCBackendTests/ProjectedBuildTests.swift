@@ -28,7 +28,9 @@ import Testing
             #expect(projected.status == 0, "\(what): \(projected.stderr)")
             #expect(projected.replies.count == reference.replies.count, "\(what)")
             for (i, (a, b)) in zip(reference.replies, projected.replies).enumerated() where a != b {
-                Issue.record("\(what): reply \(i) to \(requests[i].text.debugDescription) differs: \(a.payload.text.debugDescription) from source, \(b.payload.text.debugDescription) projected")
+                Issue.record(
+                    "\(what): reply \(i) to \(requests[i].text.debugDescription) differs: \(a.payload.text.debugDescription) from source, \(b.payload.text.debugDescription) projected"
+                )
                 break
             }
         }
@@ -40,7 +42,8 @@ import Testing
         let keys = ["a", "b", "c", "d", "e", "f"]
         func key() -> String { keys[Int(rng.next() % UInt64(keys.count))] }
         func list() -> String { (0...(rng.next() % 4)).map { _ in key() }.joined(separator: ",") }
-        var out: [[UInt8]] = ["PUT a 1", "GET a", "GET z", "MPUT vv b,c", "SCAN a,b,c,z,d", "SUM 2", "STATS", "", "BAD", "SUM x", "GET"].map {
+        var out: [[UInt8]] = ["PUT a 1", "GET a", "GET z", "MPUT vv b,c", "SCAN a,b,c,z,d", "SUM 2", "STATS", "", "BAD", "SUM x", "GET"].map
+        {
             Array($0.utf8)
         }
         for _ in 0..<count {

@@ -56,7 +56,8 @@ import Testing
         let store = try #require(p.components.first { $0.component.name == "store" })
         let merged = device.main.with(body: IRBlock(store.main.body.stmts + device.main.body.stmts), values: device.main.values)
         let broken = ProjectedProgram(
-            partitioned: p.partitioned, components: [ComponentProgram(component: device.component, main: merged)] + p.components.dropFirst())
+            partitioned: p.partitioned, components: [ComponentProgram(component: device.component, main: merged)] + p.components.dropFirst()
+        )
         let problems = CheckStateLocality.check(broken)
         #expect(problems.contains { $0.contains("state store is used by components device, store") })
     }
