@@ -21,6 +21,7 @@ public enum Stage: String, CaseIterable, Sendable {
     case states
     case ir
     case graph
+    case lifted
     case defunctionalized
     case stateLocal = "state-local"
     case components
@@ -35,6 +36,7 @@ public enum Stage: String, CaseIterable, Sendable {
         case .states: "analyze where each state is used (and reject what no pass can fix)"
         case .ir: "lower to the IR: single assignment, explicit state threads"
         case .graph: "build the dataflow graph of every function (Graphviz DOT)"
+        case .lifted: "lambda-lift: split each state method that calls a state it takes inout into requests and continuations"
         case .defunctionalized: "defunctionalize: every call on a state goes through its `process(call:)` method"
         case .stateLocal: "check that every state is one node per scope (the state-local graph)"
         case .components: "partition the states into components; place pure nodes; find the channels"
@@ -52,6 +54,8 @@ public struct PipelineResult: Sendable {
     public var states: StateUseAnalysis?
     public var ir: IRProgram?
     /// The IR after the state-locality passes, stage by stage.
+    /// The IR after lambda lifting: no state method takes another state.
+    public var lifted: IRProgram?
     public var defunctionalized: DefunctionalizedProgram?
     /// The state-local graph of each function of the defunctionalized program.
     public var stateLocalGraphs: [DataflowGraph] = []
@@ -88,7 +92,7 @@ extension Stage {
     /// The state-locality passes: they run when a stage after them needs them.
     public var isStateLocalityPass: Bool {
         switch self {
-        case .defunctionalized, .stateLocal, .components, .projected: true
+        case .lifted, .defunctionalized, .stateLocal, .components, .projected: true
         default: false
         }
     }
@@ -155,8 +159,15 @@ public enum Pipeline {
                     }
                     result.graphs.append(g)
                 }
-            case .defunctionalized:
+            case .lifted:
                 guard let ir = result.ir, !result.hasErrors else { break }
+                let (lifted, problems) = LambdaLift.run(ir)
+                result.diagnostics += problems
+                guard problems.isEmpty else { break }
+                result.lifted = lifted
+                result.diagnostics += verified("lifted", lifted)
+            case .defunctionalized:
+                guard let ir = result.lifted, !result.hasErrors else { break }
                 let d = Defunctionalize.run(ir)
                 result.defunctionalized = d
                 result.diagnostics += verified("defunctionalized", d.program)
@@ -235,6 +246,10 @@ public enum Pipeline {
         case .graph:
             guard let ir = result.ir else { return "" }
             return result.graphs.map { GraphOutput.dot($0, program: ir) }.joined()
+        case .lifted:
+            guard let ir = result.lifted else { return "" }
+            let made = Set(ir.functions.map(\.source)).subtracting(result.ir?.functions.map(\.source) ?? [])
+            return IRPrinter.print(ir.functions.filter { ir.typed.files.contains($0.span.file) || made.contains($0.source) }, of: ir)
         case .defunctionalized:
             return result.defunctionalized.map(dumpDefunctionalized) ?? ""
         case .stateLocal:

@@ -11,7 +11,9 @@ import Testing
         // lowering needs the typed AST, the graph needs the IR, the state-locality passes the
         // IR, each the one before it; the C backend the IR, or the projected program.
         #expect(
-            Pipeline.stages == [.ast, .imports, .typed, .states, .ir, .graph, .defunctionalized, .stateLocal, .components, .projected, .c])
+            Pipeline.stages == [
+                .ast, .imports, .typed, .states, .ir, .graph, .lifted, .defunctionalized, .stateLocal, .components, .projected, .c,
+            ])
     }
 
     @Test(arguments: Stage.allCases)
@@ -47,6 +49,9 @@ import Testing
             #expect(result.graphs.map(\.function) == ["answer", "main"])
             #expect(Pipeline.dump(.graph, result).hasPrefix("digraph \"answer\""))
             #expect(result.c == nil)
+        case .lifted:
+            #expect(result.lifted?.functions.count == result.ir?.functions.count)
+            #expect(result.defunctionalized == nil)
         case .defunctionalized:
             #expect(result.defunctionalized?.interfaces.count == 2)
             #expect(Pipeline.dump(.defunctionalized, result).contains("enum StoreCall"))
