@@ -63,11 +63,14 @@ public enum AnalyzeOwnership {
         "Bytes.writeUInt64", "Map.removeValue",
     ]
 
-    /// Values a body reads but does not define (a closure's captures).
+    /// Values a body reads but does not define.
     public static func freeValues(_ body: IRBlock) -> Set<IRValue> {
         let (defined, used) = OwnershipWalker.definedAndUsed(body)
         return used.subtracting(defined)
     }
+
+    /// What a closure captures: the values its body reads that neither it nor its parameters define.
+    public static func captures(_ c: IRClosure) -> Set<IRValue> { freeValues(c.body).subtracting(c.params) }
 
     /// Every value a body reads, in closures too.
     public static func usedValues(_ body: IRBlock) -> Set<IRValue> { OwnershipWalker.definedAndUsed(body).used }
@@ -142,7 +145,7 @@ struct OwnershipWalker {
             let u = Use(stmt: n, block: id, index: index)
             let parts = statementParts(s)
             parts.reads.forEach { use($0, u) }
-            for c in parts.closures { freeValues(c.body).forEach { use(.value($0), u) } }
+            for c in parts.closures { AnalyzeOwnership.captures(c).forEach { use(.value($0), u) } }
             for d in parts.defines { defs[d] = .fresh }
             switch s.kind {
             case .assign(let results, let op):
@@ -223,7 +226,7 @@ struct OwnershipWalker {
             let parts = statementParts(s)
             out.subtract(parts.defines)
             parts.reads.forEach(add)
-            for c in parts.closures { out.formUnion(freeValues(c.body)) }
+            for c in parts.closures { out.formUnion(AnalyzeOwnership.captures(c)) }
         case .ifThen(let c, let a, let b, let results):
             ctx.yieldLive.append(l.subtracting(results))
             let la = live(a, first: number + 1, ctx: &ctx)

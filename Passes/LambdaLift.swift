@@ -474,6 +474,8 @@ struct Lowering {
         values = builder.values
         var out: [IRStmt] = []
         for s in b.stmts {
+            // Once a construct always leaves (its calls became returns), what follows is unreachable.
+            if let last = out.last, isTerminator(last) { break }
             switch s.kind {
             case .stateCall(let next, _, _, _, _, _) where splits[next] != nil:
                 let sp = splits[next]!
@@ -488,7 +490,14 @@ struct Lowering {
                 out.append(IRStmt(kind: .returnValues([sp.selfAt, .value(call)]), span: s.span))
                 return IRBlock(out)  // what follows runs in the continuation
             case .ifThen(let c, let a, let e, let results):
-                out.append(IRStmt(kind: .ifThen(c, then: block(a, &builder), else: block(e, &builder), results: keep(results)), span: s.span))
+                let a2 = block(a, &builder)
+                if case .bool(true) = c, leavesConstruct(a2) {
+                    // A continuation's `if true { rest of a branch }` whose rest now always
+                    // leaves: the rest is all there is.
+                    out += a2.stmts
+                    continue
+                }
+                out.append(IRStmt(kind: .ifThen(c, then: a2, else: block(e, &builder), results: keep(results)), span: s.span))
             case .switchOf(let x, let cases, let results):
                 out.append(IRStmt(kind: .switchOf(x, cases.map { block($0, &builder) }, results: keep(results)), span: s.span))
             case .loop(let carried, let initial, let body, let results):

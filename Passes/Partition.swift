@@ -205,7 +205,7 @@ struct Partitioner {
             case .assign(let results, let op):
                 var reads: [IRAtom] = []
                 forEachOperand(op, { reads.append($0) }, { _ in })
-                if case .closure(let c) = op { reads += AnalyzeOwnership.freeValues(c.body).sorted().map { .value($0) } }
+                if case .closure(let c) = op { reads += AnalyzeOwnership.captures(c).sorted().map { .value($0) } }
                 for a in reads { read(a, by: .statement(n)) }
                 for r in results { define(r, .statement(n)) }
             case .stateCall(let next, _, _, .value(let state), _, _):
@@ -366,7 +366,7 @@ struct Partitioner {
                     guard case .assign(let results, let op) = s.kind else { continue }
                     var operands: [IRValue] = []
                     forEachOperand(op, { if case .value(let v) = $0 { operands.append(v) } }, { _ in })
-                    if case .closure(let c) = op { operands += AnalyzeOwnership.freeValues(c.body).sorted() }
+                    if case .closure(let c) = op { operands += AnalyzeOwnership.captures(c).sorted() }
                     var o: Int?
                     if let first = operands.first {
                         o = owner(first)

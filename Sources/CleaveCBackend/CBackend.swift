@@ -203,7 +203,7 @@ public final class CBackend {
         closureCounter += 1
         let k = closureCounter
         // Captures: values, and the states a closure in a state method reads fields of.
-        let captured = AnalyzeOwnership.freeValues(c.body).subtracting(c.params).sorted()
+        let captured = AnalyzeOwnership.captures(c).sorted()
         var seen: Set<String> = []
         let fields = captured.map { (v: $0, name: f.name($0), type: types.c(f.ty($0))) }.filter { seen.insert($0.name).inserted }
         let env = "env_\(k)"

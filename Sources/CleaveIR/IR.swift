@@ -296,3 +296,36 @@ public func statementParts(_ s: IRStmt) -> (reads: [IRAtom], defines: [IRValue],
         return ([], [v], [], [])
     }
 }
+
+/// Control never goes past the statement: it leaves its block (`yield`, `break`,
+/// `continue`, `return`, a trap), or is a branch all of whose ways leave the construct,
+/// or a loop that never breaks.
+public func isTerminator(_ s: IRStmt) -> Bool {
+    switch s.kind {
+    case .yield, .breakLoop, .continueLoop, .returnValues, .trap: true
+    case .ifThen(_, let a, let b, _): leavesConstruct(a) && leavesConstruct(b)
+    case .switchOf(_, let cases, _): !cases.isEmpty && cases.allSatisfy(leavesConstruct)
+    case .loop(_, _, let body, _): !breaks(body)
+    default: false
+    }
+}
+
+/// The block contains a `break` of the loop it is the body of (not of a nested loop,
+/// nor in a closure).
+public func breaks(_ b: IRBlock) -> Bool {
+    b.stmts.contains { s in
+        switch s.kind {
+        case .breakLoop: true
+        case .ifThen(_, let x, let y, _): breaks(x) || breaks(y)
+        case .switchOf(_, let cases, _): cases.contains(where: breaks)
+        default: false
+        }
+    }
+}
+
+/// The block ends by leaving the construct it belongs to (not by yielding).
+public func leavesConstruct(_ b: IRBlock) -> Bool {
+    guard let last = b.stmts.last else { return false }
+    if case .yield = last.kind { return false }
+    return isTerminator(last)
+}

@@ -102,36 +102,6 @@ struct FunctionVerifier {
 
     /// The statement leaves its block: a jump, or an `if`/`switch` all of whose branches
     /// leave the construct (so control never comes back to continue after it).
-    func isTerminator(_ s: IRStmt) -> Bool {
-        switch s.kind {
-        case .yield, .breakLoop, .continueLoop, .returnValues, .trap: true
-        case .ifThen(_, let a, let b, _): leavesConstruct(a) && leavesConstruct(b)
-        case .switchOf(_, let cases, _): !cases.isEmpty && cases.allSatisfy(leavesConstruct)
-        case .loop(_, _, let body, _): !breaks(body)
-        default: false
-        }
-    }
-
-    /// The block contains a `break` of the loop it is the body of (not of a nested loop,
-    /// nor in a closure).
-    func breaks(_ b: IRBlock) -> Bool {
-        b.stmts.contains { s in
-            switch s.kind {
-            case .breakLoop: true
-            case .ifThen(_, let x, let y, _): breaks(x) || breaks(y)
-            case .switchOf(_, let cases, _): cases.contains(where: breaks)
-            default: false
-            }
-        }
-    }
-
-    /// The block ends by leaving the construct it belongs to (not by yielding).
-    func leavesConstruct(_ b: IRBlock) -> Bool {
-        guard let last = b.stmts.last else { return false }
-        if case .yield = last.kind { return false }
-        return isTerminator(last)
-    }
-
     mutating func stmt(_ s: IRStmt) {
         let span = s.span
         switch s.kind {

@@ -138,12 +138,17 @@ final class ProgramGenerator {
     var selfMethods: [FuncInfo] = []
     var stateVariables: [StateVariable] = []
 
+    /// A service: `main`'s loop receives a datagram each iteration and answers with the
+    /// integers it has computed, so what the program computes can be compared.
+    var served = false
+
     init(seed: UInt64) { rng = SplitMix64(state: seed) }
 
-    static func generate(seed: UInt64) -> String {
+    static func generate(seed: UInt64, served: Bool = false) -> String {
         let g = ProgramGenerator(seed: seed)
+        g.served = served
         g.program()
-        return g.lines.joined(separator: "\n") + "\n"
+        return (served ? "import net\n" : "") + g.lines.joined(separator: "\n") + "\n"
     }
 
     // MARK: Helpers
@@ -1254,6 +1259,7 @@ final class ProgramGenerator {
             line("\(passed.contains(i) || rng.chance(10) ? "var" : "let") \(name) = \(s.name)(\(args))")
             created.append(StateVariable(name: name, index: i))
         }
+        if served { line("let netDevice = UdpDevice(port: 8080)") }
         let tick = fresh("tick")
         line("var \(tick) = 0")
         declare(tick, .int, mutable: false)
@@ -1265,6 +1271,7 @@ final class ProgramGenerator {
         scopes.append([])
         loopDepth = 1
         line("\(tick) = \(tick) &+ 1")
+        if served { line("let netRequest = netDevice.receive()") }
         if ends {
             line("if \(tick) > \(10 + rng.below(100)) {")
             line("    break")
@@ -1281,6 +1288,10 @@ final class ProgramGenerator {
             }
         }
         for index in forced { stateCallOn(index) }
+        if served {
+            let shown = visible(.int).prefix(8).map { "\\(\($0.name))" }.joined(separator: " ")
+            line("netDevice.send(netRequest.reply(Bytes(\"\(shown)\")))")
+        }
         scopes.removeLast()
         indent -= 1
         line("}")
@@ -1313,6 +1324,12 @@ func problemsCompiling(_ text: String) -> [String] {
         if !graphProblems.isEmpty { problems.append("graph verifier:\n" + graphProblems.prefix(10).joined(separator: "\n")) }
     }
     if first.c == nil { problems.append("no C from the unikernel backend") }
+    // The state-locality passes: every pass's verifier, CheckStateLocality, the projected C.
+    let projected = Pipeline.run(
+        [SourceFile(path: "generated.clv", text: text)], through: .c, options: PipelineOptions(cFrom: .projected))
+    let passErrors = projected.diagnostics.filter(\.isError)
+    if !passErrors.isEmpty { problems.append("state-locality passes:\n" + DiagnosticFormatter().format(passErrors)) }
+    if projected.c == nil { problems.append("no C from the projected program") }
     let second = Pipeline.run([SourceFile(path: "generated.clv", text: text)], through: .c)
     if Pipeline.dump(.ir, first) != Pipeline.dump(.ir, second) { problems.append("the IR dump differs between two runs") }
     if Pipeline.dump(.graph, first) != Pipeline.dump(.graph, second) { problems.append("the graph dump differs between two runs") }
@@ -1335,38 +1352,16 @@ func problemsCompiling(_ text: String) -> [String] {
         }
     }
 
-    /// A generated program whose loop in `main` also answers a datagram per iteration, so
-    /// that it waits for input and ends at the end of a replayed capture.
-    static func served(_ text: String) -> String {
-        // `main` comes last, and its service loop is the last loop at its top level.
-        guard let main = text.range(of: "func main() {\n"),
-            let loop = text.range(of: "\n    loop {\n", options: .backwards, range: main.upperBound..<text.endIndex)
-        else { return text }
-        var t = text
-        t.replaceSubrange(
-            loop,
-            with: """
-
-                    let netDevice = UdpDevice(port: 8080)
-                    loop {
-                        let netRequest = netDevice.receive()
-                        netDevice.send(netRequest.reply(netRequest.payload))
-
-                """)
-        return "import net\n" + t
-    }
-
-    /// Generated programs built with `cleave build` (gcc, -Werror) and run over a capture of
-    /// random requests: each ends cleanly at the end of the capture or stops at a trap
-    /// (arithmetic on random values overflows), never by a signal.
     @Test(arguments: 0..<4)
     func generatedProgramsBuildWithoutWarningsAndRun(_ batch: Int) throws {
         let dir = NSTemporaryDirectory() + "cleave-generated-\(getpid())-\(batch)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var failed = false
         defer { if !failed { try? FileManager.default.removeItem(atPath: dir) } }
-        for seed in UInt64(batch * 5)..<UInt64(batch * 5 + 5) {
-            let text = Self.served(ProgramGenerator.generate(seed: seed))
+        // CLEAVE_GENERATED_RUNS=n runs n programs per batch instead of 5 (a longer search).
+        let perBatch = Int(ProcessInfo.processInfo.environment["CLEAVE_GENERATED_RUNS"] ?? "") ?? 5
+        for seed in UInt64(batch * perBatch)..<UInt64(batch * perBatch + perBatch) {
+            let text = ProgramGenerator.generate(seed: seed, served: true)
             let source = "\(dir)/g\(seed).clv"
             try text.write(toFile: source, atomically: true, encoding: .utf8)
             let exe = "\(dir)/g\(seed)"
@@ -1387,11 +1382,27 @@ func problemsCompiling(_ text: String) -> [String] {
             let run = try runProcess(exe, ["--netif", "pcap:\(dir)/in\(seed).pcap:\(dir)/out\(seed).pcap"])
             #expect(!run.signaled && (run.status == 0 || run.status == 1), "seed \(seed) ended with \(run.status): \(run.stderr)")
             if run.status == 1 { #expect(run.stderr.contains("fatal error:"), "seed \(seed): \(run.stderr)") }
+            // Built from the projected program (every state a component), it answers the same.
+            let projectedExe = "\(dir)/g\(seed)-projected"
+            let projectedBuild = try runProcess(
+                Repo.cleaveBinary, ["build", source, "-o", projectedExe, "--from-stage", "projected"],
+                environment: ["CC": "gcc", "CFLAGS": "-Werror -O1"])
+            #expect(projectedBuild.status == 0, "seed \(seed), projected: \(projectedBuild.stderr)")
+            guard projectedBuild.status == 0 else {
+                failed = true
+                continue
+            }
+            let projected = try runProcess(projectedExe, ["--netif", "pcap:\(dir)/in\(seed).pcap:\(dir)/projected\(seed).pcap"])
+            let same =
+                projected.status == run.status && projected.stdout == run.stdout
+                && FileManager.default.contents(atPath: "\(dir)/out\(seed).pcap") == FileManager.default.contents(atPath: "\(dir)/projected\(seed).pcap")
+            #expect(same, "seed \(seed): built from source and from the projected program, the service answers differently\n\(run.stderr)\n\(projected.stderr)")
+            if !same { failed = true }
         }
     }
 
     @Test func theGeneratorIsDeterministicAndCoversTheLanguage() {
-        let texts = (0..<UInt64(Self.batches) * Self.perBatch).map(ProgramGenerator.generate(seed:))
+        let texts = (0..<UInt64(Self.batches) * Self.perBatch).map { ProgramGenerator.generate(seed: $0) }
         #expect(texts[7] == ProgramGenerator.generate(seed: 7))
         let all = texts.joined(separator: "\n")
         for feature in [
