@@ -107,7 +107,8 @@ struct Lifter {
                     Diagnostic(
                         .error(
                             "lambda-lift-unsupported",
-                            "state method '\(typed.function(f.source).name)' takes \(others.count) states inout; the passes can split a method at the calls on one"),
+                            "state method '\(typed.function(f.source).name)' takes \(others.count) states inout; the passes can split a method at the calls on one"
+                        ),
                         at: f.span))
                 continue
             }
@@ -182,7 +183,8 @@ struct Lifter {
                 Diagnostic(
                     .error(
                         "lambda-lift-unsupported",
-                        "a method that takes a state inout passes it on to another method; the passes can split a method only at direct calls on the state"),
+                        "a method that takes a state inout passes it on to another method; the passes can split a method only at direct calls on the state"
+                    ),
                     at: span, notes: [DiagnosticNote("in state method '\(typed.function(f.source).name)'", at: f.span)]))
         }
         guard problems.isEmpty else { return nil }
@@ -287,7 +289,8 @@ struct Lifter {
             case .ifThen(_, _, _, let results), .switchOf(_, _, let results):
                 let undefined = results.map { IRAtom.undefined(f.info($0).type) }
                 let wrapped = IRStmt(
-                    kind: .ifThen(.bool(true), then: IRBlock(inner), else: IRBlock([IRStmt(kind: .yield(undefined), span: c.span)]), results: results),
+                    kind: .ifThen(
+                        .bool(true), then: IRBlock(inner), else: IRBlock([IRStmt(kind: .yield(undefined), span: c.span)]), results: results),
                     span: c.span)
                 return [wrapped] + after
             case .loop(let carried, _, let body, let results):
@@ -343,7 +346,8 @@ struct Lifter {
             case .continueLoop(let xs): return IRStmt(kind: .continueLoop(xs + [extra]), span: s.span)
             case .ifThen(let c, let a, let e, let r):
                 return IRStmt(
-                    kind: .ifThen(c, then: IRBlock(appendToContinues(a.stmts, extra)), else: IRBlock(appendToContinues(e.stmts, extra)), results: r),
+                    kind: .ifThen(
+                        c, then: IRBlock(appendToContinues(a.stmts, extra)), else: IRBlock(appendToContinues(e.stmts, extra)), results: r),
                     span: s.span)
             case .switchOf(let x, let cases, let r):
                 return IRStmt(kind: .switchOf(x, cases.map { IRBlock(appendToContinues($0.stmts, extra)) }, results: r), span: s.span)

@@ -151,6 +151,10 @@ public final class CBackend {
 
     /// `UdpDevice(port:)`, `UdpDevice(ports:)`: the netif layer of the runtime.
     func emitExternInit(_ f: FunctionEmitter, _ initFn: TFunction, into name: String, type: Ty, args: [IRAtom], span: SourceSpan) {
+        if types.isFrameDevice(type), let a = args.first {
+            f.line("cl_frame_device *\(name) = cl_frame_device_open(\(f.atom(a)));")
+            return
+        }
         guard types.isUdpDevice(type), let a = args.first else {
             internalError("no runtime for the extern initializer of \(types.spelled(type))", at: span)
             return
@@ -165,6 +169,20 @@ public final class CBackend {
     func emitExternStateCall(
         _ f: FunctionEmitter, _ method: TFunction, receiver: String, result: IRValue?, args: [IRStateArgument], span: SourceSpan
     ) {
+        if case .method(let tid) = method.kind, types.isFrameDevice(.nominal(tid)) {
+            switch (method.name, result, args.first) {
+            case ("receive", let r?, _):
+                f.declareZero([r])
+                f.line("\(f.name(r)).some = cl_frame_device_receive(\(receiver), &\(f.name(r)).value);")
+            case ("send", _, .value(let frame)?):
+                f.line("cl_frame_device_send(\(receiver), \(f.atom(frame)));")
+            case ("fd", let r?, _):
+                f.declare(r, "cl_frame_device_fd(\(receiver))")
+            default:
+                internalError("no runtime for FrameDevice.\(method.name)", at: span)
+            }
+            return
+        }
         guard case .method(let tid) = method.kind, types.isUdpDevice(.nominal(tid)) else {
             internalError("no runtime for the extern method \(method.name)", at: span)
             return

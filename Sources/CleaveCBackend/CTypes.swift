@@ -44,6 +44,11 @@ final class CTypes {
         return false
     }
 
+    func isFrameDevice(_ t: Ty) -> Bool {
+        if case .nominal(let id) = t { return decl(id).isStandard && decl(id).name == "FrameDevice" }
+        return false
+    }
+
     func isUdpDevice(_ t: Ty) -> Bool {
         if case .nominal(let id) = t { return decl(id).isStandard && decl(id).name == "UdpDevice" }
         return false
@@ -80,7 +85,7 @@ final class CTypes {
         case .nominal(let id):
             let d = decl(id)
             if d.kind == .state {
-                return isUdpDevice(t) ? "cl_udp_device *" : "struct \(stateStruct(id)) *"
+                return isUdpDevice(t) ? "cl_udp_device *" : isFrameDevice(t) ? "cl_frame_device *" : "struct \(stateStruct(id)) *"
             }
             return "struct \(register(t))"
         case .optional, .tuple, .function:
@@ -90,6 +95,9 @@ final class CTypes {
 
     func stateStruct(_ id: TypeID) -> String { "S_\(CTypes.ident(decl(id).name))" }
     func fieldName(_ name: String) -> String { "f_\(CTypes.ident(name))" }
+
+    /// A field of a struct as C names it: a C struct's fields keep the header's names.
+    func fieldName(_ name: String, in d: TypeDeclInfo) -> String { d.isC ? name : fieldName(name) }
 
     /// Has buffers inside (what marking, promoting and releasing must walk).
     func hasBuffers(_ t: Ty) -> Bool {
@@ -221,7 +229,7 @@ final class CTypes {
         case .tuple(let items): return items.enumerated().map { ("e\($0)", $1) }
         case .nominal(let id):
             let d = decl(id)
-            return d.fields.map { (fieldName($0.name), $0.type) }
+            return d.fields.map { (fieldName($0.name, in: d), $0.type) }
         default: return []
         }
     }

@@ -50,9 +50,9 @@ struct EmitOperation {
             call(id, args)
         case .field(let base, let i):
             if f.isState(base), case .nominal(let tid) = type(base) {
-                set("\(atom(base))->\(types.fieldName(types.decl(tid).fields[i].name))")
+                set("\(atom(base))->\(types.fieldName(types.decl(tid).fields[i].name, in: types.decl(tid)))")
             } else if case .nominal(let tid) = type(base) {
-                set("\(atom(base)).\(types.fieldName(types.decl(tid).fields[i].name))")
+                set("\(atom(base)).\(types.fieldName(types.decl(tid).fields[i].name, in: types.decl(tid)))")
             }
         case .setField(let base, let i, let x):
             if f.isState(base) {
@@ -62,7 +62,7 @@ struct EmitOperation {
                 f.consume(base, among: [base, x])
                 f.consume(x, among: [base, x])
                 f.declare(r, atom(base))
-                line("\(f.name(r)).\(types.fieldName(types.decl(tid).fields[i].name)) = \(atom(x));")
+                line("\(f.name(r)).\(types.fieldName(types.decl(tid).fields[i].name, in: types.decl(tid))) = \(atom(x));")
             }
         case .tupleElement(let base, let i):
             set("\(atom(base)).e\(i)")
@@ -115,7 +115,7 @@ struct EmitOperation {
             } else if xs.isEmpty {
                 set("(\(types.c(.nominal(tid)))){0}")
             } else {
-                let fields = zip(d.fields, xs).map { ".\(types.fieldName($0.name)) = \(atom($1))" }
+                let fields = zip(d.fields, xs).map { ".\(types.fieldName($0.name, in: d)) = \(atom($1))" }
                 set("(\(types.c(.nominal(tid)))){\(fields.joined(separator: ", "))}")
             }
         case .enumCase(let tid, let k, let xs):
@@ -312,7 +312,7 @@ struct EmitOperation {
     func call(_ id: FunctionID, _ args: [IRAtom]) {
         let callee = f.program.function(id)
         if case .c = callee.kind {
-            set("\(callee.name)(\(args.map(atom).joined(separator: ", ")))")
+            cCall(callee, args)
             return
         }
         // Inout arguments (and a mutating receiver) are given to the callee.
@@ -331,6 +331,41 @@ struct EmitOperation {
         } else {
             line("\(text);")
         }
+    }
+
+    /// A C function: `Bytes` go as a pointer to their bytes; an `inout` argument (a
+    /// non-const byte pointer, or a pointer to a struct or number) as a pointer to a
+    /// private copy, which is its next version after the call.
+    func cCall(_ callee: TFunction, _ args: [IRAtom]) {
+        var cargs: [String] = []
+        var nexts: [(IRValue, String)] = []
+        var r = 0
+        for (i, a) in args.enumerated() {
+            let p = i < callee.params.count ? callee.params[i] : nil
+            let isBytes = type(a) == .bytes
+            if p?.isInout == true, r < results.count {
+                let next = results[r]
+                r += 1
+                let tmp = f.temp()
+                if isBytes {
+                    line("cl_bytes \(tmp) = cl_bytes_from(\(atom(a))->data, (size_t)\(atom(a))->count);")
+                    cargs.append("(void *)\(tmp)->data")
+                } else {
+                    line("\(types.c(type(a))) \(tmp) = \(atom(a));")
+                    cargs.append("&\(tmp)")
+                }
+                nexts.append((next, tmp))
+            } else {
+                cargs.append(isBytes ? "(const void *)\(atom(a))->data" : atom(a))
+            }
+        }
+        let text = "\(callee.name)(\(cargs.joined(separator: ", ")))"
+        if r < results.count {
+            f.declare(results[r], text)
+        } else {
+            line("(void)(\(text));")
+        }
+        for (next, tmp) in nexts { f.declare(next, tmp) }
     }
 
     func isMethod(_ fn: TFunction) -> Bool {

@@ -36,6 +36,9 @@ public indirect enum CType: Sendable, Hashable {
     case bytes(isConst: Bool)
     /// A plain struct passed by value (its fields are all importable).
     case structure(name: String)
+    /// A parameter that points to one struct or number the function may change
+    /// (`struct pollfd *fds`): `inout` in Cleave, passed as a pointer to a copy.
+    case pointer(to: CType)
 
     /// The Cleave spelling: Int8/16/32, Int (for 64-bit signed), UInt8/16/32/UInt64,
     /// Bool, Double (for float and double), Bytes, Void, or the struct name.
@@ -49,6 +52,7 @@ public indirect enum CType: Sendable, Hashable {
         case .floating: "Double"
         case .bytes: "Bytes"
         case .structure(let name): name
+        case .pointer(let pointee): "inout " + pointee.cleaveName
         }
     }
 }

@@ -376,6 +376,15 @@ final class DeclarationImporter {
             return .failure(TypeProblem(kind: .returnedPointer))
         case CXType_Void, CXType_Char_S, CXType_SChar, CXType_Char_U, CXType_UChar:
             return .success(.bytes(isConst: isConst || clang_isConstQualifiedType(pointee) != 0))
+        case CXType_Record, CXType_Short, CXType_Int, CXType_Long, CXType_LongLong, CXType_UShort, CXType_UInt, CXType_ULong,
+            CXType_ULongLong, CXType_Double, CXType_Bool:
+            // One struct or number the function reads and may change: `inout` in Cleave.
+            // A const pointer (an input array, as often as not) and a pointer to a
+            // pointer stay unsupported.
+            guard clang_isConstQualifiedType(pointee) == 0, case .success(let t) = mapType(pointee, isResult: false) else {
+                return .failure(TypeProblem(kind: .nonBytePointer))
+            }
+            return .success(.pointer(to: t))
         default:
             return .failure(TypeProblem(kind: .nonBytePointer))
         }

@@ -64,7 +64,8 @@ public struct IRRenamer {
             }
             let state2 = read(state)
             kind = .stateCall(
-                next: define(next, like: info(next)), inoutNext: defineAll(inoutNext, info), result: result.map { define($0, like: info($0)) },
+                next: define(next, like: info(next)), inoutNext: defineAll(inoutNext, info),
+                result: result.map { define($0, like: info($0)) },
                 state: state2, method: m, args2)
         case .createState(let v, let t, let f, let args):
             let args2 = args.map(read)

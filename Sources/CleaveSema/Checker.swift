@@ -179,6 +179,7 @@ final class CheckerContext {
         case .floating: return .double
         case .bytes: return .bytes
         case .structure(let name): return typeIDs[name].map(Ty.nominal) ?? .error
+        case .pointer(let pointee): return cType(pointee)
         }
     }
 
@@ -419,9 +420,13 @@ final class CheckerContext {
                 let f = newFunction(c.name, .c(isSystem: c.isSystem), nil, span: c.span)
                 var params: [ParamInfo] = []
                 for (i, p) in c.parameters.enumerated() {
-                    let ty = cType(p.type)
+                    var ty = cType(p.type)
                     var isInout = false
                     if case .bytes(let isConst) = p.type, !isConst { isInout = true }
+                    if case .pointer(let pointee) = p.type {
+                        ty = cType(pointee)
+                        isInout = true
+                    }
                     let local = LocalID(index: f.locals.count)
                     let name = p.name.isEmpty ? "arg\(i)" : p.name
                     f.locals.append(LocalInfo(name: name, type: ty, isVar: isInout, span: c.span))

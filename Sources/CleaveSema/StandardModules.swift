@@ -47,5 +47,21 @@ enum StandardModules {
             /// Sends a datagram to its peer.
             extern func send(_ datagram: Datagram)
         }
+
+        /// A raw Ethernet device: whole frames in and out, for a service that brings its own
+        /// protocol stack. The hosted runtime picks the netif at run time (`--netif tap:NAME`,
+        /// a Linux TAP interface, or `pcap:IN[:OUT]`, the Ethernet frames of a capture); the
+        /// TAP interface named in the source is the default.
+        state FrameDevice {
+            extern init(tap: Bytes)
+
+            /// The next frame received, or nil when none is waiting: it never blocks.
+            extern func receive() -> Bytes?
+            /// Sends one frame.
+            extern func send(_ frame: Bytes)
+            /// The file descriptor to wait on for frames (`poll` from <poll.h>), or -1 when
+            /// there is none (a replayed capture).
+            extern func fd() -> Int32
+        }
         """
 }

@@ -42,7 +42,7 @@ import Testing
     @Test func pointerToNonByteType() throws {
         let w = try warning("count_into")
         #expect(w.message == "'count_into' is not imported: pointers to non-byte types are not supported")
-        #expect(w.note.message == "parameter 'total' has type 'int *'")
+        #expect(w.note.message == "parameter 'totals' has type 'const int *'")
         #expect(unsupported.function(named: "count_into") == nil)
     }
 
@@ -155,5 +155,16 @@ import Testing
             let names = group.split(separator: ":").last?.split(separator: ",") ?? []
             #expect(names.count <= 8)
         }
+    }
+}
+
+@Suite struct PointerParameterTests {
+    @Test func aPointerToOneStructIsInout() throws {
+        // poll(2)'s `struct pollfd *fds`: a pointer to a struct the call may change.
+        let imported = CImporter.importHeader("poll.h", importingFile: Inputs.importingFile, importSpan: Inputs.importSpan("poll.h"))
+        let poll = try #require(imported.function(named: "poll"))
+        #expect(poll.parameters[0].type == .pointer(to: .structure(name: "pollfd")))
+        #expect(poll.parameters[0].type.cleaveName == "inout pollfd")
+        #expect(poll.isSystem)
     }
 }

@@ -1395,8 +1395,12 @@ func problemsCompiling(_ text: String) -> [String] {
             let projected = try runProcess(projectedExe, ["--netif", "pcap:\(dir)/in\(seed).pcap:\(dir)/projected\(seed).pcap"])
             let same =
                 projected.status == run.status && projected.stdout == run.stdout
-                && FileManager.default.contents(atPath: "\(dir)/out\(seed).pcap") == FileManager.default.contents(atPath: "\(dir)/projected\(seed).pcap")
-            #expect(same, "seed \(seed): built from source and from the projected program, the service answers differently\n\(run.stderr)\n\(projected.stderr)")
+                && FileManager.default.contents(atPath: "\(dir)/out\(seed).pcap")
+                    == FileManager.default.contents(atPath: "\(dir)/projected\(seed).pcap")
+            #expect(
+                same,
+                "seed \(seed): built from source and from the projected program, the service answers differently\n\(run.stderr)\n\(projected.stderr)"
+            )
             if !same { failed = true }
         }
     }

@@ -55,8 +55,10 @@ public func runProcess(
     try p.run()
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try? input.fileHandleForWriting.close()
+    // Both pipes are drained at once: a program filling one while the other is read would block.
+    let errors = DrainedPipe(err.fileHandleForReading)
     let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    let e = errors.wait()
     p.waitUntilExit()
     return ProcessResult(
         status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
@@ -81,4 +83,22 @@ public struct SplitMix64: RandomNumberGenerator {
     public mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
     public mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
     public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+}
+
+/// Reads a pipe to its end on a thread of its own.
+final class DrainedPipe: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
 }

@@ -270,6 +270,17 @@ cl_udp_device *cl_udp_device_open(const int64_t *ports, size_t count);
 void cl_udp_device_receive(cl_udp_device *d, cl_bytes *payload, int64_t *port, uint32_t *peer_address, uint16_t *peer_port);
 void cl_udp_device_send(cl_udp_device *d, cl_bytes payload, int64_t port, uint32_t peer_address, uint16_t peer_port);
 
+/* ---- the net module's FrameDevice ---------------------------------------- */
+
+typedef struct cl_frame_device {
+    cl_frames *frames;
+} cl_frame_device;
+cl_frame_device *cl_frame_device_open(cl_bytes tap_name);
+/* receive(): true and the frame (a region copy), or false when none is waiting. */
+bool cl_frame_device_receive(cl_frame_device *d, cl_bytes *frame);
+void cl_frame_device_send(cl_frame_device *d, cl_bytes frame);
+int32_t cl_frame_device_fd(cl_frame_device *d);
+
 #include "arith.h"
 
 struct cl_map {

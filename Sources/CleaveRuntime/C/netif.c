@@ -40,14 +40,14 @@
 #define CL_NETIF_MAX 64
 #define CL_NETIF_MAX_PORTS 64
 
-typedef enum { SPEC_UDP, SPEC_PCAP } spec_kind;
+typedef enum { SPEC_UDP, SPEC_PCAP, SPEC_TAP } spec_kind;
 
 typedef struct netif_spec {
     spec_kind kind;
     const char *text;                         /* the spec as given, for messages */
     size_t port_count;                        /* udp: 0 = the source's own ports */
     uint16_t ports[CL_NETIF_MAX_PORTS];
-    char *in_path, *out_path;                 /* pcap: OUT may be NULL */
+    char *in_path, *out_path;                 /* pcap: OUT may be NULL; tap: in_path is the name */
 } netif_spec;
 
 static netif_spec specs[CL_NETIF_MAX];
@@ -103,8 +103,13 @@ int cl_netif_configure(const char *spec) {
             free(s.out_path);
             return spec_error(spec, "out of memory");
         }
+    } else if (strncmp(spec, "tap:", 4) == 0) {
+        if (spec[4] == '\0') return spec_error(spec, "expected tap:NAME, NAME is missing");
+        s.kind = SPEC_TAP;
+        s.in_path = strdup(spec + 4);
+        if (!s.in_path) return spec_error(spec, "out of memory");
     } else {
-        return spec_error(spec, "expected udp:PORT[,PORT...] or pcap:IN[:OUT]");
+        return spec_error(spec, "expected udp:PORT[,PORT...], pcap:IN[:OUT] or tap:NAME");
     }
     specs[spec_count++] = s;
     return 0;
@@ -113,8 +118,9 @@ int cl_netif_configure(const char *spec) {
 /* ---- Devices -------------------------------------------------------------- */
 
 struct cl_netif {
-    cl_udp *udp;   /* exactly one of the two, until closed */
+    cl_udp *udp;   /* exactly one of the three, until closed */
     cl_pcap *pcap;
+    cl_frames *frames;
 };
 
 static cl_netif devices[CL_NETIF_MAX];
@@ -154,6 +160,10 @@ cl_netif *cl_netif_open(const int64_t *ports, size_t count) {
 
     const netif_spec *spec = device_count < spec_count ? &specs[device_count] : NULL;
     cl_netif *netif = &devices[device_count];
+    if (spec && spec->kind == SPEC_TAP) {
+        fprintf(stderr, "cleave: --netif '%s': device %zu is a UDP device; tap: is for a FrameDevice\n", spec->text, number);
+        open_failed();
+    }
     if (spec && spec->kind == SPEC_PCAP) {
         netif->pcap = cl_pcap_open(ports, count, spec->in_path, spec->out_path);
     } else {
@@ -176,8 +186,37 @@ cl_netif *cl_netif_open(const int64_t *ports, size_t count) {
     return netif;
 }
 
+cl_frames *cl_frames_open(const char *default_tap) {
+    size_t number = device_count + 1;
+    if (device_count == CL_NETIF_MAX) {
+        fprintf(stderr, "cleave: too many devices (at most %d)\n", CL_NETIF_MAX);
+        open_failed();
+    }
+    const netif_spec *spec = device_count < spec_count ? &specs[device_count] : NULL;
+    cl_netif *netif = &devices[device_count];
+    if (spec && spec->kind == SPEC_UDP) {
+        fprintf(stderr, "cleave: --netif '%s': device %zu is a FrameDevice, which takes tap:NAME or pcap:IN[:OUT]\n", spec->text,
+                number);
+        open_failed();
+    }
+    if (spec && spec->kind == SPEC_PCAP) netif->frames = cl_frames_open_pcap(spec->in_path, spec->out_path);
+    else netif->frames = cl_frames_open_tap(spec ? spec->in_path : default_tap);
+    device_count++;
+    return netif->frames;
+}
+
 static _Noreturn void stop_now(void);
 static volatile sig_atomic_t stop_requested;
+
+int cl_frames_next(cl_frames *frames, const uint8_t **frame, size_t *length) {
+    for (;;) {
+        if (stop_requested) stop_now();
+        int got = cl_frames_receive(frames, frame, length);
+        if (got >= 0) return got;
+    }
+}
+
+void cl_frames_write(cl_frames *frames, const uint8_t *frame, size_t length) { cl_frames_send(frames, frame, length); }
 
 int cl_netif_receive(cl_netif *netif, cl_packet *out) {
     for (;;) {
@@ -197,8 +236,10 @@ void cl_netif_close_all(void) {
     for (size_t i = 0; i < device_count; i++) {
         if (devices[i].udp) cl_udp_close(devices[i].udp);
         if (devices[i].pcap) cl_pcap_close(devices[i].pcap);
+        if (devices[i].frames) cl_frames_close(devices[i].frames);
         devices[i].udp = NULL;
         devices[i].pcap = NULL;
+        devices[i].frames = NULL;
     }
 }
 

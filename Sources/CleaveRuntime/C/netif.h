@@ -117,4 +117,26 @@ void cl_pcap_close(cl_pcap *pcap);
  * a backend that blocks in poll (-1 before cl_netif_install_signals). */
 int cl_netif_stop_fd(void);
 
+/* ---- Raw Ethernet frames (netif_frame.c), behind the net module's FrameDevice.
+ * `--netif tap:NAME` or `--netif pcap:IN[:OUT]` for the device; without one, the
+ * TAP interface named in the source. receive never blocks: 1 and the frame
+ * (valid until the next call), 0 when none is waiting (see netif_frame.c for
+ * the end of a capture), -1 when interrupted. */
+
+/* The largest Ethernet frame accepted or sent: a 1500-byte payload, the header
+ * and a VLAN tag, rounded up. Jumbo frames are not supported. */
+#define CL_FRAME_MAX 1536
+
+typedef struct cl_frames cl_frames;
+cl_frames *cl_frames_open(const char *default_tap);
+int cl_frames_next(cl_frames *frames, const uint8_t **frame, size_t *length);
+void cl_frames_write(cl_frames *frames, const uint8_t *frame, size_t length);
+int cl_frames_fd(const cl_frames *frames);
+
+cl_frames *cl_frames_open_tap(const char *name);
+cl_frames *cl_frames_open_pcap(const char *in_path, const char *out_path);
+int cl_frames_receive(cl_frames *frames, const uint8_t **frame, size_t *length);
+void cl_frames_send(cl_frames *frames, const uint8_t *frame, size_t length);
+void cl_frames_close(cl_frames *frames);
+
 #endif

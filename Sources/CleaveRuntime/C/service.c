@@ -16,6 +16,8 @@ static void usage(FILE *out, const char *program) {
         "usage: %s [--netif SPEC]...\n"
         "  --netif udp:PORT[,PORT...]  serve UDP on these ports instead of the source's (0: any free port)\n"
         "  --netif pcap:IN[:OUT]       answer the UDP requests of capture IN, write the replies to OUT\n"
+        "                              (a FrameDevice: read the Ethernet frames of IN, write those sent to OUT)\n"
+        "  --netif tap:NAME            a FrameDevice on the Linux TAP interface NAME\n"
         "One --netif per device, in the order the program creates them. SIGUSR1 prints the counters.\n",
         program);
 }
@@ -74,3 +76,27 @@ void cl_udp_device_send(cl_udp_device *d, cl_bytes payload, int64_t port, uint32
         .peer_address = peer_address, .peer_port = peer_port};
     cl_netif_send(d->netif, &p);
 }
+
+cl_frame_device *cl_frame_device_open(cl_bytes tap_name) {
+    cl_frame_device *d = cl_state_alloc(sizeof *d);
+    char name[64];
+    size_t n = tap_name->count < (int64_t)sizeof name - 1 ? (size_t)tap_name->count : sizeof name - 1;
+    memcpy(name, tap_name->data, n);
+    name[n] = '\0';
+    d->frames = cl_frames_open(name);
+    return d;
+}
+
+bool cl_frame_device_receive(cl_frame_device *d, cl_bytes *frame) {
+    const uint8_t *data;
+    size_t length;
+    if (!cl_frames_next(d->frames, &data, &length)) return false;
+    *frame = cl_bytes_from(data, length);
+    return true;
+}
+
+void cl_frame_device_send(cl_frame_device *d, cl_bytes frame) {
+    cl_frames_write(d->frames, frame->data, (size_t)frame->count);
+}
+
+int32_t cl_frame_device_fd(cl_frame_device *d) { return (int32_t)cl_frames_fd(d->frames); }

@@ -4,7 +4,7 @@
 int log_message(const char *format, ...);
 void on_event(void (*callback)(int code));
 union number { int32_t i; float f; };
-void count_into(int *total);
+void count_into(const int *totals);
 char *make_name(int32_t id);
 int legacy();
 struct handler { void (*run)(void); int32_t id; };

@@ -1,0 +1,180 @@
+/* netif_frame.c: raw Ethernet frames for the net module's FrameDevice.
+ *
+ * A FrameDevice hands whole Ethernet frames to the program, which brings its
+ * own protocol stack (written in Cleave). Two netifs stand behind it:
+ *
+ *   tap:NAME        a Linux TAP interface (/dev/net/tun, IFF_TAP | IFF_NO_PI),
+ *                   created if it does not exist (root or CAP_NET_ADMIN). The
+ *                   descriptor is non-blocking: receive() answers "no frame"
+ *                   at once, and the program waits on fd() with poll(2).
+ *   pcap:IN[:OUT]   the frames of capture IN (Ethernet link type), one per
+ *                   receive(); every frame sent is written to OUT with the
+ *                   time of the frame received last, so replaying a capture
+ *                   twice writes byte-identical OUT files. There is no
+ *                   descriptor to wait on (fd() is -1). When IN is exhausted,
+ *                   receive() answers "no frame"; asked again before the
+ *                   program has sent anything more, the replay is over and
+ *                   the service ends cleanly (exit 0). A program that polls
+ *                   its device in a loop therefore flushes what it still has
+ *                   to send before it ends.
+ *
+ * Frames are counted as received and sent; a frame longer than the largest
+ * Ethernet frame (CL_FRAME_MAX) is dropped and counted as oversized, in
+ * either direction. Telling good frames from bad is the program's business.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cleave.h"
+
+struct cl_frames {
+    int tap_fd; /* tap: the descriptor; -1 otherwise */
+    pcap_t *in, *out_dead;
+    pcap_dumper_t *out;
+    struct timeval last_time;
+    bool ended_once;  /* pcap: "no frame" was answered at the end of the input */
+    bool sent_since;  /* ... and something was sent since */
+    uint8_t buffer[CL_FRAME_MAX];
+};
+
+static _Noreturn void frames_failed(cl_frames *f) {
+    cl_frames_close(f);
+    cl_netif_close_all();
+    exit(2);
+}
+
+cl_frames *cl_frames_open_tap(const char *name) {
+    cl_frames *f = calloc(1, sizeof *f);
+    if (!f) {
+        fprintf(stderr, "cleave: tap: out of memory\n");
+        exit(2);
+    }
+    f->tap_fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (f->tap_fd < 0) {
+        fprintf(stderr, "cleave: tap:%s: cannot open /dev/net/tun: %s\n", name, strerror(errno));
+        frames_failed(f);
+    }
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    request.ifr_flags = IFF_TAP | IFF_NO_PI;
+    if (strlen(name) >= IFNAMSIZ) {
+        fprintf(stderr, "cleave: tap:%s: an interface name has at most %d characters\n", name, IFNAMSIZ - 1);
+        frames_failed(f);
+    }
+    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    if (ioctl(f->tap_fd, TUNSETIFF, &request) < 0) {
+        fprintf(stderr, "cleave: tap:%s: cannot attach to the interface: %s\n", name, strerror(errno));
+        frames_failed(f);
+    }
+    fprintf(stderr, "cleave: tap: frames on %s\n", request.ifr_name);
+    return f;
+}
+
+cl_frames *cl_frames_open_pcap(const char *in_path, const char *out_path) {
+    cl_frames *f = calloc(1, sizeof *f);
+    if (!f) {
+        fprintf(stderr, "cleave: pcap: out of memory\n");
+        exit(2);
+    }
+    f->tap_fd = -1;
+    char error[PCAP_ERRBUF_SIZE] = "";
+    f->in = pcap_open_offline(in_path, error);
+    if (!f->in) {
+        fprintf(stderr, "cleave: pcap: cannot read capture %s: %s\n", in_path, error);
+        frames_failed(f);
+    }
+    if (pcap_datalink(f->in) != DLT_EN10MB) {
+        fprintf(stderr, "cleave: pcap: capture %s is not of Ethernet frames, which a FrameDevice needs\n", in_path);
+        frames_failed(f);
+    }
+    if (out_path) {
+        f->out_dead = pcap_open_dead(DLT_EN10MB, CL_FRAME_MAX);
+        f->out = f->out_dead ? pcap_dump_open(f->out_dead, out_path) : NULL;
+        if (!f->out) {
+            fprintf(stderr, "cleave: pcap: cannot write capture %s: %s\n", out_path,
+                    f->out_dead ? pcap_geterr(f->out_dead) : "out of memory");
+            frames_failed(f);
+        }
+    }
+    return f;
+}
+
+int cl_frames_receive(cl_frames *f, const uint8_t **frame, size_t *length) {
+    if (f->tap_fd >= 0) {
+        for (;;) {
+            ssize_t n = read(f->tap_fd, f->buffer, sizeof f->buffer);
+            if (n > 0) {
+                cl_count(CL_COUNT_RECEIVED, 1);
+                *frame = f->buffer;
+                *length = (size_t)n;
+                return 1;
+            }
+            if (n < 0 && errno == EINTR) return -1;
+            return 0; /* EAGAIN: nothing waiting */
+        }
+    }
+    if (!f->in) return 0;
+    for (;;) {
+        struct pcap_pkthdr *header;
+        const u_char *data;
+        int got = pcap_next_ex(f->in, &header, &data);
+        if (got == 1) {
+            f->last_time = header->ts;
+            f->ended_once = false;
+            if (header->caplen != header->len || header->caplen > CL_FRAME_MAX) {
+                cl_count(CL_COUNT_OVERSIZED, 1);
+                continue;
+            }
+            cl_count(CL_COUNT_RECEIVED, 1);
+            *frame = data;
+            *length = header->caplen;
+            return 1;
+        }
+        if (got == -1) cl_count(CL_COUNT_MALFORMED, 1);
+        /* The end of the input (or a capture cut short). */
+        if (f->ended_once && !f->sent_since) cl_exit_clean();
+        f->ended_once = true;
+        f->sent_since = false;
+        return 0;
+    }
+}
+
+void cl_frames_send(cl_frames *f, const uint8_t *frame, size_t length) {
+    if (length > CL_FRAME_MAX) {
+        cl_count(CL_COUNT_OVERSIZED, 1);
+        return;
+    }
+    if (f->tap_fd >= 0) {
+        ssize_t n;
+        do n = write(f->tap_fd, frame, length);
+        while (n < 0 && errno == EINTR);
+        cl_count(n == (ssize_t)length ? CL_COUNT_SENT : CL_COUNT_SEND_FAILED, 1);
+        return;
+    }
+    f->sent_since = true;
+    if (f->out) {
+        struct pcap_pkthdr header = {.ts = f->last_time, .caplen = (bpf_u_int32)length, .len = (bpf_u_int32)length};
+        pcap_dump((u_char *)f->out, &header, frame);
+    }
+    cl_count(CL_COUNT_SENT, 1);
+}
+
+int cl_frames_fd(const cl_frames *f) { return f->tap_fd; }
+
+void cl_frames_close(cl_frames *f) {
+    if (!f) return;
+    if (f->tap_fd >= 0) close(f->tap_fd);
+    if (f->out) pcap_dump_close(f->out);
+    if (f->out_dead) pcap_close(f->out_dead);
+    if (f->in) pcap_close(f->in);
+    free(f);
+}
