@@ -368,8 +368,18 @@ struct Partitioner {
                     forEachOperand(op, { if case .value(let v) = $0 { operands.append(v) } }, { _ in })
                     if case .closure(let c) = op { operands += AnalyzeOwnership.captures(c).sorted() }
                     var o: Int?
-                    if let first = operands.first {
-                        o = owner(first)
+                    if !operands.isEmpty {
+                        // With the producer; operands from several components: with the reader,
+                        // when it is one of them (so neither producer shows its data to a third).
+                        let owners = operands.map { owner($0) }
+                        if owners.allSatisfy({ $0 != nil }) {
+                            let distinct = Set(owners.compactMap { $0 })
+                            if distinct.count == 1 {
+                                o = distinct.first
+                            } else {
+                                for r in results where o == nil { o = firstReaderOwner(r).flatMap { distinct.contains($0) ? $0 : nil } }
+                            }
+                        }
                     } else {
                         for r in results where o == nil { o = firstReaderOwner(r) }
                     }
@@ -393,8 +403,19 @@ struct Partitioner {
             for v in unplacedValues where sourced == nil {
                 if let o = sourceOwner(v) { sourced = (v, o) }
             }
+            // Operands from several components and no reader among them: the first operand's.
+            let mixed = assigns.first { a in
+                guard statementOwner[a.number] == nil, case .assign(_, let op) = a.stmt.kind else { return false }
+                var operands: [IRValue] = []
+                forEachOperand(op, { if case .value(let v) = $0 { operands.append(v) } }, { _ in })
+                return !operands.isEmpty && operands.allSatisfy { owner($0) != nil }
+            }
             if let (v, o) = sourced {
                 constructValueOwner[v] = o
+            } else if let m = mixed, case .assign(_, let op) = m.stmt.kind {
+                var first: IRValue?
+                forEachOperand(op, { if case .value(let v) = $0, first == nil { first = v } }, { _ in })
+                statementOwner[m.number] = first.flatMap { owner($0) } ?? system
             } else if let (n, _, _) = assigns.first(where: { statementOwner[$0.number] == nil }) {
                 statementOwner[n] = system
             } else if let v = unplacedValues.first {

@@ -55,7 +55,9 @@ func goldenText(source: String, output: String) -> String {
         if c.stage == .graph || c.stage == .stateLocal {
             // Every graph in the file is valid DOT: Graphviz renders it without complaint.
             let dot = try runProcess("/usr/bin/dot", ["-Tsvg", "-o", "/dev/null"], stdin: output)
-            #expect(dot.status == 0 && dot.stderr.isEmpty, "dot rejects the graphs of \(c): \(dot.stderr)")
+            // Graphviz 2.43 warns about spline routing in some large graphs it draws all the same.
+            let complaints = dot.stderr.split(separator: "\n").filter { !$0.contains("Unable to reclaim box space in spline routing") }
+            #expect(dot.status == 0 && complaints.isEmpty, "dot rejects the graphs of \(c): \(dot.stderr)")
         }
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
             try FileManager.default.createDirectory(

@@ -20,7 +20,13 @@ func graphs(_ text: String, path: String = "test.clv", sourceLocation: SourceLoc
 /// Run `dot` on a DOT text; nil when Graphviz accepts it, else its complaint.
 func graphvizRejects(_ dotText: String) throws -> String? {
     let r = try runProcess("/usr/bin/dot", ["-Tsvg", "-o", "/dev/null"], stdin: dotText)
-    return r.status == 0 && r.stderr.isEmpty ? nil : "exit \(r.status): \(r.stderr)"
+    return r.status == 0 && complaints(r.stderr).isEmpty ? nil : "exit \(r.status): \(r.stderr)"
+}
+
+/// What Graphviz says about a graph, less the layout warning Graphviz 2.43 prints for some
+/// large graphs it draws all the same ("Unable to reclaim box space in spline routing").
+func complaints(_ stderr: String) -> [Substring] {
+    stderr.split(separator: "\n").filter { !$0.contains("Unable to reclaim box space in spline routing") }
 }
 
 @Suite struct GraphTests {

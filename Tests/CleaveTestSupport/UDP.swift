@@ -32,10 +32,11 @@ public final class UDPClient {
     /// The port this client sends from (and receives replies on).
     public let localPort: UInt16
 
-    public init() throws {
+    /// A client bound to `bindAddress` (loopback by default; "0.0.0.0" to reach other interfaces).
+    public init(bindAddress: String = "127.0.0.1") throws {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw UDPError("socket") }
-        var address = UDPClient.loopback(port: 0)
+        var address = UDPClient.address(bindAddress, port: 0)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -56,7 +57,12 @@ public final class UDPClient {
 
     /// Send `payload` to 127.0.0.1:`port`.
     public func send(_ payload: [UInt8], to port: UInt16) throws {
-        var address = UDPClient.loopback(port: port)
+        try send(payload, to: "127.0.0.1", port: port)
+    }
+
+    /// Send `payload` to `host` (dotted IPv4) and `port`.
+    public func send(_ payload: [UInt8], to host: String, port: UInt16) throws {
+        var address = UDPClient.address(host, port: port)
         let sent = payload.withUnsafeBytes { bytes in
             withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -64,7 +70,7 @@ public final class UDPClient {
                 }
             }
         }
-        guard sent == payload.count else { throw UDPError("sendto 127.0.0.1:\(port)") }
+        guard sent == payload.count else { throw UDPError("sendto \(host):\(port)") }
     }
 
     /// The next datagram that arrives within `timeout` seconds, with the port it came from; nil on timeout.
@@ -102,6 +108,18 @@ public final class UDPClient {
     public func request(_ payload: [UInt8], to port: UInt16, timeout: Double = 5) throws -> [UInt8]? {
         try send(payload, to: port)
         return try receive(timeout: timeout)?.payload
+    }
+
+    /// Send `payload` to `host`:`port` and wait for one reply; nil when none comes within `timeout` seconds.
+    public func request(_ payload: [UInt8], to host: String, port: UInt16, timeout: Double = 5) throws -> [UInt8]? {
+        try send(payload, to: host, port: port)
+        return try receive(timeout: timeout)?.payload
+    }
+
+    static func address(_ host: String, port: UInt16) -> sockaddr_in {
+        var address = loopback(port: port)
+        _ = inet_pton(AF_INET, host, &address.sin_addr)
+        return address
     }
 
     static func loopback(port: UInt16) -> sockaddr_in {
@@ -171,7 +189,8 @@ public final class ServiceProcess {
     /// Start `executable` and wait (up to `timeout` seconds) until it has announced
     /// `portCount` bound ports. Throws, with its standard error, when it exits or
     /// the time runs out first.
-    public init(_ executable: String, _ arguments: [String], portCount: Int = 1, timeout: Double = 30) throws {
+    /// `ready`: wait for this text on standard error instead of announced ports.
+    public init(_ executable: String, _ arguments: [String], portCount: Int = 1, ready: String? = nil, timeout: Double = 30) throws {
         // Socket pairs rather than pipes: they can be made close-on-exec at
         // once, so a child another test spawns meanwhile cannot inherit them.
         var out: [Int32] = [-1, -1]
@@ -190,10 +209,14 @@ public final class ServiceProcess {
         output = PipeReader(out[0])
         errors = PipeReader(err[0])
         let text = errors.wait(until: Date().addingTimeInterval(timeout)) { text, ended in
-            ended || ServiceProcess.announcedPorts(text).count >= portCount
+            ended || (ready.map { text.contains($0) } ?? (ServiceProcess.announcedPorts(text).count >= portCount))
         }
         ports = ServiceProcess.announcedPorts(text)
-        if ports.count < portCount {
+        if let ready, !text.contains(ready) {
+            let result = stop(timeout: 5)
+            throw ServiceError("\(executable) did not print '\(ready)' (exit status \(result.status)); standard error:\n\(result.stderr)")
+        }
+        if ready == nil && ports.count < portCount {
             let result = stop(timeout: 5)
             throw ServiceError(
                 "\(executable) announced \(ports.count) of \(portCount) ports "
