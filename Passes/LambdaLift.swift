@@ -109,7 +109,8 @@ struct Lifter {
                             "lambda-lift-unsupported",
                             "state method '\(typed.function(f.source).name)' takes \(others.count) states inout; the passes can split a method at the calls on one"
                         ),
-                        at: f.span))
+                        at: f.span,
+                        notes: others.map { DiagnosticNote("'\(f.info($0).name ?? "state")' is taken inout here", at: f.info($0).span) }))
                 continue
             }
             if let m = lift(f, owner: owner, device: device) { lifted[f.source] = m }

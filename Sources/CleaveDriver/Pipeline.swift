@@ -76,6 +76,9 @@ public struct PipelineOptions: Sendable {
     public var cFrom: CSource = .source
     /// The user's `--partition`: state names per component; nil for one component per state.
     public var partition: [[String]]?
+    /// Run the state-locality passes even when the C is emitted from source (`cleave check`:
+    /// a program they cannot make state-local is reported).
+    public var runPasses = false
     public init(includeDirectories: [String] = [], cFrom: CSource = .source, partition: [[String]]? = nil) {
         self.includeDirectories = includeDirectories
         self.cFrom = cFrom
@@ -111,7 +114,7 @@ public enum Pipeline {
     ) -> PipelineResult {
         var result = PipelineResult()
         // The unikernel built from source does not need the state-locality passes.
-        let skipPasses = last == .c && options.cFrom == .source
+        let skipPasses = last == .c && options.cFrom == .source && !options.runPasses
         for stage in stages {
             if stage.isStateLocalityPass && skipPasses { continue }
             switch stage {

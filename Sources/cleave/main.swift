@@ -57,7 +57,7 @@ func load(_ options: InputOptions) throws -> [SourceFile] {
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a program: parse, import C headers, check types, analyze state use, lower to the IR, build the graphs.")
+        abstract: "Check a program: parse, import C headers, check types, analyze state use, lower to the IR, build the graphs, run the state-locality passes.")
 
     @OptionGroup var input: InputOptions
 
@@ -73,7 +73,9 @@ struct Check: ParsableCommand {
     func run() throws {
         let sources = try load(input)
         let last = stopAfter ?? Pipeline.stages.last!
-        let result = Pipeline.run(sources, through: last, options: input.pipelineOptions()) {
+        var options = input.pipelineOptions()
+        options.runPasses = true
+        let result = Pipeline.run(sources, through: last, options: options) {
             stage, partial in
             if stage == dumpAfter { print(Pipeline.dump(stage, partial), terminator: "") }
         }
