@@ -57,7 +57,9 @@ func load(_ options: InputOptions) throws -> [SourceFile] {
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a program: parse, import C headers, check types, analyze state use, lower to the IR, build the graphs, run the state-locality passes.")
+        abstract:
+            "Check a program: parse, import C headers, check types, analyze state use, lower to the IR, build the graphs, run the state-locality passes."
+    )
 
     @OptionGroup var input: InputOptions
 
