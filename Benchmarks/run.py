@@ -52,10 +52,13 @@ def build_c(cc):
         subprocess.run([cc, *CFLAGS, "-o", str(BUILD / name), str(BENCH / src)], check=True)
 
 
-def build_cleave(cleave, service):
-    """The path of the Cleave-built service, or (None, why not)."""
-    out = BUILD / f"{service}_cleave"
+def build_cleave(cleave, service, projected=False):
+    """The path of the Cleave-built service (from source, or from the projected program: its
+    components as coroutines of one thread, channels as in-memory queues), or (None, why not)."""
+    out = BUILD / f"{service}_cleave{'_projected' if projected else ''}"
     cmd = [cleave, "build", SERVICES[service][0], "--target", "unikernel", "-o", os.path.relpath(out, ROOT)]
+    if projected:
+        cmd += ["--from-stage", "projected"]
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     except OSError as e:
@@ -157,6 +160,9 @@ def main():
                     help="none (default): the scheduler places server and loadgen (on a busy 2-CPU machine\n"
                          "it puts both on one CPU); split: server on CPU 0, loadgen on CPU 1, as client and\n"
                          "server on two machines (only on an otherwise idle machine)")
+    ap.add_argument("--projected", action="store_true",
+                    help="also measure each service built from the projected program (cleave build --from-stage\n"
+                         "projected: every state a component, run as coroutines of one thread)")
     ap.add_argument("--cc", default="cc")
     ap.add_argument("-o", "--output", default=os.path.relpath(BENCH / "results/served.md"))
     args = ap.parse_args()
@@ -169,8 +175,13 @@ def main():
     pin = (cpus[0], cpus[1]) if args.pin == "split" and len(cpus) >= 2 else (None, None)
     load_before = os.getloadavg()[0]
     build_c(args.cc)
-    notes, cleave_bin = [], {}
+    notes, cleave_bin, projected_bin = [], {}, {}
     for s in services:
+        if args.projected:
+            compiler = os.path.relpath(os.path.abspath(args.cleave), ROOT) if os.sep in args.cleave else args.cleave
+            projected_bin[s], why = build_cleave(compiler, s, projected=True)
+            if why:
+                notes.append(f"Cleave {s} projected: **not measured**, {why}")
         given = getattr(args, f"cleave_{s}")
         if given:
             cleave_bin[s] = str(Path(given).resolve())
@@ -190,6 +201,8 @@ def main():
         servers = {"baseline": lambda port: [str(BUILD / baseline), "--port", str(port)]}
         if cleave_bin[s]:
             servers["cleave"] = lambda port: [cleave_bin[s], "--netif", f"udp:{port}"]
+        if projected_bin.get(s):
+            servers["projected"] = lambda port: [projected_bin[s], "--netif", f"udp:{port}"]
         for w in windows:
             load_args = [*load[s], "--window", str(w), "--duration", str(args.duration),
                          "--warmup", str(args.warmup), "--validate"]
