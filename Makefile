@@ -37,6 +37,16 @@ demo: build
 	@echo
 	@echo '--- out/kv, asked over UDP'
 	@python3 scripts/demo-kv.py out/kv
+	@echo
+	@echo '--- the state-locality passes on seed 000'"'"'s loop: cleave dump --stage components Examples/smoltcp-loop'
+	@$(CLEAVE) dump --stage components Examples/smoltcp-loop
+	@$(CLEAVE) graph --stage components Examples/smoltcp-loop -o out/smoltcp-components.dot
+	@dot -Tsvg out/smoltcp-components.dot -o out/smoltcp-components.svg 2>/dev/null
+	@echo 'its components and channels: out/smoltcp-components.svg; each component'"'"'s program: cleave dump --stage projected'
+	@echo
+	@echo '--- cleave build --from-stage projected Examples/kv/kv.clv -o out/kv-projected (device and store as components)'
+	@$(CLEAVE) build --from-stage projected Examples/kv/kv.clv -o out/kv-projected
+	@python3 scripts/demo-kv.py out/kv-projected
 
 test: deps lint
 	$(SWIFT) build --build-tests

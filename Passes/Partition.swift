@@ -428,20 +428,28 @@ struct Partitioner {
 
     /// A construct's result takes the owner of what its first branch yields; a carried value
     /// the owner of its initial value, or of what an iteration hands on.
+    ///
+    /// A branch's result made of constants alone goes where the branch is decided.
     mutating func sourceOwner(_ v: IRValue) -> Int? {
         var sources: [IRValue] = []
+        var decision: IRAtom?
         for (n, s, _) in statements {
             switch s.kind {
             case .loop(let carried, let initial, _, _):
                 if let k = carried.firstIndex(of: v), case .value(let x) = initial[k] { sources.append(x) }
-                _ = n
+            case .ifThen(let c, _, _, let results) where results.contains(v):
+                decision = c
+            case .switchOf(let subject, _, let results) where results.contains(v):
+                decision = subject
             default: break
             }
+            _ = n
         }
         for (w, rs) in readers {
             for r in rs { if case .value(v) = r { sources.append(w) } }
         }
         for w in sources.sorted() { if let o = owner(w) { return o } }
+        if case .value(let d)? = decision { return owner(d) }
         return nil
     }
 
