@@ -170,7 +170,7 @@ struct EmitBuiltin {
         case "Array.map", "Array.filter", "Array.forEach", "Array.containsWhere", "Array.reduce":
             closureLoop(name, args)
         case "print": line("cl_print(\(a));")
-        case "min",
+        case "min" where args.count == 2 && atom(args[0]) == atom(args[1]),
             "max" where args.count == 2 && atom(args[0]) == atom(args[1]):
             set(a)
         case "min", "max":

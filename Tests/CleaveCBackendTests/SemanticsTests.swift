@@ -84,3 +84,28 @@ import Testing
         #expect(r.replies.map { $0.payload.text } == Self.cases.map(\.1))
     }
 }
+
+@Suite struct MinMaxTests {
+    /// `min(a, b)` once always answered `a`: the C backend's shortcut for `min(x, x)` matched
+    /// every `min`. Found by a longer run of the generated programs.
+    @Test func minAndMaxAnswerAsInSwift() throws {
+        let dir = NSTemporaryDirectory() + "cleave-minmax-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = """
+            func main() {
+                let a = 7
+                let b = 3
+                let xs = [5, 1, 9]
+                let small = xs.filter { $0 > min($0, 4) }
+                print("\\(min(a, b)) \\(max(a, b)) \\(min(b, a)) \\(max(b, a)) \\(min(-2, 2)) \\(max(Bytes("ab"), Bytes("b"))) \\(small.count) \\(min(a, a))")
+            }
+            """
+        try source.write(toFile: "\(dir)/minmax.clv", atomically: true, encoding: .utf8)
+        let build = try runProcess(Repo.cleaveBinary, ["build", "\(dir)/minmax.clv", "-o", "\(dir)/minmax"])
+        #expect(build.status == 0, "\(build.stderr)")
+        let run = try runProcess("\(dir)/minmax", [])
+        // `print` writes to standard error, before the counters.
+        #expect(run.stderr.hasPrefix("3 7 3 7 -2 b 2 7\n"), "\(run.stderr)")
+    }
+}

@@ -1394,7 +1394,7 @@ func problemsCompiling(_ text: String) -> [String] {
             }
             let projected = try runProcess(projectedExe, ["--netif", "pcap:\(dir)/in\(seed).pcap:\(dir)/projected\(seed).pcap"])
             let same =
-                projected.status == run.status && projected.stdout == run.stdout
+                projected.status == run.status && projected.stdout == run.stdout && projected.stderr == run.stderr
                 && FileManager.default.contents(atPath: "\(dir)/out\(seed).pcap")
                     == FileManager.default.contents(atPath: "\(dir)/projected\(seed).pcap")
             #expect(
