@@ -174,6 +174,8 @@ struct EmitOperation {
             line("\(types.c(t)) \(copy) = \(c);")
             c = copy
         }
+        // The right operand by address, for the runtime's comparisons (the copy, if one was made).
+        var right: String { c == atom(y) ? f.lvalue(y) : "&\(c)" }
         if let k = t.intKind {
             let s = CTypes.intSuffix(k)
             let ct = CTypes.intType(k)
@@ -215,16 +217,16 @@ struct EmitOperation {
         case .array(let e):
             switch b {
             case .add: return "cl_array_concat(\(types.descriptor(e)), \(a), \(c))"
-            case .eq: return "cl_equal(\(types.descriptor(t)), \(f.lvalue(x)), \(f.lvalue(y)))"
-            case .ne: return "!cl_equal(\(types.descriptor(t)), \(f.lvalue(x)), \(f.lvalue(y)))"
+            case .eq: return "cl_equal(\(types.descriptor(t)), \(f.lvalue(x)), \(right))"
+            case .ne: return "!cl_equal(\(types.descriptor(t)), \(f.lvalue(x)), \(right))"
             default: break
             }
         case .int, .double, .bool:
             break
         default:
             switch b {
-            case .eq: return "cl_equal(\(types.descriptor(t)), \(f.lvalue(x)), \(f.lvalue(y)))"
-            case .ne: return "!cl_equal(\(types.descriptor(t)), \(f.lvalue(x)), \(f.lvalue(y)))"
+            case .eq: return "cl_equal(\(types.descriptor(t)), \(f.lvalue(x)), \(right))"
+            case .ne: return "!cl_equal(\(types.descriptor(t)), \(f.lvalue(x)), \(right))"
             default: break
             }
         }

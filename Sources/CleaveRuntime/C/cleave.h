@@ -259,6 +259,9 @@ void cl_channel_send(int channel, const void *value, const cl_type *type);
 void cl_channel_receive(int channel, void *value, const cl_type *type);
 /* The end of an iteration of a component's loop: reset its region, let others run. */
 void cl_component_iteration_end(void);
+/* Called where the input has ended: inside a component, let the others finish and
+ * never return (true is never seen); outside one, false. */
+bool cl_components_input_ended(void);
 
 /* ---- the net module's UdpDevice ---------------------------------------- */
 

@@ -15,6 +15,14 @@
  * the queue's copy back. No component ever sees another's memory, as in the
  * isolated target, where the queue is shared memory between processes.
  *
+ * When a device's input ends (the end of a replayed capture), the sequential
+ * program would stop right there, after everything that comes before it. Here
+ * other components may still be behind: each finishes the iteration of main's
+ * loop it is in (or stops where it waits for the finished one), and then the
+ * service ends. A component that does not depend on the device may be an
+ * iteration ahead of it or behind it at that moment, so its `print`s (debugging
+ * output) can differ at the very end; what the devices send cannot.
+ *
  * Projection makes the programs deadlock-free (see Project.swift). Should
  * every unfinished component still wait for a value, that is a compiler bug,
  * reported as one, naming the components and what they wait for.
@@ -55,6 +63,7 @@ static const cl_channel_info *channel_table;
 static int channel_count;
 static cl_link *links; /* component_count x component_count */
 static int running = -1;
+static bool input_ended; /* a component's device reached the end of its input */
 static ucontext_t scheduler;
 static cl_memory *scheduler_memory;
 
@@ -114,8 +123,20 @@ void cl_channel_receive(int channel, void *value, const cl_type *type) {
     free(m);
 }
 
+bool cl_components_input_ended(void) {
+    if (running < 0) return false;
+    /* The sequential program would stop at this receive, after everything before it: the
+     * others finish what they can without this component, then the service ends. */
+    input_ended = true;
+    components[running].done = true;
+    yield_to_scheduler();
+    return true; /* not reached: a finished component is never resumed */
+}
+
 void cl_component_iteration_end(void) {
     cl_iteration_end();
+    /* After the end of the input, a component finishes the iteration it is in, no more. */
+    if (input_ended) components[running].done = true;
     yield_to_scheduler();
 }
 
@@ -160,6 +181,7 @@ void cl_components_run(int count, void (*const *mains)(void), const char *const 
             running = -1;
         }
         if (!left) return;
+        if (!ran && input_ended) return;
         if (!ran) {
             fprintf(stderr, "internal error: the components of the projected program wait for each other:\n");
             for (int k = 0; k < count; k++) {

@@ -23,6 +23,7 @@ static void usage(FILE *out, const char *program) {
 }
 
 _Noreturn void cl_exit_clean(void) {
+    (void)cl_components_input_ended(); /* in a projected program: the others finish first */
     cl_netif_close_all();
     cl_print_counters();
     fflush(stdout);
