@@ -135,13 +135,15 @@ import Testing
         #expect(lifted.stdout.contains("state-method IPStack.poll_resume2("))
     }
 
-    @Test func answersTheKernelThroughATapInterface() throws {
-        guard getuid() == 0, FileManager.default.fileExists(atPath: "/dev/net/tun"),
-            FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
-        else {
-            Issue.record("this machine does not allow a TAP interface (needs root, /dev/net/tun and ip)")
-            return
-        }
+    /// Root, a TUN/TAP device that opens, and `ip` to configure the interface.
+    static let machineAllowsTap: Bool = {
+        let fd = open("/dev/net/tun", O_RDWR)
+        defer { if fd >= 0 { close(fd) } }
+        return getuid() == 0 && fd >= 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
+    }()
+
+    @Test(.enabled(if: machineAllowsTap, "needs root, /dev/net/tun and ip"))
+    func answersTheKernelThroughATapInterface() throws {
         let exe = try BuiltServices.executable(Self.source)
         let name = "cltap\(getpid() % 10000)"
         let service = try ServiceProcess(exe, ["--netif", "tap:\(name)"], ready: "cleave: tap: frames on")
