@@ -423,7 +423,7 @@ struct Lifter {
                                 case .passedInout(let x): .passedInout(take(x.type { l.original.info($0).type }))
                                 }
                             }
-                            let live = sp.live.map { _ in IRAtom.void }.indices.map { i in take(payload[sp.args.count + i]) }
+                            let live = sp.live.indices.map { i in take(payload[sp.args.count + i]) }
                             let d1 = b.value(deviceType, deviceNext.flatMap { f.info($0).name }, at: sp.span)
                             let inoutResults = sp.args.compactMap { a -> IRValue? in
                                 if case .passedInout(let x) = a { return b.value(x.type { l.original.info($0).type }, at: sp.span) }

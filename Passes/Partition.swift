@@ -146,8 +146,10 @@ struct Partitioner {
     var definition: [IRValue: Definition] = [:]
     var definitionOrder: [IRValue] = []
     var readers: [IRValue: [Reader]] = [:]
-    /// The constructs a statement is inside, innermost last.
-    var constructKind: [Int: IRStmt.Kind] = [:]
+    /// What flows into each branch result and carried value (yielded, initial, handed on),
+    /// and the decision of the branch each branch result comes from.
+    var sourcesOf: [IRValue: [IRValue]] = [:]
+    var decisionOf: [IRValue: IRAtom] = [:]
     /// Each loop's `break`s and `continue`s, and the constructs around them inside the loop.
     var exits: [(loop: Int, path: [Int])] = []
     var returns: [[Int]] = []
@@ -182,6 +184,7 @@ struct Partitioner {
     mutating func read(_ a: IRAtom, by r: Reader) {
         guard case .value(let v) = a else { return }
         readers[v, default: []].append(r)
+        if case .value(let w) = r { sourcesOf[w, default: []].append(v) }
         if case .value(let w) = r, isState(main.info(w).type), stateParent[w] == nil { stateParent[w] = v }
     }
 
@@ -218,22 +221,21 @@ struct Partitioner {
                 for a in parts.reads { read(a, by: .statement(n)) }
                 for v in parts.defines { define(v, .statement(n)) }
             case .ifThen(let c, let a, let e, let results):
-                constructKind[n] = s.kind
                 read(c, by: .participants(n))
+                for r in results { decisionOf[r] = c }
                 targets.append((n, results, [], false))
                 walk(a, enclosing: enclosing + [n])
                 walk(e, enclosing: enclosing + [n])
                 targets.removeLast()
                 for r in results { define(r, .construct(n)) }
             case .switchOf(let subject, let cases, let results):
-                constructKind[n] = s.kind
                 read(subject, by: .participants(n))
+                for r in results { decisionOf[r] = subject }
                 targets.append((n, results, [], false))
                 for c in cases { walk(c, enclosing: enclosing + [n]) }
                 targets.removeLast()
                 for r in results { define(r, .construct(n)) }
             case .loop(let carried, let initial, let body, let results):
-                constructKind[n] = s.kind
                 for (c, i) in zip(carried, initial) { read(i, by: .value(c)) }
                 for c in carried { define(c, .carried(loop: n)) }
                 targets.append((n, results, carried, true))
@@ -431,25 +433,8 @@ struct Partitioner {
     ///
     /// A branch's result made of constants alone goes where the branch is decided.
     mutating func sourceOwner(_ v: IRValue) -> Int? {
-        var sources: [IRValue] = []
-        var decision: IRAtom?
-        for (n, s, _) in statements {
-            switch s.kind {
-            case .loop(let carried, let initial, _, _):
-                if let k = carried.firstIndex(of: v), case .value(let x) = initial[k] { sources.append(x) }
-            case .ifThen(let c, _, _, let results) where results.contains(v):
-                decision = c
-            case .switchOf(let subject, _, let results) where results.contains(v):
-                decision = subject
-            default: break
-            }
-            _ = n
-        }
-        for (w, rs) in readers {
-            for r in rs { if case .value(v) = r { sources.append(w) } }
-        }
-        for w in sources.sorted() { if let o = owner(w) { return o } }
-        if case .value(let d)? = decision { return owner(d) }
+        for w in (sourcesOf[v] ?? []).sorted() { if let o = owner(w) { return o } }
+        if case .value(let d)? = decisionOf[v] { return owner(d) }
         return nil
     }
 
@@ -462,8 +447,6 @@ struct Partitioner {
             if case .loop(let carried, _, _, _) = s.kind {
                 for c in carried { if let o = constructValueOwner[c] { join(o, enclosing + [n]) } }
             }
-            if case .ifThen = s.kind { participants[n, default: []].formUnion([]) }
-            if case .switchOf = s.kind { participants[n, default: []].formUnion([]) }
             for v in statementParts(s).defines {
                 if case .construct = definition[v], let o = constructValueOwner[v] { join(o, enclosing + [n]) }
             }
@@ -488,7 +471,6 @@ struct Partitioner {
     // MARK: Channels
 
     mutating func cross() {
-        let all = Set(0..<componentCount)
         for v in definitionOrder {
             guard let from = owner(v), !isState(main.info(v).type) else { continue }
             var to: [Int] = []
@@ -497,7 +479,7 @@ struct Partitioner {
                 switch r {
                 case .statement(let n): if let o = statementOwner[n] { readers = [o] }
                 case .value(let w): if let o = owner(w) { readers = [o] }
-                case .participants(let n): readers = participants[n] ?? all
+                case .participants(let n): readers = participants[n] ?? []
                 }
                 for x in readers.sorted() where x != from && !to.contains(x) { to.append(x) }
             }
