@@ -304,7 +304,7 @@ struct Lifter {
                     return .undefined(f.info(v).type)
                 }
                 // A rest of the iteration that never goes round again needs no copy of the body.
-                if !continues(inner) {
+                if !continues(IRBlock(inner)) {
                     let once = IRStmt(kind: .loop(carried: carried, initial: initial, body: IRBlock(inner), results: results), span: c.span)
                     return [once] + after
                 }
@@ -321,18 +321,6 @@ struct Lifter {
             }
         }
         return tail(0)
-    }
-
-    /// Whether these statements can `continue` the loop they are the body of.
-    func continues(_ stmts: [IRStmt]) -> Bool {
-        stmts.contains { s in
-            switch s.kind {
-            case .continueLoop: true
-            case .ifThen(_, let a, let e, _): continues(a.stmts) || continues(e.stmts)
-            case .switchOf(_, let cases, _): cases.contains { continues($0.stmts) }
-            default: false
-            }
-        }
     }
 
     func isYield(_ s: IRStmt) -> Bool {

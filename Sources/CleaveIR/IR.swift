@@ -312,13 +312,19 @@ public func isTerminator(_ s: IRStmt) -> Bool {
 
 /// The block contains a `break` of the loop it is the body of (not of a nested loop,
 /// nor in a closure).
-public func breaks(_ b: IRBlock) -> Bool {
+public func breaks(_ b: IRBlock) -> Bool { leavesLoop(b) { if case .breakLoop = $0 { true } else { false } } }
+
+/// The block contains a `continue` of the loop it is the body of.
+public func continues(_ b: IRBlock) -> Bool { leavesLoop(b) { if case .continueLoop = $0 { true } else { false } } }
+
+/// The block holds a statement `isExit` accepts, directly or in its branches (not in a
+/// nested loop, nor in a closure).
+func leavesLoop(_ b: IRBlock, _ isExit: (IRStmt.Kind) -> Bool) -> Bool {
     b.stmts.contains { s in
         switch s.kind {
-        case .breakLoop: true
-        case .ifThen(_, let x, let y, _): breaks(x) || breaks(y)
-        case .switchOf(_, let cases, _): cases.contains(where: breaks)
-        default: false
+        case .ifThen(_, let x, let y, _): leavesLoop(x, isExit) || leavesLoop(y, isExit)
+        case .switchOf(_, let cases, _): cases.contains { leavesLoop($0, isExit) }
+        default: isExit(s.kind)
         }
     }
 }
