@@ -124,6 +124,7 @@ let package = Package(
         .executableTarget(
             name: "cleave",
             dependencies: [
+                "CleaveCBackend",
                 "CleaveDriver",
                 "CleaveGraph",
                 "CleavePasses",

@@ -7,6 +7,7 @@ packages=(
     libclang-dev   # C header imports (libclang, LLVM 14 on Debian 12)
     graphviz       # `dot`, to validate and render `cleave graph` output
     libpcap-dev    # the runtime's pcap netif (replaying captures, recording replies)
+    libseccomp-dev # the isolated target's per-component sandbox (seccomp filters)
 )
 
 missing=()

@@ -35,65 +35,138 @@ public struct BuildOptions: Sendable {
 }
 
 public enum Build {
-    /// The flags every build uses: the importer's dialect, optimization, all warnings.
-    public static let cFlags = ["-std=c11", "-D_DEFAULT_SOURCE", "-O2", "-Wall", "-Wextra"]
+    /// The flags every build uses: the importer's dialect, optimization, all warnings; one section per
+    /// function and datum, so that linking keeps only what an executable reaches.
+    public static let cFlags = [
+        "-std=c11", "-D_DEFAULT_SOURCE", "-O2", "-Wall", "-Wextra", "-ffunction-sections", "-fdata-sections",
+    ]
+    public static let linkFlags = ["-Wl,--gc-sections", "-Wl,--as-needed"]
     public static let libraries = ["-lpcap", "-lm"]
+    /// The isolated target's processes also load seccomp filters (components) and name system calls (launcher).
+    public static let isolatedLibraries = ["-lpcap", "-lseccomp", "-lm"]
+
+    /// The runtime's files that are a process's `main`, one per kind of executable; the rest is a library.
+    static let processMains: [String: [String]] = [
+        "unikernel": ["service_main", "components"],
+        "component": ["component"],
+        "launcher": ["launcher"],
+    ]
 
     /// Compile `program` to the executable `options.output`; diagnostics when that fails.
     public static func compile(_ program: CProgram, name: String, options: BuildOptions) -> [Diagnostic] {
-        guard let runtime = Runtime.directory else {
+        guard let setup = prepare(options) else {
             return [internalError("the runtime's C sources are missing (set CLEAVE_RUNTIME to Sources/CleaveRuntime/C)")]
         }
+        if let d = setup.problem { return [d] }
+        let problems = compileOne(
+            program, file: name, kind: "unikernel", output: options.output, libraries: libraries, setup: setup, options: options)
+        if problems.isEmpty && options.emitC == nil { try? FileManager.default.removeItem(atPath: setup.dir) }
+        return problems
+    }
+
+    /// Compile an isolated build into the directory `options.output`: the launcher `run` and one
+    /// executable per component.
+    public static func compile(_ program: IsolatedProgram, name: String, options: BuildOptions) -> [Diagnostic] {
+        guard let setup = prepare(options) else {
+            return [internalError("the runtime's C sources are missing (set CLEAVE_RUNTIME to Sources/CleaveRuntime/C)")]
+        }
+        if let d = setup.problem { return [d] }
         let fm = FileManager.default
-        let dir: String
-        if let keep = options.emitC {
-            dir = keep
-        } else {
-            dir = NSTemporaryDirectory() + "cleave-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        }
         do {
-            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: options.output, withIntermediateDirectories: true)
         } catch {
-            return [internalError("cannot create the directory '\(dir)' for the generated C: \(error.localizedDescription)")]
+            return [internalError("cannot create the directory '\(options.output)': \(error.localizedDescription)")]
         }
-        let cFile = (dir as NSString).appendingPathComponent("\(name).c")
+        // A component left from an earlier build of another partition would only confuse.
+        let wanted = Set(program.components.map(\.file) + ["run"])
+        for f in (try? fm.contentsOfDirectory(atPath: options.output)) ?? [] where !wanted.contains(f) {
+            let path = (options.output as NSString).appendingPathComponent(f)
+            if fm.isExecutableFile(atPath: path) && f != "." { try? fm.removeItem(atPath: path) }
+        }
+        var problems: [Diagnostic] = []
+        for c in program.components {
+            problems += compileOne(
+                c.program, file: c.file, kind: "component", output: (options.output as NSString).appendingPathComponent(c.file),
+                libraries: isolatedLibraries, setup: setup, options: options)
+            if !problems.isEmpty { return problems }
+        }
+        problems += compileOne(
+            program.launcher, file: "run", kind: "launcher", output: (options.output as NSString).appendingPathComponent("run"),
+            libraries: isolatedLibraries, setup: setup, options: options)
+        if problems.isEmpty && options.emitC == nil { try? fm.removeItem(atPath: setup.dir) }
+        return problems
+    }
+
+    struct Setup {
+        var dir = ""
+        var runtime = ""
+        var cc = "cc"
+        var extra: [String] = []
+        var objects: [String: String] = [:]
+        var library = ""
+        var problem: Diagnostic?
+    }
+
+    /// The directory for the generated C, the compiler, and the runtime compiled (from the cache).
+    static func prepare(_ options: BuildOptions) -> Setup? {
+        guard let runtime = Runtime.directory else { return nil }
+        var setup = Setup()
+        setup.runtime = runtime
+        let fm = FileManager.default
+        setup.dir = options.emitC ?? NSTemporaryDirectory() + "cleave-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            try fm.createDirectory(atPath: setup.dir, withIntermediateDirectories: true)
+        } catch {
+            setup.problem = internalError("cannot create the directory '\(setup.dir)' for the generated C: \(error.localizedDescription)")
+            return setup
+        }
+        setup.cc = options.environment["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
+        setup.extra = (options.environment["CFLAGS"] ?? "").split(separator: " ").map(String.init)
+        switch runtimeObjectFiles(runtime: runtime, cc: setup.cc, flags: cFlags + setup.extra, environment: options.environment) {
+        case .success(let objects, let library):
+            setup.objects = objects
+            setup.library = library
+        case .failure(let d): setup.problem = d
+        }
+        return setup
+    }
+
+    /// Write one generated C file and link it with the runtime's `main` of `kind` and the library.
+    static func compileOne(
+        _ program: CProgram, file: String, kind: String, output: String, libraries: [String], setup: Setup, options: BuildOptions
+    ) -> [Diagnostic] {
+        let cFile = (setup.dir as NSString).appendingPathComponent("\(file).c")
         do {
             try program.source.write(toFile: cFile, atomically: true, encoding: .utf8)
         } catch {
             return [internalError("cannot write '\(cFile)': \(error.localizedDescription)")]
         }
-        let cc = options.environment["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
-        let extra = (options.environment["CFLAGS"] ?? "").split(separator: " ").map(String.init)
-        let runtimeObjects: [String]
-        switch runtimeObjectFiles(runtime: runtime, cc: cc, flags: cFlags + extra, environment: options.environment) {
-        case .success(let objects): runtimeObjects = objects
-        case .failure(let d): return [d]
-        }
         let headerDirs = Set(program.headers.map { ($0 as NSString).deletingLastPathComponent })
-        var args = cFlags + extra + ["-I", runtime]
+        var args = cFlags + setup.extra + ["-I", setup.runtime]
         for d in options.includeDirectories + headerDirs.sorted() { args += ["-I", d] }
-        args += [cFile] + runtimeObjects + ["-o", options.output] + libraries
-        let (status, output) = run(cc, args)
+        let mains = (processMains[kind] ?? []).compactMap { setup.objects[$0] }
+        args += [cFile] + mains + [setup.library, "-o", output] + linkFlags + libraries
+        let (status, output) = run(setup.cc, args)
         if status != 0 {
             let lines = output.split(separator: "\n").prefix(30).map { DiagnosticNote(String($0), at: nil) }
             var d = Diagnostic(
                 .error(
                     "internal-error",
-                    "internal error in stage 'cc': the C compiler (\(cc)) failed on the generated file \(cFile) (exit \(status))"),
+                    "internal error in stage 'cc': the C compiler (\(setup.cc)) failed on the generated file \(cFile) (exit \(status))"),
                 at: nil)
             d.notes = lines
             return [d]
         }
-        if options.emitC == nil { try? fm.removeItem(atPath: dir) }
         return []
     }
 
     enum RuntimeObjects {
-        case success([String])
+        /// The object of each runtime file by name (without `.c`), and the library of the rest.
+        case success([String: String], String)
         case failure(Diagnostic)
     }
 
-    /// The runtime compiled to object files, from the cache or compiled into it now.
+    /// The runtime compiled to object files and a library, from the cache or compiled into it now.
     static func runtimeObjectFiles(runtime: String, cc: String, flags: [String], environment: [String: String])
         -> RuntimeObjects
     {
@@ -113,8 +186,13 @@ public enum Build {
         let home = environment["HOME"] ?? NSTemporaryDirectory()
         let cacheRoot = environment["CLEAVE_CACHE"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(home)/.cache/cleave"
         let entry = "\(cacheRoot)/runtime-\(String(hash, radix: 16))"
-        let objects = sources.map { "\(entry)/\(($0 as NSString).deletingPathExtension).o" }
-        if objects.allSatisfy({ fm.fileExists(atPath: $0) }) { return .success(objects) }
+        let names = sources.map { ($0 as NSString).deletingPathExtension }
+        var objects: [String: String] = [:]
+        for n in names { objects[n] = "\(entry)/\(n).o" }
+        let library = "\(entry)/libcleave.a"
+        if objects.values.allSatisfy({ fm.fileExists(atPath: $0) }) && fm.fileExists(atPath: library) {
+            return .success(objects, library)
+        }
         let scratch = "\(entry).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -122,8 +200,8 @@ public enum Build {
             return .failure(internalError("cannot create the runtime cache '\(scratch)': \(error.localizedDescription)"))
         }
         defer { try? fm.removeItem(atPath: scratch) }
-        for source in sources {
-            let object = "\(scratch)/\((source as NSString).deletingPathExtension).o"
+        for (source, n) in zip(sources, names) {
+            let object = "\(scratch)/\(n).o"
             let (status, output) = run(
                 cc, flags + ["-I", runtime, "-c", (runtime as NSString).appendingPathComponent(source), "-o", object])
             if status != 0 {
@@ -132,11 +210,21 @@ public enum Build {
                 return .failure(d)
             }
         }
+        let mains = Set(processMains.values.joined())
+        let members = names.filter { !mains.contains($0) }.map { "\(scratch)/\($0).o" }
+        let (status, output) = run("ar", ["rcs", "\(scratch)/libcleave.a"] + members)
+        if status != 0 {
+            var d = internalError("ar failed making the runtime's library (exit \(status))")
+            d.notes = output.split(separator: "\n").prefix(30).map { DiagnosticNote(String($0), at: nil) }
+            return .failure(d)
+        }
         // Another build may have put the same entry in place meanwhile: then use that one.
-        if (try? fm.moveItem(atPath: scratch, toPath: entry)) == nil && !objects.allSatisfy({ fm.fileExists(atPath: $0) }) {
+        if (try? fm.moveItem(atPath: scratch, toPath: entry)) == nil
+            && !(objects.values.allSatisfy({ fm.fileExists(atPath: $0) }) && fm.fileExists(atPath: library))
+        {
             return .failure(internalError("cannot write the runtime cache '\(entry)'"))
         }
-        return .success(objects)
+        return .success(objects, library)
     }
 
     static func internalError(_ message: String) -> Diagnostic {

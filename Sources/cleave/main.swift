@@ -4,6 +4,7 @@
 // diagnostics on standard error), 2 for bad usage or unreadable input.
 
 import ArgumentParser
+import CleaveCBackend
 import CleaveDiagnostics
 import CleaveDriver
 import CleaveGraph
@@ -176,6 +177,37 @@ struct Graph: ParsableCommand {
 
 enum Target: String, ExpressibleByArgument, CaseIterable {
     case unikernel
+    case isolated
+}
+
+/// Run the pipeline through projection and compile each component and the launcher into the
+/// directory `output`, or exit 1. With `printPolicy`, also show every component's sandbox.
+func buildIsolated(_ input: InputOptions, output: String, emitC: String?, printPolicy: Bool) throws {
+    let fm = FileManager.default
+    if let emitC {
+        do {
+            try fm.createDirectory(atPath: emitC, withIntermediateDirectories: true)
+        } catch {
+            throw ValidationError("cannot create the directory '\(emitC)' for --emit-c: \(error.localizedDescription)")
+        }
+    }
+    var isDirectory: ObjCBool = false
+    if fm.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory.boolValue {
+        throw ValidationError("cannot write the isolated build to '\(output)': it is a file, and the build is a directory")
+    }
+    let sources = try load(input)
+    var result = Pipeline.run(sources, through: .projected, options: input.pipelineOptions(cFrom: .projected))
+    if report(result, input) { throw ExitCode(1) }
+    guard let projected = result.projected else { throw ExitCode(1) }
+    let (isolated, diagnostics) = CBackend.emitIsolated(projected)
+    result.diagnostics = diagnostics
+    if report(result, input) { throw ExitCode(1) }
+    guard let isolated else { throw ExitCode(1) }
+    if printPolicy { FileHandle.standardOutput.write(Data(isolated.policyDescription.utf8)) }
+    let name = URL(fileURLWithPath: sources[0].path).deletingPathExtension().lastPathComponent
+    let options = BuildOptions(output: output, emitC: emitC, includeDirectories: input.includeDirectories)
+    result.diagnostics = Build.compile(isolated, name: name, options: options)
+    if report(result, input) { throw ExitCode(1) }
 }
 
 /// Run the pipeline and compile to `output` (the unikernel target, the only one so far), or exit 1.
@@ -214,17 +246,27 @@ struct BuildCommand: ParsableCommand {
         abstract: "Compile a service to an executable.",
         discussion: """
             The unikernel target puts every state in one address space and runs the loop in one thread. \
-            The executable takes --netif udp:PORT[,PORT...] or --netif pcap:IN[:OUT] (default: UDP on the \
-            ports in the source). The C compiler is cc, or $CC; $CFLAGS adds flags.
+            The isolated target writes a directory: one executable per component (--partition chooses them) \
+            and the launcher `run`, which binds the devices, starts the components, each in its own sandbox, \
+            and supervises them. Either takes --netif udp:PORT[,PORT...], --netif pcap:IN[:OUT] or \
+            --netif tap:NAME (default: UDP on the ports in the source). The C compiler is cc, or $CC; \
+            $CFLAGS adds flags.
             """)
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "What to build: unikernel (one hosted process, one thread).")
+    @Option(help: "What to build: unikernel (one hosted process, one thread) or isolated (a process per component).")
     var target: Target = .unikernel
 
-    @Option(name: .shortAndLong, help: "The executable to write (default: the first file's name without .clv).")
+    @Option(
+        name: .shortAndLong,
+        help:
+            "The executable to write, or for the isolated target the directory (default: the first file's name without .clv; with .d when isolated)."
+    )
     var output: String?
+
+    @Flag(help: "Show each component's sandbox: the system calls it may make, and why (isolated target).")
+    var printPolicy = false
 
     @Option(name: .customLong("emit-c"), help: ArgumentHelp("Keep the generated C in this directory.", valueName: "dir"))
     var emitC: String?
@@ -236,8 +278,14 @@ struct BuildCommand: ParsableCommand {
     var fromStage: CSource = .source
 
     func run() throws {
-        let out = output ?? URL(fileURLWithPath: input.files.first ?? "a.clv").deletingPathExtension().lastPathComponent
-        try buildExecutable(input, output: out, emitC: emitC, from: fromStage)
+        let base = URL(fileURLWithPath: input.files.first ?? "a.clv").deletingPathExtension().lastPathComponent
+        switch target {
+        case .unikernel:
+            if printPolicy { throw ValidationError("--print-policy is for the isolated target (--target isolated)") }
+            try buildExecutable(input, output: output ?? base, emitC: emitC, from: fromStage)
+        case .isolated:
+            try buildIsolated(input, output: output ?? base + ".d", emitC: emitC, printPolicy: printPolicy)
+        }
     }
 }
 

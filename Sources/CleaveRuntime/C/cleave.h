@@ -52,6 +52,9 @@ cl_heap *cl_heap_new(const char *name);
 void cl_heap_free_all(cl_heap *heap);
 /* Enter main's loop: new values go to the iteration region until cl_loop_exit. */
 void cl_loop_enter(void);
+/* Run once when main's loop is first entered: the end of the set-up (the isolated
+ * target loads a component's sandbox there). */
+extern void (*cl_loop_enter_hook)(void);
 void cl_loop_exit(void);
 /* End of one iteration of main's loop: run deferred frees, reset the region. */
 void cl_iteration_end(void);

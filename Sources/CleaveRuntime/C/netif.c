@@ -33,12 +33,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- Specs ---------------------------------------------------------------- */
 
 #define CL_NETIF_MAX 64
-#define CL_NETIF_MAX_PORTS 64
 
 typedef enum { SPEC_UDP, SPEC_PCAP, SPEC_TAP } spec_kind;
 
@@ -125,6 +125,19 @@ struct cl_netif {
 
 static cl_netif devices[CL_NETIF_MAX];
 static size_t device_count;
+static int32_t device_numbers[CL_NETIF_MAX];
+static size_t device_numbers_count;
+int (*cl_device_broker)(const cl_device_request *request, cl_device_grant *grant);
+
+void cl_netif_number_devices(const int32_t *numbers, size_t count) {
+    if (count > CL_NETIF_MAX) count = CL_NETIF_MAX;
+    memcpy(device_numbers, numbers, count * sizeof numbers[0]);
+    device_numbers_count = count;
+}
+
+static int32_t next_number(void) {
+    return device_count < device_numbers_count ? device_numbers[device_count] : (int32_t)device_count;
+}
 
 static _Noreturn void open_failed(void) {
     cl_netif_close_all();
@@ -135,77 +148,154 @@ static void print_ports(const int64_t *ports, size_t count) {
     for (size_t i = 0; i < count; i++) fprintf(stderr, "%s%lld", i ? ", " : "", (long long)ports[i]);
 }
 
-cl_netif *cl_netif_open(const int64_t *ports, size_t count) {
-    size_t number = device_count + 1; /* devices are numbered from 1 in messages */
+static void copy_path(char *to, const char *from) {
+    snprintf(to, CL_NETIF_PATH, "%s", from ? from : "");
+}
+
+/* Open the capture files of a pcap spec: the input, and the output unless it is
+ * missing or is the input itself. */
+static int bind_captures(const netif_spec *spec, cl_device_grant *grant) {
+    grant->fd_count = 2;
+    grant->fds[0] = open(spec->in_path, O_RDONLY | O_CLOEXEC);
+    grant->fds[1] = -1;
+    copy_path(grant->in_path, spec->in_path);
+    copy_path(grant->out_path, spec->out_path);
+    if (grant->fds[0] < 0) {
+        fprintf(stderr, "cleave: pcap: cannot read capture %s: %s\n", spec->in_path, strerror(errno));
+        return -1;
+    }
+    if (!spec->out_path) return 0;
+    struct stat in_stat, out_stat;
+    if (fstat(grant->fds[0], &in_stat) == 0 && stat(spec->out_path, &out_stat) == 0 && in_stat.st_dev == out_stat.st_dev &&
+        in_stat.st_ino == out_stat.st_ino) {
+        fprintf(stderr, "cleave: pcap: %s is both the input and the output capture\n", spec->in_path);
+        close(grant->fds[0]);
+        return -1;
+    }
+    grant->fds[1] = open(spec->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (grant->fds[1] < 0) {
+        fprintf(stderr, "cleave: pcap: cannot write capture %s: %s\n", spec->out_path, strerror(errno));
+        close(grant->fds[0]);
+        return -1;
+    }
+    return 0;
+}
+
+int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
+    memset(grant, 0, sizeof *grant);
+    int number = request->number + 1; /* devices are numbered from 1 in messages */
+    const netif_spec *spec = request->number >= 0 && (size_t)request->number < spec_count ? &specs[request->number] : NULL;
+    if (request->frames) {
+        if (spec && spec->kind == SPEC_UDP) {
+            fprintf(stderr, "cleave: --netif '%s': device %d is a FrameDevice, which takes tap:NAME or pcap:IN[:OUT]\n",
+                    spec->text, number);
+            return -1;
+        }
+        if (spec && spec->kind == SPEC_PCAP) {
+            grant->kind = CL_GRANT_FRAMES_PCAP;
+            return bind_captures(spec, grant);
+        }
+        const char *name = spec ? spec->in_path : request->tap;
+        grant->kind = CL_GRANT_TAP;
+        grant->fd_count = 1;
+        copy_path(grant->in_path, name);
+        grant->fds[0] = cl_tap_bind(name);
+        return grant->fds[0] < 0 ? -1 : 0;
+    }
+    size_t count = (size_t)request->port_count;
+    if (spec && spec->kind == SPEC_TAP) {
+        fprintf(stderr, "cleave: --netif '%s': device %d is a UDP device; tap: is for a FrameDevice\n", spec->text, number);
+        return -1;
+    }
+    if (spec && spec->kind == SPEC_PCAP) {
+        grant->kind = CL_GRANT_PCAP;
+        return bind_captures(spec, grant);
+    }
+    uint16_t bind_ports[CL_NETIF_MAX_PORTS];
+    if (spec && spec->port_count != 0) {
+        if (spec->port_count != count) {
+            fprintf(stderr, "cleave: --netif '%s' gives %zu port%s, but device %d has %zu (", spec->text, spec->port_count,
+                    spec->port_count == 1 ? "" : "s", number, count);
+            print_ports(request->ports, count);
+            fprintf(stderr, "): give one port for each, in order\n");
+            return -1;
+        }
+        memcpy(bind_ports, spec->ports, count * sizeof bind_ports[0]);
+    } else {
+        for (size_t i = 0; i < count; i++) bind_ports[i] = (uint16_t)request->ports[i];
+    }
+    grant->kind = CL_GRANT_UDP;
+    grant->fd_count = (int32_t)count;
+    return cl_udp_bind(request->ports, bind_ports, count, grant->fds);
+}
+
+/* The device's descriptors: bound here, or by the broker. */
+static void obtain(const cl_device_request *request, cl_device_grant *grant) {
     if (device_count == CL_NETIF_MAX) {
         fprintf(stderr, "cleave: too many devices (at most %d)\n", CL_NETIF_MAX);
         open_failed();
     }
+    cl_at_shutdown(cl_netif_close_all);
+    int failed = cl_device_broker ? cl_device_broker(request, grant) : cl_netif_bind(request, grant);
+    if (failed) open_failed();
+}
+
+cl_netif *cl_netif_open(const int64_t *ports, size_t count) {
+    int32_t number = next_number();
     if (count == 0 || count > CL_NETIF_MAX_PORTS) {
-        fprintf(stderr, "cleave: device %zu has %zu ports (1 to %d are supported)\n", number, count, CL_NETIF_MAX_PORTS);
+        fprintf(stderr, "cleave: device %d has %zu ports (1 to %d are supported)\n", number + 1, count, CL_NETIF_MAX_PORTS);
         open_failed();
     }
     for (size_t i = 0; i < count; i++) {
         if (ports[i] < 0 || ports[i] > 65535) {
-            fprintf(stderr, "cleave: device %zu: port %lld is not a UDP port (0 to 65535)\n", number, (long long)ports[i]);
+            fprintf(stderr, "cleave: device %d: port %lld is not a UDP port (0 to 65535)\n", number + 1, (long long)ports[i]);
             open_failed();
         }
         for (size_t j = 0; j < i; j++) {
             if (ports[j] == ports[i]) {
-                fprintf(stderr, "cleave: device %zu: port %lld is given twice\n", number, (long long)ports[i]);
+                fprintf(stderr, "cleave: device %d: port %lld is given twice\n", number + 1, (long long)ports[i]);
                 open_failed();
             }
         }
     }
-
-    const netif_spec *spec = device_count < spec_count ? &specs[device_count] : NULL;
+    cl_device_request request = {.number = number, .frames = 0, .port_count = (int32_t)count};
+    memcpy(request.ports, ports, count * sizeof ports[0]);
+    cl_device_grant grant;
+    obtain(&request, &grant);
     cl_netif *netif = &devices[device_count];
-    if (spec && spec->kind == SPEC_TAP) {
-        fprintf(stderr, "cleave: --netif '%s': device %zu is a UDP device; tap: is for a FrameDevice\n", spec->text, number);
-        open_failed();
-    }
-    if (spec && spec->kind == SPEC_PCAP) {
-        netif->pcap = cl_pcap_open(ports, count, spec->in_path, spec->out_path);
+    if (grant.kind == CL_GRANT_PCAP && grant.fd_count == 2) {
+        netif->pcap = cl_pcap_open(ports, count, grant.fds[0], grant.fds[1], grant.in_path,
+                                   grant.out_path[0] ? grant.out_path : NULL);
+    } else if (grant.kind == CL_GRANT_UDP && grant.fd_count == (int32_t)count) {
+        netif->udp = cl_udp_adopt(ports, grant.fds, count);
     } else {
-        uint16_t bind_ports[CL_NETIF_MAX_PORTS];
-        if (spec && spec->port_count != 0) {
-            if (spec->port_count != count) {
-                fprintf(stderr, "cleave: --netif '%s' gives %zu port%s, but device %zu has %zu (", spec->text,
-                        spec->port_count, spec->port_count == 1 ? "" : "s", number, count);
-                print_ports(ports, count);
-                fprintf(stderr, "): give one port for each, in order\n");
-                open_failed();
-            }
-            memcpy(bind_ports, spec->ports, count * sizeof bind_ports[0]);
-        } else {
-            for (size_t i = 0; i < count; i++) bind_ports[i] = (uint16_t)ports[i];
-        }
-        netif->udp = cl_udp_open(ports, bind_ports, count);
+        fprintf(stderr, "cleave: device %d: the launcher granted the wrong kind of device\n", number + 1);
+        open_failed();
     }
     device_count++;
     return netif;
 }
 
 cl_frames *cl_frames_open(const char *default_tap) {
-    size_t number = device_count + 1;
-    if (device_count == CL_NETIF_MAX) {
-        fprintf(stderr, "cleave: too many devices (at most %d)\n", CL_NETIF_MAX);
-        open_failed();
-    }
-    const netif_spec *spec = device_count < spec_count ? &specs[device_count] : NULL;
+    cl_device_request request = {.number = next_number(), .frames = 1};
+    snprintf(request.tap, sizeof request.tap, "%s", default_tap);
+    cl_device_grant grant;
+    obtain(&request, &grant);
     cl_netif *netif = &devices[device_count];
-    if (spec && spec->kind == SPEC_UDP) {
-        fprintf(stderr, "cleave: --netif '%s': device %zu is a FrameDevice, which takes tap:NAME or pcap:IN[:OUT]\n", spec->text,
-                number);
+    if (grant.kind == CL_GRANT_FRAMES_PCAP && grant.fd_count == 2) {
+        netif->frames = cl_frames_open_pcap(grant.fds[0], grant.fds[1], grant.in_path, grant.out_path[0] ? grant.out_path : NULL);
+    } else if (grant.kind == CL_GRANT_TAP && grant.fd_count == 1) {
+        netif->frames = cl_frames_open_tap(grant.fds[0], grant.in_path);
+    } else {
+        fprintf(stderr, "cleave: device %d: the launcher granted the wrong kind of device\n", request.number + 1);
         open_failed();
     }
-    if (spec && spec->kind == SPEC_PCAP) netif->frames = cl_frames_open_pcap(spec->in_path, spec->out_path);
-    else netif->frames = cl_frames_open_tap(spec ? spec->in_path : default_tap);
     device_count++;
     return netif->frames;
 }
 
 static _Noreturn void stop_now(void);
+static int stop_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_requested;
 
 int cl_frames_next(cl_frames *frames, const uint8_t **frame, size_t *length) {
@@ -243,9 +333,33 @@ void cl_netif_close_all(void) {
     }
 }
 
+size_t cl_netif_descriptors(int *out, size_t capacity) {
+    size_t n = 0;
+    for (size_t i = 0; i < device_count; i++) {
+        int fds[CL_NETIF_MAX_PORTS + 2];
+        size_t k = 0;
+        if (devices[i].udp) k = cl_udp_descriptors(devices[i].udp, fds, CL_NETIF_MAX_PORTS);
+        if (devices[i].pcap) k = cl_pcap_descriptors(devices[i].pcap, fds);
+        if (devices[i].frames) k = cl_frames_descriptors(devices[i].frames, fds);
+        for (size_t j = 0; j < k && n < capacity; j++) out[n++] = fds[j];
+    }
+    for (int i = 0; i < 2 && n < capacity; i++)
+        if (stop_pipe[i] >= 0) out[n++] = stop_pipe[i];
+    return n;
+}
+
 /* ---- Counters ------------------------------------------------------------- */
 
-static _Atomic uint64_t counters[CL_COUNT_LIMIT];
+static _Atomic uint64_t own_counters[CL_COUNT_LIMIT];
+static _Atomic uint64_t *counters = own_counters;
+
+static int counters_shared; /* someone else (the launcher) prints them */
+
+void cl_counters_attach(uint64_t *shared) {
+    for (int i = 0; i < CL_COUNT_LIMIT; i++) shared[i] += atomic_load_explicit(&own_counters[i], memory_order_relaxed);
+    counters = (_Atomic uint64_t *)shared;
+    counters_shared = 1;
+}
 
 void cl_count(cl_counter which, uint64_t n) {
     if ((unsigned)which < CL_COUNT_LIMIT) atomic_fetch_add_explicit(&counters[which], n, memory_order_relaxed);
@@ -277,9 +391,14 @@ static void put_number(line *l, uint64_t n) {
 }
 
 void cl_print_counters(void) {
-    int saved_errno = errno;
+    if (counters_shared) return;
     uint64_t v[CL_COUNT_LIMIT];
     for (int i = 0; i < CL_COUNT_LIMIT; i++) v[i] = cl_counter_value((cl_counter)i);
+    cl_print_counter_values(v);
+}
+
+void cl_print_counter_values(const uint64_t v[CL_COUNT_LIMIT]) {
+    int saved_errno = errno;
     line l = {.length = 0};
     put_text(&l, "cleave: received ");
     put_number(&l, v[CL_COUNT_RECEIVED]);
@@ -307,15 +426,17 @@ void cl_print_counters(void) {
 
 /* ---- Signals -------------------------------------------------------------- */
 
-static int stop_pipe[2] = {-1, -1};
-
 int cl_netif_stop_fd(void) { return stop_pipe[0]; }
 
 static _Noreturn void stop_now(void) {
-    cl_netif_close_all();
+    cl_shutdown();
     cl_print_counters();
     exit(0);
 }
+
+int cl_stop_requested(void) { return stop_requested != 0; }
+
+_Noreturn void cl_stop_now(void) { stop_now(); }
 
 static void on_stop(int signal_number) {
     if (stop_requested) { /* the first one was not acted on: end now */

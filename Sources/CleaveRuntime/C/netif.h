@@ -70,6 +70,55 @@ void cl_netif_send(cl_netif *netif, const cl_packet *packet);
  * call more than once; called on every way out of the program. */
 void cl_netif_close_all(void);
 
+/* ---- Opening a device: the request and what answers it ----------------------
+ * Opening a device has two halves. Binding (cl_netif_bind) does what needs
+ * privileges: it creates and binds the sockets, opens /dev/net/tun or the
+ * capture files, according to the device's --netif spec, and hands back the
+ * descriptors (a grant). Adopting (inside cl_netif_open and cl_frames_open)
+ * builds the netif on those descriptors. A unikernel does both itself; in the
+ * isolated target the launcher binds and passes the descriptors to the one
+ * component that owns the device (cl_device_broker, set by that component's
+ * process), so a component never opens a socket or a file. */
+
+#define CL_NETIF_MAX_PORTS 64
+#define CL_NETIF_PATH 512
+
+typedef struct cl_device_request {
+    int32_t number;     /* the device's place in the program's creation order, from 0 */
+    int32_t frames;     /* 0: a UdpDevice on `ports`; 1: a FrameDevice (default TAP `tap`) */
+    int32_t port_count;
+    int64_t ports[CL_NETIF_MAX_PORTS];
+    char tap[64];
+} cl_device_request;
+
+typedef enum { CL_GRANT_UDP = 1, CL_GRANT_PCAP, CL_GRANT_TAP, CL_GRANT_FRAMES_PCAP } cl_grant_kind;
+
+typedef struct cl_device_grant {
+    int32_t kind;     /* cl_grant_kind */
+    int32_t fd_count; /* udp: one socket per port; pcap: input, then output (-1: none); tap: one */
+    int fds[CL_NETIF_MAX_PORTS];
+    char in_path[CL_NETIF_PATH], out_path[CL_NETIF_PATH]; /* captures and TAP name, for messages */
+} cl_device_grant;
+
+/* Bind the device of `request` by its --netif spec: 0, or -1 after printing why not. */
+int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant);
+/* When set, devices are bound by someone else (the isolated target's launcher). */
+extern int (*cl_device_broker)(const cl_device_request *request, cl_device_grant *grant);
+/* The numbers of the devices this process creates, in its creation order (isolated
+ * target; by default the n-th device created is number n). */
+void cl_netif_number_devices(const int32_t *numbers, size_t count);
+/* Every descriptor of the open devices, and the stop pipe: what the sandbox lets through. */
+size_t cl_netif_descriptors(int *out, size_t capacity);
+
+/* Run `hook` on every way out of the process (trap.c: traps, the end of the input,
+ * a stop); hooks run once each, the last registered first. */
+void cl_at_shutdown(void (*hook)(void));
+void cl_shutdown(void);
+/* SIGINT or SIGTERM came (see cl_netif_install_signals). */
+int cl_stop_requested(void);
+/* Stop now as a stop signal asks: shut down, print the counters, exit 0. */
+_Noreturn void cl_stop_now(void);
+
 /* Counters of what crossed the device boundary, over all devices. */
 typedef enum cl_counter {
     CL_COUNT_RECEIVED,      /* datagrams handed to the program */
@@ -83,6 +132,12 @@ typedef enum cl_counter {
 
 void cl_count(cl_counter which, uint64_t n);
 uint64_t cl_counter_value(cl_counter which);
+
+/* Keep the counters in `shared` (CL_COUNT_LIMIT values) from now on: the isolated
+ * target's launcher reads each component's there. */
+void cl_counters_attach(uint64_t *shared);
+/* The counters' line for these values, written to standard error (async-signal-safe). */
+void cl_print_counter_values(const uint64_t values[CL_COUNT_LIMIT]);
 
 /* Print the counters to standard error as one line:
  * "cleave: received R, sent S, dropped D (malformed M, oversized O, not for this service N, send failed F)".
@@ -102,14 +157,19 @@ void cl_netif_install_signals(void);
  * or -1 (interrupted by a signal: netif.c checks for a stop and calls again). */
 
 typedef struct cl_udp cl_udp;
-cl_udp *cl_udp_open(const int64_t *ports, const uint16_t *bind_ports, size_t count);
+/* Create and bind one socket per port into fds: 0, or -1 after printing why not (closing any made). */
+int cl_udp_bind(const int64_t *ports, const uint16_t *bind_ports, size_t count, int *fds);
+cl_udp *cl_udp_adopt(const int64_t *ports, const int *fds, size_t count);
 int cl_udp_receive(cl_udp *udp, cl_packet *out);
+size_t cl_udp_descriptors(const cl_udp *udp, int *out, size_t capacity);
 void cl_udp_send(cl_udp *udp, const cl_packet *packet);
 void cl_udp_close(cl_udp *udp);
 
 typedef struct cl_pcap cl_pcap;
-cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, const char *in_path, const char *out_path);
+/* Replay the capture open on in_fd, replies to out_fd (-1: none); the paths are for messages. */
+cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd, const char *in_path, const char *out_path);
 int cl_pcap_receive(cl_pcap *pcap, cl_packet *out);
+size_t cl_pcap_descriptors(const cl_pcap *pcap, int *out);
 void cl_pcap_send(cl_pcap *pcap, const cl_packet *packet);
 void cl_pcap_close(cl_pcap *pcap);
 
@@ -133,10 +193,13 @@ int cl_frames_next(cl_frames *frames, const uint8_t **frame, size_t *length);
 void cl_frames_write(cl_frames *frames, const uint8_t *frame, size_t length);
 int cl_frames_fd(const cl_frames *frames);
 
-cl_frames *cl_frames_open_tap(const char *name);
-cl_frames *cl_frames_open_pcap(const char *in_path, const char *out_path);
+/* Open /dev/net/tun attached to the TAP interface `name`: the descriptor, or -1 after printing why not. */
+int cl_tap_bind(const char *name);
+cl_frames *cl_frames_open_tap(int fd, const char *name);
+cl_frames *cl_frames_open_pcap(int in_fd, int out_fd, const char *in_path, const char *out_path);
 int cl_frames_receive(cl_frames *frames, const uint8_t **frame, size_t *length);
 void cl_frames_send(cl_frames *frames, const uint8_t *frame, size_t length);
 void cl_frames_close(cl_frames *frames);
+size_t cl_frames_descriptors(const cl_frames *frames, int *out);
 
 #endif

@@ -38,6 +38,7 @@
 
 struct cl_frames {
     int tap_fd; /* tap: the descriptor; -1 otherwise */
+    int in_fd, out_fd; /* pcap: the captures' descriptors (-1: none) */
     pcap_t *in, *out_dead;
     pcap_dumper_t *out;
     struct timeval last_time;
@@ -52,60 +53,87 @@ static _Noreturn void frames_failed(cl_frames *f) {
     exit(2);
 }
 
-cl_frames *cl_frames_open_tap(const char *name) {
-    cl_frames *f = calloc(1, sizeof *f);
-    if (!f) {
-        fprintf(stderr, "cleave: tap: out of memory\n");
-        exit(2);
-    }
-    f->tap_fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (f->tap_fd < 0) {
+int cl_tap_bind(const char *name) {
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         fprintf(stderr, "cleave: tap:%s: cannot open /dev/net/tun: %s\n", name, strerror(errno));
-        frames_failed(f);
+        return -1;
     }
     struct ifreq request;
     memset(&request, 0, sizeof request);
     request.ifr_flags = IFF_TAP | IFF_NO_PI;
     if (strlen(name) >= IFNAMSIZ) {
         fprintf(stderr, "cleave: tap:%s: an interface name has at most %d characters\n", name, IFNAMSIZ - 1);
-        frames_failed(f);
+        close(fd);
+        return -1;
     }
     strncpy(request.ifr_name, name, IFNAMSIZ - 1);
-    if (ioctl(f->tap_fd, TUNSETIFF, &request) < 0) {
+    if (ioctl(fd, TUNSETIFF, &request) < 0) {
         fprintf(stderr, "cleave: tap:%s: cannot attach to the interface: %s\n", name, strerror(errno));
-        frames_failed(f);
+        close(fd);
+        return -1;
     }
     fprintf(stderr, "cleave: tap: frames on %s\n", request.ifr_name);
+    return fd;
+}
+
+static cl_frames *new_frames(void) {
+    cl_frames *f = calloc(1, sizeof *f);
+    if (!f) {
+        fprintf(stderr, "cleave: frames: out of memory\n");
+        exit(2);
+    }
+    f->tap_fd = f->in_fd = f->out_fd = -1;
     return f;
 }
 
-cl_frames *cl_frames_open_pcap(const char *in_path, const char *out_path) {
-    cl_frames *f = calloc(1, sizeof *f);
-    if (!f) {
-        fprintf(stderr, "cleave: pcap: out of memory\n");
-        exit(2);
-    }
-    f->tap_fd = -1;
+cl_frames *cl_frames_open_tap(int fd, const char *name) {
+    (void)name;
+    cl_frames *f = new_frames();
+    f->tap_fd = fd;
+    return f;
+}
+
+cl_frames *cl_frames_open_pcap(int in_fd, int out_fd, const char *in_path, const char *out_path) {
+    cl_frames *f = new_frames();
+    f->in_fd = in_fd;
+    f->out_fd = out_fd;
     char error[PCAP_ERRBUF_SIZE] = "";
-    f->in = pcap_open_offline(in_path, error);
+    FILE *in = fdopen(in_fd, "rb");
+    f->in = in ? pcap_fopen_offline(in, error) : NULL;
     if (!f->in) {
-        fprintf(stderr, "cleave: pcap: cannot read capture %s: %s\n", in_path, error);
+        fprintf(stderr, "cleave: pcap: cannot read capture %s: %s\n", in_path, in ? error : strerror(errno));
+        if (in) fclose(in);
+        else close(in_fd);
+        f->in_fd = -1;
         frames_failed(f);
     }
     if (pcap_datalink(f->in) != DLT_EN10MB) {
         fprintf(stderr, "cleave: pcap: capture %s is not of Ethernet frames, which a FrameDevice needs\n", in_path);
         frames_failed(f);
     }
-    if (out_path) {
+    if (out_fd >= 0) {
         f->out_dead = pcap_open_dead(DLT_EN10MB, CL_FRAME_MAX);
-        f->out = f->out_dead ? pcap_dump_open(f->out_dead, out_path) : NULL;
+        FILE *out = f->out_dead ? fdopen(out_fd, "wb") : NULL;
+        f->out = out ? pcap_dump_fopen(f->out_dead, out) : NULL;
         if (!f->out) {
-            fprintf(stderr, "cleave: pcap: cannot write capture %s: %s\n", out_path,
+            fprintf(stderr, "cleave: pcap: cannot write capture %s: %s\n", out_path ? out_path : "?",
                     f->out_dead ? pcap_geterr(f->out_dead) : "out of memory");
+            if (out) fclose(out);
+            else close(out_fd);
+            f->out_fd = -1;
             frames_failed(f);
         }
     }
     return f;
+}
+
+size_t cl_frames_descriptors(const cl_frames *f, int *out) {
+    size_t n = 0;
+    if (f->tap_fd >= 0) out[n++] = f->tap_fd;
+    if (f->in_fd >= 0) out[n++] = f->in_fd;
+    if (f->out_fd >= 0) out[n++] = f->out_fd;
+    return n;
 }
 
 int cl_frames_receive(cl_frames *f, const uint8_t **frame, size_t *length) {

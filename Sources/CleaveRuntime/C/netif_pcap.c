@@ -51,6 +51,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <errno.h>
+#include <unistd.h>
 
 #define OUT_SNAPLEN 262144
 #define MAX_FRAGMENTED 64
@@ -84,6 +86,7 @@ typedef struct request {
 } request;
 
 struct cl_pcap {
+    int in_fd, out_fd;            /* the captures' descriptors (-1: none) */
     size_t count;
     int64_t *ports;
     pcap_t *in;
@@ -107,13 +110,15 @@ static _Noreturn void pcap_failed(cl_pcap *pcap) {
     exit(2);
 }
 
-cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, const char *in_path, const char *out_path) {
+cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd, const char *in_path, const char *out_path) {
     cl_pcap *pcap = calloc(1, sizeof *pcap);
     if (!pcap) {
         fprintf(stderr, "cleave: pcap: out of memory\n");
         cl_netif_close_all();
         exit(2);
     }
+    pcap->in_fd = in_fd;
+    pcap->out_fd = out_fd;
     pcap->count = count;
     pcap->ports = calloc(count, sizeof *pcap->ports);
     pcap->in_path = strdup(in_path);
@@ -127,9 +132,13 @@ cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, const char *in_path, c
     pcap->next_identification = 1;
 
     char error[PCAP_ERRBUF_SIZE] = "";
-    pcap->in = pcap_open_offline(in_path, error);
+    FILE *in = fdopen(in_fd, "rb");
+    pcap->in = in ? pcap_fopen_offline(in, error) : NULL;
     if (!pcap->in) {
-        fprintf(stderr, "cleave: pcap: cannot read capture %s: %s\n", in_path, error);
+        fprintf(stderr, "cleave: pcap: cannot read capture %s: %s\n", in_path, in ? error : strerror(errno));
+        if (in) fclose(in);
+        else close(in_fd);
+        pcap->in_fd = -1;
         pcap_failed(pcap);
     }
     pcap->link_type = pcap_datalink(pcap->in);
@@ -142,26 +151,32 @@ cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, const char *in_path, c
         pcap_failed(pcap);
     }
 
-    if (out_path) {
-        struct stat in_stat, out_stat;
-        if (stat(in_path, &in_stat) == 0 && stat(out_path, &out_stat) == 0 && in_stat.st_dev == out_stat.st_dev &&
-            in_stat.st_ino == out_stat.st_ino) {
-            fprintf(stderr, "cleave: pcap: %s is both the input and the output capture\n", in_path);
-            pcap_failed(pcap);
-        }
+    if (out_fd >= 0) {
         pcap->frame = malloc(OUT_SNAPLEN);
         pcap->out_dead = pcap_open_dead(DLT_EN10MB, OUT_SNAPLEN);
         if (!pcap->frame || !pcap->out_dead) {
             fprintf(stderr, "cleave: pcap: out of memory\n");
             pcap_failed(pcap);
         }
-        pcap->out = pcap_dump_open(pcap->out_dead, out_path);
+        FILE *out = fdopen(out_fd, "wb");
+        pcap->out = out ? pcap_dump_fopen(pcap->out_dead, out) : NULL;
         if (!pcap->out) {
-            fprintf(stderr, "cleave: pcap: cannot write capture %s: %s\n", out_path, pcap_geterr(pcap->out_dead));
+            fprintf(stderr, "cleave: pcap: cannot write capture %s: %s\n", out_path ? out_path : "?",
+                    out ? pcap_geterr(pcap->out_dead) : strerror(errno));
+            if (out) fclose(out);
+            else close(out_fd);
+            pcap->out_fd = -1;
             pcap_failed(pcap);
         }
     }
     return pcap;
+}
+
+size_t cl_pcap_descriptors(const cl_pcap *pcap, int *out) {
+    size_t n = 0;
+    if (pcap->in_fd >= 0) out[n++] = pcap->in_fd;
+    if (pcap->out_fd >= 0) out[n++] = pcap->out_fd;
+    return n;
 }
 
 /* Datagrams still being reassembled when the input ends never arrive. */

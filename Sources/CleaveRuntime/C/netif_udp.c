@@ -74,7 +74,43 @@ static _Noreturn void udp_failed(cl_udp *udp) {
     exit(2);
 }
 
-cl_udp *cl_udp_open(const int64_t *ports, const uint16_t *bind_ports, size_t count) {
+int cl_udp_bind(const int64_t *ports, const uint16_t *bind_ports, size_t count, int *fds) {
+    for (size_t i = 0; i < count; i++) fds[i] = -1;
+    for (size_t i = 0; i < count; i++) {
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            fprintf(stderr, "cleave: udp: port %lld: cannot create a socket: %s\n", (long long)ports[i], strerror(errno));
+            goto failed;
+        }
+        fds[i] = fd;
+        int buffer_size = 4 << 20; /* room for bursts; the kernel caps it at rmem_max */
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_size, sizeof buffer_size);
+
+        struct sockaddr_in address;
+        memset(&address, 0, sizeof address);
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_ANY);
+        address.sin_port = htons(bind_ports[i]);
+        if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+            fprintf(stderr, "cleave: udp: port %lld: cannot listen on 0.0.0.0:%u: %s\n", (long long)ports[i],
+                    (unsigned)bind_ports[i], strerror(errno));
+            goto failed;
+        }
+        socklen_t length = sizeof address;
+        if (getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
+            fprintf(stderr, "cleave: udp: port %lld: %s\n", (long long)ports[i], strerror(errno));
+            goto failed;
+        }
+        fprintf(stderr, "cleave: udp: port %lld listening on %u\n", (long long)ports[i], (unsigned)ntohs(address.sin_port));
+    }
+    return 0;
+failed:
+    for (size_t i = 0; i < count; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    return -1;
+}
+
+cl_udp *cl_udp_adopt(const int64_t *ports, const int *fds, size_t count) {
     cl_udp *udp = calloc(1, sizeof *udp);
     if (!udp) {
         fprintf(stderr, "cleave: udp: out of memory\n");
@@ -91,40 +127,20 @@ cl_udp *cl_udp_open(const int64_t *ports, const uint16_t *bind_ports, size_t cou
         fprintf(stderr, "cleave: udp: out of memory\n");
         udp_failed(udp);
     }
-    for (size_t i = 0; i <= count; i++) udp->polls[i].fd = -1;
-
     for (size_t i = 0; i < count; i++) {
         udp->ports[i] = ports[i];
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            fprintf(stderr, "cleave: udp: port %lld: cannot create a socket: %s\n", (long long)ports[i], strerror(errno));
-            udp_failed(udp);
-        }
-        udp->polls[i].fd = fd;
+        udp->polls[i].fd = fds[i];
         udp->polls[i].events = POLLIN;
-        int buffer_size = 4 << 20; /* room for bursts; the kernel caps it at rmem_max */
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_size, sizeof buffer_size);
-
-        struct sockaddr_in address;
-        memset(&address, 0, sizeof address);
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_ANY);
-        address.sin_port = htons(bind_ports[i]);
-        if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
-            fprintf(stderr, "cleave: udp: port %lld: cannot listen on 0.0.0.0:%u: %s\n", (long long)ports[i],
-                    (unsigned)bind_ports[i], strerror(errno));
-            udp_failed(udp);
-        }
-        socklen_t length = sizeof address;
-        if (getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
-            fprintf(stderr, "cleave: udp: port %lld: %s\n", (long long)ports[i], strerror(errno));
-            udp_failed(udp);
-        }
-        fprintf(stderr, "cleave: udp: port %lld listening on %u\n", (long long)ports[i], (unsigned)ntohs(address.sin_port));
     }
     udp->polls[count].fd = cl_netif_stop_fd();
     udp->polls[count].events = POLLIN;
     return udp;
+}
+
+size_t cl_udp_descriptors(const cl_udp *udp, int *out, size_t capacity) {
+    size_t n = 0;
+    for (size_t i = 0; i < udp->count && n < capacity; i++) out[n++] = udp->polls[i].fd;
+    return n;
 }
 
 /* Send the queued replies: one sendmmsg per run of replies from one socket. */

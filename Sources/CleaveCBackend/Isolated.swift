@@ -1,0 +1,485 @@
+// The isolated target: one C program per component, and the launcher's table.
+//
+// Each component of a projected program (Passes/Project.swift) becomes its own
+// executable. Its C file holds the component's local program as `cleave_main`
+// and only what that program reaches: the functions and state methods it
+// calls (transitively, through closures and globals too), the constructors of
+// the states it creates, and the types, descriptors and constants those use.
+// Another component's states leave no symbol in it.
+//
+// What crosses a channel is serialized by code generated here for its type
+// (`wput_N` / `wget_N`, on wire.c's pieces): the reader checks every count,
+// Bool, enum case and String it reads, so a malformed message is refused, never
+// interpreted. Every channel carries a type tag (a hash of the type's spelling
+// and layout) and every build a version (a hash of the tables), both checked
+// on receipt (isolated.h).
+//
+// The sandbox policy of a component is computed here too (Policy.swift) and
+// emitted as the rules its process loads after set-up; `cleave build
+// --print-policy` shows the same rules.
+
+import CleaveDiagnostics
+import CleaveIR
+import CleavePasses
+import CleaveSema
+
+public struct IsolatedComponent: Sendable {
+    public let name: String
+    /// The executable's file name, beside the launcher.
+    public let file: String
+    public let program: CProgram
+    public let policy: [PolicyRule]
+    /// Holds no state fields: `--restart` may start it again.
+    public let restartable: Bool
+}
+
+public struct IsolatedProgram: Sendable {
+    public let components: [IsolatedComponent]
+    /// The launcher's C: the program's table; the launcher itself is the runtime's launcher.c.
+    public let launcher: CProgram
+    public let version: UInt32
+}
+
+/// What one component's C file is made of.
+struct IsolatedContext {
+    let index: Int
+    let tables: IsolatedTables
+    /// Functions with bodies the component's program reaches.
+    let reachable: Set<FunctionID>
+    /// States whose constructors it needs.
+    let states: Set<TypeID>
+    let policy: [PolicyRule]
+}
+
+/// The tables every executable of one build shares.
+struct IsolatedTables {
+    let rings: [(from: Int, to: Int)]
+    let ringOf: [Int: Int]
+    let typeTags: [UInt32]
+    let deviceOwner: [Int]
+    let version: UInt32
+    let files: [String]
+    let restartable: [Bool]
+}
+
+extension CBackend {
+    /// Every component's C program and the launcher's table, or the errors that stopped them.
+    public static func emitIsolated(_ projected: ProjectedProgram) -> (IsolatedProgram?, [Diagnostic]) {
+        let program = projected.program
+        var diagnostics: [Diagnostic] = []
+        let tables = isolatedTables(projected)
+        // A closure cannot be serialized: it is code and captures of one address space.
+        for ch in projected.channels where containsFunction(ch.type, program.typed) {
+            var d = Diagnostic(
+                .error(
+                    "isolated-closure-crosses",
+                    "the value '\(ch.name ?? "%\(ch.value.id)")' of type \(program.typed.typeName(ch.type)) would cross between components \(projected.components[ch.from].component.name) and \(projected.components[ch.to].component.name), but a closure cannot leave its process"
+                ),
+                at: ch.span)
+            d.notes = [DiagnosticNote("choose a partition that keeps its maker and its user together (--partition)", at: nil)]
+            diagnostics.append(d)
+        }
+        if !diagnostics.isEmpty { return (nil, diagnostics) }
+        var components: [IsolatedComponent] = []
+        let headers = program.typed.imports.compactMap(\.resolvedPath)
+        for (k, c) in projected.components.enumerated() {
+            let (reachable, cFunctions, states) = reach(from: c.main, in: program)
+            let (policy, warnings) = Policy.rules(
+                component: k, projected: projected, cFunctions: cFunctions, deviceTypes: deviceTypes(of: k, projected))
+            diagnostics += warnings
+            let b = CBackend(program)
+            b.projected = projected
+            b.isolated = IsolatedContext(
+                index: k, tables: tables, reachable: reachable, states: states, policy: policy)
+            let text = b.emitProgram()
+            diagnostics += b.diagnostics
+            components.append(
+                IsolatedComponent(
+                    name: c.component.name, file: tables.files[k], program: CProgram(source: text, headers: headers),
+                    policy: policy, restartable: tables.restartable[k]))
+        }
+        if diagnostics.contains(where: { $0.isError }) { return (nil, diagnostics) }
+        let launcher = CBackend(program)
+        launcher.projected = projected
+        let table = launcher.programTable(projected, tables, component: nil)
+        let text = """
+            /* Generated by cleave: the table of an isolated build's launcher (launcher.c). */
+            #include "isolated.h"
+
+            \(table)
+            """
+        return (
+            IsolatedProgram(components: components, launcher: CProgram(source: text, headers: []), version: tables.version),
+            diagnostics
+        )
+    }
+
+    static func containsFunction(_ t: Ty, _ typed: TypedProgram) -> Bool {
+        var seen: Set<TypeID> = []
+        func go(_ t: Ty) -> Bool {
+            switch t {
+            case .function: return true
+            case .optional(let w), .array(let w): return go(w)
+            case .map(let k, let v): return go(k) || go(v)
+            case .tuple(let xs): return xs.contains(where: go)
+            case .nominal(let id):
+                guard seen.insert(id).inserted else { return false }
+                let d = typed.type(id)
+                return d.fields.contains { go($0.type) } || d.cases.contains { $0.payload.contains { go($0.type) } }
+            default: return false
+            }
+        }
+        return go(t)
+    }
+
+    /// The device types (`UdpDevice`, `FrameDevice`) component `k` creates.
+    static func deviceTypes(of k: Int, _ projected: ProjectedProgram) -> [String] {
+        let typed = projected.program.typed
+        var out: [String] = []
+        for v in projected.components[k].component.states {
+            guard case .nominal(let id) = projected.partitioned.main.info(v).type else { continue }
+            let d = typed.type(id)
+            if d.isStandard && (d.name == "UdpDevice" || d.name == "FrameDevice") && !out.contains(d.name) { out.append(d.name) }
+        }
+        return out
+    }
+
+    /// Rings (one per ordered pair of components with channels), type tags, devices and the version.
+    static func isolatedTables(_ projected: ProjectedProgram) -> IsolatedTables {
+        let typed = projected.program.typed
+        var rings: [(from: Int, to: Int)] = []
+        var ringOf: [Int: Int] = [:]
+        var pairs: [[Int]: Int] = [:]
+        var tags: [UInt32] = []
+        for ch in projected.channels {
+            let key = [ch.from, ch.to]
+            if pairs[key] == nil {
+                pairs[key] = rings.count
+                rings.append((ch.from, ch.to))
+            }
+            ringOf[ch.id] = pairs[key]
+            tags.append(fnv1a(layout(ch.type, typed)))
+        }
+        // Devices, numbered as the sequential program creates them.
+        var owner: [Int] = []
+        var ownerOfState: [IRValue: Int] = [:]
+        for (k, c) in projected.components.enumerated() { for s in c.component.states { ownerOfState[s] = k } }
+        func walk(_ b: IRBlock) {
+            for s in b.stmts {
+                if case .createState(let v, let tid, _, _) = s.kind {
+                    let d = typed.type(tid)
+                    if d.isStandard && (d.name == "UdpDevice" || d.name == "FrameDevice") { owner.append(ownerOfState[v] ?? 0) }
+                }
+                for n in statementParts(s).nested { walk(n) }
+            }
+        }
+        walk(projected.partitioned.main.body)
+        // File names: the component's name, made safe, never the launcher's.
+        var files: [String] = []
+        for c in projected.components {
+            var f = String(c.component.name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+            if f.isEmpty || f == "run" { f = "component-" + f }
+            while files.contains(f) { f += "_" }
+            files.append(f)
+        }
+        let restartable = projected.components.map { c in
+            c.component.states.allSatisfy { s in
+                guard case .nominal(let id) = projected.partitioned.main.info(s).type else { return true }
+                return typed.type(id).fields.isEmpty
+            }
+        }
+        var description = projected.components.map(\.component.name).joined(separator: "|")
+        for (ch, tag) in zip(projected.channels, tags) { description += ";\(ch.id):\(ch.from)>\(ch.to):\(tag)" }
+        return IsolatedTables(
+            rings: rings, ringOf: ringOf, typeTags: tags, deviceOwner: owner, version: fnv1a(description), files: files,
+            restartable: restartable)
+    }
+
+    static func fnv1a(_ s: String) -> UInt32 {
+        var h: UInt32 = 0x811c_9dc5
+        for b in s.utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+        return h
+    }
+
+    /// A type's spelling with its layout: what both ends must agree on.
+    static func layout(_ t: Ty, _ typed: TypedProgram) -> String {
+        var seen: Set<TypeID> = []
+        func go(_ t: Ty) -> String {
+            switch t {
+            case .optional(let w): return go(w) + "?"
+            case .array(let e): return "[\(go(e))]"
+            case .map(let k, let v): return "[\(go(k)):\(go(v))]"
+            case .tuple(let xs): return "(\(xs.map(go).joined(separator: ",")))"
+            case .nominal(let id):
+                let d = typed.type(id)
+                guard seen.insert(id).inserted else { return d.name }
+                if d.kind == .enum {
+                    return d.name + "{" + d.cases.map { "\($0.name)(\($0.payload.map { go($0.type) }.joined(separator: ",")))" }
+                        .joined(separator: "|") + "}"
+                }
+                return d.name + "{" + d.fields.map { "\($0.name):\(go($0.type))" }.joined(separator: ",") + "}"
+            default: return typed.typeName(t)
+            }
+        }
+        return go(t)
+    }
+
+    /// The functions with bodies a component's main reaches, the C functions it calls, the states it creates.
+    static func reach(from main: IRFunction, in program: IRProgram) -> (Set<FunctionID>, Set<FunctionID>, Set<TypeID>) {
+        var byID: [FunctionID: IRFunction] = [:]
+        for f in program.functions { byID[f.source] = f }
+        var reached: Set<FunctionID> = []
+        var cFunctions: Set<FunctionID> = []
+        var states: Set<TypeID> = []
+        var work: [IRBlock] = [main.body] + program.globals.map(\.body)
+        func add(_ id: FunctionID) {
+            if case .c = program.typed.function(id).kind {
+                cFunctions.insert(id)
+                return
+            }
+            guard reached.insert(id).inserted, let f = byID[id] else { return }
+            work.append(f.body)
+        }
+        while let block = work.popLast() {
+            for s in block.stmts {
+                switch s.kind {
+                case .assign(_, let op):
+                    switch op {
+                    case .call(let id, _), .method(let id, _), .functionRef(let id): add(id)
+                    default: break
+                    }
+                case .stateCall(_, _, _, _, let method, _): add(method)
+                case .createState(_, let tid, let initFn, _):
+                    states.insert(tid)
+                    if let initFn { add(initFn) }
+                default: break
+                }
+                let parts = statementParts(s)
+                work += parts.nested
+                work += parts.closures.map(\.body)
+            }
+        }
+        return (reached, cFunctions, states)
+    }
+
+    // MARK: Tables in C
+
+    /// `cl_program` (and, in a component, `cl_component`): the C tables of isolated.h.
+    func programTable(_ projected: ProjectedProgram, _ tables: IsolatedTables, component: Int?) -> String {
+        func str(_ s: String) -> String { "\"\(CBackend.escape(Array(s.utf8)))\"" }
+        var channels: [String] = []
+        for ch in projected.channels {
+            let text = "#\(ch.id) \(ch.name ?? "%\(ch.value.id)"): \(program.typed.typeName(ch.type))"
+            let mine = component != nil && (ch.from == component || ch.to == component)
+            let put = mine && ch.from == component ? "wire_put_\(ch.id)" : "NULL"
+            let get = mine && ch.to == component ? "wire_get_\(ch.id)" : "NULL"
+            if mine && ch.from == component {
+                helpers.append(
+                    "static void wire_put_\(ch.id)(cl_writer *w, const void *v) { \(wirePut(ch.type))(w, v); }")
+            }
+            if mine && ch.to == component {
+                helpers.append("static bool wire_get_\(ch.id)(cl_reader *r, void *v) { return \(wireGet(ch.type))(r, v); }")
+            }
+            channels.append(
+                "    {\(ch.from), \(ch.to), \(tables.ringOf[ch.id] ?? 0), 0x\(String(tables.typeTags[ch.id], radix: 16))u, \(str(text)), \(put), \(get)},"
+            )
+        }
+        let names = projected.components.map { str($0.component.name) }.joined(separator: ", ")
+        let files = tables.files.map(str).joined(separator: ", ")
+        let restartable = tables.restartable.map { $0 ? "true" : "false" }.joined(separator: ", ")
+        let rings = tables.rings.map { "{\($0.from), \($0.to)}" }.joined(separator: ", ")
+        let owners = tables.deviceOwner.map(String.init).joined(separator: ", ")
+        return """
+            static const char *const component_names[] = {\(names)};
+            static const char *const component_files[] = {\(files)};
+            static const bool component_restartable[] = {\(restartable)};
+            static const int32_t ring_table[][2] = {\(rings.isEmpty ? "{0, 0}" : rings)};
+            static const cl_wire_channel channel_table[] = {
+            \(channels.isEmpty ? "    {0, 0, 0, 0, \"\", NULL, NULL}," : channels.joined(separator: "\n"))
+            };
+            static const int32_t device_owner[] = {\(owners.isEmpty ? "0" : owners)};
+            const cl_isolated_program cl_program = {
+                .version = 0x\(String(tables.version, radix: 16))u,
+                .component_count = \(projected.components.count),
+                .component_names = component_names,
+                .component_files = component_files,
+                .restartable = component_restartable,
+                .ring_count = \(tables.rings.count),
+                .rings = ring_table,
+                .channel_count = \(projected.channels.count),
+                .channels = channel_table,
+                .device_count = \(tables.deviceOwner.count),
+                .device_owner = device_owner,
+            };
+            """
+    }
+
+    /// `cl_component`: the index, the sandbox rules and the devices of the component being emitted.
+    func componentTable(_ context: IsolatedContext) -> String {
+        let rules = context.policy.map { "    {\"\($0.systemCall)\", \($0.argument.cName)}," }
+        let devices = context.tables.deviceOwner.enumerated().filter { $0.element == context.index }.map { String($0.offset) }
+        return """
+            static const cl_policy_rule policy_rules[] = {
+            \(rules.joined(separator: "\n"))
+            };
+            static const int32_t own_devices[] = {\(devices.isEmpty ? "0" : devices.joined(separator: ", "))};
+            const cl_isolated_component cl_component = {
+                .index = \(context.index),
+                .rule_count = \(context.policy.count),
+                .rules = policy_rules,
+                .device_count = \(devices.count),
+                .devices = own_devices,
+            };
+            """
+    }
+
+    // MARK: Serializers
+
+    /// The name of the generated writer of `t` (`void f(cl_writer *, const T *)`), made on first use.
+    func wirePut(_ t: Ty) -> String {
+        wireFunctions(t).put
+    }
+
+    func wireGet(_ t: Ty) -> String {
+        wireFunctions(t).get
+    }
+
+    func wireFunctions(_ t: Ty) -> (put: String, get: String) {
+        if let n = wireNames[t] { return n }
+        let k = wireNames.count + 1
+        let names = (put: "wput_\(k)", get: "wget_\(k)")
+        wireNames[t] = names
+        let ct = types.c(t)
+        wireDeclarations.append("static void \(names.put)(cl_writer *w, const \(ct) *v);")
+        wireDeclarations.append("static bool \(names.get)(cl_reader *r, \(ct) *v);")
+        var put: [String] = []
+        var get: [String] = []
+        func plain() {
+            put = ["cl_put(w, v, sizeof *v);"]
+            get = ["return cl_get(r, v, sizeof *v);"]
+        }
+        switch t {
+        case .int, .double: plain()
+        case .bool:
+            put = ["uint8_t b = *v ? 1 : 0;", "cl_put(w, &b, 1);"]
+            get = ["return cl_get_bool(r, v);"]
+        case .string, .bytes:
+            put = ["cl_put_bytes(w, *v);"]
+            get = ["return cl_get_bytes(r, v, \(t == .string ? "true" : "false"));"]
+        case .void, .never, .error, .function:
+            put = ["(void)w, (void)v;"]
+            get = ["(void)r, (void)v;", "return true;"]
+        case .optional(let w):
+            put = ["uint8_t some = v->some ? 1 : 0;", "cl_put(w, &some, 1);", "if (v->some) \(wirePut(w))(w, &v->value);"]
+            get = ["if (!cl_get_bool(r, &v->some)) return false;", "return !v->some || \(wireGet(w))(r, &v->value);"]
+        case .tuple(let items):
+            put = items.indices.map { "\(wirePut(items[$0]))(w, &v->e\($0));" }
+            get = ["return true" + items.indices.map { " && \(wireGet(items[$0]))(r, &v->e\($0))" }.joined() + ";"]
+        case .array(let e):
+            let ce = types.c(e)
+            put = [
+                "cl_put_count(w, (*v)->count);",
+                "for (int64_t i = 0; i < (*v)->count; i++) \(wirePut(e))(w, (const \(ce) *)cl_buf_at(*v, i));",
+            ]
+            get = [
+                "int64_t n;",
+                "if (!cl_get_count(r, &n, \(leastSize(e)))) return false;",
+                "cl_buf *a = cl_array_new(\(types.descriptor(e)), n);",
+                "for (int64_t i = 0; i < n; i++) {",
+                "    \(ce) *x = cl_buf_at(a, i);",
+                "    memset(x, 0, sizeof *x);",
+                "    if (!\(wireGet(e))(r, x)) return false;",
+                "    a->count = i + 1;",
+                "}",
+                "*v = a;",
+                "return true;",
+            ]
+        case .map(let key, let value):
+            let d = types.descriptor(t)
+            put = [
+                "int64_t n = cl_map_count(*v);",
+                "cl_put_count(w, n);",
+                "for (int64_t i = 0; i < n; i++) {",
+                "    \(types.c(key)) k;",
+                "    \(types.c(value)) x;",
+                "    cl_map_entry(\(d), *v, i, &k, &x);",
+                "    \(wirePut(key))(w, &k);",
+                "    \(wirePut(value))(w, &x);",
+                "}",
+            ]
+            get = [
+                "int64_t n;",
+                "if (!cl_get_count(r, &n, \(max(1, leastSize(key) + leastSize(value))))) return false;",
+                "cl_map *m = cl_map_new(\(d));",
+                "for (int64_t i = 0; i < n; i++) {",
+                "    \(types.c(key)) k;",
+                "    \(types.c(value)) x;",
+                "    memset(&k, 0, sizeof k);",
+                "    memset(&x, 0, sizeof x);",
+                "    if (!\(wireGet(key))(r, &k) || !\(wireGet(value))(r, &x)) return false;",
+                "    m = cl_map_set(\(d), m, &k, &x, true);",
+                "    if (cl_map_count(m) != i + 1) return cl_get_fail(r, \"a key twice in one map\");",
+                "}",
+                "*v = m;",
+                "return true;",
+            ]
+        case .nominal(let id):
+            let d = types.decl(id)
+            if d.isC || d.kind == .state {
+                plain()
+            } else if d.kind == .enum {
+                put = ["uint32_t tag = (uint32_t)v->tag;", "cl_put(w, &tag, sizeof tag);", "switch (v->tag) {"]
+                get = [
+                    "uint32_t tag;",
+                    "if (!cl_get(r, &tag, sizeof tag)) return false;",
+                    "if (tag >= \(d.cases.count)u) return cl_get_fail(r, \"an enum case that does not exist\");",
+                    "v->tag = (int64_t)tag;",
+                    "switch (tag) {",
+                ]
+                for (k, c) in d.cases.enumerated() where !c.payload.isEmpty {
+                    put.append(
+                        "case \(k): " + c.payload.enumerated().map { "\(wirePut($1.type))(w, &v->u.c\(k).p\($0));" }.joined(separator: " ")
+                            + " break;")
+                    get.append(
+                        "case \(k): return true"
+                            + c.payload.enumerated().map { " && \(wireGet($1.type))(r, &v->u.c\(k).p\($0))" }.joined() + ";")
+                }
+                put += ["default: break;", "}"]
+                get += ["default: return true;", "}"]
+            } else {
+                put = d.fields.map { "\(wirePut($0.type))(w, &v->\(types.fieldName($0.name)));" }
+                get = ["return true" + d.fields.map { " && \(wireGet($0.type))(r, &v->\(types.fieldName($0.name)))" }.joined() + ";"]
+                if d.fields.isEmpty { put = ["(void)w, (void)v;"] }
+            }
+        }
+        if put.isEmpty { put = ["(void)w, (void)v;"] }
+        wireDefinitions.append(
+            """
+            /* \(types.spelled(t)) on the wire */
+            static void \(names.put)(cl_writer *w, const \(ct) *v) {
+            \(put.map { "    " + $0 }.joined(separator: "\n"))
+            }
+            static bool \(names.get)(cl_reader *r, \(ct) *v) {
+            \(get.map { "    " + $0 }.joined(separator: "\n"))
+            }
+            """)
+        return names
+    }
+
+    /// The fewest bytes a value of `t` takes on the wire (bounds counts read from a message).
+    func leastSize(_ t: Ty) -> Int {
+        switch t {
+        case .int(let k): return k.bits / 8
+        case .double: return 8
+        case .bool, .optional: return 1
+        case .string, .bytes, .array, .map: return 8
+        case .tuple(let xs): return xs.reduce(0) { $0 + leastSize($1) }
+        case .nominal(let id):
+            let d = types.decl(id)
+            if d.kind == .enum { return 4 }
+            if d.isC { return 1 }
+            return d.fields.reduce(0) { $0 + min(leastSize($1.type), 8) }
+        default: return 0
+        }
+    }
+}

@@ -1,0 +1,323 @@
+/* component.c: the process of one component of the isolated target.
+ *
+ * The launcher starts it with its descriptors in place (isolated.h): its
+ * control socket, its status page and its rings. `main` maps them, sets up
+ * memory and signals, computes the constants and runs the component's local
+ * program (Passes/Project.swift). Its devices are bound by the launcher: the
+ * netif asks over the control socket (cl_device_broker) and receives the
+ * descriptors, so the component itself never opens a socket or a file.
+ *
+ * When the program first enters its loop, its set-up is over and the sandbox
+ * is loaded: PR_SET_NO_NEW_PRIVS, then a default-deny seccomp filter
+ * (libseccomp) allowing only the system calls the compiler listed for this
+ * component (cleave build --print-policy), those that take a descriptor only
+ * on the component's own (its devices', the stop pipe, standard output and
+ * error). A refused call raises SIGSYS; the handler writes the call's number
+ * to the status page, where the launcher reads it to name the call, and makes
+ * the same call again, which with SIGSYS blocked in the handler makes the
+ * kernel end the process by that signal.
+ *
+ * Channels: cl_channel_send serializes the value with the channel's generated
+ * writer, behind a header (isolated.h), into the ring to the reader's
+ * component; cl_channel_receive reads the header, checks every field of it
+ * against what it expects, then the value with the generated checked reader.
+ * A message that fails is reported and stops the component (and with it the
+ * service); it is never interpreted.
+ *
+ * Endings. At the end of the input, the component whose device ended marks
+ * itself ended and leaves; leaving closes its rings. A component reading a
+ * ring whose writer has gone, or writing one whose reader has gone, leaves
+ * cleanly as well: the peer either ended the input or failed, and in the
+ * second case the launcher reports it. After the launcher says the input has
+ * ended, a component leaves at the end of its current iteration.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "isolated.h"
+
+typedef struct ring_link {
+    cl_ring_end end;
+    uint64_t sequence; /* messages on this ring so far */
+    bool writer;
+} ring_link;
+
+static ring_link *links; /* by ring number; ring NULL when this component is not on it */
+static cl_status *status;
+static cl_writer outgoing;
+static uint8_t *incoming;
+static size_t incoming_capacity;
+
+static const char *my_name(void) { return cl_program.component_names[cl_component.index]; }
+
+static _Noreturn void leave_cleanly(void) {
+    cl_shutdown();
+    fflush(stdout);
+    fflush(stderr);
+    _exit(0);
+}
+
+static ring_link *link_of(const cl_wire_channel *c) {
+    ring_link *l = &links[c->ring];
+    if (!l->end.ring) cl_trap("runtime", "internal error: a channel of another component");
+    return l;
+}
+
+static const cl_wire_channel *channel_of(int channel, bool sending) {
+    if (channel < 0 || channel >= cl_program.channel_count) cl_trap("runtime", "internal error: no such channel");
+    const cl_wire_channel *c = &cl_program.channels[channel];
+    if ((sending ? c->from : c->to) != cl_component.index || (sending ? c->put == NULL : c->get == NULL))
+        cl_trap("runtime", "internal error: a channel of another component");
+    return c;
+}
+
+void cl_channel_send(int channel, const void *value, const cl_type *type) {
+    (void)type;
+    const cl_wire_channel *c = channel_of(channel, true);
+    ring_link *l = link_of(c);
+    outgoing.length = 0;
+    c->put(&outgoing, value);
+    if (outgoing.length > CL_MESSAGE_MAX) cl_trap("runtime", "a value too large to cross between components (256 MiB)");
+    cl_message_header h = {.channel = (uint32_t)channel, .type_tag = c->type_tag, .length = (uint32_t)outgoing.length,
+        .version = cl_program.version, .sequence = l->sequence};
+    if (cl_ring_write(&l->end, &h, sizeof h) < 0 || cl_ring_write(&l->end, outgoing.data, outgoing.length) < 0)
+        leave_cleanly(); /* the reader has gone */
+    cl_ring_publish(&l->end);
+    l->sequence++;
+    atomic_fetch_add_explicit(&status->messages_sent, 1, memory_order_relaxed);
+}
+
+static _Noreturn void malformed(const cl_wire_channel *c, const char *problem) {
+    char text[512];
+    snprintf(text, sizeof text, "component '%s' received a malformed message on channel %s from '%s': %s", my_name(),
+             c->name, cl_program.component_names[c->from], problem);
+    cl_trap("runtime", text);
+}
+
+void cl_channel_receive(int channel, void *value, const cl_type *type) {
+    const cl_wire_channel *c = channel_of(channel, false);
+    ring_link *l = link_of(c);
+    cl_message_header h;
+    if (cl_ring_read(&l->end, &h, sizeof h) < 0) leave_cleanly(); /* the writer has gone */
+    char problem[160];
+    if (h.version != cl_program.version) {
+        snprintf(problem, sizeof problem, "it comes from another build (version %08x, not %08x)", h.version, cl_program.version);
+        malformed(c, problem);
+    }
+    if (h.sequence != l->sequence) {
+        snprintf(problem, sizeof problem, "sequence number %llu where %llu was next", (unsigned long long)h.sequence,
+                 (unsigned long long)l->sequence);
+        malformed(c, problem);
+    }
+    if (h.channel != (uint32_t)channel) {
+        snprintf(problem, sizeof problem, "it is for channel #%u", h.channel);
+        malformed(c, problem);
+    }
+    if (h.type_tag != c->type_tag) {
+        snprintf(problem, sizeof problem, "its type tag is %08x, not %08x", h.type_tag, c->type_tag);
+        malformed(c, problem);
+    }
+    if (h.length > CL_MESSAGE_MAX) malformed(c, "its length is larger than any message may be");
+    if (h.length > incoming_capacity) {
+        size_t capacity = incoming_capacity ? incoming_capacity : 4096;
+        while (capacity < h.length) capacity *= 2;
+        uint8_t *grown = realloc(incoming, capacity);
+        if (!grown) cl_trap("runtime", "out of memory receiving a message");
+        incoming = grown;
+        incoming_capacity = capacity;
+    }
+    if (cl_ring_read(&l->end, incoming, h.length) < 0) malformed(c, "the writer left in the middle of it");
+    cl_ring_release(&l->end);
+    cl_reader r = {.at = incoming, .end = incoming + h.length, .problem = NULL};
+    memset(value, 0, type->size);
+    if (!c->get(&r, value)) malformed(c, r.problem ? r.problem : "it does not hold a value of the channel's type");
+    if (r.at != r.end) malformed(c, "bytes are left after the value");
+    l->sequence++;
+    atomic_fetch_add_explicit(&status->messages_received, 1, memory_order_relaxed);
+}
+
+bool cl_components_input_ended(void) {
+    /* This component's device ended the input: say so; leaving closes its rings. */
+    if (status) atomic_store(&status->ended, 1);
+    return false;
+}
+
+void cl_component_iteration_end(void) {
+    cl_iteration_end();
+    if (atomic_load_explicit(&status->input_ended, memory_order_relaxed)) leave_cleanly();
+}
+
+void cl_components_run(int count, void (*const *mains)(void), const char *const *names, int channels,
+                       const cl_channel_info *table) {
+    (void)count, (void)mains, (void)names, (void)channels, (void)table;
+    cl_trap("runtime", "internal error: an isolated component runs one program");
+}
+
+static void close_rings(void) {
+    for (int32_t r = 0; r < cl_program.ring_count; r++) {
+        if (!links[r].end.ring) continue;
+        if (links[r].writer) {
+            cl_ring_publish(&links[r].end);
+            cl_ring_close_writer(links[r].end.ring);
+        } else {
+            cl_ring_close_reader(links[r].end.ring);
+        }
+    }
+}
+
+static void on_interrupted(void) {
+    if (cl_stop_requested()) cl_stop_now();
+}
+
+/* ---- devices: asked of the launcher ------------------------------------------ */
+
+static int ask_launcher(const cl_device_request *request, cl_device_grant *grant) {
+    if (send(CL_FD_CONTROL, request, sizeof *request, MSG_NOSIGNAL) != (ssize_t)sizeof *request) {
+        fprintf(stderr, "cleave: component '%s': cannot ask the launcher for device %d: %s\n", my_name(), request->number + 1,
+                strerror(errno));
+        return -1;
+    }
+    char control[CMSG_SPACE(sizeof(int) * CL_NETIF_MAX_PORTS)];
+    struct iovec iov = {.iov_base = grant, .iov_len = sizeof *grant};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    ssize_t n;
+    do n = recvmsg(CL_FD_CONTROL, &m, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof *grant) return -1; /* the launcher said why */
+    if (grant->kind == 0) return -1;
+    int received = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int fds[CL_NETIF_MAX_PORTS];
+        memcpy(fds, CMSG_DATA(c), (size_t)count * sizeof(int));
+        for (int i = 0; i < count && received < CL_NETIF_MAX_PORTS; i++) {
+            while (received < grant->fd_count && grant->fds[received] < 0) received++; /* "none" */
+            if (received < grant->fd_count) grant->fds[received++] = fds[i];
+        }
+    }
+    return 0;
+}
+
+/* ---- the sandbox -------------------------------------------------------------- */
+
+static void on_forbidden(int signal_number, siginfo_t *info, void *context) {
+    (void)signal_number;
+    if (status) atomic_store(&status->forbidden, info->si_syscall + 1);
+#if defined(__x86_64__)
+    /* The same call again: refused again, now with SIGSYS blocked, it ends the process. */
+    greg_t *g = ((ucontext_t *)context)->uc_mcontext.gregs;
+    syscall(info->si_syscall, g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]);
+#else
+    (void)context;
+#endif
+    signal(SIGSYS, SIG_DFL);
+    raise(SIGSYS);
+    _exit(128 + SIGSYS);
+}
+
+static _Noreturn void sandbox_failed(const char *what, int error) {
+    fprintf(stderr, "cleave: component '%s': cannot load its sandbox: %s: %s\n", my_name(), what, strerror(error));
+    _exit(2);
+}
+
+static void enter_sandbox(void) {
+    int descriptors[CL_NETIF_MAX_PORTS * 4];
+    size_t count = cl_netif_descriptors(descriptors, sizeof descriptors / sizeof descriptors[0] - 2);
+    descriptors[count++] = STDOUT_FILENO;
+    descriptors[count++] = STDERR_FILENO;
+    scmp_filter_ctx filter = seccomp_init(SCMP_ACT_TRAP);
+    if (!filter) sandbox_failed("seccomp_init", ENOMEM);
+    for (int32_t i = 0; i < cl_component.rule_count; i++) {
+        const cl_policy_rule *rule = &cl_component.rules[i];
+        int number = seccomp_syscall_resolve_name(rule->system_call);
+        if (number == __NR_SCMP_ERROR) continue; /* not on this machine: nothing to allow */
+        int failed = 0;
+        switch (rule->argument) {
+        case CL_RULE_DESCRIPTORS:
+            for (size_t k = 0; k < count && !failed; k++)
+                failed = seccomp_rule_add(filter, SCMP_ACT_ALLOW, number, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)descriptors[k]));
+            break;
+        case CL_RULE_NO_EXEC:
+            failed = seccomp_rule_add(filter, SCMP_ACT_ALLOW, number, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+            break;
+        default:
+            failed = seccomp_rule_add(filter, SCMP_ACT_ALLOW, number, 0);
+        }
+        if (failed) sandbox_failed(rule->system_call, -failed);
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) sandbox_failed("PR_SET_NO_NEW_PRIVS", errno);
+    int failed = seccomp_load(filter);
+    if (failed) sandbox_failed("seccomp_load", -failed);
+    seccomp_release(filter);
+    atomic_store(&status->sandboxed, 1);
+}
+
+/* ---- the process -------------------------------------------------------------- */
+
+static _Noreturn void not_started_by_launcher(const char *program) {
+    fprintf(stderr,
+            "%s: this is component '%s' of an isolated build; start the service with the launcher `run` beside it\n",
+            program, my_name());
+    exit(2);
+}
+
+static void *map_shared(int fd, size_t least, const char *program) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || (size_t)st.st_size < least) not_started_by_launcher(program);
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) not_started_by_launcher(program);
+    close(fd);
+    return p;
+}
+
+int main(int argc, char **argv) {
+    const char *program = argc > 0 ? argv[0] : "component";
+    if (argc > 1) {
+        fprintf(stderr, "%s: a component takes no arguments; give them to the launcher `run`\n", program);
+        return 2;
+    }
+    status = map_shared(CL_FD_STATUS, sizeof(cl_status), program);
+    links = calloc((size_t)cl_program.ring_count + 1, sizeof *links);
+    if (!links) return 2;
+    int fd = CL_FD_RINGS;
+    for (int32_t r = 0; r < cl_program.ring_count; r++) {
+        const int32_t *ends = cl_program.rings[r];
+        if (ends[0] != cl_component.index && ends[1] != cl_component.index) continue;
+        cl_ring *ring = map_shared(fd++, sizeof(cl_ring), program);
+        if (ring->magic != CL_RING_MAGIC) not_started_by_launcher(program);
+        links[r].end.ring = ring;
+        links[r].writer = ends[0] == cl_component.index;
+    }
+    cl_counters_attach(status->counters);
+    cl_device_broker = ask_launcher;
+    cl_netif_number_devices(cl_component.devices, (size_t)cl_component.device_count);
+
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_forbidden;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGSYS, &action, NULL);
+    signal(SIGUSR1, SIG_IGN); /* the launcher prints every component's counters */
+
+    cl_heap_init();
+    cl_netif_install_signals();
+    signal(SIGUSR1, SIG_IGN);
+    cl_ring_interrupted = on_interrupted;
+    cl_at_shutdown(close_rings);
+    cl_loop_enter_hook = enter_sandbox;
+    cleave_init();
+    cleave_main();
+    cl_exit_clean();
+}

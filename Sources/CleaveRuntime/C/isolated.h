@@ -1,0 +1,173 @@
+/* isolated.h: the isolated target, as its generated code and processes see it.
+ *
+ * Each component of a projected program is its own executable and process;
+ * a launcher (launcher.c) creates what they share, binds the devices, starts
+ * them and supervises them. What crosses between two components goes through
+ * a ring (ring.c): a single-producer single-consumer byte ring in shared
+ * memory (a memfd mapped by both), one per ordered pair of components that
+ * has channels. A value is serialized by code the compiler generates for its
+ * type (wire.c has the pieces), behind a header that the receiver checks
+ * before it reads a byte of the value: the channel it expects, the type's tag,
+ * the build's version, a length within bounds and the next sequence number.
+ * A message that fails any check stops the service with a report; it is
+ * never interpreted.
+ *
+ * The descriptors a component starts with are fixed: 3 its control socket to
+ * the launcher (device requests), 4 its status page (a memfd), and from 5 the
+ * rings it takes part in, in ring order. Nothing else is open but the
+ * standard streams.
+ */
+#ifndef CLEAVE_ISOLATED_H
+#define CLEAVE_ISOLATED_H
+
+#include <stdatomic.h>
+
+#include "cleave.h"
+
+/* ---- rings (ring.c) ------------------------------------------------------- */
+
+typedef struct cl_ring {
+    /* The writer's line: how far it has written. */
+    _Alignas(64) _Atomic uint64_t tail;
+    _Atomic uint32_t writer_sleeping; /* the writer waits for room (futex on writer_wake) */
+    _Atomic uint32_t writer_wake;
+    _Atomic uint32_t writer_closed;
+    /* The reader's line: how far it has read. */
+    _Alignas(64) _Atomic uint64_t head;
+    _Atomic uint32_t reader_sleeping; /* the reader waits for bytes (futex on reader_wake) */
+    _Atomic uint32_t reader_wake;
+    _Atomic uint32_t reader_closed;
+    _Alignas(64) uint32_t magic;
+    uint32_t unused;
+    uint64_t capacity; /* bytes of data, a power of two */
+    _Alignas(64) unsigned char data[];
+} cl_ring;
+
+#define CL_RING_MAGIC 0x636c7231u
+#define CL_RING_CAPACITY (1u << 20)
+
+/* One end of a ring, with the other side's position as last seen. */
+typedef struct cl_ring_end {
+    cl_ring *ring;
+    uint64_t position; /* written (writer) or read (reader) so far */
+    uint64_t seen;     /* the other side's position when last read */
+} cl_ring_end;
+
+size_t cl_ring_bytes(uint64_t capacity);
+void cl_ring_init(cl_ring *ring, uint64_t capacity);
+/* Copy n bytes in, waiting while the ring is full: 0, or -1 when the reader has gone. */
+int cl_ring_write(cl_ring_end *w, const void *data, size_t n);
+/* Make what was written visible, waking the reader if it sleeps. */
+void cl_ring_publish(cl_ring_end *w);
+/* Copy n bytes out, waiting while the ring is empty: 0, or -1 when the writer has
+ * gone and nothing is left. */
+int cl_ring_read(cl_ring_end *r, void *data, size_t n);
+/* Give the room read so far back to the writer, waking it if it sleeps. */
+void cl_ring_release(cl_ring_end *r);
+void cl_ring_close_writer(cl_ring *ring);
+void cl_ring_close_reader(cl_ring *ring);
+/* Called when a wait is interrupted by a signal (the process may decide to stop). */
+extern void (*cl_ring_interrupted)(void);
+/* Spins before sleeping in a wait; 0 sleeps at once. */
+extern unsigned cl_ring_spins;
+
+/* ---- messages (wire.c) ---------------------------------------------------- */
+
+typedef struct cl_message_header {
+    uint32_t channel;
+    uint32_t type_tag; /* the channel type's tag (a hash of its spelling and layout) */
+    uint32_t length;   /* bytes of the value that follow */
+    uint32_t version;  /* the build's fingerprint: components of one build only */
+    uint64_t sequence; /* messages on this ring before this one */
+} cl_message_header;
+
+#define CL_MESSAGE_MAX (256u << 20)
+
+typedef struct cl_writer {
+    uint8_t *data;
+    size_t length, capacity;
+} cl_writer;
+
+typedef struct cl_reader {
+    const uint8_t *at, *end;
+    const char *problem; /* why the value was refused; NULL while it is well formed */
+} cl_reader;
+
+void cl_put(cl_writer *w, const void *data, size_t n);
+void cl_put_bytes(cl_writer *w, cl_bytes b);
+void cl_put_count(cl_writer *w, int64_t n);
+bool cl_get(cl_reader *r, void *out, size_t n);
+bool cl_get_bool(cl_reader *r, bool *out);
+/* A Bytes (text: a String, which must be valid UTF-8), made in the current region. */
+bool cl_get_bytes(cl_reader *r, cl_bytes *out, bool text);
+/* A count of elements each taking at least `least` bytes: no more than the rest can hold. */
+bool cl_get_count(cl_reader *r, int64_t *n, size_t least);
+bool cl_get_fail(cl_reader *r, const char *problem);
+
+/* ---- the program's table (generated) --------------------------------------- */
+
+typedef struct cl_wire_channel {
+    int32_t from, to; /* components */
+    int32_t ring;
+    uint32_t type_tag;
+    const char *name; /* "#3 reply: Bytes", for messages */
+    /* The value's serializer and checked deserializer; NULL in a component it does not touch. */
+    void (*put)(cl_writer *w, const void *value);
+    bool (*get)(cl_reader *r, void *value);
+} cl_wire_channel;
+
+enum {
+    CL_RULE_ANY = 0,         /* any arguments */
+    CL_RULE_DESCRIPTORS = 1, /* the first argument is one of the component's own descriptors */
+    CL_RULE_NO_EXEC = 2      /* the protection (third argument) does not ask for PROT_EXEC */
+};
+
+typedef struct cl_policy_rule {
+    const char *system_call; /* as libseccomp names it */
+    int32_t argument;        /* CL_RULE_* */
+} cl_policy_rule;
+
+typedef struct cl_isolated_program {
+    uint32_t version;
+    int32_t component_count;
+    const char *const *component_names;
+    const char *const *component_files; /* the executables, beside the launcher */
+    const bool *restartable;            /* holds no state fields */
+    int32_t ring_count;
+    const int32_t (*rings)[2]; /* from, to */
+    int32_t channel_count;
+    const cl_wire_channel *channels;
+    int32_t device_count;
+    const int32_t *device_owner; /* by device number, the component that creates it */
+} cl_isolated_program;
+
+/* Generated into the launcher and into every component. */
+extern const cl_isolated_program cl_program;
+
+/* Generated into a component's executable. */
+typedef struct cl_isolated_component {
+    int32_t index;
+    int32_t rule_count;
+    const cl_policy_rule *rules;
+    int32_t device_count;
+    const int32_t *devices; /* its devices' numbers, in its creation order */
+} cl_isolated_component;
+
+extern const cl_isolated_component cl_component;
+
+/* ---- what the launcher and a component share ------------------------------ */
+
+#define CL_FD_CONTROL 3
+#define CL_FD_STATUS 4
+#define CL_FD_RINGS 5
+
+typedef struct cl_status {
+    _Atomic uint32_t ended;        /* this component saw its input end and left cleanly */
+    _Atomic uint32_t input_ended;  /* the launcher: the input has ended, finish this iteration */
+    _Atomic int32_t forbidden;     /* the system call its sandbox refused, + 1 (0: none) */
+    _Atomic uint32_t sandboxed;    /* its filter is loaded */
+    _Atomic uint64_t messages_sent, messages_received;
+    uint64_t counters[CL_COUNT_LIMIT];
+} cl_status;
+
+#endif

@@ -1,0 +1,409 @@
+/* launcher.c: `run`, the launcher of an isolated build.
+ *
+ * It makes what the components share, binds their devices, starts them and
+ * watches them until the service ends:
+ *
+ *   - a status page per component (a memfd: counters, how it ended, the
+ *     system call its sandbox refused) and a ring per ordered pair of
+ *     components with channels (a memfd each, mapped here and by the two
+ *     components, by no other);
+ *   - each component is its own executable beside the launcher, started with
+ *     exactly its descriptors (isolated.h), its signals unblocked, and
+ *     PR_SET_PDEATHSIG so that it cannot outlive the launcher;
+ *   - devices are bound here, by their --netif specs (netif.c: sockets bound,
+ *     TAP attached, captures opened), when the component that creates the
+ *     device asks over its control socket; the descriptors go to that
+ *     component only (SCM_RIGHTS), and a component asking for a device that
+ *     is not its own is refused.
+ *
+ * Supervision. A component that ends cleanly (the end of the input, or
+ * because a peer's ring closed) is reaped quietly; when its device ended the
+ * input, every other component is told to finish its iteration and leave. A
+ * component that exits with a failure status, or is killed by a signal, is
+ * reported by name with the cause (for SIGSYS from its sandbox, the system
+ * call refused); the others are told to stop (their rings are closed and they
+ * get SIGTERM, on which each completes what it writes and exits), and any
+ * still running half a second later is killed. The launcher then prints the
+ * counters of every component, summed, and exits non-zero: well within a
+ * second of the failure, never hanging. SIGINT and SIGTERM stop the service
+ * the same way but exit 0; SIGUSR1 prints the counters.
+ *
+ * With --restart, a component that holds no state fields and fails is
+ * started again instead (at most a few times a second), its peers told to
+ * abandon the iteration in progress.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "isolated.h"
+
+#define GRACE_MS 500
+
+typedef struct component {
+    const char *name;
+    char path[PATH_MAX];
+    pid_t pid;            /* 0: not running */
+    int control;          /* the launcher's end of its control socket */
+    int control_child;    /* the component's end, until it is started */
+    int status_fd;
+    cl_status *status;
+    int granted[CL_NETIF_MAX_PORTS * 2]; /* descriptors handed to it, kept for a restart */
+    int granted_count;
+} component;
+
+static component *components;
+static int component_count;
+static cl_ring **rings;
+static int *ring_fds;
+static bool stopping;      /* a failure or a stop signal: everyone leaves */
+static int exit_status;
+static long long kill_at;  /* when still-running components get SIGKILL (ms), 0: not yet */
+
+static long long now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void usage(FILE *out, const char *program) {
+    fprintf(out,
+            "usage: %s [--netif SPEC]... [--restart]\n"
+            "  --netif udp:PORT[,PORT...]  serve UDP on these ports instead of the source's (0: any free port)\n"
+            "  --netif pcap:IN[:OUT]       answer the requests of capture IN, write the replies to OUT\n"
+            "  --netif tap:NAME            a FrameDevice on the Linux TAP interface NAME\n"
+            "  --restart                   start again a component that holds no state fields when it fails\n"
+            "One --netif per device, in the order the program creates them. The components (",
+            program);
+    for (int k = 0; k < cl_program.component_count; k++)
+        fprintf(out, "%s%s", k ? ", " : "", cl_program.component_names[k]);
+    fprintf(out, ") run as\nprocesses beside this launcher, each in its own sandbox. SIGUSR1 prints the counters.\n");
+}
+
+static _Noreturn void fail_setup(const char *what) {
+    fprintf(stderr, "cleave: launcher: %s: %s\n", what, strerror(errno));
+    exit(2);
+}
+
+static void *shared_memory(const char *name, size_t size, int *fd_out) {
+    int fd = memfd_create(name, MFD_CLOEXEC);
+    if (fd < 0) fail_setup("memfd_create");
+    if (ftruncate(fd, (off_t)size) != 0) fail_setup("ftruncate");
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) fail_setup("mmap");
+    *fd_out = fd;
+    return p;
+}
+
+/* ---- starting a component ------------------------------------------------------ */
+
+static void start(int k) {
+    component *c = &components[k];
+    int fds[2];
+    if (c->control >= 0) close(c->control);
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) fail_setup("socketpair");
+    c->control = fds[0];
+    c->control_child = fds[1];
+    pid_t launcher = getpid();
+    pid_t pid = fork();
+    if (pid < 0) fail_setup("fork");
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != launcher) _exit(1);
+        /* Its descriptors, in place: first out of the way, then where isolated.h says. */
+        int wanted[2 + 64];
+        int count = 0;
+        wanted[count++] = c->control_child;
+        wanted[count++] = c->status_fd;
+        for (int r = 0; r < cl_program.ring_count && count < 66; r++)
+            if (cl_program.rings[r][0] == k || cl_program.rings[r][1] == k) wanted[count++] = ring_fds[r];
+        int moved[66];
+        for (int i = 0; i < count; i++) {
+            moved[i] = fcntl(wanted[i], F_DUPFD, 100);
+            if (moved[i] < 0) _exit(2);
+        }
+        for (int i = 0; i < count; i++)
+            if (dup2(moved[i], CL_FD_CONTROL + i) < 0) _exit(2);
+        close_range((unsigned)(CL_FD_CONTROL + count), ~0u, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        char *argv[] = {(char *)c->name, NULL};
+        execv(c->path, argv);
+        fprintf(stderr, "cleave: launcher: cannot start component '%s' (%s): %s\n", c->name, c->path, strerror(errno));
+        _exit(2);
+    }
+    close(c->control_child);
+    c->control_child = -1;
+    c->pid = pid;
+}
+
+/* ---- devices ------------------------------------------------------------------------ */
+
+static void refuse(component *c) {
+    cl_device_grant none;
+    memset(&none, 0, sizeof none);
+    (void)send(c->control, &none, sizeof none, MSG_NOSIGNAL);
+}
+
+static void answer_request(int k) {
+    component *c = &components[k];
+    cl_device_request request;
+    ssize_t n = recv(c->control, &request, sizeof request, MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        close(c->control); /* it has gone; its exit is reaped with SIGCHLD */
+        c->control = -1;
+        return;
+    }
+    if (n != (ssize_t)sizeof request) {
+        if (n > 0) refuse(c);
+        return;
+    }
+    if (stopping) return refuse(c);
+    if (request.number < 0 || request.number >= cl_program.device_count || cl_program.device_owner[request.number] != k) {
+        fprintf(stderr, "cleave: component '%s' asked for device %d, which is not its own: refused\n", c->name,
+                request.number + 1);
+        return refuse(c);
+    }
+    if (request.port_count < 0 || request.port_count > CL_NETIF_MAX_PORTS) return refuse(c);
+    request.tap[sizeof request.tap - 1] = '\0';
+    cl_device_grant grant;
+    if (cl_netif_bind(&request, &grant) != 0) {
+        if (exit_status == 0) exit_status = 2;
+        return refuse(c);
+    }
+    char control[CMSG_SPACE(sizeof(int) * CL_NETIF_MAX_PORTS)];
+    memset(control, 0, sizeof control);
+    int passing[CL_NETIF_MAX_PORTS];
+    int count = 0;
+    for (int i = 0; i < grant.fd_count && i < CL_NETIF_MAX_PORTS; i++)
+        if (grant.fds[i] >= 0) passing[count++] = grant.fds[i];
+    struct iovec iov = {.iov_base = &grant, .iov_len = sizeof grant};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (count > 0) {
+        m.msg_control = control;
+        m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)count);
+        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
+        memcpy(CMSG_DATA(h), passing, sizeof(int) * (size_t)count);
+    }
+    if (sendmsg(c->control, &m, MSG_NOSIGNAL) < 0)
+        fprintf(stderr, "cleave: launcher: cannot hand device %d to '%s': %s\n", request.number + 1, c->name, strerror(errno));
+    /* The component has its own copies now; the launcher keeps none (a restarted component asks again). */
+    for (int i = 0; i < count; i++) close(passing[i]);
+}
+
+/* ---- counters ----------------------------------------------------------------------- */
+
+static void print_counters(void) {
+    uint64_t sum[CL_COUNT_LIMIT] = {0};
+    for (int k = 0; k < component_count; k++)
+        for (int i = 0; i < CL_COUNT_LIMIT; i++)
+            sum[i] += __atomic_load_n(&components[k].status->counters[i], __ATOMIC_RELAXED);
+    cl_print_counter_values(sum);
+}
+
+static void print_messages(void) {
+    for (int k = 0; k < component_count; k++) {
+        const cl_status *s = components[k].status;
+        fprintf(stderr, "cleave: component %s: %llu messages sent, %llu received\n", components[k].name,
+                (unsigned long long)atomic_load(&s->messages_sent), (unsigned long long)atomic_load(&s->messages_received));
+    }
+}
+
+/* ---- supervision --------------------------------------------------------------------- */
+
+static void close_rings_of(int k) {
+    for (int r = 0; r < cl_program.ring_count; r++) {
+        if (cl_program.rings[r][0] == k) cl_ring_close_writer(rings[r]);
+        if (cl_program.rings[r][1] == k) cl_ring_close_reader(rings[r]);
+    }
+}
+
+static void stop_all(int signal_number) {
+    for (int k = 0; k < component_count; k++) {
+        if (components[k].pid <= 0) continue;
+        close_rings_of(k);
+        kill(components[k].pid, signal_number);
+    }
+}
+
+static void begin_stopping(void) {
+    if (stopping) return;
+    stopping = true;
+    stop_all(SIGTERM);
+    kill_at = now_ms() + GRACE_MS;
+}
+
+static void report(const component *c, int wstatus) {
+    if (WIFEXITED(wstatus)) {
+        int code = WEXITSTATUS(wstatus);
+        if (code == 2 && exit_status == 2) return; /* it could not get its device: said already */
+        fprintf(stderr, "cleave: component '%s' stopped with exit status %d%s\n", c->name, code,
+                code == 1 ? " (a fatal error, reported above)" : "");
+        return;
+    }
+    int sig = WTERMSIG(wstatus);
+    int forbidden = atomic_load(&c->status->forbidden) - 1;
+    if (sig == SIGSYS && forbidden >= 0) {
+        char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, forbidden);
+        fprintf(stderr, "cleave: component '%s' was killed by its sandbox: system call '%s' (%d) is not in its policy\n",
+                c->name, name ? name : "?", forbidden);
+        free(name);
+        return;
+    }
+    fprintf(stderr, "cleave: component '%s' was killed by signal %d (%s)\n", c->name, sig, strsignal(sig));
+}
+
+static void reaped(int k, int wstatus) {
+    component *c = &components[k];
+    c->pid = 0;
+    close_rings_of(k);
+    bool clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+    if (clean) {
+        if (atomic_load(&c->status->ended)) {
+            /* Its device's input ended: the others finish their iteration and leave. */
+            for (int j = 0; j < component_count; j++) atomic_store(&components[j].status->input_ended, 1);
+        }
+        return;
+    }
+    if (stopping && WIFSIGNALED(wstatus) && (WTERMSIG(wstatus) == SIGKILL || WTERMSIG(wstatus) == SIGTERM)) return;
+    report(c, wstatus);
+    if (exit_status == 0) exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
+    begin_stopping();
+}
+
+static int alive(void) {
+    int n = 0;
+    for (int k = 0; k < component_count; k++) n += components[k].pid > 0;
+    return n;
+}
+
+static void reap_all(void) {
+    for (;;) {
+        int wstatus;
+        pid_t pid = waitpid(-1, &wstatus, WNOHANG);
+        if (pid <= 0) return;
+        for (int k = 0; k < component_count; k++)
+            if (components[k].pid == pid) reaped(k, wstatus);
+    }
+}
+
+int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout, argv[0]);
+            return 0;
+        }
+        if (strcmp(a, "--restart") == 0) continue;
+        const char *spec = NULL;
+        if (strcmp(a, "--netif") == 0 && i + 1 < argc) spec = argv[++i];
+        else if (strncmp(a, "--netif=", 8) == 0) spec = a + 8;
+        else {
+            fprintf(stderr, "%s: unknown argument '%s'\n", argv[0], a);
+            usage(stderr, argv[0]);
+            return 2;
+        }
+        if (cl_netif_configure(spec) != 0) return 2;
+    }
+
+    /* The components' executables are beside this one. */
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) fail_setup("readlink /proc/self/exe");
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+
+    component_count = cl_program.component_count;
+    components = calloc((size_t)component_count, sizeof *components);
+    rings = calloc((size_t)cl_program.ring_count + 1, sizeof *rings);
+    ring_fds = calloc((size_t)cl_program.ring_count + 1, sizeof *ring_fds);
+    if (!components || !rings || !ring_fds) fail_setup("calloc");
+    for (int k = 0; k < component_count; k++) {
+        component *c = &components[k];
+        c->name = cl_program.component_names[k];
+        c->control = c->control_child = -1;
+        snprintf(c->path, sizeof c->path, "%s/%s", self, cl_program.component_files[k]);
+        if (access(c->path, X_OK) != 0) {
+            fprintf(stderr, "cleave: launcher: component '%s' is missing: %s: %s\n", c->name, c->path, strerror(errno));
+            return 2;
+        }
+        c->status = shared_memory("cleave-status", sizeof(cl_status), &c->status_fd);
+    }
+    for (int r = 0; r < cl_program.ring_count; r++) {
+        rings[r] = shared_memory("cleave-ring", cl_ring_bytes(CL_RING_CAPACITY), &ring_fds[r]);
+        cl_ring_init(rings[r], CL_RING_CAPACITY);
+    }
+
+    sigset_t watched;
+    sigemptyset(&watched);
+    sigaddset(&watched, SIGCHLD);
+    sigaddset(&watched, SIGINT);
+    sigaddset(&watched, SIGTERM);
+    sigaddset(&watched, SIGUSR1);
+    sigaddset(&watched, SIGHUP);
+    sigprocmask(SIG_BLOCK, &watched, NULL);
+    int signals = signalfd(-1, &watched, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signals < 0) fail_setup("signalfd");
+    signal(SIGPIPE, SIG_IGN);
+
+    for (int k = 0; k < component_count; k++) start(k);
+
+    struct pollfd *polls = calloc((size_t)component_count + 1, sizeof *polls);
+    if (!polls) fail_setup("calloc");
+    while (alive() > 0) {
+        polls[0].fd = signals;
+        polls[0].events = POLLIN;
+        for (int k = 0; k < component_count; k++) {
+            polls[k + 1].fd = components[k].control;
+            polls[k + 1].events = POLLIN;
+        }
+        int timeout = -1;
+        if (kill_at) {
+            long long left = kill_at - now_ms();
+            timeout = left > 0 ? (int)left : 0;
+        }
+        int ready = poll(polls, (nfds_t)component_count + 1, timeout);
+        if (ready < 0 && errno != EINTR) fail_setup("poll");
+        if (kill_at && now_ms() >= kill_at) {
+            for (int k = 0; k < component_count; k++) {
+                if (components[k].pid <= 0) continue;
+                fprintf(stderr, "cleave: component '%s' did not stop within %d ms: killed\n", components[k].name, GRACE_MS);
+                kill(components[k].pid, SIGKILL);
+            }
+            kill_at = 0;
+        }
+        if (ready <= 0) continue;
+        if (polls[0].revents) {
+            struct signalfd_siginfo info;
+            while (read(signals, &info, sizeof info) == (ssize_t)sizeof info) {
+                if (info.ssi_signo == SIGUSR1) print_counters();
+                else if (info.ssi_signo != SIGCHLD) begin_stopping();
+            }
+            reap_all();
+        }
+        for (int k = 0; k < component_count; k++)
+            if (components[k].control >= 0 && polls[k + 1].revents) answer_request(k);
+    }
+    print_messages();
+    print_counters();
+    return exit_status;
+}

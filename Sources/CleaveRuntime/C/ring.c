@@ -1,0 +1,169 @@
+/* ring.c: a single-producer single-consumer byte ring in shared memory.
+ *
+ * The writer owns `tail`, the reader `head`; both only grow, and the bytes
+ * between them are the ring's contents (data[position % capacity]). Each side
+ * keeps the other's position as last seen and reads the shared one only when
+ * the cached one says full or empty, so a stream of messages costs no shared
+ * cache line per message but the one written. Messages larger than the ring
+ * pass in pieces: the writer publishes what fits and waits for room.
+ *
+ * Waiting spins a little (the other side is usually about to answer), then
+ * sleeps on a futex: the sleeper announces itself (`*_sleeping`), re-checks,
+ * and sleeps on a wake counter; the other side, after publishing, looks for
+ * an announced sleeper and bumps the counter and wakes it. Both sides order
+ * "announce, re-check" and "publish, look" with sequentially consistent
+ * operations, so a wake-up is never lost, and the futex system call happens
+ * only when the ring really was empty (or full) and the waiter really slept.
+ *
+ * Closing a side sets its flag and wakes the other, which sees the end once
+ * the bytes already written are read.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "isolated.h"
+
+void (*cl_ring_interrupted)(void);
+unsigned cl_ring_spins = 4000;
+
+static void futex_wait(_Atomic uint32_t *word, uint32_t expected) {
+    long r = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, NULL, NULL, 0);
+    if (r < 0 && errno == EINTR && cl_ring_interrupted) cl_ring_interrupted();
+}
+
+static void futex_wake(_Atomic uint32_t *word) {
+    atomic_fetch_add_explicit(word, 1, memory_order_seq_cst);
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static inline void relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+size_t cl_ring_bytes(uint64_t capacity) { return sizeof(cl_ring) + capacity; }
+
+void cl_ring_init(cl_ring *ring, uint64_t capacity) {
+    atomic_store(&ring->tail, 0);
+    atomic_store(&ring->head, 0);
+    atomic_store(&ring->writer_sleeping, 0);
+    atomic_store(&ring->reader_sleeping, 0);
+    atomic_store(&ring->writer_closed, 0);
+    atomic_store(&ring->reader_closed, 0);
+    ring->capacity = capacity;
+    ring->magic = CL_RING_MAGIC;
+}
+
+/* Wait until `ready` holds (the other side moved) or the other side closed: 0 or -1. */
+static int wait_for(cl_ring_end *e, bool writer) {
+    cl_ring *ring = e->ring;
+    _Atomic uint64_t *other = writer ? &ring->head : &ring->tail;
+    _Atomic uint32_t *sleeping = writer ? &ring->writer_sleeping : &ring->reader_sleeping;
+    _Atomic uint32_t *wake = writer ? &ring->writer_wake : &ring->reader_wake;
+    _Atomic uint32_t *closed = writer ? &ring->reader_closed : &ring->writer_closed;
+    uint64_t seen = e->seen;
+    for (unsigned i = 0; i < cl_ring_spins; i++) {
+        if (atomic_load_explicit(other, memory_order_acquire) != seen) return 0;
+        if (atomic_load_explicit(closed, memory_order_relaxed)) break;
+        relax();
+    }
+    for (;;) {
+        uint32_t ticket = atomic_load_explicit(wake, memory_order_seq_cst);
+        atomic_store_explicit(sleeping, 1, memory_order_seq_cst);
+        bool moved = atomic_load_explicit(other, memory_order_seq_cst) != seen;
+        bool gone = atomic_load_explicit(closed, memory_order_seq_cst) != 0;
+        if (moved || gone) {
+            atomic_store_explicit(sleeping, 0, memory_order_relaxed);
+            if (moved) return 0;
+            /* Closed: a reader still gets what was written before. */
+            return atomic_load_explicit(other, memory_order_acquire) != seen ? 0 : -1;
+        }
+        futex_wait(wake, ticket);
+        atomic_store_explicit(sleeping, 0, memory_order_relaxed);
+    }
+}
+
+static void wake_if_sleeping(_Atomic uint32_t *sleeping, _Atomic uint32_t *wake) {
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(sleeping, memory_order_seq_cst)) futex_wake(wake);
+}
+
+int cl_ring_write(cl_ring_end *w, const void *data, size_t n) {
+    cl_ring *ring = w->ring;
+    const uint64_t capacity = ring->capacity;
+    const unsigned char *p = data;
+    while (n > 0) {
+        uint64_t room = capacity - (w->position - w->seen);
+        if (room == 0) {
+            w->seen = atomic_load_explicit(&ring->head, memory_order_acquire);
+            room = capacity - (w->position - w->seen);
+            if (room == 0) {
+                if (atomic_load_explicit(&ring->reader_closed, memory_order_relaxed)) return -1;
+                cl_ring_publish(w); /* what is written so far, so the reader can make room */
+                if (wait_for(w, true) < 0) return -1;
+                continue;
+            }
+        }
+        size_t k = n < room ? n : (size_t)room;
+        size_t at = (size_t)(w->position & (capacity - 1));
+        size_t first = k < capacity - at ? k : (size_t)(capacity - at);
+        memcpy(ring->data + at, p, first);
+        if (k > first) memcpy(ring->data, p + first, k - first);
+        w->position += k;
+        p += k;
+        n -= k;
+    }
+    return 0;
+}
+
+void cl_ring_publish(cl_ring_end *w) {
+    atomic_store_explicit(&w->ring->tail, w->position, memory_order_release);
+    wake_if_sleeping(&w->ring->reader_sleeping, &w->ring->reader_wake);
+}
+
+int cl_ring_read(cl_ring_end *r, void *data, size_t n) {
+    cl_ring *ring = r->ring;
+    const uint64_t capacity = ring->capacity;
+    unsigned char *p = data;
+    while (n > 0) {
+        uint64_t have = r->seen - r->position;
+        if (have == 0) {
+            r->seen = atomic_load_explicit(&ring->tail, memory_order_acquire);
+            have = r->seen - r->position;
+            if (have == 0) {
+                cl_ring_release(r); /* room for the writer while this side waits */
+                if (wait_for(r, false) < 0) return -1;
+                r->seen = atomic_load_explicit(&ring->tail, memory_order_acquire);
+                continue;
+            }
+        }
+        size_t k = n < have ? n : (size_t)have;
+        size_t at = (size_t)(r->position & (capacity - 1));
+        size_t first = k < capacity - at ? k : (size_t)(capacity - at);
+        memcpy(p, ring->data + at, first);
+        if (k > first) memcpy(p + first, ring->data, k - first);
+        r->position += k;
+        p += k;
+        n -= k;
+    }
+    return 0;
+}
+
+void cl_ring_release(cl_ring_end *r) {
+    atomic_store_explicit(&r->ring->head, r->position, memory_order_release);
+    wake_if_sleeping(&r->ring->writer_sleeping, &r->ring->writer_wake);
+}
+
+void cl_ring_close_writer(cl_ring *ring) {
+    atomic_store_explicit(&ring->writer_closed, 1, memory_order_seq_cst);
+    futex_wake(&ring->reader_wake);
+}
+
+void cl_ring_close_reader(cl_ring *ring) {
+    atomic_store_explicit(&ring->reader_closed, 1, memory_order_seq_cst);
+    futex_wake(&ring->writer_wake);
+}
