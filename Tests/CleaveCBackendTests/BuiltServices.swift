@@ -52,6 +52,14 @@ enum BuiltServices {
     }
 }
 
+extension BuiltServices {
+    /// What to run: the executable, or for an isolated build (`--target isolated`) its launcher.
+    static func runnable(_ source: String, arguments: [String] = []) throws -> String {
+        let built = try executable(source, arguments: arguments)
+        return arguments.contains("isolated") ? built + "/run" : built
+    }
+}
+
 extension String {
     var bytes: [UInt8] { Array(utf8) }
 }

@@ -16,7 +16,7 @@ struct Replay {
 func replay(_ source: String, _ requests: [UDPDatagram], extraRecords: [[UInt8]] = [], name: String, build: [String] = [])
     throws -> Replay
 {
-    let exe = try BuiltServices.executable(source, arguments: build)
+    let exe = try BuiltServices.runnable(source, arguments: build)
     let dir = BuiltServices.directory
     let input = "\(dir)/\(name)-in.pcap"
     let output = "\(dir)/\(name)-out.pcap"

@@ -66,9 +66,10 @@ import Testing
             partitions: [nil, "device,stack|store,stats", "device|stack,store,stats", "store|device,stats", "device,stack,store,stats"])
     }
 
-    @Test func kvAnswersTheSame() throws {
-        var rng = SplitMix64(state: 9)
-        let requests: [[UInt8]] = (0..<500).map { _ in
+    /// Requests for kv: hits, misses, sets, malformed ones and noise.
+    static func kvRequests(count: Int, seed: UInt64) -> [[UInt8]] {
+        var rng = SplitMix64(state: seed)
+        return (0..<count).map { _ in
             let k = "k\(rng.next() % 20)"
             switch rng.next() % 4 {
             case 0: return Array("GET \(k)".utf8)
@@ -77,7 +78,10 @@ import Testing
             default: return (0..<(rng.next() % 12)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             }
         }
-        try expectSameReplies("Examples/kv/kv.clv", port: 7000, requests, partitions: [nil, "store|device"])
+    }
+
+    @Test func kvAnswersTheSame() throws {
+        try expectSameReplies("Examples/kv/kv.clv", port: 7000, Self.kvRequests(count: 500, seed: 9), partitions: [nil, "store|device"])
     }
 
     @Test func everyOtherExampleAnswersTheSame() throws {

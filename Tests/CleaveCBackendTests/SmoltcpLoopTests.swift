@@ -81,7 +81,7 @@ import Testing
     }
 
     func run(_ build: [String], name: String, _ cases: [Case]) throws -> (ProcessResult, [UInt8], [UDPDatagram]) {
-        let exe = try BuiltServices.executable(Self.source, arguments: build)
+        let exe = try BuiltServices.runnable(Self.source, arguments: build)
         let dir = BuiltServices.directory
         var w = PcapWriter()
         for c in cases { w.appendRecord(c.frame) }
@@ -116,6 +116,15 @@ import Testing
             ["--from-stage", "projected", "--partition", "device,stack|store"], name: "smoltcp-two", cases)
         #expect(q.status == 0, "\(q.stderr)")
         #expect(partitionedBytes == bytes)
+
+        // Isolated: a process per component, the frames through shared-memory rings.
+        for (k, partition) in [nil, "device,stack|store"].enumerated() {
+            let build = ["--target", "isolated"] + (partition.map { ["--partition", $0] } ?? [])
+            let (i, isolatedBytes, _) = try run(build, name: "smoltcp-isolated-\(k)", cases)
+            #expect(i.status == 0, "\(build): \(i.stderr)")
+            #expect(isolatedBytes == bytes, "\(build): the capture differs from the unikernel's")
+            #expect(i.stderr.contains("received \(cases.count), sent \(expected.count)"), "\(i.stderr)")
+        }
     }
 
     @Test func thePassesMakeTheSeedsLoopStateLocal() throws {

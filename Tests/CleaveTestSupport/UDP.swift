@@ -272,6 +272,34 @@ public final class ServiceProcess {
     /// The port that source port `source` is bound to (0 if it was not announced).
     public func port(_ source: Int) -> UInt16 { ports[source] ?? 0 }
 
+    /// Wait up to `timeout` seconds for the service to end by itself: its result, or nil if it is still running.
+    public func waitForExit(timeout: Double) -> ProcessResult? {
+        if waitStatus == nil {
+            let deadline = Date().addingTimeInterval(timeout)
+            var status: Int32 = 0
+            while true {
+                let reaped = waitpid(pid, &status, WNOHANG)
+                if reaped == pid || (reaped < 0 && errno != EINTR) { break }
+                if Date() >= deadline { return nil }
+                usleep(2_000)
+            }
+            waitStatus = status
+        }
+        return stop(timeout: 0)
+    }
+
+    /// The process's children, by the name of their executable (`/proc/PID/comm`).
+    public func children() -> [String: pid_t] {
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        var out: [String: pid_t] = [:]
+        for field in text.split(separator: " ") {
+            guard let child = pid_t(field) else { continue }
+            let comm = (try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8)) ?? ""
+            out[comm.trimmingCharacters(in: .whitespacesAndNewlines)] = child
+        }
+        return out
+    }
+
     /// Send SIGTERM (SIGKILL after `timeout` seconds) and wait for the service to end.
     @discardableResult
     public func stop(timeout: Double = 30) -> ProcessResult {

@@ -9,9 +9,9 @@ write) the table in Sources/CleaveCBackend/SystemCallTable.swift.
 
 Every probe (probes/*.c, see probe.h) prepares what its call needs, then makes
 the call between two marker system calls. This script builds the probes into
-one program, runs each probe under `strace -f -qq` four times, with stdout and
-stderr a pipe, a regular file, /dev/null and a terminal (stdin is a regular
-file), and keeps the system calls made between the markers. A function's row
+one program, runs each probe under `strace -f -qq` four times, with stdin,
+stdout and stderr a pipe, a regular file, /dev/null and a terminal, and keeps
+the system calls made between the markers. A function's row
 is the union over its probes and the four runs, plus:
 
   - the allocator's system calls, for a function seen calling malloc, free
@@ -158,28 +158,34 @@ def command_in(setting, command):
     return command, env
 
 
+INPUT = b"42 hello world\nsecond line\n"
+
+
 def run(probe, function, variant, setting, output):
+    """Run one probe with stdin, stdout and stderr of one kind; what its call made."""
     with tempfile.TemporaryDirectory(prefix="probe-") as cwd:
-        with open(os.path.join(cwd, "stdin.txt"), "w") as f:
-            f.write("42 hello world\nsecond line\n")
         trace = os.path.join(cwd, "trace.txt")
         command, env = command_in(setting, ["strace", "-f", "-qq", "-o", trace, probe, "run", function, variant])
-        master = None
-        with open(os.path.join(cwd, "stdin.txt")) as stdin:
-            if output == "tty":
-                master, slave = pty.openpty()
-                reader = threading.Thread(target=drain, args=(master,))
-                reader.start()
-                r = subprocess.run(command, cwd=cwd, env=env, stdin=stdin, stdout=slave, stderr=slave, timeout=60)
-                os.close(slave)
-                reader.join()
-                os.close(master)
-            elif output == "pipe":
-                r = subprocess.run(command, cwd=cwd, env=env, stdin=stdin, capture_output=True, timeout=60)
-            else:
-                path = os.devnull if output == "null" else os.path.join(cwd, "stdout.txt")
-                with open(path, "w") as out:
-                    r = subprocess.run(command, cwd=cwd, env=env, stdin=stdin, stdout=out, stderr=out, timeout=60)
+        options = dict(cwd=cwd, env=env, timeout=60)
+        if output == "pipe":
+            r = subprocess.run(command, input=INPUT, capture_output=True, **options)
+        elif output == "tty":
+            master, slave = pty.openpty()
+            os.write(master, INPUT)
+            reader = threading.Thread(target=drain, args=(master,))
+            reader.start()
+            r = subprocess.run(command, stdin=slave, stdout=slave, stderr=slave, **options)
+            os.close(slave)
+            reader.join()
+            os.close(master)
+        else:
+            path = os.devnull if output == "null" else os.path.join(cwd, "stdin.txt")
+            if output == "file":
+                with open(path, "wb") as f:
+                    f.write(INPUT)
+            out = os.devnull if output == "null" else os.path.join(cwd, "stdout.txt")
+            with open(path, "rb") as stdin, open(out, "wb") as stdout:
+                r = subprocess.run(command, stdin=stdin, stdout=stdout, stderr=stdout, **options)
         text = ""
         if os.path.exists(trace):
             with open(trace) as f:

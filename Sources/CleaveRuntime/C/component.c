@@ -233,7 +233,9 @@ static _Noreturn void sandbox_failed(const char *what, int error) {
 
 static void enter_sandbox(void) {
     int descriptors[CL_NETIF_MAX_PORTS * 4];
-    size_t count = cl_netif_descriptors(descriptors, sizeof descriptors / sizeof descriptors[0] - 2);
+    size_t count = cl_device_descriptors ? cl_device_descriptors(descriptors, sizeof descriptors / sizeof descriptors[0] - 4) : 0;
+    for (int end = 0; end < 2; end++)
+        if (cl_netif_stop_pipe(end) >= 0) descriptors[count++] = cl_netif_stop_pipe(end);
     descriptors[count++] = STDOUT_FILENO;
     descriptors[count++] = STDERR_FILENO;
     scmp_filter_ctx filter = seccomp_init(SCMP_ACT_TRAP);

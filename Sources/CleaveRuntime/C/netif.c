@@ -128,6 +128,7 @@ static size_t device_count;
 static int32_t device_numbers[CL_NETIF_MAX];
 static size_t device_numbers_count;
 int (*cl_device_broker)(const cl_device_request *request, cl_device_grant *grant);
+static size_t device_descriptors(int *out, size_t capacity);
 
 void cl_netif_number_devices(const int32_t *numbers, size_t count) {
     if (count > CL_NETIF_MAX) count = CL_NETIF_MAX;
@@ -236,6 +237,7 @@ static void obtain(const cl_device_request *request, cl_device_grant *grant) {
         open_failed();
     }
     cl_at_shutdown(cl_netif_close_all);
+    cl_device_descriptors = device_descriptors;
     int failed = cl_device_broker ? cl_device_broker(request, grant) : cl_netif_bind(request, grant);
     if (failed) open_failed();
 }
@@ -333,7 +335,7 @@ void cl_netif_close_all(void) {
     }
 }
 
-size_t cl_netif_descriptors(int *out, size_t capacity) {
+static size_t device_descriptors(int *out, size_t capacity) {
     size_t n = 0;
     for (size_t i = 0; i < device_count; i++) {
         int fds[CL_NETIF_MAX_PORTS + 2];
@@ -343,10 +345,12 @@ size_t cl_netif_descriptors(int *out, size_t capacity) {
         if (devices[i].frames) k = cl_frames_descriptors(devices[i].frames, fds);
         for (size_t j = 0; j < k && n < capacity; j++) out[n++] = fds[j];
     }
-    for (int i = 0; i < 2 && n < capacity; i++)
-        if (stop_pipe[i] >= 0) out[n++] = stop_pipe[i];
     return n;
 }
+
+size_t (*cl_device_descriptors)(int *out, size_t capacity);
+
+int cl_netif_stop_pipe(int end) { return end == 0 || end == 1 ? stop_pipe[end] : -1; }
 
 /* ---- Counters ------------------------------------------------------------- */
 

@@ -107,8 +107,11 @@ extern int (*cl_device_broker)(const cl_device_request *request, cl_device_grant
 /* The numbers of the devices this process creates, in its creation order (isolated
  * target; by default the n-th device created is number n). */
 void cl_netif_number_devices(const int32_t *numbers, size_t count);
-/* Every descriptor of the open devices, and the stop pipe: what the sandbox lets through. */
-size_t cl_netif_descriptors(int *out, size_t capacity);
+/* Every descriptor of the open devices (what a sandbox lets through); NULL until a
+ * device is opened, so that a process without devices carries no netif code. */
+extern size_t (*cl_device_descriptors)(int *out, size_t capacity);
+/* The stop pipe's read (0) or write (1) end; -1 before cl_netif_install_signals. */
+int cl_netif_stop_pipe(int end);
 
 /* Run `hook` on every way out of the process (trap.c: traps, the end of the input,
  * a stop); hooks run once each, the last registered first. */

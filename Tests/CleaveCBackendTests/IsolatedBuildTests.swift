@@ -1,0 +1,216 @@
+// The isolated target (`cleave build --target isolated`): a directory with one
+// executable per component and the launcher `run`.
+//
+// Meaning: every example answers the same recorded requests with replies
+// byte-identical to the unikernel build's, under the default partition and
+// another, and answers over real UDP. Isolation: a component's executable
+// holds no symbol of another component's states; a component that makes a
+// system call its policy does not allow is stopped and the call named; a
+// component killed from outside is reported by name and the service ends,
+// non-zero, at once; a message from another build is refused on receipt.
+
+import CleaveTestSupport
+import Foundation
+import Testing
+
+@Suite struct IsolatedBuildTests {
+    /// Replay `requests` through `source` built as a unikernel, then isolated under each partition;
+    /// every capture of replies must equal the unikernel's, byte for byte.
+    func expectSameCaptures(_ source: String, port: UInt16, _ requests: [[UInt8]], partitions: [String?]) throws {
+        let datagrams = requests.enumerated().map {
+            UDPDatagram(
+                source: IPv4Address(10, 2, UInt8($0.offset / 250), UInt8($0.offset % 250 + 1)), sourcePort: UInt16(30000 + $0.offset),
+                destinationPort: port, payload: $0.element)
+        }
+        let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+        let reference = try replay(source, datagrams, name: "\(name)-unikernel-for-isolated")
+        #expect(reference.status == 0, "\(source) unikernel: \(reference.stderr)")
+        #expect(reference.replies.count > 0, "\(source) answered nothing")
+        let referenceBytes = FileManager.default.contents(atPath: "\(BuiltServices.directory)/\(name)-unikernel-for-isolated-out.pcap")
+        for (k, partition) in partitions.enumerated() {
+            let build = ["--target", "isolated"] + (partition.map { ["--partition", $0] } ?? [])
+            let label = "\(name)-isolated-\(k)"
+            let isolated = try replay(source, datagrams, name: label, build: build)
+            let what = "\(source) --target isolated --partition \(partition ?? "(one component per state)")"
+            #expect(isolated.status == 0, "\(what): \(isolated.stderr)")
+            #expect(isolated.replies.count == reference.replies.count, "\(what): \(isolated.stderr)")
+            let bytes = FileManager.default.contents(atPath: "\(BuiltServices.directory)/\(label)-out.pcap")
+            #expect(bytes != nil && bytes == referenceBytes, "\(what): the reply capture differs from the unikernel's")
+            // The launcher collects every component's counters: the same line as the unikernel's.
+            let counters = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("cleave: received") } }
+            #expect(counters(isolated.stderr) == counters(reference.stderr), "\(what): \(isolated.stderr)")
+        }
+    }
+
+    @Test func kvAnswersAsTheUnikernelDoes() throws {
+        let requests = ProjectedBuildTests.kvRequests(count: 400, seed: 21)
+        try expectSameCaptures("Examples/kv/kv.clv", port: 7000, requests, partitions: [nil, "device,store"])
+    }
+
+    @Test func stagesAnswersAsTheUnikernelDoesInEveryPartition() throws {
+        try expectSameCaptures(
+            "Tests/Inputs/Services/stages.clv", port: 9200, ProjectedBuildTests.stagesRequests(count: 300, seed: 6),
+            partitions: [nil, "device,stack|store,stats", "store|device,stats"])
+    }
+
+    @Test func featuresAnswersAsTheUnikernelDoes() throws {
+        let requests = SemanticsTests.cases.map { Array($0.0.utf8) }
+        try expectSameCaptures("Tests/Inputs/Services/features.clv", port: 9100, requests, partitions: [nil, "device,log|keeper"])
+    }
+
+    @Test func everyOtherExampleAnswersAsTheUnikernelDoes() throws {
+        // One state each: the default partition is the only one.
+        let cases: [(String, UInt16, [String])] = [
+            ("Examples/echo/echo.clv", 8080, ["", "a", "hello world", String(repeating: "z", count: 1400)]),
+            ("Examples/facfib/facfib.clv", 8080, ["0", "1", "20", "100", "x", "-1", "30"]),
+            ("Examples/sort/sort.clv", 8080, ["3 1 2", "", "5 -5 0 9 9 1", "a b", "42"]),
+            ("Examples/montecarlo/montecarlo.clv", 8080, ["1", "10", "1000", "-3", "x"]),
+        ]
+        for (source, port, requests) in cases {
+            try expectSameCaptures(source, port: port, requests.map { Array($0.utf8) }, partitions: [nil])
+        }
+    }
+
+    /// Start an isolated build of kv on a free port.
+    func startKV(_ partition: String? = nil) throws -> ServiceProcess {
+        let run = try BuiltServices.runnable(
+            "Examples/kv/kv.clv", arguments: ["--target", "isolated"] + (partition.map { ["--partition", $0] } ?? []))
+        return try ServiceProcess(run, ["--netif", "udp:0"])
+    }
+
+    @Test func kvAnswersOverUDP() throws {
+        for partition in [nil, "device,store"] {
+            let service = try startKV(partition)
+            let client = try UDPClient()
+            let port = service.port(7000)
+            #expect(try client.request("SET colour blue".bytes, to: port)?.text == "STORED")
+            #expect(try client.request("GET colour".bytes, to: port)?.text == "blue")
+            #expect(try client.request("GET shape".bytes, to: port)?.text == "NOT_FOUND")
+            #expect(try client.request("DEL colour".bytes, to: port)?.text == "ERROR")
+            // Garbage is an answer, not a crash: every component still runs.
+            #expect(try client.request("\u{0}\u{ff}\u{1}".bytes, to: port)?.text == "ERROR")
+            #expect(try client.request("GET colour".bytes, to: port)?.text == "blue")
+            let result = service.stop()
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("cleave: received 6, sent 6"), "\(result.stderr)")
+        }
+    }
+
+    @Test func aComponentHoldsOnlyItsOwnStates() throws {
+        let dir = try BuiltServices.executable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        #expect(files == ["device", "run", "store"])
+        func symbols(_ file: String) throws -> [String] {
+            let r = try runProcess("/usr/bin/nm", ["\(dir)/\(file)"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
+        }
+        let device = try symbols("device")
+        let store = try symbols("store")
+        // The store's code, its constructor and its process method are in the store, not in the device.
+        #expect(store.contains { $0.hasPrefix("m_Store_answer") })
+        #expect(!device.contains { $0.contains("Store") }, "\(device.filter { $0.contains("Store") })")
+        // The device's netif is in the device only: the store has no network code at all.
+        #expect(device.contains("cl_udp_adopt"))
+        #expect(!store.contains { $0.hasPrefix("cl_udp") || $0.hasPrefix("cl_pcap") || $0.hasPrefix("cl_frames") })
+        #expect(!store.contains { $0.contains("UdpDevice") })
+        // Nor does the launcher hold any of the program's code.
+        let launcher = try symbols("run")
+        #expect(!launcher.contains { $0.hasPrefix("m_") || $0.hasPrefix("cleave_main") })
+    }
+
+    @Test func printPolicyShowsEachComponentsSystemCalls() throws {
+        let out = BuiltServices.directory + "/kv-policy.d"
+        let r = try runProcess(
+            Repo.cleaveBinary, ["build", "--target", "isolated", "--print-policy", Repo.path("Examples/kv/kv.clv"), "-o", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let sections = r.stdout.components(separatedBy: "component ").filter { !$0.isEmpty }
+        let device = sections.first { $0.hasPrefix("device") } ?? ""
+        let store = sections.first { $0.hasPrefix("store") } ?? ""
+        func calls(_ section: String) -> Set<String> {
+            Set(section.split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").first.map(String.init) })
+        }
+        #expect(calls(device).isSuperset(of: ["recvmmsg", "sendmmsg", "poll", "futex"]), "\(device)")
+        #expect(calls(store).contains("futex"))
+        // No network and no file system for the store: nothing that opens, reads or receives.
+        for call in ["recvmmsg", "sendmmsg", "sendto", "socket", "open", "openat", "read", "poll", "connect"] {
+            #expect(!calls(store).contains(call), "\(store)")
+        }
+        let recvmmsg = device.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("recvmmsg ") }
+        #expect(recvmmsg?.contains("on its own descriptors") == true, "\(device)")
+    }
+
+    @Test func aForbiddenSystemCallStopsTheServiceAndIsNamed() throws {
+        let run = try BuiltServices.runnable("Tests/Inputs/Isolated/forbidden.clv", arguments: ["--target", "isolated"])
+        let service = try ServiceProcess(run, ["--netif", "udp:0"])
+        let client = try UDPClient()
+        let port = service.port(9300)
+        #expect(try client.request("hello".bytes, to: port)?.text == "ok 1")
+        try client.send("escape".bytes, to: port)
+        let start = Date()
+        let result = service.waitForExit(timeout: 5)
+        #expect(result != nil, "the service did not stop")
+        guard let result else { return }
+        #expect(Date().timeIntervalSince(start) < 2, "it took \(Date().timeIntervalSince(start)) s")
+        #expect(result.status != 0)
+        #expect(
+            result.stderr.contains("component 'keeper' was killed by its sandbox: system call 'socket'"), "\(result.stderr)")
+        // The same program as a unikernel has no sandbox: the call succeeds.
+        let exe = try BuiltServices.executable("Tests/Inputs/Isolated/forbidden.clv")
+        let unikernel = try ServiceProcess(exe, ["--netif", "udp:0"])
+        let answer = try UDPClient().request("escape".bytes, to: unikernel.port(9300))?.text ?? ""
+        #expect(answer.hasPrefix("escaped ") && answer != "escaped -1", "\(answer)")
+        unikernel.stop()
+    }
+
+    @Test(arguments: ["device", "store"])
+    func killingAComponentStopsTheServiceAndNamesIt(_ victim: String) throws {
+        let service = try startKV()
+        let client = try UDPClient()
+        #expect(try client.request("SET a 1".bytes, to: service.port(7000))?.text == "STORED")
+        let children = service.children()
+        #expect(Set(children.keys) == ["device", "store"], "\(children)")
+        guard let pid = children[victim] else { return }
+        let start = Date()
+        kill(pid, SIGKILL)
+        let result = service.waitForExit(timeout: 5)
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(result != nil, "the launcher did not stop after \(victim) was killed")
+        guard let result else { return }
+        #expect(elapsed < 1.5, "the launcher took \(elapsed) s to stop")
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("component '\(victim)' was killed by signal 9"), "\(result.stderr)")
+        #expect(result.stderr.contains("cleave: received 1,"), "\(result.stderr)")
+        // No component outlives the launcher.
+        for (_, child) in children { #expect(kill(child, 0) != 0) }
+    }
+
+    @Test func aMessageFromAnotherBuildIsRefused() throws {
+        // Two builds whose channels differ: the store of one cannot read the device of the other.
+        let kv = try BuiltServices.executable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
+        let other = try BuiltServices.executable("Tests/Inputs/Isolated/forbidden.clv", arguments: ["--target", "isolated"])
+        let mixed = BuiltServices.directory + "/mixed.d"
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: mixed)
+        try fm.createDirectory(atPath: mixed, withIntermediateDirectories: true)
+        try fm.copyItem(atPath: other + "/run", toPath: mixed + "/run")
+        try fm.copyItem(atPath: other + "/device", toPath: mixed + "/device")
+        try fm.copyItem(atPath: kv + "/store", toPath: mixed + "/keeper")
+        let service = try ServiceProcess(mixed + "/run", ["--netif", "udp:0"])
+        try UDPClient().send("hello".bytes, to: service.port(9300))
+        let result = service.waitForExit(timeout: 5)
+        #expect(result != nil, "the service did not stop")
+        guard let result else { return }
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("received a malformed message on channel"), "\(result.stderr)")
+        #expect(result.stderr.contains("it comes from another build"), "\(result.stderr)")
+        #expect(result.stderr.contains("component 'keeper' stopped with exit status 1"), "\(result.stderr)")
+    }
+
+    @Test func aComponentRunAloneSaysHowToStartIt() throws {
+        let dir = try BuiltServices.executable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
+        let r = try runProcess(dir + "/store", [])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("start the service with the launcher `run`"), "\(r.stderr)")
+    }
+}
