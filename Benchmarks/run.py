@@ -52,11 +52,14 @@ def build_c(cc):
         subprocess.run([cc, *CFLAGS, "-o", str(BUILD / name), str(BENCH / src)], check=True)
 
 
-def build_cleave(cleave, service, projected=False):
+def build_cleave(cleave, service, projected=False, isolated=False):
     """The path of the Cleave-built service (from source, or from the projected program: its
-    components as coroutines of one thread, channels as in-memory queues), or (None, why not)."""
-    out = BUILD / f"{service}_cleave{'_projected' if projected else ''}"
-    cmd = [cleave, "build", SERVICES[service][0], "--target", "unikernel", "-o", os.path.relpath(out, ROOT)]
+    components as coroutines of one thread, channels as in-memory queues; or isolated: the
+    launcher of a process per component), or (None, why not)."""
+    suffix = "_projected" if projected else "_isolated.d" if isolated else ""
+    out = BUILD / f"{service}_cleave{suffix}"
+    target = "isolated" if isolated else "unikernel"
+    cmd = [cleave, "build", SERVICES[service][0], "--target", target, "-o", os.path.relpath(out, ROOT)]
     if projected:
         cmd += ["--from-stage", "projected"]
     try:
@@ -66,7 +69,7 @@ def build_cleave(cleave, service, projected=False):
     if r.returncode != 0 or not out.exists():
         why = (r.stderr or r.stdout).strip().splitlines()
         return None, f"`{shlex.join(cmd)}` failed (exit {r.returncode}): {why[0] if why else 'no output'}"
-    return str(out), None
+    return str(out / "run") if isolated else str(out), None
 
 
 def free_port():
@@ -98,9 +101,14 @@ def tail(log):
 
 
 def cpu_ticks(pid):
-    """User + system clock ticks the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+    """User + system clock ticks the process and its children (an isolated build's components)
+    have used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12]) + sum(cpu_ticks(int(c)) for c in children)
 
 
 def pinned(cpu):
@@ -163,6 +171,9 @@ def main():
     ap.add_argument("--projected", action="store_true",
                     help="also measure each service built from the projected program (cleave build --from-stage\n"
                          "projected: every state a component, run as coroutines of one thread)")
+    ap.add_argument("--isolated", action="store_true",
+                    help="also measure each service built for the isolated target (a process per component,\n"
+                         "shared-memory rings between them, each in its sandbox)")
     ap.add_argument("--cc", default="cc")
     ap.add_argument("-o", "--output", default=os.path.relpath(BENCH / "results/served.md"))
     args = ap.parse_args()
@@ -175,8 +186,13 @@ def main():
     pin = (cpus[0], cpus[1]) if args.pin == "split" and len(cpus) >= 2 else (None, None)
     load_before = os.getloadavg()[0]
     build_c(args.cc)
-    notes, cleave_bin, projected_bin = [], {}, {}
+    notes, cleave_bin, projected_bin, isolated_bin = [], {}, {}, {}
     for s in services:
+        if args.isolated:
+            compiler = os.path.relpath(os.path.abspath(args.cleave), ROOT) if os.sep in args.cleave else args.cleave
+            isolated_bin[s], why = build_cleave(compiler, s, isolated=True)
+            if why:
+                notes.append(f"Cleave {s} isolated: **not measured**, {why}")
         if args.projected:
             compiler = os.path.relpath(os.path.abspath(args.cleave), ROOT) if os.sep in args.cleave else args.cleave
             projected_bin[s], why = build_cleave(compiler, s, projected=True)
@@ -203,6 +219,8 @@ def main():
             servers["cleave"] = lambda port: [cleave_bin[s], "--netif", f"udp:{port}"]
         if projected_bin.get(s):
             servers["projected"] = lambda port: [projected_bin[s], "--netif", f"udp:{port}"]
+        if isolated_bin.get(s):
+            servers["isolated"] = lambda port: [isolated_bin[s], "--netif", f"udp:{port}"]
         for w in windows:
             load_args = [*load[s], "--window", str(w), "--duration", str(args.duration),
                          "--warmup", str(args.warmup), "--validate"]
@@ -228,9 +246,13 @@ def main():
                 m = summarize(rs)
                 pairs = [(r, b) for r, b in zip(rs, runs["baseline"]) if b["rps"] and b["p50_us"]]
                 ratio = lambda key: f"{statistics.median(r[key] / b[key] for r, b in pairs):.2f}" if pairs else "-"
+                # Against the unikernel build measured in the same repetitions.
+                uni = [(r, u) for r, u in zip(rs, runs.get("cleave", [])) if u["rps"]] if name != "baseline" else []
+                vs_unikernel = f"{statistics.median(r['rps'] / u['rps'] for r, u in uni):.2f}" if uni else "-"
                 rows.append(f"| {s} | {w} | {name} | {m['rps']:,.0f} ({m['rps_min']:,.0f}–{m['rps_max']:,.0f}) | "
                             f"{m['p50']:.1f} | {m['p99']:.1f} | {m['lost']} | {m['bad']} | "
-                            f"{m['server_cpu']:.0%} / {m['loadgen_cpu']:.0%} | {ratio('rps')} | {ratio('p50_us')} |")
+                            f"{m['server_cpu']:.0%} / {m['loadgen_cpu']:.0%} | {ratio('rps')} | {ratio('p50_us')} | "
+                            f"{vs_unikernel} |")
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
@@ -250,8 +272,8 @@ def main():
         *[f"- {n}" for n in notes],
         "",
         "| service | window | server | requests/s (min–max) | p50 µs | p99 µs | lost | bad replies "
-        "| CPU server / loadgen | req/s ÷ baseline | p50 ÷ baseline |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU server / loadgen | req/s ÷ baseline | p50 ÷ baseline | req/s ÷ unikernel |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
     ])

@@ -44,7 +44,7 @@ public final class CBackend {
     var mainName = "cleave_main"
     /// Emitting one component of the isolated target: only what its program reaches.
     var isolated: IsolatedContext?
-    var wireNames: [Ty: (put: String, get: String)] = [:]
+    var wireNames: [WireKey: String] = [:]
     var wireDeclarations: [String] = []
     var wireDefinitions: [String] = []
 

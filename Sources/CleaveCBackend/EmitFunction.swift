@@ -48,6 +48,10 @@ final class FunctionEmitter {
     /// What ends an iteration of `main`'s loop: a component of a projected program also
     /// lets the others run.
     var iterationEnd = "cl_iteration_end"
+    /// An isolated component's main: where an abandoned iteration starts again (`--restart`), and
+    /// whether anything jumps there.
+    var abandonLabel: String?
+    var abandonUsed = false
     /// Out-pointers for all results but the last; the last is returned.
     var resultSlots: [(ty: Ty, isState: Bool)] = []
     var returnsValue = false
@@ -232,6 +236,7 @@ final class FunctionEmitter {
             EmitOperation(self, results: results, span: here).emit(op)
         case .stateCall(let next, let inoutNext, let result, let state, let method, let args):
             emitStateCall(next: next, inoutNext: inoutNext, result: result, state: state, method: method, args: args, span: here)
+            checkAbandoned()
         case .createState(let v, let tid, let initFn, let args):
             emitCreateState(v, tid, initFn, args, span: here)
         case .ifThen(let c, let a, let b, let results):
@@ -280,7 +285,19 @@ final class FunctionEmitter {
             line("for (;;) { /* \(location(here)) */")
             loops.append((carried, results, label, service))
             indent += 1
+            let restartable = service && backend.isolated != nil
+            let labelAt = out.count
+            if restartable {
+                // A peer restarted: this iteration is abandoned and the next one starts here.
+                abandonLabel = "iteration\(labelCounter)_start"
+                abandonUsed = false
+                line("\(abandonLabel ?? ""):;")
+            }
             emit(body)
+            if restartable {
+                if !abandonUsed { out[labelAt] = String(repeating: "    ", count: indent) + "/* no waits: nothing to abandon */" }
+                abandonLabel = nil
+            }
             indent -= 1
             loops.removeLast()
             line("}")
@@ -321,11 +338,21 @@ final class FunctionEmitter {
             let tmp = temp()
             line("\(types.c(t)) \(tmp) = \(atom(x));")
             line("cl_channel_send(\(c), &\(tmp), \(types.descriptor(t)));")
+            checkAbandoned()
         case .receive(let c, let v):
             // The value arrives in this component's region, owned.
             declareZero([v])
             line("cl_channel_receive(\(c), &\(name(v)), \(types.descriptor(ty(v))));")
+            checkAbandoned()
         }
+    }
+
+    /// In an isolated component, after each step that may wait on a peer: if the iteration was
+    /// abandoned (a peer is being restarted), wait for the restart and begin the next one.
+    func checkAbandoned() {
+        guard let label = abandonLabel else { return }
+        abandonUsed = true
+        line("if (cl_abandoned) { cl_component_abandon(); goto \(label); }")
     }
 
     func location(_ span: SourceSpan) -> String {

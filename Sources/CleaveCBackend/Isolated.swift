@@ -29,7 +29,7 @@ public struct IsolatedComponent: Sendable {
     public let file: String
     public let program: CProgram
     public let policy: [PolicyRule]
-    /// Holds no state fields: `--restart` may start it again.
+    /// Holds no state fields and no device: `--restart` may start it again.
     public let restartable: Bool
 }
 
@@ -49,6 +49,11 @@ struct IsolatedContext {
     /// States whose constructors it needs.
     let states: Set<TypeID>
     let policy: [PolicyRule]
+}
+
+struct WireKey: Hashable {
+    let type: Ty
+    let reading: Bool
 }
 
 /// The tables every executable of one build shares.
@@ -182,10 +187,12 @@ extension CBackend {
             while files.contains(f) { f += "_" }
             files.append(f)
         }
+        // Started again after a failure (--restart): no state fields to lose, no device to bind again.
         let restartable = projected.components.map { c in
             c.component.states.allSatisfy { s in
                 guard case .nominal(let id) = projected.partitioned.main.info(s).type else { return true }
-                return typed.type(id).fields.isEmpty
+                let d = typed.type(id)
+                return d.fields.isEmpty && !(d.isStandard && (d.name == "UdpDevice" || d.name == "FrameDevice"))
             }
         }
         var description = projected.components.map(\.component.name).joined(separator: "|")
@@ -337,23 +344,29 @@ extension CBackend {
 
     /// The name of the generated writer of `t` (`void f(cl_writer *, const T *)`), made on first use.
     func wirePut(_ t: Ty) -> String {
-        wireFunctions(t).put
+        wireFunction(t, reading: false)
     }
 
     func wireGet(_ t: Ty) -> String {
-        wireFunctions(t).get
+        wireFunction(t, reading: true)
     }
 
-    func wireFunctions(_ t: Ty) -> (put: String, get: String) {
-        if let n = wireNames[t] { return n }
+    /// The writer (or the checked reader) of `t`, generated on first use: a component gets
+    /// only the directions it uses.
+    func wireFunction(_ t: Ty, reading: Bool) -> String {
+        let key = WireKey(type: t, reading: reading)
+        if let n = wireNames[key] { return n }
         let k = wireNames.count + 1
         let names = (put: "wput_\(k)", get: "wget_\(k)")
-        wireNames[t] = names
+        wireNames[key] = reading ? names.get : names.put
         let ct = types.c(t)
-        wireDeclarations.append("static void \(names.put)(cl_writer *w, const \(ct) *v);")
-        wireDeclarations.append("static bool \(names.get)(cl_reader *r, \(ct) *v);")
+        wireDeclarations.append(
+            reading ? "static bool \(names.get)(cl_reader *r, \(ct) *v);" : "static void \(names.put)(cl_writer *w, const \(ct) *v);")
         var put: [String] = []
         var get: [String] = []
+        // Only this direction's functions of the parts: the other list is built but never used.
+        func put_(_ t: Ty) -> String { reading ? "" : wireFunction(t, reading: false) }
+        func get_(_ t: Ty) -> String { reading ? wireFunction(t, reading: true) : "" }
         func plain() {
             put = ["cl_put(w, v, sizeof *v);"]
             get = ["return cl_get(r, v, sizeof *v);"]
@@ -370,16 +383,16 @@ extension CBackend {
             put = ["(void)w, (void)v;"]
             get = ["(void)r, (void)v;", "return true;"]
         case .optional(let w):
-            put = ["uint8_t some = v->some ? 1 : 0;", "cl_put(w, &some, 1);", "if (v->some) \(wirePut(w))(w, &v->value);"]
-            get = ["if (!cl_get_bool(r, &v->some)) return false;", "return !v->some || \(wireGet(w))(r, &v->value);"]
+            put = ["uint8_t some = v->some ? 1 : 0;", "cl_put(w, &some, 1);", "if (v->some) \(put_(w))(w, &v->value);"]
+            get = ["if (!cl_get_bool(r, &v->some)) return false;", "return !v->some || \(get_(w))(r, &v->value);"]
         case .tuple(let items):
-            put = items.indices.map { "\(wirePut(items[$0]))(w, &v->e\($0));" }
-            get = ["return true" + items.indices.map { " && \(wireGet(items[$0]))(r, &v->e\($0))" }.joined() + ";"]
+            put = items.indices.map { "\(put_(items[$0]))(w, &v->e\($0));" }
+            get = ["return true" + items.indices.map { " && \(get_(items[$0]))(r, &v->e\($0))" }.joined() + ";"]
         case .array(let e):
             let ce = types.c(e)
             put = [
                 "cl_put_count(w, (*v)->count);",
-                "for (int64_t i = 0; i < (*v)->count; i++) \(wirePut(e))(w, (const \(ce) *)cl_buf_at(*v, i));",
+                "for (int64_t i = 0; i < (*v)->count; i++) \(put_(e))(w, (const \(ce) *)cl_buf_at(*v, i));",
             ]
             get = [
                 "int64_t n;",
@@ -388,7 +401,7 @@ extension CBackend {
                 "for (int64_t i = 0; i < n; i++) {",
                 "    \(ce) *x = cl_buf_at(a, i);",
                 "    memset(x, 0, sizeof *x);",
-                "    if (!\(wireGet(e))(r, x)) return false;",
+                "    if (!\(get_(e))(r, x)) return false;",
                 "    a->count = i + 1;",
                 "}",
                 "*v = a;",
@@ -403,8 +416,8 @@ extension CBackend {
                 "    \(types.c(key)) k;",
                 "    \(types.c(value)) x;",
                 "    cl_map_entry(\(d), *v, i, &k, &x);",
-                "    \(wirePut(key))(w, &k);",
-                "    \(wirePut(value))(w, &x);",
+                "    \(put_(key))(w, &k);",
+                "    \(put_(value))(w, &x);",
                 "}",
             ]
             get = [
@@ -416,7 +429,7 @@ extension CBackend {
                 "    \(types.c(value)) x;",
                 "    memset(&k, 0, sizeof k);",
                 "    memset(&x, 0, sizeof x);",
-                "    if (!\(wireGet(key))(r, &k) || !\(wireGet(value))(r, &x)) return false;",
+                "    if (!\(get_(key))(r, &k) || !\(get_(value))(r, &x)) return false;",
                 "    m = cl_map_set(\(d), m, &k, &x, true);",
                 "    if (cl_map_count(m) != i + 1) return cl_get_fail(r, \"a key twice in one map\");",
                 "}",
@@ -438,32 +451,39 @@ extension CBackend {
                 ]
                 for (k, c) in d.cases.enumerated() where !c.payload.isEmpty {
                     put.append(
-                        "case \(k): " + c.payload.enumerated().map { "\(wirePut($1.type))(w, &v->u.c\(k).p\($0));" }.joined(separator: " ")
+                        "case \(k): " + c.payload.enumerated().map { "\(put_($1.type))(w, &v->u.c\(k).p\($0));" }.joined(separator: " ")
                             + " break;")
                     get.append(
                         "case \(k): return true"
-                            + c.payload.enumerated().map { " && \(wireGet($1.type))(r, &v->u.c\(k).p\($0))" }.joined() + ";")
+                            + c.payload.enumerated().map { " && \(get_($1.type))(r, &v->u.c\(k).p\($0))" }.joined() + ";")
                 }
                 put += ["default: break;", "}"]
                 get += ["default: return true;", "}"]
             } else {
-                put = d.fields.map { "\(wirePut($0.type))(w, &v->\(types.fieldName($0.name)));" }
-                get = ["return true" + d.fields.map { " && \(wireGet($0.type))(r, &v->\(types.fieldName($0.name)))" }.joined() + ";"]
+                put = d.fields.map { "\(put_($0.type))(w, &v->\(types.fieldName($0.name)));" }
+                get = ["return true" + d.fields.map { " && \(get_($0.type))(r, &v->\(types.fieldName($0.name)))" }.joined() + ";"]
                 if d.fields.isEmpty { put = ["(void)w, (void)v;"] }
             }
         }
         if put.isEmpty { put = ["(void)w, (void)v;"] }
+        if reading {
+            wireDefinitions.append(
+                """
+                /* \(types.spelled(t)) from the wire, checked */
+                static bool \(names.get)(cl_reader *r, \(ct) *v) {
+                \(get.map { "    " + $0 }.joined(separator: "\n"))
+                }
+                """)
+            return names.get
+        }
         wireDefinitions.append(
             """
             /* \(types.spelled(t)) on the wire */
             static void \(names.put)(cl_writer *w, const \(ct) *v) {
             \(put.map { "    " + $0 }.joined(separator: "\n"))
             }
-            static bool \(names.get)(cl_reader *r, \(ct) *v) {
-            \(get.map { "    " + $0 }.joined(separator: "\n"))
-            }
             """)
-        return names
+        return names.put
     }
 
     /// The fewest bytes a value of `t` takes on the wire (bounds counts read from a message).

@@ -207,6 +207,46 @@ import Testing
         #expect(result.stderr.contains("component 'keeper' stopped with exit status 1"), "\(result.stderr)")
     }
 
+    @Test func restartStartsAStatelessComponentAgainAndKeepsTheOthersState() throws {
+        let run = try BuiltServices.runnable("Tests/Inputs/Isolated/restart.clv", arguments: ["--target", "isolated"])
+        let service = try ServiceProcess(run, ["--netif", "udp:0", "--restart"])
+        let client = try UDPClient()
+        let port = service.port(9400)
+        #expect(try client.request("ab".bytes, to: port)?.text == "total 2")
+        let parser = service.children()["parser"]
+        // The request the parser fails on is lost; the tally's total survives the restart.
+        #expect(try client.request("crash".bytes, to: port, timeout: 1) == nil)
+        #expect(try client.request("abc".bytes, to: port)?.text == "total 5")
+        #expect(service.children()["parser"] != parser, "the parser was not started again")
+        #expect(try client.request("crash".bytes, to: port, timeout: 1) == nil)
+        #expect(try client.request("x".bytes, to: port)?.text == "total 6")
+        let result = service.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: "restarting component 'parser'").count == 3, "\(result.stderr)")
+
+        // Without --restart the same failure stops the service.
+        let plain = try ServiceProcess(run, ["--netif", "udp:0"])
+        #expect(try client.request("crash".bytes, to: plain.port(9400), timeout: 1) == nil)
+        let stopped = plain.waitForExit(timeout: 5)
+        #expect(stopped?.status == 1, "\(stopped?.stderr ?? "still running")")
+        #expect(stopped?.stderr.contains("component 'parser' stopped with exit status 1") == true)
+    }
+
+    @Test func restartLeavesComponentsWithStateOrDevicesAlone() throws {
+        // kv's store holds the table and the device owns the socket: neither is started again.
+        let service = try ServiceProcess(
+            BuiltServices.runnable("Examples/kv/kv.clv", arguments: ["--target", "isolated"]), ["--netif", "udp:0", "--restart"])
+        #expect(try UDPClient().request("SET a 1".bytes, to: service.port(7000))?.text == "STORED")
+        guard let store = service.children()["store"] else {
+            Issue.record("no store component")
+            return
+        }
+        kill(store, SIGKILL)
+        let result = service.waitForExit(timeout: 5)
+        #expect(result != nil && result?.status != 0)
+        #expect(result?.stderr.contains("restarting") == false, "\(result?.stderr ?? "")")
+    }
+
     @Test func aComponentRunAloneSaysHowToStartIt() throws {
         let dir = try BuiltServices.executable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
         let r = try runProcess(dir + "/store", [])

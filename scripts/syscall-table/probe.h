@@ -44,6 +44,11 @@ extern void *volatile sink_p;
 void make_file(const char *name, const char *text);
 /* A file of n bytes. */
 void make_file_of_size(const char *name, size_t n);
+/* Forks a process that waits until this one sleeps in the kernel (the probed
+ * call), then stops it with SIGSTOP and continues it with SIGCONT, as job
+ * control or a debugger would: the kernel may then resume the call through
+ * restart_syscall. probe.py keeps only the probe's own process's calls. */
+void stop_during_call(void);
 
 #define PROBE_IN(fn, variant, setting)                                                            \
     static void probe_##fn##_##variant(void);                                                     \

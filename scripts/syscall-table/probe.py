@@ -11,8 +11,11 @@ Every probe (probes/*.c, see probe.h) prepares what its call needs, then makes
 the call between two marker system calls. This script builds the probes into
 one program, runs each probe under `strace -f -qq` four times, with stdin,
 stdout and stderr a pipe, a regular file, /dev/null and a terminal, and keeps
-the system calls made between the markers. A function's row
-is the union over its probes and the four runs, plus:
+the system calls the probe's process made between the markers. Some probes
+run in a setting of their own (PROBE_IN: an environment variable, or /sys and
+/proc hidden in a mount namespace, which needs root), and some are stopped and
+continued during their call. A function's row is the union over its probes
+and the four runs, plus:
 
   - the allocator's system calls, for a function seen calling malloc, free
     and the like (the probe program wraps them): which of them one call makes
@@ -24,9 +27,10 @@ is the union over its probes and the four runs, plus:
   - what a function sets up for later (IMPLIED below): a signal handler it
     installs returns through rt_sigreturn.
 
-Needs cc, strace and libseccomp-dev (every name is checked against
-libseccomp's x86-64 table). Assumes, as the isolated target's processes are,
-one thread, the "C" locale (setlocale never called) and TZ unset.
+Needs cc, strace, unshare and libseccomp-dev (every name is checked against
+libseccomp's x86-64 table). Assumes, as in a component of the isolated
+target: one thread, the "C" locale (setlocale never called), TZ unset or
+naming a zone, GLIBC_TUNABLES unset.
 """
 import argparse
 import concurrent.futures
@@ -42,7 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SWIFT_FILE = os.path.join(ROOT, "Sources/CleaveCBackend/SystemCallTable.swift")
 
-BEGIN, END, ALLOCATED = "close(-1001)", "close(-1002)", "close(-1003)"
+BEGIN, END, ALLOCATED = "close(-1001", "close(-1002", "close(-1003"
 
 # The functions whose probes define what "the allocator" may do.
 ALLOCATOR = ["malloc", "calloc", "realloc", "free", "aligned_alloc", "posix_memalign"]
@@ -90,7 +94,8 @@ int main(void) {
 }
 """
 
-SYSCALL = re.compile(r"^(?:\d+\s+)?(?:\[pid\s+\d+\]\s+)?([a-z_][a-z0-9_]*)\(")
+LINE = re.compile(r"^(?:(\d+)\s+)?(?:\[pid\s+(\d+)\]\s+)?(.*)$")
+SYSCALL = re.compile(r"^([a-z_][a-z0-9_]*)\(")
 
 
 def build(work):
@@ -107,21 +112,23 @@ def build(work):
 
 
 def parse(trace, function):
-    """The system calls between the markers, and whether the allocator was called."""
-    calls, inside, ended, allocated = set(), False, False, False
+    """The system calls the probe's process made between the markers, and whether the allocator was called."""
+    calls, inside, ended, allocated, pid = set(), False, False, False, None
     for line in trace.splitlines():
-        if BEGIN in line:
-            inside = True
+        m = LINE.match(line)
+        this, text = m.group(1) or m.group(2), m.group(3)
+        if text.startswith(BEGIN):
+            inside, pid = True, this
             continue
-        if not inside:
+        if not inside or this != pid:
             continue
-        if END in line:
+        if text.startswith(END):
             ended = True
             break
-        if ALLOCATED in line:
+        if text.startswith(ALLOCATED):
             allocated = True
             continue
-        m = SYSCALL.match(line)
+        m = SYSCALL.match(text)
         if m:
             calls.add(m.group(1))
     if not inside:

@@ -33,6 +33,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
+#include <limits.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,6 +54,9 @@ typedef struct ring_link {
     bool writer;
 } ring_link;
 
+volatile sig_atomic_t cl_abandoned;
+static volatile sig_atomic_t abandon_requested;
+
 static ring_link *links; /* by ring number; ring NULL when this component is not on it */
 static cl_status *status;
 static cl_writer outgoing;
@@ -60,7 +65,10 @@ static size_t incoming_capacity;
 
 static const char *my_name(void) { return cl_program.component_names[cl_component.index]; }
 
+static void close_rings(void);
+
 static _Noreturn void leave_cleanly(void) {
+    close_rings();
     cl_shutdown();
     fflush(stdout);
     fflush(stderr);
@@ -81,8 +89,15 @@ static const cl_wire_channel *channel_of(int channel, bool sending) {
     return c;
 }
 
+/* An abandoned iteration goes no further: the generated code checks cl_abandoned next. */
+static bool abandoning(int result) {
+    if (result == -2 || abandon_requested) cl_abandoned = 1;
+    return cl_abandoned != 0;
+}
+
 void cl_channel_send(int channel, const void *value, const cl_type *type) {
     (void)type;
+    if (abandoning(0)) return;
     const cl_wire_channel *c = channel_of(channel, true);
     ring_link *l = link_of(c);
     outgoing.length = 0;
@@ -90,8 +105,10 @@ void cl_channel_send(int channel, const void *value, const cl_type *type) {
     if (outgoing.length > CL_MESSAGE_MAX) cl_trap("runtime", "a value too large to cross between components (256 MiB)");
     cl_message_header h = {.channel = (uint32_t)channel, .type_tag = c->type_tag, .length = (uint32_t)outgoing.length,
         .version = cl_program.version, .sequence = l->sequence};
-    if (cl_ring_write(&l->end, &h, sizeof h) < 0 || cl_ring_write(&l->end, outgoing.data, outgoing.length) < 0)
-        leave_cleanly(); /* the reader has gone */
+    int written = cl_ring_write(&l->end, &h, sizeof h);
+    if (written == 0) written = cl_ring_write(&l->end, outgoing.data, outgoing.length);
+    if (abandoning(written)) return;
+    if (written < 0) leave_cleanly(); /* the reader has gone */
     cl_ring_publish(&l->end);
     l->sequence++;
     atomic_fetch_add_explicit(&status->messages_sent, 1, memory_order_relaxed);
@@ -105,10 +122,14 @@ static _Noreturn void malformed(const cl_wire_channel *c, const char *problem) {
 }
 
 void cl_channel_receive(int channel, void *value, const cl_type *type) {
+    memset(value, 0, type->size);
+    if (abandoning(0)) return;
     const cl_wire_channel *c = channel_of(channel, false);
     ring_link *l = link_of(c);
     cl_message_header h;
-    if (cl_ring_read(&l->end, &h, sizeof h) < 0) leave_cleanly(); /* the writer has gone */
+    int got = cl_ring_read(&l->end, &h, sizeof h);
+    if (abandoning(got)) return;
+    if (got < 0) leave_cleanly(); /* the writer has gone */
     char problem[160];
     if (h.version != cl_program.version) {
         snprintf(problem, sizeof problem, "it comes from another build (version %08x, not %08x)", h.version, cl_program.version);
@@ -136,7 +157,9 @@ void cl_channel_receive(int channel, void *value, const cl_type *type) {
         incoming = grown;
         incoming_capacity = capacity;
     }
-    if (cl_ring_read(&l->end, incoming, h.length) < 0) malformed(c, "the writer left in the middle of it");
+    got = cl_ring_read(&l->end, incoming, h.length);
+    if (abandoning(got)) return;
+    if (got < 0) malformed(c, "the writer left in the middle of it");
     cl_ring_release(&l->end);
     cl_reader r = {.at = incoming, .end = incoming + h.length, .problem = NULL};
     memset(value, 0, type->size);
@@ -147,8 +170,10 @@ void cl_channel_receive(int channel, void *value, const cl_type *type) {
 }
 
 bool cl_components_input_ended(void) {
-    /* This component's device ended the input: say so; leaving closes its rings. */
+    /* This component's device ended the input: say so, and close its rings (a failing
+     * component leaves them to the launcher, which may start it again on them). */
     if (status) atomic_store(&status->ended, 1);
+    if (links) close_rings();
     return false;
 }
 
@@ -175,8 +200,40 @@ static void close_rings(void) {
     }
 }
 
-static void on_interrupted(void) {
+static int on_interrupted(void) {
     if (cl_stop_requested()) cl_stop_now();
+    return abandon_requested;
+}
+
+static void on_abandon(int signal_number) {
+    (void)signal_number;
+    abandon_requested = 1;
+    cl_netif_wake(); /* a device waiting for input wakes up to see it */
+}
+
+static void futex(_Atomic uint32_t *word, int operation, uint32_t value) {
+    syscall(SYS_futex, (uint32_t *)word, operation, value, NULL, NULL, 0);
+}
+
+void cl_component_abandon(void) {
+    /* Park until the launcher has reset the rings and started the failed peer again. */
+    uint32_t epoch = atomic_load(&status->abandon);
+    atomic_store(&status->parked, epoch);
+    futex(&status->parked, FUTEX_WAKE, INT32_MAX);
+    for (;;) {
+        uint32_t resume = atomic_load(&status->resume);
+        if (resume == epoch) break;
+        if (cl_stop_requested()) cl_stop_now();
+        futex(&status->resume, FUTEX_WAIT, resume);
+    }
+    for (int32_t r = 0; r < cl_program.ring_count; r++) {
+        links[r].end.position = links[r].end.seen = 0;
+        links[r].sequence = 0;
+    }
+    cl_netif_drain_wake();
+    cl_abandoned = 0;
+    abandon_requested = 0;
+    cl_iteration_end();
 }
 
 /* ---- devices: asked of the launcher ------------------------------------------ */
@@ -313,11 +370,18 @@ int main(int argc, char **argv) {
     sigaction(SIGSYS, &action, NULL);
     signal(SIGUSR1, SIG_IGN); /* the launcher prints every component's counters */
 
+    const char *spins = getenv("CLEAVE_RING_SPINS"); /* how long a wait spins before it sleeps */
+    if (spins && *spins) cl_ring_spins = (unsigned)strtoul(spins, NULL, 10);
     cl_heap_init();
     cl_netif_install_signals();
     signal(SIGUSR1, SIG_IGN);
     cl_ring_interrupted = on_interrupted;
-    cl_at_shutdown(close_rings);
+    cl_netif_interrupted = on_interrupted;
+    struct sigaction abandon;
+    memset(&abandon, 0, sizeof abandon);
+    abandon.sa_handler = on_abandon;
+    sigemptyset(&abandon.sa_mask);
+    sigaction(SIGUSR2, &abandon, NULL); /* no SA_RESTART: a wait returns to look */
     cl_loop_enter_hook = enter_sandbox;
     cleave_init();
     cleave_main();

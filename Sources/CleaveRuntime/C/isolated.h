@@ -20,6 +20,7 @@
 #ifndef CLEAVE_ISOLATED_H
 #define CLEAVE_ISOLATED_H
 
+#include <signal.h>
 #include <stdatomic.h>
 
 #include "cleave.h"
@@ -55,19 +56,21 @@ typedef struct cl_ring_end {
 
 size_t cl_ring_bytes(uint64_t capacity);
 void cl_ring_init(cl_ring *ring, uint64_t capacity);
-/* Copy n bytes in, waiting while the ring is full: 0, or -1 when the reader has gone. */
+/* Copy n bytes in, waiting while the ring is full: 0, -1 when the reader has gone, -2 when
+ * the wait was given up (cl_ring_interrupted). */
 int cl_ring_write(cl_ring_end *w, const void *data, size_t n);
 /* Make what was written visible, waking the reader if it sleeps. */
 void cl_ring_publish(cl_ring_end *w);
-/* Copy n bytes out, waiting while the ring is empty: 0, or -1 when the writer has
- * gone and nothing is left. */
+/* Copy n bytes out, waiting while the ring is empty: 0, -1 when the writer has gone and
+ * nothing is left, -2 when the wait was given up. */
 int cl_ring_read(cl_ring_end *r, void *data, size_t n);
 /* Give the room read so far back to the writer, waking it if it sleeps. */
 void cl_ring_release(cl_ring_end *r);
 void cl_ring_close_writer(cl_ring *ring);
 void cl_ring_close_reader(cl_ring *ring);
-/* Called when a wait is interrupted by a signal (the process may decide to stop). */
-extern void (*cl_ring_interrupted)(void);
+/* Asked before a wait sleeps and when a signal interrupts it: nonzero makes the wait
+ * give up (-2: the iteration is abandoned). It may also end the process (a stop). */
+extern int (*cl_ring_interrupted)(void);
 /* Spins before sleeping in a wait; 0 sleeps at once. */
 extern unsigned cl_ring_spins;
 
@@ -168,6 +171,15 @@ typedef struct cl_status {
     _Atomic uint32_t sandboxed;    /* its filter is loaded */
     _Atomic uint64_t messages_sent, messages_received;
     uint64_t counters[CL_COUNT_LIMIT];
+    /* Restarting a peer (--restart): the launcher asks every other component to abandon its
+     * iteration (abandon = epoch, then SIGUSR2); each parks (parked = epoch) until the rings
+     * are reset and the peer started again (resume = epoch, a futex word). */
+    _Atomic uint32_t abandon, parked, resume;
 } cl_status;
+
+/* Set when this component's iteration is abandoned; generated code then calls
+ * cl_component_abandon and starts the next iteration. */
+extern volatile sig_atomic_t cl_abandoned;
+void cl_component_abandon(void);
 
 #endif

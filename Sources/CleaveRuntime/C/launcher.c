@@ -28,14 +28,19 @@
  * second of the failure, never hanging. SIGINT and SIGTERM stop the service
  * the same way but exit 0; SIGUSR1 prints the counters.
  *
- * With --restart, a component that holds no state fields and fails is
- * started again instead (at most a few times a second), its peers told to
- * abandon the iteration in progress.
+ * With --restart, a failed component that holds no state fields and owns no
+ * device is started again instead, at most 5 times in 10 seconds. Its peers
+ * are asked to abandon the iteration in progress (SIGUSR2): each stops at its
+ * next wait for a peer or for input, and parks. When all have, the rings are
+ * reset, the component starts again, and the peers begin a new iteration. The
+ * request being served is lost; the states of the others are kept. A peer
+ * that does not park within 2 seconds stops the service instead.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -45,6 +50,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +58,9 @@
 #include "isolated.h"
 
 #define GRACE_MS 500
+#define RESTART_LIMIT 5          /* restarts of one component ... */
+#define RESTART_WINDOW_MS 10000  /* ... within this time, before the service is stopped instead */
+#define PARK_MS 2000
 
 typedef struct component {
     const char *name;
@@ -61,8 +70,8 @@ typedef struct component {
     int control_child;    /* the component's end, until it is started */
     int status_fd;
     cl_status *status;
-    int granted[CL_NETIF_MAX_PORTS * 2]; /* descriptors handed to it, kept for a restart */
-    int granted_count;
+    long long restarts[RESTART_LIMIT]; /* when it was last started again */
+    int restart_count;
 } component;
 
 static component *components;
@@ -72,6 +81,11 @@ static int *ring_fds;
 static bool stopping;      /* a failure or a stop signal: everyone leaves */
 static int exit_status;
 static long long kill_at;  /* when still-running components get SIGKILL (ms), 0: not yet */
+static bool restart_enabled;
+static int restarting = -1;        /* the component being started again, while its peers park */
+static uint32_t epoch;             /* of the current (or last) restart */
+static long long restart_deadline; /* the peers must have parked by then */
+
 
 static long long now_ms(void) {
     struct timespec t;
@@ -247,6 +261,7 @@ static void stop_all(int signal_number) {
 static void begin_stopping(void) {
     if (stopping) return;
     stopping = true;
+    restarting = -1; /* parked components stop on SIGTERM like the others */
     stop_all(SIGTERM);
     kill_at = now_ms() + GRACE_MS;
 }
@@ -271,11 +286,79 @@ static void report(const component *c, int wstatus) {
     fprintf(stderr, "cleave: component '%s' was killed by signal %d (%s)\n", c->name, sig, strsignal(sig));
 }
 
+/* A failed component that holds no state fields may be started again (--restart): the others
+ * abandon their iteration and park; once all have, the rings are reset and it starts. */
+static bool begin_restart(int k) {
+    component *c = &components[k];
+    if (!restart_enabled || stopping || restarting >= 0 || !cl_program.restartable[k]) return false;
+    long long now = now_ms();
+    int recent = 0;
+    for (int i = 0; i < c->restart_count && i < RESTART_LIMIT; i++) recent += now - c->restarts[i] < RESTART_WINDOW_MS;
+    if (recent >= RESTART_LIMIT) {
+        fprintf(stderr, "cleave: component '%s' failed %d times within %d s: not restarting it again\n", c->name,
+                RESTART_LIMIT, RESTART_WINDOW_MS / 1000);
+        return false;
+    }
+    c->restarts[c->restart_count++ % RESTART_LIMIT] = now;
+    fprintf(stderr, "cleave: restarting component '%s'; the iteration in progress is abandoned\n", c->name);
+    restarting = k;
+    epoch++;
+    restart_deadline = now + PARK_MS;
+    for (int j = 0; j < component_count; j++) {
+        if (components[j].pid <= 0) continue;
+        atomic_store(&components[j].status->abandon, epoch);
+        kill(components[j].pid, SIGUSR2);
+    }
+    return true;
+}
+
+static void futex_wake_all(_Atomic uint32_t *word) {
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+/* Called while restarting: once every other component has parked, reset the rings, start
+ * the failed one again and let the others go on. */
+static void continue_restart(void) {
+    if (restarting < 0) return;
+    for (int j = 0; j < component_count; j++) {
+        if (components[j].pid <= 0 || j == restarting) continue;
+        if (atomic_load(&components[j].status->parked) != epoch) {
+            if (now_ms() < restart_deadline) return;
+            fprintf(stderr, "cleave: component '%s' did not pause for the restart within %d ms\n", components[j].name,
+                    PARK_MS);
+            restarting = -1;
+            if (exit_status == 0) exit_status = 1;
+            begin_stopping();
+            return;
+        }
+    }
+    for (int r = 0; r < cl_program.ring_count; r++) cl_ring_init(rings[r], CL_RING_CAPACITY);
+    cl_status *s = components[restarting].status;
+    atomic_store(&s->ended, 0);
+    atomic_store(&s->forbidden, 0);
+    atomic_store(&s->sandboxed, 0);
+    start(restarting);
+    restarting = -1;
+    for (int j = 0; j < component_count; j++) {
+        if (components[j].pid <= 0) continue;
+        atomic_store(&components[j].status->resume, epoch);
+        futex_wake_all(&components[j].status->resume);
+    }
+}
+
 static void reaped(int k, int wstatus) {
     component *c = &components[k];
     c->pid = 0;
-    close_rings_of(k);
     bool clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+    if (!clean && !stopping) {
+        report(c, wstatus);
+        if (begin_restart(k)) return;
+        if (exit_status == 0) exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
+        close_rings_of(k);
+        begin_stopping();
+        return;
+    }
+    close_rings_of(k);
     if (clean) {
         if (atomic_load(&c->status->ended)) {
             /* Its device's input ended: the others finish their iteration and leave. */
@@ -283,14 +366,13 @@ static void reaped(int k, int wstatus) {
         }
         return;
     }
-    if (stopping && WIFSIGNALED(wstatus) && (WTERMSIG(wstatus) == SIGKILL || WTERMSIG(wstatus) == SIGTERM)) return;
-    report(c, wstatus);
+    if (WIFSIGNALED(wstatus) && (WTERMSIG(wstatus) == SIGKILL || WTERMSIG(wstatus) == SIGTERM)) return;
+    report(c, wstatus); /* failing while the service stops */
     if (exit_status == 0) exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
-    begin_stopping();
 }
 
 static int alive(void) {
-    int n = 0;
+    int n = restarting >= 0;
     for (int k = 0; k < component_count; k++) n += components[k].pid > 0;
     return n;
 }
@@ -312,7 +394,10 @@ int main(int argc, char **argv) {
             usage(stdout, argv[0]);
             return 0;
         }
-        if (strcmp(a, "--restart") == 0) continue;
+        if (strcmp(a, "--restart") == 0) {
+            restart_enabled = true;
+            continue;
+        }
         const char *spec = NULL;
         if (strcmp(a, "--netif") == 0 && i + 1 < argc) spec = argv[++i];
         else if (strncmp(a, "--netif=", 8) == 0) spec = a + 8;
@@ -376,7 +461,7 @@ int main(int argc, char **argv) {
             polls[k + 1].fd = components[k].control;
             polls[k + 1].events = POLLIN;
         }
-        int timeout = -1;
+        int timeout = restarting >= 0 ? 5 : -1;
         if (kill_at) {
             long long left = kill_at - now_ms();
             timeout = left > 0 ? (int)left : 0;
@@ -391,6 +476,7 @@ int main(int argc, char **argv) {
             }
             kill_at = 0;
         }
+        continue_restart();
         if (ready <= 0) continue;
         if (polls[0].revents) {
             struct signalfd_siginfo info;
@@ -399,6 +485,7 @@ int main(int argc, char **argv) {
                 else if (info.ssi_signo != SIGCHLD) begin_stopping();
             }
             reap_all();
+            continue_restart();
         }
         for (int k = 0; k < component_count; k++)
             if (components[k].control >= 0 && polls[k + 1].revents) answer_request(k);

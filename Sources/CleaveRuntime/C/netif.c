@@ -310,9 +310,12 @@ int cl_frames_next(cl_frames *frames, const uint8_t **frame, size_t *length) {
 
 void cl_frames_write(cl_frames *frames, const uint8_t *frame, size_t length) { cl_frames_send(frames, frame, length); }
 
+int (*cl_netif_interrupted)(void);
+
 int cl_netif_receive(cl_netif *netif, cl_packet *out) {
     for (;;) {
         if (stop_requested) stop_now();
+        if (cl_netif_interrupted && cl_netif_interrupted()) return -2;
         int got = netif->udp ? cl_udp_receive(netif->udp, out) : netif->pcap ? cl_pcap_receive(netif->pcap, out) : 0;
         if (got >= 0) return got;
     }
@@ -439,6 +442,21 @@ static _Noreturn void stop_now(void) {
 }
 
 int cl_stop_requested(void) { return stop_requested != 0; }
+
+void cl_netif_wake(void) {
+    int saved_errno = errno;
+    if (stop_pipe[1] >= 0) {
+        ssize_t ignored = write(stop_pipe[1], "w", 1);
+        (void)ignored;
+    }
+    errno = saved_errno;
+}
+
+void cl_netif_drain_wake(void) {
+    char bytes[64];
+    if (device_count > 0 && stop_pipe[0] >= 0 && !stop_requested)
+        while (read(stop_pipe[0], bytes, sizeof bytes) > 0) {}
+}
 
 _Noreturn void cl_stop_now(void) { stop_now(); }
 

@@ -59,7 +59,8 @@ int cl_netif_configure(const char *spec);
 cl_netif *cl_netif_open(const int64_t *ports, size_t count);
 
 /* Block until a datagram arrives for one of the device's ports and fill *out.
- * Returns 1, or 0 when the input has ended (end of a capture). */
+ * Returns 1, 0 when the input has ended (end of a capture), or -2 when the wait was
+ * given up (cl_netif_interrupted). */
 int cl_netif_receive(cl_netif *netif, cl_packet *out);
 
 /* Send a datagram from local port `port` to its peer. A payload larger than
@@ -117,6 +118,11 @@ int cl_netif_stop_pipe(int end);
  * a stop); hooks run once each, the last registered first. */
 void cl_at_shutdown(void (*hook)(void));
 void cl_shutdown(void);
+/* Asked when a wait for input is interrupted: nonzero makes cl_netif_receive give up (-2). */
+extern int (*cl_netif_interrupted)(void);
+/* Wake a wait for input from a signal handler (async-signal-safe); drain that wake-up. */
+void cl_netif_wake(void);
+void cl_netif_drain_wake(void);
 /* SIGINT or SIGTERM came (see cl_netif_install_signals). */
 int cl_stop_requested(void);
 /* Stop now as a stop signal asks: shut down, print the counters, exit 0. */

@@ -26,12 +26,11 @@
 
 #include "isolated.h"
 
-void (*cl_ring_interrupted)(void);
+int (*cl_ring_interrupted)(void);
 unsigned cl_ring_spins = 4000;
 
 static void futex_wait(_Atomic uint32_t *word, uint32_t expected) {
-    long r = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, NULL, NULL, 0);
-    if (r < 0 && errno == EINTR && cl_ring_interrupted) cl_ring_interrupted();
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, NULL, NULL, 0);
 }
 
 static void futex_wake(_Atomic uint32_t *word) {
@@ -82,6 +81,10 @@ static int wait_for(cl_ring_end *e, bool writer) {
             /* Closed: a reader still gets what was written before. */
             return atomic_load_explicit(other, memory_order_acquire) != seen ? 0 : -1;
         }
+        if (cl_ring_interrupted && cl_ring_interrupted()) {
+            atomic_store_explicit(sleeping, 0, memory_order_relaxed);
+            return -2;
+        }
         futex_wait(wake, ticket);
         atomic_store_explicit(sleeping, 0, memory_order_relaxed);
     }
@@ -104,7 +107,8 @@ int cl_ring_write(cl_ring_end *w, const void *data, size_t n) {
             if (room == 0) {
                 if (atomic_load_explicit(&ring->reader_closed, memory_order_relaxed)) return -1;
                 cl_ring_publish(w); /* what is written so far, so the reader can make room */
-                if (wait_for(w, true) < 0) return -1;
+                int waited = wait_for(w, true);
+                if (waited < 0) return waited;
                 continue;
             }
         }
@@ -136,7 +140,8 @@ int cl_ring_read(cl_ring_end *r, void *data, size_t n) {
             have = r->seen - r->position;
             if (have == 0) {
                 cl_ring_release(r); /* room for the writer while this side waits */
-                if (wait_for(r, false) < 0) return -1;
+                int waited = wait_for(r, false);
+                if (waited < 0) return waited;
                 r->seen = atomic_load_explicit(&ring->tail, memory_order_acquire);
                 continue;
             }

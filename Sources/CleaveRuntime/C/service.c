@@ -28,7 +28,15 @@ cl_udp_device *cl_udp_device_open(const int64_t *ports, size_t count) {
 
 void cl_udp_device_receive(cl_udp_device *d, cl_bytes *payload, int64_t *port, uint32_t *peer_address, uint16_t *peer_port) {
     cl_packet p;
-    if (!cl_netif_receive(d->netif, &p)) cl_exit_clean();
+    int got = cl_netif_receive(d->netif, &p);
+    if (got == 0) cl_exit_clean();
+    if (got < 0) { /* the iteration is abandoned: no datagram */
+        *payload = cl_bytes_empty();
+        *port = 0;
+        *peer_address = 0;
+        *peer_port = 0;
+        return;
+    }
     *payload = cl_bytes_from(p.payload, p.length);
     *port = p.port;
     *peer_address = p.peer_address;

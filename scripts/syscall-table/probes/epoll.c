@@ -57,3 +57,20 @@ PROBE(epoll_pwait, basic) {
     sink_l = epoll_pwait(e, v, 4, 0, &none);
     end();
 }
+/* Stopped and continued while waiting. */
+PROBE(epoll_wait, stopped) {
+    int e = epoll_create1(0);
+    struct epoll_event v[4];
+    stop_during_call();
+    begin();
+    sink_l = epoll_wait(e, v, 4, 300);
+    end();
+}
+PROBE(epoll_pwait, stopped) {
+    int e = epoll_create1(0);
+    struct epoll_event v[4];
+    stop_during_call();
+    begin();
+    sink_l = epoll_pwait(e, v, 4, 300, NULL);
+    end();
+}

@@ -32,3 +32,28 @@ PROBE(pselect, basic) {
     sink_l = pselect(p[0] + 1, &r, NULL, NULL, &t, &mask);
     end();
 }
+/* Stopped and continued while waiting. */
+PROBE(select, stopped) {
+    int p[2];
+    pipe(p);
+    fd_set r;
+    FD_ZERO(&r);
+    FD_SET(p[0], &r);
+    struct timeval t = {0, 300000};
+    stop_during_call();
+    begin();
+    sink_l = select(p[0] + 1, &r, NULL, NULL, &t);
+    end();
+}
+PROBE(pselect, stopped) {
+    int p[2];
+    pipe(p);
+    fd_set r;
+    FD_ZERO(&r);
+    FD_SET(p[0], &r);
+    struct timespec t = {0, 300000000};
+    stop_during_call();
+    begin();
+    sink_l = pselect(p[0] + 1, &r, NULL, NULL, &t, NULL);
+    end();
+}

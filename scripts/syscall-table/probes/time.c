@@ -68,6 +68,21 @@ PROBE(clock_nanosleep, basic) {
     sink_l = clock_nanosleep(CLOCK_MONOTONIC, 0, &t, NULL);
     end();
 }
+/* Stopped and continued while asleep, the call is resumed by restart_syscall. */
+PROBE(nanosleep, stopped) {
+    struct timespec t = {0, 300000000};
+    stop_during_call();
+    begin();
+    sink_l = nanosleep(&t, NULL);
+    end();
+}
+PROBE(clock_nanosleep, stopped) {
+    struct timespec t = {0, 300000000};
+    stop_during_call();
+    begin();
+    sink_l = clock_nanosleep(CLOCK_MONOTONIC, 0, &t, NULL);
+    end();
+}
 PROBE(difftime, basic) {
     begin();
     sink_d = difftime(100, 40);

@@ -214,6 +214,19 @@ PROBE(usleep, basic) {
     sink_l = usleep(10);
     end();
 }
+/* Stopped and continued while asleep, the call is resumed by restart_syscall. */
+PROBE(sleep, stopped) {
+    stop_during_call();
+    begin();
+    sink_l = sleep(1);
+    end();
+}
+PROBE(usleep, stopped) {
+    stop_during_call();
+    begin();
+    sink_l = usleep(300000);
+    end();
+}
 PROBE(alarm, basic) {
     begin();
     sink_l = alarm(0);
