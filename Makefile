@@ -22,39 +22,45 @@ demo: build
 	@echo
 	@echo '--- cleave check on a program with mistakes (exit code 1 expected)'
 	@$(CLEAVE) check Tests/Diagnostics/demo_mistakes.clv; test $$? -eq 1
-	@echo
-	@echo '--- cleave check --explain-states Examples/kv/kv.clv'
-	@$(CLEAVE) check --explain-states Examples/kv/kv.clv
 	@mkdir -p out
-	@$(CLEAVE) graph Examples/kv/kv.clv -o out/kv.dot
-	@dot -Tsvg out/kv.dot -o out/kv.svg
 	@echo
-	@echo '--- the dataflow graph of kv: out/kv.dot, rendered as out/kv.svg'
+	@echo '=== the main job: Examples/kv/kv.clv, one source, two targets'
 	@echo
 	@echo '--- cleave build Examples/kv/kv.clv --target unikernel -o out/kv --emit-c out/kv-c'
 	@$(CLEAVE) build Examples/kv/kv.clv --target unikernel -o out/kv --emit-c out/kv-c
-	@echo 'the generated C: out/kv-c/kv.c ('"$$(wc -l < out/kv-c/kv.c)"' lines); the service: out/kv'
+	@echo 'out/kv: every state in one process, one thread (the generated C: out/kv-c/kv.c, '"$$(wc -l < out/kv-c/kv.c)"' lines)'
 	@echo
-	@echo '--- out/kv, asked over UDP'
-	@python3 scripts/demo-kv.py out/kv
+	@echo '--- cleave build Examples/kv/kv.clv --target isolated --print-policy -o out/kv.d'
+	@$(CLEAVE) build Examples/kv/kv.clv --target isolated --print-policy -o out/kv.d
+	@echo "out/kv.d: $$(ls out/kv.d | tr '\n' ' ')(the launcher run, and one executable per component)"
 	@echo
-	@echo '--- the state-locality passes on seed 000'"'"'s loop: cleave dump --stage components Examples/smoltcp-loop'
+	@echo '--- both started on free ports and asked the same questions over UDP'
+	@python3 scripts/demo-targets.py out/kv out/kv.d/run
+	@echo
+	@echo '--- the dataflow graph: cleave graph Examples/kv/kv.clv -o out/kv.dot'
+	@$(CLEAVE) graph Examples/kv/kv.clv -o out/kv.dot
+	@$(CLEAVE) graph --stage components Examples/kv/kv.clv -o out/kv-components.dot
+	@if command -v dot >/dev/null; then \
+		dot -Tsvg out/kv.dot -o out/kv.svg && dot -Tsvg out/kv-components.dot -o out/kv-components.svg && \
+		echo 'out/kv.dot, rendered as out/kv.svg; its components and channels: out/kv-components.dot and .svg'; \
+	else \
+		echo 'out/kv.dot and out/kv-components.dot (install Graphviz for SVG)'; \
+	fi
+	@echo
+	@echo '=== the state-locality passes on seed 000'"'"'s loop: cleave dump --stage components Examples/smoltcp-loop'
 	@$(CLEAVE) dump --stage components Examples/smoltcp-loop
-	@$(CLEAVE) graph --stage components Examples/smoltcp-loop -o out/smoltcp-components.dot
-	@dot -Tsvg out/smoltcp-components.dot -o out/smoltcp-components.svg 2>/dev/null
-	@echo 'its components and channels: out/smoltcp-components.svg; each component'"'"'s program: cleave dump --stage projected'
-	@echo
-	@echo '--- cleave build --from-stage projected Examples/kv/kv.clv -o out/kv-projected (device and store as components)'
-	@$(CLEAVE) build --from-stage projected Examples/kv/kv.clv -o out/kv-projected
-	@python3 scripts/demo-kv.py out/kv-projected
+	@$(CLEAVE) build --target isolated Examples/smoltcp-loop -o out/smoltcp-loop.d
+	@echo "its isolated build: out/smoltcp-loop.d ($$(ls out/smoltcp-loop.d | tr '\n' ' '))"
 
 test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# Served throughput against hand-written C servers, and compile time: Benchmarks/results/.
+# Served throughput against hand-written C servers (unikernel and isolated), the channels
+# against a pipe, and compile time: Benchmarks/results/.
 bench: build
-	python3 Benchmarks/run.py
+	python3 Benchmarks/run.py --isolated
+	python3 Benchmarks/channel.py
 	python3 Benchmarks/compile_time.py
 
 # Style: swift-format with the checked-in .swift-format; `make format` rewrites in place.

@@ -53,9 +53,9 @@
 
 /* ---- options ------------------------------------------------------------------ */
 
-static long n_messages = 1000000;   /* streaming: messages per size */
-static long m_round_trips = 100000; /* ping-pong: timed round trips */
-static long warmup_round_trips = 2000;
+static long n_messages = 500000;    /* streaming: messages per size */
+static long m_round_trips = 10000;  /* ping-pong: timed round trips */
+static long warmup_round_trips = 1000;
 static size_t ping_size = 64;
 static size_t sizes[16] = {16, 64, 256, 1024};
 static int size_count = 4;
@@ -135,8 +135,9 @@ static usage self_usage(void) {
     return usage_of(&r);
 }
 
-/* Fork a child running `body`, wait until it says it is ready. */
-static pid_t start_child(void (*body)(void *), void *arg) {
+/* Fork a child running `body` (after closing the parent's ends of its pipes, so that
+ * closing them in the parent is an end of input), wait until it says it is ready. */
+static pid_t start_child(void (*body)(void *), void *arg, int close_a, int close_b) {
     atomic_store(&ctl->ready, 0);
     atomic_store(&ctl->failed, 0);
     ctl->problem[0] = 0;
@@ -144,6 +145,8 @@ static pid_t start_child(void (*body)(void *), void *arg) {
     pid_t pid = fork();
     if (pid < 0) die("fork");
     if (pid == 0) {
+        if (close_a >= 0) close(close_a);
+        if (close_b >= 0) close(close_b);
         if (pin == 1) pin_to(cpu_b);
         body(arg);
         _exit(0);
@@ -259,7 +262,7 @@ static stream_result stream(bool ring, size_t size, long count) {
         if (pipe2(fds, O_CLOEXEC) != 0) die("pipe2");
         j.fd = fds[0];
     }
-    pid_t pid = start_child(stream_receiver, &j);
+    pid_t pid = start_child(stream_receiver, &j, fds[1], -1);
     if (!ring) close(fds[0]);
     static unsigned char msg[sizeof(cl_message_header) + MAX_PAYLOAD];
     memset(msg, 0xab, sizeof msg);
@@ -347,6 +350,7 @@ typedef struct pong_result {
     double p50_us, p99_us; /* one way: round trip / 2 */
     usage sender, receiver;
     long round_trips;
+    double seconds; /* all round trips, warm-up included */
 } pong_result;
 
 static pong_result ping_pong(bool ring, size_t size, long timed) {
@@ -361,7 +365,7 @@ static pong_result ping_pong(bool ring, size_t size, long timed) {
         j.in = there[0];
         j.out = back[1];
     }
-    pid_t pid = start_child(pong_receiver, &j);
+    pid_t pid = start_child(pong_receiver, &j, ring ? -1 : there[1], ring ? -1 : back[0]);
     if (!ring) {
         close(there[0]);
         close(back[1]);
@@ -373,6 +377,7 @@ static pong_result ping_pong(bool ring, size_t size, long timed) {
     unsigned char *payload = msg + sizeof(cl_message_header);
     cl_ring_end out = {.ring = j.there}, in = {.ring = j.back};
     usage u0 = self_usage();
+    double start = now();
     for (long i = 0; i < total; i++) {
         cl_message_header h = header((uint64_t)i, size), r;
         payload[0] = (unsigned char)i;
@@ -400,6 +405,7 @@ static pong_result ping_pong(bool ring, size_t size, long timed) {
         if (i >= warmup_round_trips) rtt[i - warmup_round_trips] = t1 - t0;
     }
     usage u1 = self_usage();
+    double seconds = now() - start;
     if (ring) {
         cl_ring_close_writer(j.there);
     } else {
@@ -413,6 +419,7 @@ static pong_result ping_pong(bool ring, size_t size, long timed) {
     res.p50_us = rtt[timed / 2] / 2 * 1e6;
     res.p99_us = rtt[(size_t)((double)(timed - 1) * 0.99)] / 2 * 1e6;
     res.round_trips = total;
+    res.seconds = seconds;
     free(rtt);
     if (ring) {
         free_ring(j.there);
@@ -538,7 +545,8 @@ int main(int argc, char **argv) {
         for (int t = 0; t < 2; t++) {
             if (t == 0 ? !do_ring : !do_pipe) continue;
             pong_result *r = &pr[t];
-            printf(", \"%s\": {\"p50_us\": %.3f, \"p99_us\": %.3f, ", t ? "pipe" : "ring", r->p50_us, r->p99_us);
+            printf(", \"%s\": {\"p50_us\": %.3f, \"p99_us\": %.3f, \"seconds\": %.4f, ", t ? "pipe" : "ring",
+                   r->p50_us, r->p99_us, r->seconds);
             usage_json("sender", r->sender, r->round_trips, true);
             usage_json("receiver", r->receiver, r->round_trips, false);
             printf("}");
@@ -551,16 +559,20 @@ int main(int argc, char **argv) {
            "cl_ring_spins %u%s; pin %s; header %zu bytes; ring %u bytes\n\n",
            n_messages, m_round_trips, warmup_round_trips, ping_size, cl_ring_spins,
            cl_ring_spins == default_spins ? " (default)" : "", pin_name, sizeof(cl_message_header), CL_RING_CAPACITY);
-    printf("streaming      | ring msg/s   | ring MB/s | pipe msg/s   | pipe MB/s | ring/pipe | sleeps/msg ring (s+r) | pipe (s+r)\n");
+    printf("streaming       | ring msg/s   | ring MB/s | pipe msg/s   | pipe MB/s | ring/pipe | sleeps/msg ring (s+r) | pipe (s+r)"
+           "    | CPU%% ring (s/r) | pipe (s/r)\n");
     for (int k = 0; k < size_count; k++) {
         stream_result *r = &sr[k][0], *p = &sr[k][1];
-        printf("%5zu B payload | %12.0f | %9.1f | %12.0f | %9.1f | %9.2f | %10.3f+%-10.3f | %.3f+%.3f\n", sizes[k],
+        printf("%5zu B payload | %12.0f | %9.1f | %12.0f | %9.1f | %9.2f | %10.3f+%-10.3f | %5.3f+%-5.3f | %6.0f/%-8.0f | %3.0f/%-3.0f\n",
+               sizes[k],
                do_ring ? r->messages_per_s : 0, do_ring ? r->mb_per_s : 0, do_pipe ? p->messages_per_s : 0,
                do_pipe ? p->mb_per_s : 0, do_ring && do_pipe ? r->messages_per_s / p->messages_per_s : 0,
                do_ring ? (double)r->sender.voluntary / n_messages : 0,
                do_ring ? (double)r->receiver.voluntary / n_messages : 0,
                do_pipe ? (double)p->sender.voluntary / n_messages : 0,
-               do_pipe ? (double)p->receiver.voluntary / n_messages : 0);
+               do_pipe ? (double)p->receiver.voluntary / n_messages : 0,
+               do_ring ? 100 * r->sender.cpu / r->seconds : 0, do_ring ? 100 * r->receiver.cpu / r->seconds : 0,
+               do_pipe ? 100 * p->sender.cpu / p->seconds : 0, do_pipe ? 100 * p->receiver.cpu / p->seconds : 0);
     }
     printf("\nping-pong (one way, µs) | ring p50 | ring p99 | pipe p50 | pipe p99 | pipe/ring p50 | pipe/ring p99\n");
     printf("%20zu B | %8.2f | %8.2f | %8.2f | %8.2f | %13.2f | %13.2f\n", ping_size, do_ring ? pr[0].p50_us : 0,

@@ -3,9 +3,10 @@
 //
 // A component's filter is default-deny. It allows, and nothing else:
 //   - what every component needs: its channels (futex), the allocator (brk,
-//     and mmap/mprotect without PROT_EXEC, munmap, mremap, madvise), writing
-//     its messages and traps to standard error, returning from a signal
-//     handler, and leaving;
+//     and mmap/mprotect without PROT_EXEC, munmap, mremap, madvise; getrandom,
+//     which glibc's first malloc calls), writing its messages and traps to
+//     standard error, returning from a signal handler or resuming a call it
+//     interrupted (rt_sigreturn, restart_syscall), and leaving;
 //   - what its devices need, by kind: a UdpDevice's netifs (sockets, or a
 //     replayed capture) and a FrameDevice's (a TAP descriptor, or captures);
 //   - the system calls behind the system-header C functions its program calls
@@ -67,11 +68,12 @@ enum Policy {
     static let noExec: Set<String> = ["mmap", "mprotect"]
 
     static let everyComponent: [(String, [String])] = [
-        ("futex", ["channels"]),
+        ("futex", ["channels"]), ("sched_yield", ["channels"]),
         ("brk", ["memory"]), ("mmap", ["memory"]), ("munmap", ["memory"]), ("mremap", ["memory"]),
         ("madvise", ["memory"]), ("mprotect", ["memory"]),
         ("write", ["messages on standard error"]),
-        ("rt_sigreturn", ["signals"]),
+        ("rt_sigreturn", ["signals"]), ("restart_syscall", ["signals"]),
+        ("getrandom", ["memory"]),
         ("exit", ["leaving"]), ("exit_group", ["leaving"]),
     ]
 

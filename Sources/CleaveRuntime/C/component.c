@@ -372,6 +372,10 @@ int main(int argc, char **argv) {
 
     const char *spins = getenv("CLEAVE_RING_SPINS"); /* how long a wait spins before it sleeps */
     if (spins && *spins) cl_ring_spins = (unsigned)strtoul(spins, NULL, 10);
+    const char *yield = getenv("CLEAVE_RING_YIELD");
+    if (yield && *yield) cl_ring_yield_every = (unsigned)strtoul(yield, NULL, 10);
+    const char *adapt = getenv("CLEAVE_RING_ADAPT");
+    if (adapt && *adapt) cl_ring_adapt = strcmp(adapt, "0") != 0;
     cl_heap_init();
     cl_netif_install_signals();
     signal(SIGUSR1, SIG_IGN);

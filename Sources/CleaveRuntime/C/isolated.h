@@ -52,6 +52,7 @@ typedef struct cl_ring_end {
     cl_ring *ring;
     uint64_t position; /* written (writer) or read (reader) so far */
     uint64_t seen;     /* the other side's position when last read */
+    unsigned spin;     /* how long a wait spins before it sleeps (adapts) */
 } cl_ring_end;
 
 size_t cl_ring_bytes(uint64_t capacity);
@@ -73,6 +74,10 @@ void cl_ring_close_reader(cl_ring *ring);
 extern int (*cl_ring_interrupted)(void);
 /* Spins before sleeping in a wait; 0 sleeps at once. */
 extern unsigned cl_ring_spins;
+/* While spinning, give the processor away every this many spins (0: never). */
+extern unsigned cl_ring_yield_every;
+/* Adapt each end's spinning to how often it pays off. */
+extern bool cl_ring_adapt;
 
 /* ---- messages (wire.c) ---------------------------------------------------- */
 

@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -28,6 +29,8 @@
 
 int (*cl_ring_interrupted)(void);
 unsigned cl_ring_spins = 4000;
+unsigned cl_ring_yield_every = 0;
+bool cl_ring_adapt = true;
 
 static void futex_wait(_Atomic uint32_t *word, uint32_t expected) {
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, NULL, NULL, 0);
@@ -65,11 +68,19 @@ static int wait_for(cl_ring_end *e, bool writer) {
     _Atomic uint32_t *wake = writer ? &ring->writer_wake : &ring->reader_wake;
     _Atomic uint32_t *closed = writer ? &ring->reader_closed : &ring->writer_closed;
     uint64_t seen = e->seen;
-    for (unsigned i = 0; i < cl_ring_spins; i++) {
-        if (atomic_load_explicit(other, memory_order_acquire) != seen) return 0;
+    /* Spin as long as spinning has been paying off on this end: a budget that doubles when
+     * the other side answered within it and halves when it did not. */
+    if (e->spin == 0 || e->spin > cl_ring_spins || !cl_ring_adapt) e->spin = cl_ring_spins;
+    for (unsigned i = 0; i < e->spin; i++) {
+        if (atomic_load_explicit(other, memory_order_acquire) != seen) {
+            e->spin = e->spin * 2 > cl_ring_spins ? cl_ring_spins : e->spin * 2;
+            return 0;
+        }
         if (atomic_load_explicit(closed, memory_order_relaxed)) break;
         relax();
+        if (cl_ring_yield_every && i % cl_ring_yield_every == cl_ring_yield_every - 1) sched_yield();
     }
+    e->spin = e->spin / 2 > 16 ? e->spin / 2 : 16;
     for (;;) {
         uint32_t ticket = atomic_load_explicit(wake, memory_order_seq_cst);
         atomic_store_explicit(sleeping, 1, memory_order_seq_cst);
