@@ -418,7 +418,8 @@ public final class CBackend {
                 hasMain = true
                 if let projected, let isolated {
                     let c = projected.components[isolated.index]
-                    definitions.append("/* component \(c.component.name): main projected onto its states */\n" + emitFunction(c.main).definition)
+                    definitions.append(
+                        "/* component \(c.component.name): main projected onto its states */\n" + emitFunction(c.main).definition)
                     continue
                 }
                 if let projected {

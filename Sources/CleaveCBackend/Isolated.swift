@@ -221,7 +221,8 @@ extension CBackend {
                 let d = typed.type(id)
                 guard seen.insert(id).inserted else { return d.name }
                 if d.kind == .enum {
-                    return d.name + "{" + d.cases.map { "\($0.name)(\($0.payload.map { go($0.type) }.joined(separator: ",")))" }
+                    return d.name + "{"
+                        + d.cases.map { "\($0.name)(\($0.payload.map { go($0.type) }.joined(separator: ",")))" }
                         .joined(separator: "|") + "}"
                 }
                 return d.name + "{" + d.fields.map { "\($0.name):\(go($0.type))" }.joined(separator: ",") + "}"

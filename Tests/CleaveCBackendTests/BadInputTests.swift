@@ -64,5 +64,12 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.replies.map { $0.payload.text } == ["STORED"])
         #expect(r.stderr.contains("received 1, sent 1, dropped 5"), "\(r.stderr)")
+        // Isolated, the device's component drops and counts them alike; the launcher prints its counters.
+        let isolated = try replay(
+            "Examples/kv/kv.clv", [good], extraRecords: [truncated, badChecksum, junk, [], Array(frame.prefix(20))],
+            name: "kv-bad-isolated", build: ["--target", "isolated"])
+        #expect(isolated.status == 0, "\(isolated.stderr)")
+        #expect(isolated.replies.map { $0.payload.text } == ["STORED"])
+        #expect(isolated.stderr.contains("received 1, sent 1, dropped 5"), "\(isolated.stderr)")
     }
 }
