@@ -362,7 +362,7 @@ extension CBackend {
         wireNames[key] = reading ? names.get : names.put
         let ct = types.c(t)
         wireDeclarations.append(
-            reading ? "static bool \(names.get)(cl_reader *r, \(ct) *v);" : "static void \(names.put)(cl_writer *w, const \(ct) *v);")
+            reading ? "static bool \(names.get)(cl_reader *r, \(ct) *v);" : "static void \(names.put)(cl_writer *w, \(ct) const *v);")
         var put: [String] = []
         var get: [String] = []
         // Only this direction's functions of the parts: the other list is built but never used.
@@ -393,7 +393,7 @@ extension CBackend {
             let ce = types.c(e)
             put = [
                 "cl_put_count(w, (*v)->count);",
-                "for (int64_t i = 0; i < (*v)->count; i++) \(put_(e))(w, (const \(ce) *)cl_buf_at(*v, i));",
+                "for (int64_t i = 0; i < (*v)->count; i++) \(put_(e))(w, (\(ce) const *)cl_buf_at(*v, i));",
             ]
             get = [
                 "int64_t n;",
@@ -480,7 +480,7 @@ extension CBackend {
         wireDefinitions.append(
             """
             /* \(types.spelled(t)) on the wire */
-            static void \(names.put)(cl_writer *w, const \(ct) *v) {
+            static void \(names.put)(cl_writer *w, \(ct) const *v) {
             \(put.map { "    " + $0 }.joined(separator: "\n"))
             }
             """)

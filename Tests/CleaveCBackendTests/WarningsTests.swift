@@ -1,5 +1,5 @@
 // The generated C compiles without a warning under `-Wall -Wextra -Werror`,
-// with gcc and with clang, for every example.
+// with gcc and with clang, for every example, for both targets.
 
 import CleaveTestSupport
 import Foundation
@@ -11,6 +11,18 @@ import Testing
         for example in Repo.examples + [Repo.path(TrapTests.source)] {
             let r = try runProcess(
                 Repo.cleaveBinary, ["build", example, "-o", "\(BuiltServices.directory)/warnings-\(cc)"],
+                environment: ["CC": cc, "CFLAGS": "-Werror"])
+            #expect(r.status == 0, "\(cc) on \(example):\n\(r.stderr)")
+        }
+    }
+
+    @Test(arguments: ["gcc", "clang"])
+    func everyExampleBuildsIsolatedWithoutWarnings(_ cc: String) throws {
+        // Every component's C, the launcher's table and the isolated runtime (rings, wire, sandbox).
+        for example in Repo.examples + [Repo.path("Tests/Inputs/Services/features.clv")] {
+            let r = try runProcess(
+                Repo.cleaveBinary,
+                ["build", "--target", "isolated", example, "-o", "\(BuiltServices.directory)/warnings-isolated-\(cc).d"],
                 environment: ["CC": cc, "CFLAGS": "-Werror"])
             #expect(r.status == 0, "\(cc) on \(example):\n\(r.stderr)")
         }

@@ -1416,6 +1416,32 @@ func problemsCompiling(_ text: String) -> [String] {
                 "seed \(seed): built from source and from the projected program, the service answers differently\n\(run.stderr)\n\(projected.stderr)"
             )
             if !same { failed = true }
+
+            // Isolated: every state a process, every value serialized through a ring and checked.
+            let isolatedDir = "\(dir)/g\(seed).d"
+            let isolatedBuild = try runProcess(
+                Repo.cleaveBinary, ["build", source, "-o", isolatedDir, "--target", "isolated"],
+                environment: ["CC": "gcc", "CFLAGS": "-Werror -O1"])
+            if isolatedBuild.status != 0 && isolatedBuild.stderr.contains("[isolated-closure-crosses]") { continue }
+            #expect(isolatedBuild.status == 0, "seed \(seed), isolated: \(isolatedBuild.stderr)")
+            guard isolatedBuild.status == 0 else {
+                failed = true
+                continue
+            }
+            let isolated = try runProcess(
+                "\(isolatedDir)/run", ["--netif", "pcap:\(dir)/in\(seed).pcap:\(dir)/isolated\(seed).pcap"])
+            // A trap stops one component while the others run on: what they sent until then may
+            // differ from the sequential program's (see launcher.c); a run that ends cleanly may not.
+            let sameIsolated =
+                isolated.status == run.status
+                && (run.status != 0
+                    || (isolated.stderr.split(separator: "\n").last == run.stderr.split(separator: "\n").last
+                        && FileManager.default.contents(atPath: "\(dir)/out\(seed).pcap")
+                            == FileManager.default.contents(atPath: "\(dir)/isolated\(seed).pcap")))
+            #expect(
+                sameIsolated,
+                "seed \(seed): built from source and isolated, the service answers differently\n\(run.stderr)\n\(isolated.stderr)")
+            if !sameIsolated { failed = true }
         }
     }
 

@@ -304,12 +304,16 @@ static void enter_sandbox(void) {
         int failed = 0;
         switch (rule->argument) {
         case CL_RULE_DESCRIPTORS:
-            for (size_t k = 0; k < count && !failed; k++)
-                failed = seccomp_rule_add(filter, SCMP_ACT_ALLOW, number, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)descriptors[k]));
+            for (size_t k = 0; k < count && !failed; k++) {
+                struct scmp_arg_cmp own = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)descriptors[k], .datum_b = 0};
+                failed = seccomp_rule_add_array(filter, SCMP_ACT_ALLOW, number, 1, &own);
+            }
             break;
-        case CL_RULE_NO_EXEC:
-            failed = seccomp_rule_add(filter, SCMP_ACT_ALLOW, number, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+        case CL_RULE_NO_EXEC: {
+            struct scmp_arg_cmp no_exec = {.arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = PROT_EXEC, .datum_b = 0};
+            failed = seccomp_rule_add_array(filter, SCMP_ACT_ALLOW, number, 1, &no_exec);
             break;
+        }
         default:
             failed = seccomp_rule_add(filter, SCMP_ACT_ALLOW, number, 0);
         }

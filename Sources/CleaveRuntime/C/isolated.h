@@ -30,14 +30,15 @@
 typedef struct cl_ring {
     /* The writer's line: how far it has written. */
     _Alignas(64) _Atomic uint64_t tail;
-    _Atomic uint32_t writer_sleeping; /* the writer waits for room (futex on writer_wake) */
-    _Atomic uint32_t writer_wake;
     _Atomic uint32_t writer_closed;
     /* The reader's line: how far it has read. */
     _Alignas(64) _Atomic uint64_t head;
-    _Atomic uint32_t reader_sleeping; /* the reader waits for bytes (futex on reader_wake) */
-    _Atomic uint32_t reader_wake;
     _Atomic uint32_t reader_closed;
+    /* Sleeping, each side on a line of its own (they change only around a sleep). */
+    _Alignas(64) _Atomic uint32_t writer_sleeping; /* the writer waits for room (futex on writer_wake) */
+    _Atomic uint32_t writer_wake;
+    _Alignas(64) _Atomic uint32_t reader_sleeping; /* the reader waits for bytes (futex on reader_wake) */
+    _Atomic uint32_t reader_wake;
     _Alignas(64) uint32_t magic;
     uint32_t unused;
     uint64_t capacity; /* bytes of data, a power of two */

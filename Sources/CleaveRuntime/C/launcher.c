@@ -426,7 +426,11 @@ int main(int argc, char **argv) {
         component *c = &components[k];
         c->name = cl_program.component_names[k];
         c->control = c->control_child = -1;
-        snprintf(c->path, sizeof c->path, "%s/%s", self, cl_program.component_files[k]);
+        int length = snprintf(c->path, sizeof c->path, "%s/%s", self, cl_program.component_files[k]);
+        if (length < 0 || (size_t)length >= sizeof c->path) {
+            fprintf(stderr, "cleave: launcher: the path of component '%s' is too long\n", c->name);
+            return 2;
+        }
         if (access(c->path, X_OK) != 0) {
             fprintf(stderr, "cleave: launcher: component '%s' is missing: %s: %s\n", c->name, c->path, strerror(errno));
             return 2;

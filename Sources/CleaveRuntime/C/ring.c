@@ -10,7 +10,10 @@
  * Waiting spins a little (the other side is usually about to answer), then
  * sleeps on a futex: the sleeper announces itself (`*_sleeping`), re-checks,
  * and sleeps on a wake counter; the other side, after publishing, looks for
- * an announced sleeper and bumps the counter and wakes it. Both sides order
+ * an announced sleeper, claims its flag, and bumps the counter and wakes it.
+ * Each side's sleeping flag and wake counter have a cache line of their own:
+ * they change only around a sleep, while the positions change with every
+ * message. Both sides order
  * "announce, re-check" and "publish, look" with sequentially consistent
  * operations, so a wake-up is never lost, and the futex system call happens
  * only when the ring really was empty (or full) and the waiter really slept.
@@ -101,9 +104,12 @@ static int wait_for(cl_ring_end *e, bool writer) {
     }
 }
 
+/* The waker claims the sleeper's flag: one futex call per sleep, not one per message
+ * until the sleeper runs again. */
 static void wake_if_sleeping(_Atomic uint32_t *sleeping, _Atomic uint32_t *wake) {
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(sleeping, memory_order_seq_cst)) futex_wake(wake);
+    if (atomic_load_explicit(sleeping, memory_order_seq_cst) && atomic_exchange_explicit(sleeping, 0, memory_order_seq_cst))
+        futex_wake(wake);
 }
 
 int cl_ring_write(cl_ring_end *w, const void *data, size_t n) {
