@@ -7,8 +7,11 @@
  * cache line per message but the one written. Messages larger than the ring
  * pass in pieces: the writer publishes what fits and waits for room.
  *
- * Waiting spins a little (the other side is usually about to answer), then
- * sleeps on a futex: the sleeper announces itself (`*_sleeping`), re-checks,
+ * Waiting spins a little (the other side is usually about to answer),
+ * giving the processor away every few spins (sched_yield: on a machine with
+ * fewer processors than busy processes the other side may need this one to
+ * answer at all), for as long as spinning has been paying off on this end
+ * (the budget adapts), then sleeps on a futex: the sleeper announces itself (`*_sleeping`), re-checks,
  * and sleeps on a wake counter; the other side, after publishing, looks for
  * an announced sleeper, claims its flag, and bumps the counter and wakes it.
  * Each side's sleeping flag and wake counter have a cache line of their own:
@@ -32,7 +35,7 @@
 
 int (*cl_ring_interrupted)(void);
 unsigned cl_ring_spins = 4000;
-unsigned cl_ring_yield_every = 0;
+unsigned cl_ring_yield_every = 16;
 bool cl_ring_adapt = true;
 
 static void futex_wait(_Atomic uint32_t *word, uint32_t expected) {
