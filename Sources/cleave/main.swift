@@ -180,17 +180,21 @@ enum Target: String, ExpressibleByArgument, CaseIterable {
     case isolated
 }
 
+/// Make the directory `--emit-c` names (a problem with it is the user's to fix: exit 2).
+func createEmitDirectory(_ emitC: String?) throws {
+    guard let emitC else { return }
+    do {
+        try FileManager.default.createDirectory(atPath: emitC, withIntermediateDirectories: true)
+    } catch {
+        throw ValidationError("cannot create the directory '\(emitC)' for --emit-c: \(error.localizedDescription)")
+    }
+}
+
 /// Run the pipeline through projection and compile each component and the launcher into the
 /// directory `output`, or exit 1. With `printPolicy`, also show every component's sandbox.
 func buildIsolated(_ input: InputOptions, output: String, emitC: String?, printPolicy: Bool) throws {
     let fm = FileManager.default
-    if let emitC {
-        do {
-            try fm.createDirectory(atPath: emitC, withIntermediateDirectories: true)
-        } catch {
-            throw ValidationError("cannot create the directory '\(emitC)' for --emit-c: \(error.localizedDescription)")
-        }
-    }
+    try createEmitDirectory(emitC)
     var isDirectory: ObjCBool = false
     if fm.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory.boolValue {
         throw ValidationError("cannot write the isolated build to '\(output)': it is a file, and the build is a directory")
@@ -214,13 +218,7 @@ func buildIsolated(_ input: InputOptions, output: String, emitC: String?, printP
 func buildExecutable(_ input: InputOptions, output: String, emitC: String?, from: CSource = .source) throws {
     // Where the results go is the user's to fix (exit 2), not a compiler bug: check it first.
     let fm = FileManager.default
-    if let emitC {
-        do {
-            try fm.createDirectory(atPath: emitC, withIntermediateDirectories: true)
-        } catch {
-            throw ValidationError("cannot create the directory '\(emitC)' for --emit-c: \(error.localizedDescription)")
-        }
-    }
+    try createEmitDirectory(emitC)
     let outputDirectory = URL(fileURLWithPath: output).deletingLastPathComponent().path
     var isDirectory: ObjCBool = false
     guard fm.fileExists(atPath: outputDirectory, isDirectory: &isDirectory), isDirectory.boolValue,

@@ -90,9 +90,15 @@ import Testing
             // Garbage is an answer, not a crash: every component still runs.
             #expect(try client.request("\u{0}\u{ff}\u{1}".bytes, to: port)?.text == "ERROR")
             #expect(try client.request("GET colour".bytes, to: port)?.text == "blue")
+            // SIGUSR1 to the launcher prints every component's counters, summed; the service goes on.
+            Thread.sleep(forTimeInterval: 0.2)
+            kill(service.pid, SIGUSR1)
+            Thread.sleep(forTimeInterval: 0.2)
+            #expect(try client.request("GET colour".bytes, to: port)?.text == "blue")
             let result = service.stop()
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stderr.contains("cleave: received 6, sent 6"), "\(result.stderr)")
+            #expect(result.stderr.contains("cleave: received 7, sent 7"), "\(result.stderr)")
         }
     }
 

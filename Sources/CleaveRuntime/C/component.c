@@ -30,6 +30,11 @@
  * cleanly as well: the peer either ended the input or failed, and in the
  * second case the launcher reports it. After the launcher says the input has
  * ended, a component leaves at the end of its current iteration.
+ *
+ * Waiting on a ring can be tuned from the launcher's environment, for
+ * measurements: CLEAVE_RING_SPINS (spins before sleeping, 4000), CLEAVE_RING_YIELD
+ * (sched_yield every this many spins, 16; 0: never), CLEAVE_RING_ADAPT (0: a
+ * fixed budget instead of one that adapts). See ring.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -94,14 +94,11 @@ static long long now_ms(void) {
 }
 
 static void usage(FILE *out, const char *program) {
+    fprintf(out, "usage: %s [--netif SPEC]... [--restart]\n%s", program, cl_netif_usage);
     fprintf(out,
-            "usage: %s [--netif SPEC]... [--restart]\n"
-            "  --netif udp:PORT[,PORT...]  serve UDP on these ports instead of the source's (0: any free port)\n"
-            "  --netif pcap:IN[:OUT]       answer the requests of capture IN, write the replies to OUT\n"
-            "  --netif tap:NAME            a FrameDevice on the Linux TAP interface NAME\n"
-            "  --restart                   start again a component that holds no state fields when it fails\n"
-            "One --netif per device, in the order the program creates them. The components (",
-            program);
+            "  --restart                   start again a component that holds no state fields and no device\n"
+            "                              when it fails (the request it was serving is lost)\n"
+            "One --netif per device, in the order the program creates them. The components (");
     for (int k = 0; k < cl_program.component_count; k++)
         fprintf(out, "%s%s", k ? ", " : "", cl_program.component_names[k]);
     fprintf(out, ") run as\nprocesses beside this launcher, each in its own sandbox. SIGUSR1 prints the counters.\n");
@@ -389,24 +386,21 @@ static void reap_all(void) {
 
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout, argv[0]);
             return 0;
         }
-        if (strcmp(a, "--restart") == 0) {
+        if (strcmp(argv[i], "--restart") == 0) {
             restart_enabled = true;
             continue;
         }
-        const char *spec = NULL;
-        if (strcmp(a, "--netif") == 0 && i + 1 < argc) spec = argv[++i];
-        else if (strncmp(a, "--netif=", 8) == 0) spec = a + 8;
-        else {
-            fprintf(stderr, "%s: unknown argument '%s'\n", argv[0], a);
+        int taken = cl_netif_option(argc, argv, &i);
+        if (taken < 0) return 2;
+        if (taken == 0) {
+            fprintf(stderr, "%s: unknown argument '%s'\n", argv[0], argv[i]);
             usage(stderr, argv[0]);
             return 2;
         }
-        if (cl_netif_configure(spec) != 0) return 2;
     }
 
     /* The components' executables are beside this one. */

@@ -115,6 +115,21 @@ int cl_netif_configure(const char *spec) {
     return 0;
 }
 
+int cl_netif_option(int argc, char **argv, int *i) {
+    const char *a = argv[*i];
+    const char *spec = NULL;
+    if (strcmp(a, "--netif") == 0 && *i + 1 < argc) spec = argv[++*i];
+    else if (strncmp(a, "--netif=", 8) == 0) spec = a + 8;
+    else return 0;
+    return cl_netif_configure(spec) == 0 ? 1 : -1;
+}
+
+const char cl_netif_usage[] =
+    "  --netif udp:PORT[,PORT...]  serve UDP on these ports instead of the source's (0: any free port)\n"
+    "  --netif pcap:IN[:OUT]       answer the UDP requests of capture IN, write the replies to OUT\n"
+    "                              (a FrameDevice: read the Ethernet frames of IN, write those sent to OUT)\n"
+    "  --netif tap:NAME            a FrameDevice on the Linux TAP interface NAME\n";
+
 /* ---- Devices -------------------------------------------------------------- */
 
 struct cl_netif {

@@ -50,6 +50,13 @@ typedef struct cl_packet {
 
 typedef struct cl_netif cl_netif;
 
+/* The command line of a process with devices: when argv[*i] is a `--netif SPEC` (or
+ * `--netif=SPEC`) option, configure it and step past it: 1; 0 when it is another
+ * argument; -1 after printing what is wrong with the spec. */
+int cl_netif_option(int argc, char **argv, int *i);
+/* The lines of a usage message that describe --netif. */
+extern const char cl_netif_usage[];
+
 /* Remember the value of one `--netif` option (device number = order given).
  * Returns 0, or -1 after printing what is wrong with SPEC to standard error. */
 int cl_netif_configure(const char *spec);
