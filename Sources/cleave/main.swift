@@ -298,7 +298,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customShort("I"), help: ArgumentHelp("Add a directory to the search path of C headers.", valueName: "dir"))
     var includeDirectories: [String] = []
 
-    @Option(help: "What to build: unikernel.")
+    @Option(help: "What to build: unikernel or isolated (then the launcher runs, with the arguments).")
     var target: Target = .unikernel
 
     @Argument(parsing: .postTerminator, help: "Arguments for the service.")
@@ -308,8 +308,14 @@ struct RunCommand: ParsableCommand {
         let input = try InputOptions.parse([file] + includeDirectories.flatMap { ["-I", $0] })
         let dir = NSTemporaryDirectory() + "cleave-run-\(getpid())"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let exe = dir + "/service"
-        try buildExecutable(input, output: exe, emitC: nil)
+        var exe = dir + "/service"
+        switch target {
+        case .unikernel:
+            try buildExecutable(input, output: exe, emitC: nil)
+        case .isolated:
+            try buildIsolated(input, output: dir + "/service.d", emitC: nil, printPolicy: false)
+            exe = dir + "/service.d/run"
+        }
         let args = [exe] + serviceArguments
         let cargs = args.map { strdup($0) } + [nil]
         execv(exe, cargs)

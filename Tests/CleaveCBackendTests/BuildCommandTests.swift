@@ -60,10 +60,23 @@ import Testing
     @Test func runPassesArgumentsToTheService() throws {
         let dir = BuiltServices.directory
         try Pcap.write([UDPDatagram(sourcePort: 7, destinationPort: 8080, payload: "hi".bytes)], to: "\(dir)/run-in.pcap")
+        try Pcap.write(
+            [UDPDatagram(sourcePort: 7, destinationPort: 7000, payload: "SET a 1".bytes)], to: "\(dir)/run-in-kv.pcap")
         let r = try runProcess(
             Repo.cleaveBinary,
             ["run", Repo.path("Examples/echo/echo.clv"), "--", "--netif", "pcap:\(dir)/run-in.pcap:\(dir)/run-out.pcap"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try Pcap.readUDP("\(dir)/run-out.pcap").map { $0.payload.text } == ["hi"])
+
+        // Isolated: the launcher runs, with the same arguments, and its components answer.
+        let isolated = try runProcess(
+            Repo.cleaveBinary,
+            [
+                "run", Repo.path("Examples/kv/kv.clv"), "--target", "isolated", "--", "--netif",
+                "pcap:\(dir)/run-in-kv.pcap:\(dir)/run-out-kv.pcap",
+            ])
+        #expect(isolated.status == 0, "\(isolated.stderr)")
+        #expect(isolated.stderr.contains("cleave: component store: 1 messages sent, 1 received"), "\(isolated.stderr)")
+        #expect(try Pcap.readUDP("\(dir)/run-out-kv.pcap").map { $0.payload.text } == ["STORED"])
     }
 }
