@@ -77,12 +77,15 @@ public enum Build {
         } catch {
             return [internalError("cannot create the directory '\(options.output)': \(error.localizedDescription)")]
         }
-        // A component left from an earlier build of another partition would only confuse.
-        let wanted = Set(program.components.map(\.file) + ["run"])
-        for f in (try? fm.contentsOfDirectory(atPath: options.output)) ?? [] where !wanted.contains(f) {
-            let path = (options.output as NSString).appendingPathComponent(f)
-            if fm.isExecutableFile(atPath: path) && f != "." { try? fm.removeItem(atPath: path) }
+        // A component left from an earlier build of another partition would only confuse: the
+        // build lists its files, and a rebuild removes those it no longer makes (nothing else).
+        let list = (options.output as NSString).appendingPathComponent(".cleave-build")
+        let wanted = program.components.map(\.file) + ["run"]
+        let earlier = (try? String(contentsOfFile: list, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+        for f in earlier where !wanted.contains(f) && !f.contains("/") && !f.hasPrefix(".") {
+            try? fm.removeItem(atPath: (options.output as NSString).appendingPathComponent(f))
         }
+        try? (wanted.joined(separator: "\n") + "\n").write(toFile: list, atomically: true, encoding: .utf8)
         var problems: [Diagnostic] = []
         for c in program.components {
             problems += compileOne(

@@ -104,7 +104,7 @@ import Testing
 
     @Test func aComponentHoldsOnlyItsOwnStates() throws {
         let dir = try BuiltServices.executable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix(".") }.sorted()
         #expect(files == ["device", "run", "store"])
         func symbols(_ file: String) throws -> [String] {
             let r = try runProcess("/usr/bin/nm", ["\(dir)/\(file)"])
@@ -251,6 +251,22 @@ import Testing
         let result = service.waitForExit(timeout: 5)
         #expect(result != nil && result?.status != 0)
         #expect(result?.stderr.contains("restarting") == false, "\(result?.stderr ?? "")")
+    }
+
+    @Test func aRebuildRemovesOnlyTheComponentsItNoLongerMakes() throws {
+        let dir = BuiltServices.directory + "/rebuilt.d"
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: dir)
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "#!/bin/sh\n".write(toFile: dir + "/mine", atomically: true, encoding: .utf8)
+        try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir + "/mine")
+        let kv = Repo.path("Examples/kv/kv.clv")
+        for partition in ["device|store", "device,store"] {
+            let r = try runProcess(Repo.cleaveBinary, ["build", "--target", "isolated", "--partition", partition, kv, "-o", dir])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let files = try fm.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix(".") }.sorted()
+        #expect(files == ["device_store", "mine", "run"])
     }
 
     @Test func aComponentRunAloneSaysHowToStartIt() throws {
