@@ -169,6 +169,26 @@ import Testing
         unikernel.stop()
     }
 
+    @Test func aSystemFunctionMissingFromTheTableIsAWarningAndRefused() throws {
+        let source = Repo.path("Tests/Inputs/Isolated/unknown.clv")
+        let dir = BuiltServices.directory + "/unknown.d"
+        let build = try runProcess(Repo.cleaveBinary, ["build", "--target", "isolated", source, "-o", dir])
+        #expect(build.status == 0, "\(build.stderr)")
+        #expect(
+            build.stderr.contains("warning: the system function 'nice' is not in Cleave's table of system calls"),
+            "\(build.stderr)")
+        #expect(build.stderr.contains("[unknown-system-function]"))
+        // As warned: the first call stops the device's component, and the launcher names the call.
+        let service = try ServiceProcess(dir + "/run", ["--netif", "udp:0"])
+        try UDPClient().send("hello".bytes, to: service.port(9500))
+        let result = service.waitForExit(timeout: 5)
+        #expect(result?.status == 1, "\(result?.stderr ?? "still running")")
+        #expect(result?.stderr.contains("component 'device' was killed by its sandbox: system call '") == true)
+        // The unikernel has no sandbox and no such warning.
+        let unikernel = try runProcess(Repo.cleaveBinary, ["build", source, "-o", BuiltServices.directory + "/unknown"])
+        #expect(unikernel.status == 0 && !unikernel.stderr.contains("unknown-system-function"), "\(unikernel.stderr)")
+    }
+
     @Test(arguments: ["device", "store"])
     func killingAComponentStopsTheServiceAndNamesIt(_ victim: String) throws {
         let service = try startKV()
