@@ -202,7 +202,19 @@ func buildIsolated(_ input: InputOptions, output: String, emitC: String?, printP
     let sources = try load(input)
     var result = Pipeline.run(sources, through: .projected, options: input.pipelineOptions(cFrom: .projected))
     if report(result, input) { throw ExitCode(1) }
-    guard let projected = result.projected else { throw ExitCode(1) }
+    guard let projected = result.projected else {
+        // No error, yet nothing to project: there is no main, or it creates no state.
+        let span = result.typed.flatMap { t in t.functions.first { $0.name == "main" && $0.kind == .free }?.span }
+        var d = Diagnostic(
+            .error(
+                "isolated-no-components",
+                "the isolated target makes a process of each component, and \(span == nil ? "this program has no main" : "main creates no state") to make components of"
+            ), at: span)
+        d.notes = [DiagnosticNote("build it with --target unikernel, or create its states in main", at: nil)]
+        result.diagnostics = [d]
+        _ = report(result, input)
+        throw ExitCode(1)
+    }
     let (isolated, diagnostics) = CBackend.emitIsolated(projected)
     result.diagnostics = diagnostics
     if report(result, input) { throw ExitCode(1) }

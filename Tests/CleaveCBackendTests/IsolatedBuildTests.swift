@@ -289,6 +289,15 @@ import Testing
         #expect(files == ["device_store", "mine", "run"])
     }
 
+    @Test func aProgramWithoutStatesIsAnErrorNotASilentFailure() throws {
+        let source = BuiltServices.directory + "/stateless.clv"
+        try "func main() {\n    print(\"no states\")\n}\n".write(toFile: source, atomically: true, encoding: .utf8)
+        let r = try runProcess(Repo.cleaveBinary, ["build", "--target", "isolated", source, "-o", source + ".d"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("stateless.clv:1:6: error: the isolated target makes a process of each component"), "\(r.stderr)")
+        #expect(r.stderr.contains("[isolated-no-components]"))
+    }
+
     @Test func aComponentRunAloneSaysHowToStartIt() throws {
         let dir = try BuiltServices.executable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
         let r = try runProcess(dir + "/store", [])
