@@ -419,7 +419,8 @@ public final class CBackend {
                 if let projected, let isolated {
                     let c = projected.components[isolated.index]
                     definitions.append(
-                        "/* component \(c.component.name): main projected onto its states */\n" + emitFunction(c.main).definition)
+                        "/* component \(c.component.name): main projected onto its states */\n"
+                            + emitFunction(isolated.main).definition)
                     continue
                 }
                 if let projected {

@@ -39,6 +39,7 @@ struct EmitBuiltin {
         case "Bytes.count", "String.count", "Array.count": set("\(a)->count")
         case "Bytes.isEmpty", "String.isEmpty", "Array.isEmpty": set("(\(a)->count == 0)")
         case "Map.count": set("cl_map_count(\(a))")
+        case "UdpDevice.ready": set("cl_udp_device_ready(\(a))")
         case "Map.isEmpty": set("(cl_map_count(\(a)) == 0)")
         case "Array.first", "Array.last":
             guard let r = op.result, case .array(let e) = type(args[0]) else { return }

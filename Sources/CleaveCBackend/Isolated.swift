@@ -43,6 +43,8 @@ public struct IsolatedProgram: Sendable {
 /// What one component's C file is made of.
 struct IsolatedContext {
     let index: Int
+    /// The component's program (its device's loop reading ahead where Lookahead applies).
+    let main: IRFunction
     let tables: IsolatedTables
     /// Functions with bodies the component's program reaches.
     let reachable: Set<FunctionID>
@@ -88,14 +90,28 @@ extension CBackend {
         var components: [IsolatedComponent] = []
         let headers = program.typed.imports.compactMap(\.resolvedPath)
         for (k, c) in projected.components.enumerated() {
-            let (reachable, cFunctions, states) = reach(from: c.main, in: program)
+            var main = c.main
+            if let ahead = Lookahead.run(c.main, in: program) {
+                let problems = VerifyIR.verify(program.with(typed: program.typed, functions: [ahead]))
+                if problems.isEmpty {
+                    main = ahead
+                } else {
+                    diagnostics.append(
+                        Diagnostic(
+                            .error(
+                                "internal-error",
+                                "internal error in stage 'lookahead': the IR verifier: \(problems.map { "\($0)" }.joined(separator: "; "))"),
+                            at: c.main.span))
+                }
+            }
+            let (reachable, cFunctions, states) = reach(from: main, in: program)
             let (policy, warnings) = Policy.rules(
                 component: k, projected: projected, cFunctions: cFunctions, deviceTypes: deviceTypes(of: k, projected))
             diagnostics += warnings
             let b = CBackend(program)
             b.projected = projected
             b.isolated = IsolatedContext(
-                index: k, tables: tables, reachable: reachable, states: states, policy: policy)
+                index: k, main: main, tables: tables, reachable: reachable, states: states, policy: policy)
             let text = b.emitProgram()
             diagnostics += b.diagnostics
             components.append(

@@ -102,6 +102,44 @@ import Testing
         }
     }
 
+    @Test func aBurstIsAnsweredInOrderWhileTheDeviceReadsAhead() throws {
+        // Requests sent without waiting arrive in batches: the device's component reads the next
+        // one while the store answers (Passes/Lookahead.swift). The replies must be the
+        // sequential program's, in order.
+        let service = try startKV()
+        let client = try UDPClient()
+        let port = service.port(7000)
+        var rng = SplitMix64(state: 31)
+        var model: [String: String] = [:]
+        var expected: [String] = []
+        var requests: [String] = []
+        for _ in 0..<400 {
+            let key = "k\(rng.next() % 16)"
+            if rng.next() % 2 == 0 {
+                let value = "v\(rng.next() % 1000)"
+                requests.append("SET \(key) \(value)")
+                model[key] = value
+                expected.append("STORED")
+            } else {
+                requests.append("GET \(key)")
+                expected.append(model[key] ?? "NOT_FOUND")
+            }
+        }
+        var replies: [String] = []
+        for chunk in stride(from: 0, to: requests.count, by: 50) {
+            for r in requests[chunk..<min(chunk + 50, requests.count)] { try client.send(r.bytes, to: port) }
+            for _ in 0..<50 {
+                guard let reply = try client.receive(timeout: 5) else { break }
+                replies.append(reply.payload.text)
+            }
+        }
+        #expect(replies == expected)
+        let result = service.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = result.stderr.split(separator: "\n").first { $0.hasPrefix("cleave: component device:") } ?? ""
+        #expect(line.contains("datagrams read ahead"), "\(result.stderr)")
+    }
+
     @Test func aComponentHoldsOnlyItsOwnStates() throws {
         let dir = try BuiltServices.executable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix(".") }.sorted()

@@ -275,6 +275,8 @@ cl_udp_device *cl_udp_device_open(const int64_t *ports, size_t count);
 /* receive(): fills the parts of a Datagram; the payload is a region copy. */
 void cl_udp_device_receive(cl_udp_device *d, cl_bytes *payload, int64_t *port, uint32_t *peer_address, uint16_t *peer_port);
 void cl_udp_device_send(cl_udp_device *d, cl_bytes payload, int64_t port, uint32_t peer_address, uint16_t peer_port);
+/* A datagram is waiting in what the netif has already read: receive() will not block. */
+bool cl_udp_device_ready(cl_udp_device *d);
 
 /* ---- the net module's FrameDevice ---------------------------------------- */
 

@@ -233,8 +233,11 @@ static void print_counters(void) {
 static void print_messages(void) {
     for (int k = 0; k < component_count; k++) {
         const cl_status *s = components[k].status;
-        fprintf(stderr, "cleave: component %s: %llu messages sent, %llu received\n", components[k].name,
+        uint64_t ahead = __atomic_load_n(&s->counters[CL_COUNT_READ_AHEAD], __ATOMIC_RELAXED);
+        fprintf(stderr, "cleave: component %s: %llu messages sent, %llu received", components[k].name,
                 (unsigned long long)atomic_load(&s->messages_sent), (unsigned long long)atomic_load(&s->messages_received));
+        if (ahead) fprintf(stderr, ", %llu datagrams read ahead", (unsigned long long)ahead);
+        fputc('\n', stderr);
     }
 }
 

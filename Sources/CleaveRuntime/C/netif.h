@@ -70,6 +70,11 @@ cl_netif *cl_netif_open(const int64_t *ports, size_t count);
  * given up (cl_netif_interrupted). */
 int cl_netif_receive(cl_netif *netif, cl_packet *out);
 
+/* 1 when a datagram for the program is already in what the netif has read from the
+ * kernel, so that cl_netif_receive returns it without a system call or a wait; 0 otherwise
+ * (always 0 for a capture, whose end must not be met early). */
+int cl_netif_ready(const cl_netif *netif);
+
 /* Send a datagram from local port `port` to its peer. A payload larger than
  * CL_UDP_MAX_PAYLOAD, or a port the device is not bound to, is dropped and counted. */
 void cl_netif_send(cl_netif *netif, const cl_packet *packet);
@@ -143,6 +148,7 @@ typedef enum cl_counter {
     CL_COUNT_OVERSIZED,     /* input or replies larger than CL_UDP_MAX_PAYLOAD, or truncated */
     CL_COUNT_NOT_FOR_US,    /* captured datagrams to a port the device does not have */
     CL_COUNT_SEND_FAILED,   /* the kernel refused to send */
+    CL_COUNT_READ_AHEAD,    /* datagrams an isolated build's device read ahead (not in the line) */
     CL_COUNT_LIMIT
 } cl_counter;
 
@@ -177,6 +183,7 @@ typedef struct cl_udp cl_udp;
 int cl_udp_bind(const int64_t *ports, const uint16_t *bind_ports, size_t count, int *fds);
 cl_udp *cl_udp_adopt(const int64_t *ports, const int *fds, size_t count);
 int cl_udp_receive(cl_udp *udp, cl_packet *out);
+int cl_udp_ready(const cl_udp *udp);
 size_t cl_udp_descriptors(const cl_udp *udp, int *out, size_t capacity);
 void cl_udp_send(cl_udp *udp, const cl_packet *packet);
 void cl_udp_close(cl_udp *udp);

@@ -194,20 +194,31 @@ static int read_batch(cl_udp *udp, size_t i) {
     return n;
 }
 
+/* Datagram k of the batch: 0 when it is one for the program, or the counter it is dropped under. */
+static int unfit(const cl_udp *udp, int k) {
+    const struct mmsghdr *m = &udp->rx[k];
+    if ((m->msg_hdr.msg_flags & MSG_TRUNC) || m->msg_len > CL_UDP_MAX_PAYLOAD) return CL_COUNT_OVERSIZED + 1;
+    if (m->msg_hdr.msg_namelen < sizeof(struct sockaddr_in) || udp->rx_peer[k].sin_family != AF_INET)
+        return CL_COUNT_MALFORMED + 1;
+    return 0;
+}
+
+int cl_udp_ready(const cl_udp *udp) {
+    for (int k = udp->rx_next; k < udp->rx_count; k++)
+        if (!unfit(udp, k)) return 1;
+    return 0;
+}
+
 /* The next datagram of the batch into *out: 1, or 0 when it was dropped. */
 static int deliver(cl_udp *udp, cl_packet *out) {
     int k = udp->rx_next++;
-    struct mmsghdr *m = &udp->rx[k];
-    if ((m->msg_hdr.msg_flags & MSG_TRUNC) || m->msg_len > CL_UDP_MAX_PAYLOAD) {
-        cl_count(CL_COUNT_OVERSIZED, 1);
-        return 0;
-    }
-    if (m->msg_hdr.msg_namelen < sizeof(struct sockaddr_in) || udp->rx_peer[k].sin_family != AF_INET) {
-        cl_count(CL_COUNT_MALFORMED, 1);
+    int dropped = unfit(udp, k);
+    if (dropped) {
+        cl_count((cl_counter)(dropped - 1), 1);
         return 0;
     }
     out->payload = udp->rx_iov[k].iov_base;
-    out->length = m->msg_len;
+    out->length = udp->rx[k].msg_len;
     out->port = udp->ports[udp->rx_socket];
     out->peer_address = ntohl(udp->rx_peer[k].sin_addr.s_addr);
     out->peer_port = ntohs(udp->rx_peer[k].sin_port);

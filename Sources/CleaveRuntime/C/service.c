@@ -43,6 +43,12 @@ void cl_udp_device_receive(cl_udp_device *d, cl_bytes *payload, int64_t *port, u
     *peer_port = p.peer_port;
 }
 
+bool cl_udp_device_ready(cl_udp_device *d) {
+    if (!cl_netif_ready(d->netif)) return false;
+    cl_count(CL_COUNT_READ_AHEAD, 1); /* asked only to read ahead, which it now will */
+    return true;
+}
+
 void cl_udp_device_send(cl_udp_device *d, cl_bytes payload, int64_t port, uint32_t peer_address, uint16_t peer_port) {
     cl_packet p = {.payload = payload->data, .length = (size_t)payload->count, .port = port,
         .peer_address = peer_address, .peer_port = peer_port};

@@ -1,0 +1,183 @@
+// Lookahead: the device's component of an isolated build reads the next
+// request while a peer answers this one.
+//
+// In the isolated target the device's component and its peers answer each
+// other in strict alternation: kv's device receives a datagram, sends the
+// store its call, waits for the answer, sends the reply, and only then
+// receives the next datagram. This pass lets the device's component start the
+// next iteration's first stage (receive the datagram, compute and send what
+// its peers need) before it waits, when that changes nothing a user can see:
+//
+//   - the datagram is already in the batch the netif has read from the kernel
+//     (`UdpDevice.ready`, no system call). The unikernel's netif holds the
+//     same batch and sends its replies only when the batch is answered, so the
+//     same datagrams arrive in the same order and the same replies leave: a
+//     reply is never sent before a datagram that came after it is read;
+//   - the first stage is the device's `receive` and pure work that cannot trap
+//     (field and payload reads, enum and struct construction) and sends on
+//     channels: it prints nothing and stops nothing, and the peers receive the
+//     same values in the same order, only earlier;
+//   - the first stage reads no value the rest of the iteration changes, and the
+//     loop never breaks (the read-ahead datagram would be lost).
+//
+// Otherwise the program is left as it is. The rewrite, in IR: the loop carries
+// `lookahead: Bool` and the first stage's results; an iteration takes them when
+// the previous one read ahead, or runs the first stage itself; then, before its
+// first wait on a peer, it reads ahead if a datagram is ready.
+
+import CleaveDiagnostics
+import CleaveIR
+import CleaveSema
+
+public enum Lookahead {
+    /// The component's `main` with its service loop pipelined, or nil when the pattern does not hold.
+    public static func run(_ main: IRFunction, in program: IRProgram) -> IRFunction? {
+        let typed = program.typed
+        func isUdpDevice(_ t: Ty) -> Bool {
+            if case .nominal(let id) = t { return typed.type(id).isStandard && typed.type(id).name == "UdpDevice" }
+            return false
+        }
+        guard let loopIndex = main.body.stmts.firstIndex(where: { if case .loop = $0.kind { true } else { false } }),
+            case .loop(let carried, let initial, let body, let results) = main.body.stmts[loopIndex].kind
+        else { return nil }
+        let loopSpan = main.body.stmts[loopIndex].span
+        // The device: exactly one carried UdpDevice.
+        let devices = carried.filter { isUdpDevice(main.info($0).type) }
+        guard devices.count == 1, let device = devices.first else { return nil }
+        // The first stage: everything before the first wait on a peer.
+        guard let wait = body.stmts.firstIndex(where: { if case .receive = $0.kind { true } else { false } }) else { return nil }
+        let first = Array(body.stmts[..<wait])
+        let rest = Array(body.stmts[wait...])
+        var defined: Set<IRValue> = []
+        var received: IRValue?
+        var receiveCall: IRValue?
+        var enumCases: [IRValue: (TypeID, Int)] = [:]
+        for s in first {
+            switch s.kind {
+            case .assign(let results, let op):
+                guard isPure(op) else { return nil }
+                if case .enumCase(let tid, let k, _) = op, let r = results.first { enumCases[r] = (tid, k) }
+                defined.formUnion(results)
+            case .stateCall(let next, let inoutNext, let result, let state, _, let args):
+                // The device's receive, and nothing else.
+                guard received == nil, case .value(let s0) = state, s0 == device, inoutNext.isEmpty, args.count == 1,
+                    case .value(.value(let call))? = args.first, let (tid, k) = enumCases[call],
+                    typed.type(tid).cases.indices.contains(k), typed.type(tid).cases[k].name == "receive"
+                else { return nil }
+                received = next
+                receiveCall = result
+                defined.insert(next)
+                if let result { defined.insert(result) }
+            case .send:
+                break
+            default:
+                return nil
+            }
+        }
+        guard let deviceAfter = received, receiveCall != nil else { return nil }
+        // The first stage reads only its own values, the device and values from before the loop.
+        let carriedSet = Set(carried)
+        for s in first {
+            for case .value(let v) in statementParts(s).reads where carriedSet.contains(v) && v != device { return nil }
+        }
+        // The rest never reads the device as it was, never breaks the loop, and leaves only by `continue`.
+        var restReads: Set<IRValue> = []
+        var breaks = false
+        func scan(_ b: IRBlock, inLoop: Bool) {
+            for s in b.stmts {
+                let parts = statementParts(s)
+                for case .value(let v) in parts.reads { restReads.insert(v) }
+                if case .breakLoop = s.kind, !inLoop { breaks = true }
+                let nested: Bool
+                if case .loop = s.kind { nested = true } else { nested = false }
+                for n in parts.nested { scan(n, inLoop: inLoop || nested) }
+                for c in parts.closures { scan(c.body, inLoop: true) }
+            }
+        }
+        scan(IRBlock(rest), inLoop: false)
+        guard !breaks, !restReads.contains(device) else { return nil }
+        // What the rest needs from the first stage (the device after its receive among them).
+        let handed = first.flatMap { statementParts($0).defines }.filter { restReads.contains($0) }
+        guard handed.contains(deviceAfter) else { return nil }
+        let kept = handed.filter { $0 != deviceAfter }
+
+        var b = IRBuilder(values: main.values)
+        let span = loopSpan
+        let lookahead = b.value(.bool, "lookahead", at: span)
+        let held = kept.map { b.value(main.info($0).type, "ahead", at: main.info($0).span) }
+
+        // This iteration's first stage: taken from the previous iteration, or run now.
+        var renamer = IRRenamer(builder: b)
+        let ranNow = renamer.block(
+            IRBlock(first + [IRStmt(kind: .yield([.value(deviceAfter)] + kept.map { .value($0) }), span: span)]),
+            info: { main.info($0) })
+        b = renamer.builder
+        let takeStage = IRStmt(
+            kind: .ifThen(
+                .value(lookahead), then: IRBlock([IRStmt(kind: .yield([.value(device)] + held.map { .value($0) }), span: span)]),
+                else: ranNow, results: [deviceAfter] + kept),
+            span: span)
+
+        // Read ahead: the next iteration's first stage, when a datagram is ready.
+        let ready = b.value(.bool, "ready", at: span)
+        let readyCheck = IRStmt(kind: .assign([ready], .builtin("UdpDevice.ready", [.value(deviceAfter)])), span: span)
+        renamer = IRRenamer(builder: b, environment: [device: deviceAfter])
+        let readAhead = renamer.block(
+            IRBlock(first + [IRStmt(kind: .yield([.value(deviceAfter), .bool(true)] + kept.map { .value($0) }), span: span)]),
+            info: { main.info($0) })
+        b = renamer.builder
+        let deviceRest = b.value(main.info(deviceAfter).type, main.info(deviceAfter).name, at: span)
+        let aheadFlag = b.value(.bool, "lookahead", at: span)
+        let aheadHeld = kept.map { b.value(main.info($0).type, "ahead", at: main.info($0).span) }
+        let notAhead = IRBlock([
+            IRStmt(
+                kind: .yield([.value(deviceAfter), .bool(false)] + kept.map { .undefined(main.info($0).type) }), span: span)
+        ])
+        let readAheadStmt = IRStmt(
+            kind: .ifThen(.value(ready), then: readAhead, else: notAhead, results: [deviceRest, aheadFlag] + aheadHeld),
+            span: span)
+
+        // The rest reads the device as the read-ahead left it, and carries the read-ahead on.
+        let extra: [IRAtom] = [.value(aheadFlag)] + aheadHeld.map { .value($0) }
+        func carryOn(_ block: IRBlock, depth: Int) -> IRBlock {
+            IRBlock(
+                block.stmts.map { s in
+                    switch s.kind {
+                    case .continueLoop(let xs) where depth == 0:
+                        return IRStmt(kind: .continueLoop(xs + extra), span: s.span)
+                    case .ifThen(let c, let t, let e, let r):
+                        return IRStmt(kind: .ifThen(c, then: carryOn(t, depth: depth), else: carryOn(e, depth: depth), results: r), span: s.span)
+                    case .switchOf(let subject, let cases, let r):
+                        return IRStmt(kind: .switchOf(subject, cases.map { carryOn($0, depth: depth) }, results: r), span: s.span)
+                    case .loop(let c, let i, let body, let r):
+                        return IRStmt(kind: .loop(carried: c, initial: i, body: carryOn(body, depth: depth + 1), results: r), span: s.span)
+                    default:
+                        return s
+                    }
+                })
+        }
+        renamer = IRRenamer(builder: b, environment: [deviceAfter: deviceRest])
+        let restWithDevice = renamer.block(IRBlock(rest), info: { main.info($0) })
+        b = renamer.builder
+        let newBody = IRBlock([takeStage, readyCheck, readAheadStmt] + carryOn(restWithDevice, depth: 0).stmts)
+        let newLoop = IRStmt(
+            kind: .loop(
+                carried: carried + [lookahead] + held,
+                initial: initial + [.bool(false)] + kept.map { .undefined(main.info($0).type) }, body: newBody,
+                results: results),
+            span: loopSpan)
+        var stmts = main.body.stmts
+        stmts[loopIndex] = newLoop
+        return main.with(body: IRBlock(stmts), values: b.values)
+    }
+
+    /// Work that cannot trap and touches nothing outside its values.
+    static func isPure(_ op: IROp) -> Bool {
+        switch op {
+        case .copy, .field, .tupleElement, .tuple, .memberwise, .enumCase, .enumTag, .enumPayload, .wrapOptional, .isSome:
+            return true
+        default:
+            return false
+        }
+    }
+}
