@@ -146,7 +146,8 @@ public enum Lookahead {
                     case .continueLoop(let xs) where depth == 0:
                         return IRStmt(kind: .continueLoop(xs + extra), span: s.span)
                     case .ifThen(let c, let t, let e, let r):
-                        return IRStmt(kind: .ifThen(c, then: carryOn(t, depth: depth), else: carryOn(e, depth: depth), results: r), span: s.span)
+                        return IRStmt(
+                            kind: .ifThen(c, then: carryOn(t, depth: depth), else: carryOn(e, depth: depth), results: r), span: s.span)
                     case .switchOf(let subject, let cases, let r):
                         return IRStmt(kind: .switchOf(subject, cases.map { carryOn($0, depth: depth) }, results: r), span: s.span)
                     case .loop(let c, let i, let body, let r):
