@@ -1,0 +1,74 @@
+// Lookahead: the UDP device's component reads the next datagram ahead only when
+// its first stage is the receive and work that cannot trap; the rewrite keeps
+// the IR valid and sends the peers the same values, one iteration earlier.
+
+import CleaveDriver
+import CleaveIR
+import CleavePasses
+import CleaveSema
+import Testing
+
+@Suite struct LookaheadTests {
+    let kv = """
+        import net
+        state Store {
+            var table: Map<Bytes, Bytes> = Map()
+            func answer(_ request: Bytes) -> Bytes {
+                table[request] = request
+                return request
+            }
+        }
+        func main() {
+            let device = UdpDevice(port: 7000)
+            let store = Store()
+            loop {
+                let datagram = device.receive()
+                let reply = store.answer(datagram.payload)
+                device.send(datagram.reply(reply))
+            }
+        }
+        """
+
+    func components(_ text: String) throws -> (ProjectedProgram, [IRFunction?]) {
+        let p = try #require(try passes(text, through: .projected).projected)
+        return (p, p.components.map { Lookahead.run($0.main, in: p.program) })
+    }
+
+    @Test func theDevicesComponentReadsAheadAndStaysValid() throws {
+        let (p, ahead) = try components(kv)
+        let device = try #require(ahead[0], "the device's component was not rewritten")
+        #expect(ahead[1] == nil, "the store has no device to read ahead from")
+        #expect(VerifyIR.verify(p.program.with(typed: p.program.typed, functions: [device])).isEmpty)
+        // The receive and the send to the store now appear twice: this iteration's and the next's.
+        let statements = allStatements(device.body)
+        let receives = statements.filter { if case .stateCall = $0.kind { true } else { false } }
+        let sends = statements.filter { if case .send = $0.kind { true } else { false } }
+        #expect(receives.count == 3)  // this iteration's receive, the read-ahead's, the reply's send
+        #expect(sends.count == 2)
+        #expect(statements.contains { if case .assign(_, .builtin("UdpDevice.ready", _)) = $0.kind { true } else { false } })
+        // The loop carries whether it read ahead.
+        guard case .loop(let carried, _, _, _)? = device.body.stmts.first(where: { if case .loop = $0.kind { true } else { false } })?.kind
+        else {
+            Issue.record("no loop")
+            return
+        }
+        #expect(carried.contains { device.info($0).name == "lookahead" })
+    }
+
+    @Test func aFirstStageThatMayTrapIsLeftAlone() throws {
+        // `payload.count + 1` may overflow: reading ahead could trap before this iteration's reply.
+        let text = kv.replacingOccurrences(
+            of: "let reply = store.answer(datagram.payload)",
+            with: "let n = datagram.payload.count + 1\n        let reply = store.answer(\"\\(n)\")")
+        let (_, ahead) = try components(text)
+        #expect(ahead[0] == nil)
+    }
+
+    @Test func aLoopThatBreaksIsLeftAlone() throws {
+        let text = kv.replacingOccurrences(
+            of: "device.send(datagram.reply(reply))",
+            with: "device.send(datagram.reply(reply))\n        if reply == \"stop\" { break }")
+        let (_, ahead) = try components(text)
+        #expect(ahead[0] == nil)
+    }
+}
