@@ -17,11 +17,7 @@ import Testing
     /// Replay `requests` through `source` built as a unikernel, then isolated under each partition;
     /// every capture of replies must equal the unikernel's, byte for byte.
     func expectSameCaptures(_ source: String, port: UInt16, _ requests: [[UInt8]], partitions: [String?]) throws {
-        let datagrams = requests.enumerated().map {
-            UDPDatagram(
-                source: IPv4Address(10, 2, UInt8($0.offset / 250), UInt8($0.offset % 250 + 1)), sourcePort: UInt16(30000 + $0.offset),
-                destinationPort: port, payload: $0.element)
-        }
+        let datagrams = clientDatagrams(requests, to: port, net: 2, firstPort: 30000)
         let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
         let reference = try replay(source, datagrams, name: "\(name)-unikernel-for-isolated")
         #expect(reference.status == 0, "\(source) unikernel: \(reference.stderr)")

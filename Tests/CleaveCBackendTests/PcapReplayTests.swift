@@ -12,6 +12,15 @@ struct Replay {
     let replies: [UDPDatagram]
 }
 
+/// `requests` as datagrams to `port`, each from its own client (10.`net`.x.y, its own port).
+func clientDatagrams(_ requests: [[UInt8]], to port: UInt16, net: UInt8, firstPort: UInt16) -> [UDPDatagram] {
+    requests.enumerated().map {
+        UDPDatagram(
+            source: IPv4Address(10, net, UInt8($0.offset / 250), UInt8($0.offset % 250 + 1)),
+            sourcePort: firstPort + UInt16($0.offset), destinationPort: port, payload: $0.element)
+    }
+}
+
 /// Run `source`'s service over a capture of `requests` (raw extra records appended as given).
 func replay(_ source: String, _ requests: [UDPDatagram], extraRecords: [[UInt8]] = [], name: String, build: [String] = [])
     throws -> Replay

@@ -12,11 +12,7 @@ import Testing
     /// Replay `requests` through `source` built from source, then from the projected program
     /// under each partition; every capture of replies must equal the first.
     func expectSameReplies(_ source: String, port: UInt16, _ requests: [[UInt8]], partitions: [String?]) throws {
-        let datagrams = requests.enumerated().map {
-            UDPDatagram(
-                source: IPv4Address(10, 1, UInt8($0.offset / 250), UInt8($0.offset % 250 + 1)), sourcePort: UInt16(20000 + $0.offset),
-                destinationPort: port, payload: $0.element)
-        }
+        let datagrams = clientDatagrams(requests, to: port, net: 1, firstPort: 20000)
         let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
         let reference = try replay(source, datagrams, name: "\(name)-source")
         #expect(reference.status == 0, "\(source) from source: \(reference.stderr)")
