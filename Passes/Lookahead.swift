@@ -20,10 +20,13 @@
 //   - the first stage reads no value the rest of the iteration changes, and the
 //     loop never breaks (the read-ahead datagram would be lost).
 //
-// Otherwise the program is left as it is. The rewrite, in IR: the loop carries
-// `lookahead: Bool` and the first stage's results; an iteration takes them when
-// the previous one read ahead, or runs the first stage itself; then, before its
-// first wait on a peer, it reads ahead if a datagram is ready.
+// Otherwise the program is left as it is. The rewrite, in IR: an iteration takes
+// its first stage's results from the runtime's read-ahead queue (`Lookahead.pop`,
+// copied in and out like a channel's values) when there are any, or runs the
+// first stage itself; then, before its first wait on a peer, it runs the first
+// stages of the next iterations while datagrams are ready and the queue has room
+// (`UdpDevice.readAhead`), pushing their results. Peers thus receive a run of
+// calls at once and answer them back to back.
 
 import CleaveDiagnostics
 import CleaveIR
@@ -103,70 +106,67 @@ public enum Lookahead {
 
         var b = IRBuilder(values: main.values)
         let span = loopSpan
-        let lookahead = b.value(.bool, "lookahead", at: span)
-        let held = kept.map { b.value(main.info($0).type, "ahead", at: main.info($0).span) }
+        let deviceType = main.info(device).type
+        let stage = Ty.tuple(kept.map { main.info($0).type })
 
-        // This iteration's first stage: taken from the previous iteration, or run now.
+        // This iteration's first stage: the oldest one read ahead, or run now.
+        let readAheadBefore = b.value(.bool, "readAhead", at: span)
+        let anyAhead = IRStmt(kind: .assign([readAheadBefore], .builtin("Lookahead.any", [])), span: span)
         var renamer = IRRenamer(builder: b)
         let ranNow = renamer.block(
             IRBlock(first + [IRStmt(kind: .yield([.value(deviceAfter)] + kept.map { .value($0) }), span: span)]),
             info: { main.info($0) })
         b = renamer.builder
-        let takeStage = IRStmt(
-            kind: .ifThen(
-                .value(lookahead), then: IRBlock([IRStmt(kind: .yield([.value(device)] + held.map { .value($0) }), span: span)]),
-                else: ranNow, results: [deviceAfter] + kept),
-            span: span)
-
-        // Read ahead: the next iteration's first stage, when a datagram is ready.
-        let ready = b.value(.bool, "ready", at: span)
-        let readyCheck = IRStmt(kind: .assign([ready], .builtin("UdpDevice.ready", [.value(deviceAfter)])), span: span)
-        renamer = IRRenamer(builder: b, environment: [device: deviceAfter])
-        let readAhead = renamer.block(
-            IRBlock(first + [IRStmt(kind: .yield([.value(deviceAfter), .bool(true)] + kept.map { .value($0) }), span: span)]),
-            info: { main.info($0) })
-        b = renamer.builder
-        let deviceRest = b.value(main.info(deviceAfter).type, main.info(deviceAfter).name, at: span)
-        let aheadFlag = b.value(.bool, "lookahead", at: span)
-        let aheadHeld = kept.map { b.value(main.info($0).type, "ahead", at: main.info($0).span) }
-        let notAhead = IRBlock([
-            IRStmt(
-                kind: .yield([.value(deviceAfter), .bool(false)] + kept.map { .undefined(main.info($0).type) }), span: span)
-        ])
-        let readAheadStmt = IRStmt(
-            kind: .ifThen(.value(ready), then: readAhead, else: notAhead, results: [deviceRest, aheadFlag] + aheadHeld),
-            span: span)
-
-        // The rest reads the device as the read-ahead left it, and carries the read-ahead on.
-        let extra: [IRAtom] = [.value(aheadFlag)] + aheadHeld.map { .value($0) }
-        func carryOn(_ block: IRBlock, depth: Int) -> IRBlock {
-            IRBlock(
-                block.stmts.map { s in
-                    switch s.kind {
-                    case .continueLoop(let xs) where depth == 0:
-                        return IRStmt(kind: .continueLoop(xs + extra), span: s.span)
-                    case .ifThen(let c, let t, let e, let r):
-                        return IRStmt(
-                            kind: .ifThen(c, then: carryOn(t, depth: depth), else: carryOn(e, depth: depth), results: r), span: s.span)
-                    case .switchOf(let subject, let cases, let r):
-                        return IRStmt(kind: .switchOf(subject, cases.map { carryOn($0, depth: depth) }, results: r), span: s.span)
-                    case .loop(let c, let i, let body, let r):
-                        return IRStmt(kind: .loop(carried: c, initial: i, body: carryOn(body, depth: depth + 1), results: r), span: s.span)
-                    default:
-                        return s
-                    }
-                })
+        let popped = b.value(stage, "ahead", at: span)
+        var fromQueue = [IRStmt(kind: .assign([popped], .builtin("Lookahead.pop", [])), span: span)]
+        var parts: [IRAtom] = []
+        for (k, v) in kept.enumerated() {
+            let part = b.value(main.info(v).type, main.info(v).name, at: span)
+            fromQueue.append(IRStmt(kind: .assign([part], .tupleElement(.value(popped), k)), span: span))
+            parts.append(.value(part))
         }
+        fromQueue.append(IRStmt(kind: .yield([.value(device)] + parts), span: span))
+        let takeStage = IRStmt(
+            kind: .ifThen(.value(readAheadBefore), then: IRBlock(fromQueue), else: ranNow, results: [deviceAfter] + kept),
+            span: span)
+
+        // Read ahead: the first stages of the next iterations, while datagrams are ready.
+        let inner = b.value(deviceType, main.info(device).name, at: span)
+        let go = b.value(.bool, "ready", at: span)
+        let packed = b.value(stage, "ahead", at: span)
+        let pushed = b.value(.void, nil, at: span)
+        let values = b.values
+        renamer = IRRenamer(builder: b, environment: [device: inner])
+        let readOne = renamer.block(
+            IRBlock(
+                first + [
+                    IRStmt(kind: .assign([packed], .tuple(kept.map { .value($0) })), span: span),
+                    IRStmt(kind: .assign([pushed], .builtin("Lookahead.push", [.value(packed)])), span: span),
+                    IRStmt(kind: .continueLoop([.value(deviceAfter)]), span: span),
+                ]),
+            info: { values[$0.id] })
+        b = renamer.builder
+        let deviceRest = b.value(deviceType, main.info(device).name, at: span)
+        let readAheadLoop = IRStmt(
+            kind: .loop(
+                carried: [inner], initial: [.value(deviceAfter)],
+                body: IRBlock([
+                    IRStmt(kind: .assign([go], .builtin("UdpDevice.readAhead", [.value(inner)])), span: span),
+                    IRStmt(
+                        kind: .ifThen(
+                            .value(go), then: readOne, else: IRBlock([IRStmt(kind: .breakLoop([.value(inner)]), span: span)]),
+                            results: []),
+                        span: span),
+                ]),
+                results: [deviceRest]),
+            span: span)
+
+        // The rest reads the device as the read-ahead left it.
         renamer = IRRenamer(builder: b, environment: [deviceAfter: deviceRest])
         let restWithDevice = renamer.block(IRBlock(rest), info: { main.info($0) })
         b = renamer.builder
-        let newBody = IRBlock([takeStage, readyCheck, readAheadStmt] + carryOn(restWithDevice, depth: 0).stmts)
-        let newLoop = IRStmt(
-            kind: .loop(
-                carried: carried + [lookahead] + held,
-                initial: initial + [.bool(false)] + kept.map { .undefined(main.info($0).type) }, body: newBody,
-                results: results),
-            span: loopSpan)
+        let newBody = IRBlock([anyAhead, takeStage, readAheadLoop] + restWithDevice.stmts)
+        let newLoop = IRStmt(kind: .loop(carried: carried, initial: initial, body: newBody, results: results), span: loopSpan)
         var stmts = main.body.stmts
         stmts[loopIndex] = newLoop
         return main.with(body: IRBlock(stmts), values: b.values)

@@ -39,7 +39,19 @@ struct EmitBuiltin {
         case "Bytes.count", "String.count", "Array.count": set("\(a)->count")
         case "Bytes.isEmpty", "String.isEmpty", "Array.isEmpty": set("(\(a)->count == 0)")
         case "Map.count": set("cl_map_count(\(a))")
-        case "UdpDevice.ready": set("cl_udp_device_ready(\(a))")
+        case "UdpDevice.readAhead": set("cl_udp_device_read_ahead(\(a))")
+        case "Lookahead.any": set("cl_ahead_any()")
+        case "Lookahead.push":
+            guard let x = args.first else { return }
+            let t = type(x)
+            let tmp = "ahead_\(f.temp())"
+            line("\(types.c(t)) \(tmp) = \(atom(x));")
+            line("cl_ahead_push(\(types.descriptor(t)), &\(tmp));")
+            if let r = op.result { f.declare(r, "0") }
+        case "Lookahead.pop":
+            guard let r = op.result else { return }
+            f.declareZero([r])
+            line("cl_ahead_pop(\(types.descriptor(f.ty(r))), &\(f.name(r)));")
         case "Map.isEmpty": set("(cl_map_count(\(a)) == 0)")
         case "Array.first", "Array.last":
             guard let r = op.result, case .array(let e) = type(args[0]) else { return }

@@ -352,10 +352,7 @@ final class FunctionEmitter {
     func checkAbandoned() {
         guard let label = abandonLabel else { return }
         abandonUsed = true
-        // A datagram read ahead (Passes/Lookahead.swift) is abandoned with the iteration.
-        let readAhead = (loops.first?.carried ?? []).filter { function.info($0).name == "lookahead" }
-        let forget = readAhead.map { " \(name($0)) = false;" }.joined()
-        line("if (cl_abandoned) { cl_component_abandon();\(forget) goto \(label); }")
+        line("if (cl_abandoned) { cl_component_abandon(); goto \(label); }")
     }
 
     func location(_ span: SourceSpan) -> String {

@@ -275,8 +275,20 @@ cl_udp_device *cl_udp_device_open(const int64_t *ports, size_t count);
 /* receive(): fills the parts of a Datagram; the payload is a region copy. */
 void cl_udp_device_receive(cl_udp_device *d, cl_bytes *payload, int64_t *port, uint32_t *peer_address, uint16_t *peer_port);
 void cl_udp_device_send(cl_udp_device *d, cl_bytes payload, int64_t port, uint32_t peer_address, uint16_t peer_port);
-/* A datagram is waiting in what the netif has already read: receive() will not block. */
-bool cl_udp_device_ready(cl_udp_device *d);
+/* Read one more iteration ahead (Passes/Lookahead.swift): a datagram is waiting in what the
+ * netif has already read, so receive() will not block, and the read-ahead queue has room. */
+bool cl_udp_device_read_ahead(cl_udp_device *d);
+
+/* ---- the read-ahead queue of an isolated device's component (ahead.c) ------ */
+
+bool cl_ahead_any(void);
+bool cl_ahead_room(void);
+/* Keep a copy of *value (its buffers in the queue's heap) for a later iteration. */
+void cl_ahead_push(const cl_type *t, const void *value);
+/* The oldest one, copied into the current region. */
+void cl_ahead_pop(const cl_type *t, void *out);
+/* Forget what was read ahead (an abandoned iteration). */
+void cl_ahead_clear(void);
 
 /* ---- the net module's FrameDevice ---------------------------------------- */
 

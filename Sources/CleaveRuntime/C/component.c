@@ -236,6 +236,7 @@ void cl_component_abandon(void) {
         links[r].sequence = 0;
     }
     cl_netif_drain_wake();
+    cl_ahead_clear(); /* what was read ahead is abandoned with the iteration */
     cl_abandoned = 0;
     abandon_requested = 0;
     cl_iteration_end();

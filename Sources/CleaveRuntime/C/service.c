@@ -43,8 +43,8 @@ void cl_udp_device_receive(cl_udp_device *d, cl_bytes *payload, int64_t *port, u
     *peer_port = p.peer_port;
 }
 
-bool cl_udp_device_ready(cl_udp_device *d) {
-    if (!cl_netif_ready(d->netif)) return false;
+bool cl_udp_device_read_ahead(cl_udp_device *d) {
+    if (!cl_ahead_room() || !cl_netif_ready(d->netif)) return false;
     cl_count(CL_COUNT_READ_AHEAD, 1); /* asked only to read ahead, which it now will */
     return true;
 }
