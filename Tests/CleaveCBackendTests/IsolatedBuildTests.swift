@@ -67,6 +67,36 @@ import Testing
         }
     }
 
+    @Test func everyExampleAnswersOverUDPAsTheUnikernelDoes() throws {
+        let cases: [(String, [Int], [String])] = [
+            ("Examples/echo/echo.clv", [8080], ["", "a", "hello world", String(repeating: "z", count: 1400)]),
+            ("Examples/facfib/facfib.clv", [8080, 8081], ["0", "1", "20", "100", "x", "-1"]),
+            ("Examples/sort/sort.clv", [8080], ["3 1 2", "", "5 -5 0 9 9 1", "a b", "42"]),
+            ("Examples/montecarlo/montecarlo.clv", [8080], ["1", "10", "1000", "-3", "x"]),
+            ("Tests/Inputs/Services/features.clv", [9100], SemanticsTests.cases.prefix(12).map(\.0)),
+        ]
+        for (source, ports, requests) in cases {
+            let unikernel = try ServiceProcess(
+                BuiltServices.executable(source), ["--netif", "udp:" + ports.map { _ in "0" }.joined(separator: ",")],
+                portCount: ports.count)
+            let isolated = try ServiceProcess(
+                BuiltServices.runnable(source, arguments: ["--target", "isolated"]),
+                ["--netif", "udp:" + ports.map { _ in "0" }.joined(separator: ",")], portCount: ports.count)
+            let client = try UDPClient()
+            for port in ports {
+                for request in requests {
+                    let a = try client.request(request.bytes, to: unikernel.port(port))
+                    let b = try client.request(request.bytes, to: isolated.port(port))
+                    #expect(
+                        a != nil && a == b, "\(source) port \(port), \(request.debugDescription): \(a?.text ?? "-") vs \(b?.text ?? "-")")
+                }
+            }
+            #expect(unikernel.stop().status == 0)
+            let end = isolated.stop()
+            #expect(end.status == 0, "\(source): \(end.stderr)")
+        }
+    }
+
     /// Start an isolated build of kv on a free port.
     func startKV(_ partition: String? = nil) throws -> ServiceProcess {
         let run = try BuiltServices.runnable(
