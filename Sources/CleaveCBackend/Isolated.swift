@@ -248,17 +248,21 @@ extension CBackend {
         return go(t)
     }
 
-    /// The functions with bodies a component's main reaches, the C functions it calls, the states it creates.
-    static func reach(from main: IRFunction, in program: IRProgram) -> (Set<FunctionID>, Set<FunctionID>, Set<TypeID>) {
+    /// The functions with bodies a component's main reaches, the C functions it calls (with
+    /// the first call met), the states it creates.
+    static func reach(from main: IRFunction, in program: IRProgram)
+        -> (Set<FunctionID>, [FunctionID: SourceSpan], Set<TypeID>)
+    {
         var byID: [FunctionID: IRFunction] = [:]
         for f in program.functions { byID[f.source] = f }
         var reached: Set<FunctionID> = []
-        var cFunctions: Set<FunctionID> = []
+        var cFunctions: [FunctionID: SourceSpan] = [:]
         var states: Set<TypeID> = []
         var work: [IRBlock] = [main.body] + program.globals.map(\.body)
+        var here = main.span
         func add(_ id: FunctionID) {
             if case .c = program.typed.function(id).kind {
-                cFunctions.insert(id)
+                if cFunctions[id] == nil { cFunctions[id] = here }
                 return
             }
             guard reached.insert(id).inserted, let f = byID[id] else { return }
@@ -266,6 +270,7 @@ extension CBackend {
         }
         while let block = work.popLast() {
             for s in block.stmts {
+                here = s.span
                 switch s.kind {
                 case .assign(_, let op):
                     switch op {

@@ -87,7 +87,9 @@ enum Policy {
     ]
 
     /// The rules of component `k`, and warnings for system functions the table does not know.
-    static func rules(component k: Int, projected: ProjectedProgram, cFunctions: Set<FunctionID>, deviceTypes: [String])
+    static func rules(
+        component k: Int, projected: ProjectedProgram, cFunctions: [FunctionID: SourceSpan], deviceTypes: [String]
+    )
         -> ([PolicyRule], [Diagnostic])
     {
         var order: [String] = []
@@ -100,7 +102,7 @@ enum Policy {
         for d in deviceTypes { for call in devices[d] ?? [] { allow(call, d) } }
         var warnings: [Diagnostic] = []
         let typed = projected.program.typed
-        for id in cFunctions.sorted(by: { $0.index < $1.index }) {
+        for (id, call) in cFunctions.sorted(by: { $0.key.index < $1.key.index }) {
             let f = typed.function(id)
             guard case .c(let isSystem) = f.kind, isSystem else { continue }
             guard let calls = SystemCallTable.systemCalls(of: f.name) else {
@@ -108,8 +110,11 @@ enum Policy {
                     .warning(
                         "unknown-system-function",
                         "the system function '\(f.name)' is not in Cleave's table of system calls: component '\(projected.components[k].component.name)' will be stopped by its sandbox if it calls it"
-                    ), at: f.span)
-                d.notes = [DiagnosticNote("its sandbox allows only the system calls it is known to need", at: nil)]
+                    ), at: call)
+                d.notes = [
+                    DiagnosticNote("'\(f.name)' is declared here", at: f.span),
+                    DiagnosticNote("its sandbox allows only the system calls it is known to need", at: nil),
+                ]
                 warnings.append(d)
                 continue
             }

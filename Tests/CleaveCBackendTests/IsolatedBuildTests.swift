@@ -238,9 +238,11 @@ import Testing
         let dir = BuiltServices.directory + "/unknown.d"
         let build = try runProcess(Repo.cleaveBinary, ["build", "--target", "isolated", source, "-o", dir])
         #expect(build.status == 0, "\(build.stderr)")
+        // At the call, with a note at the declaration.
         #expect(
-            build.stderr.contains("warning: the system function 'nice' is not in Cleave's table of system calls"),
+            build.stderr.contains("unknown.clv:11:17: warning: the system function 'nice' is not in Cleave's table of system calls"),
             "\(build.stderr)")
+        #expect(build.stderr.contains("note: 'nice' is declared here"))
         #expect(build.stderr.contains("[unknown-system-function]"))
         // As warned: the first call stops the device's component, and the launcher names the call.
         let service = try ServiceProcess(dir + "/run", ["--netif", "udp:0"])
