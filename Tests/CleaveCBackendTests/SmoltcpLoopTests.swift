@@ -152,21 +152,27 @@ import Testing
         return getuid() == 0 && fd >= 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
     }()
 
+    /// The unikernel, then the isolated build (its launcher opens the TAP interface and hands the
+    /// descriptor to the device's component), one after the other: both serve 10.77.0.2.
     @Test(.enabled(if: machineAllowsTap, "needs root, /dev/net/tun and ip"))
     func answersTheKernelThroughATapInterface() throws {
-        let exe = try BuiltServices.executable(Self.source)
-        let name = "cltap\(getpid() % 10000)"
-        let service = try ServiceProcess(exe, ["--netif", "tap:\(name)"], ready: "cleave: tap: frames on")
-        defer { service.stop() }
-        for command in [
-            ["addr", "add", "10.77.0.1/24", "dev", name], ["link", "set", name, "up"],
-            ["neigh", "add", "10.77.0.2", "lladdr", "02:00:00:00:00:02", "dev", name],
-        ] {
-            let r = try runProcess("/usr/sbin/ip", command)
-            #expect(r.status == 0, "ip \(command.joined(separator: " ")): \(r.stderr)")
+        for target in ["unikernel", "isolated"] {
+            let exe = try BuiltServices.runnable(Self.source, arguments: target == "isolated" ? ["--target", "isolated"] : [])
+            let name = "cltap\(getpid() % 10000)"
+            let service = try ServiceProcess(exe, ["--netif", "tap:\(name)"], ready: "cleave: tap: frames on")
+            for command in [
+                ["addr", "add", "10.77.0.1/24", "dev", name], ["link", "set", name, "up"],
+                ["neigh", "add", "10.77.0.2", "lladdr", "02:00:00:00:00:02", "dev", name],
+            ] {
+                let r = try runProcess("/usr/sbin/ip", command)
+                #expect(r.status == 0, "\(target): ip \(command.joined(separator: " ")): \(r.stderr)")
+            }
+            let client = try UDPClient(bindAddress: "0.0.0.0")
+            #expect(try client.request("SET tap works".bytes, to: "10.77.0.2", port: 7000)?.text == "STORED", "\(target)")
+            #expect(try client.request("GET tap".bytes, to: "10.77.0.2", port: 7000)?.text == "works", "\(target)")
+            let end = service.stop()
+            #expect(end.status == 0, "\(target): \(end.stderr)")
+            if target == "isolated" { #expect(end.stderr.contains("cleave: component store: 2 messages sent"), "\(end.stderr)") }
         }
-        let client = try UDPClient(bindAddress: "0.0.0.0")
-        #expect(try client.request("SET tap works".bytes, to: "10.77.0.2", port: 7000)?.text == "STORED")
-        #expect(try client.request("GET tap".bytes, to: "10.77.0.2", port: 7000)?.text == "works")
     }
 }
