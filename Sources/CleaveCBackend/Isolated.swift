@@ -160,7 +160,7 @@ extension CBackend {
         for v in projected.components[k].component.states {
             guard case .nominal(let id) = projected.partitioned.main.info(v).type else { continue }
             let d = typed.type(id)
-            if d.isStandard && (d.name == "UdpDevice" || d.name == "FrameDevice") && !out.contains(d.name) { out.append(d.name) }
+            if d.isDevice && !out.contains(d.name) { out.append(d.name) }
         }
         return out
     }
@@ -189,7 +189,7 @@ extension CBackend {
             for s in b.stmts {
                 if case .createState(let v, let tid, _, _) = s.kind {
                     let d = typed.type(tid)
-                    if d.isStandard && (d.name == "UdpDevice" || d.name == "FrameDevice") { owner.append(ownerOfState[v] ?? 0) }
+                    if d.isDevice { owner.append(ownerOfState[v] ?? 0) }
                 }
                 for n in statementParts(s).nested { walk(n) }
             }
@@ -208,7 +208,7 @@ extension CBackend {
             c.component.states.allSatisfy { s in
                 guard case .nominal(let id) = projected.partitioned.main.info(s).type else { return true }
                 let d = typed.type(id)
-                return d.fields.isEmpty && !(d.isStandard && (d.name == "UdpDevice" || d.name == "FrameDevice"))
+                return d.fields.isEmpty && !d.isDevice
             }
         }
         var description = projected.components.map(\.component.name).joined(separator: "|")

@@ -50,6 +50,11 @@ public struct EnumCaseInfo: Sendable {
     public let span: SourceSpan
 }
 
+extension TypeDeclInfo {
+    /// One of the net module's devices (`UdpDevice`, `FrameDevice`): a state the runtime's netifs stand behind.
+    public var isDevice: Bool { isStandard && (name == "UdpDevice" || name == "FrameDevice") }
+}
+
 /// A state, struct or enum of the program (or of a standard module, or a C struct).
 public struct TypeDeclInfo: Sendable {
     public let kind: TypeDeclKind
