@@ -51,54 +51,35 @@ public enum Lookahead {
         guard let wait = body.stmts.firstIndex(where: { if case .receive = $0.kind { true } else { false } }) else { return nil }
         let first = Array(body.stmts[..<wait])
         let rest = Array(body.stmts[wait...])
-        var defined: Set<IRValue> = []
         var received: IRValue?
-        var receiveCall: IRValue?
         var enumCases: [IRValue: (TypeID, Int)] = [:]
         for s in first {
             switch s.kind {
             case .assign(let results, let op):
                 guard isPure(op) else { return nil }
                 if case .enumCase(let tid, let k, _) = op, let r = results.first { enumCases[r] = (tid, k) }
-                defined.formUnion(results)
             case .stateCall(let next, let inoutNext, let result, let state, _, let args):
                 // The device's receive, and nothing else.
-                guard received == nil, case .value(let s0) = state, s0 == device, inoutNext.isEmpty, args.count == 1,
-                    case .value(.value(let call))? = args.first, let (tid, k) = enumCases[call],
+                guard received == nil, result != nil, case .value(let s0) = state, s0 == device, inoutNext.isEmpty,
+                    args.count == 1, case .value(.value(let call))? = args.first, let (tid, k) = enumCases[call],
                     typed.type(tid).cases.indices.contains(k), typed.type(tid).cases[k].name == "receive"
                 else { return nil }
                 received = next
-                receiveCall = result
-                defined.insert(next)
-                if let result { defined.insert(result) }
             case .send:
                 break
             default:
                 return nil
             }
         }
-        guard let deviceAfter = received, receiveCall != nil else { return nil }
+        guard let deviceAfter = received else { return nil }
         // The first stage reads only its own values, the device and values from before the loop.
         let carriedSet = Set(carried)
         for s in first {
             for case .value(let v) in statementParts(s).reads where carriedSet.contains(v) && v != device { return nil }
         }
-        // The rest never reads the device as it was, never breaks the loop, and leaves only by `continue`.
-        var restReads: Set<IRValue> = []
-        var breaks = false
-        func scan(_ b: IRBlock, inLoop: Bool) {
-            for s in b.stmts {
-                let parts = statementParts(s)
-                for case .value(let v) in parts.reads { restReads.insert(v) }
-                if case .breakLoop = s.kind, !inLoop { breaks = true }
-                let nested: Bool
-                if case .loop = s.kind { nested = true } else { nested = false }
-                for n in parts.nested { scan(n, inLoop: inLoop || nested) }
-                for c in parts.closures { scan(c.body, inLoop: true) }
-            }
-        }
-        scan(IRBlock(rest), inLoop: false)
-        guard !breaks, !restReads.contains(device) else { return nil }
+        // The rest never reads the device as it was and never breaks the loop.
+        let restReads = AnalyzeOwnership.usedValues(IRBlock(rest))
+        guard !breaks(IRBlock(rest)), !restReads.contains(device) else { return nil }
         // What the rest needs from the first stage (the device after its receive among them).
         let handed = first.flatMap { statementParts($0).defines }.filter { restReads.contains($0) }
         guard handed.contains(deviceAfter) else { return nil }
