@@ -29,15 +29,12 @@ public struct IsolatedComponent: Sendable {
     public let file: String
     public let program: CProgram
     public let policy: [PolicyRule]
-    /// Holds no state fields and no device: `--restart` may start it again.
-    public let restartable: Bool
 }
 
 public struct IsolatedProgram: Sendable {
     public let components: [IsolatedComponent]
     /// The launcher's C: the program's table; the launcher itself is the runtime's launcher.c.
     public let launcher: CProgram
-    public let version: UInt32
 }
 
 /// What one component's C file is made of.
@@ -117,7 +114,7 @@ extension CBackend {
             components.append(
                 IsolatedComponent(
                     name: c.component.name, file: tables.files[k], program: CProgram(source: text, headers: headers),
-                    policy: policy, restartable: tables.restartable[k]))
+                    policy: policy))
         }
         if diagnostics.contains(where: { $0.isError }) { return (nil, diagnostics) }
         let launcher = CBackend(program)
@@ -130,7 +127,7 @@ extension CBackend {
             \(table)
             """
         return (
-            IsolatedProgram(components: components, launcher: CProgram(source: text, headers: []), version: tables.version),
+            IsolatedProgram(components: components, launcher: CProgram(source: text, headers: [])),
             diagnostics
         )
     }

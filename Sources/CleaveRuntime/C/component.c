@@ -187,12 +187,6 @@ void cl_component_iteration_end(void) {
     if (atomic_load_explicit(&status->input_ended, memory_order_relaxed)) leave_cleanly();
 }
 
-void cl_components_run(int count, void (*const *mains)(void), const char *const *names, int channels,
-                       const cl_channel_info *table) {
-    (void)count, (void)mains, (void)names, (void)channels, (void)table;
-    cl_trap("runtime", "internal error: an isolated component runs one program");
-}
-
 static void close_rings(void) {
     for (int32_t r = 0; r < cl_program.ring_count; r++) {
         if (!links[r].end.ring) continue;
@@ -333,7 +327,6 @@ static void enter_sandbox(void) {
     int failed = seccomp_load(filter);
     if (failed) sandbox_failed("seccomp_load", -failed);
     seccomp_release(filter);
-    atomic_store(&status->sandboxed, 1);
 }
 
 /* ---- the process -------------------------------------------------------------- */

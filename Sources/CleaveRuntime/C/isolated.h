@@ -174,7 +174,6 @@ typedef struct cl_status {
     _Atomic uint32_t ended;        /* this component saw its input end and left cleanly */
     _Atomic uint32_t input_ended;  /* the launcher: the input has ended, finish this iteration */
     _Atomic int32_t forbidden;     /* the system call its sandbox refused, + 1 (0: none) */
-    _Atomic uint32_t sandboxed;    /* its filter is loaded */
     _Atomic uint64_t messages_sent, messages_received;
     uint64_t counters[CL_COUNT_LIMIT];
     /* Restarting a peer (--restart): the launcher asks every other component to abandon its

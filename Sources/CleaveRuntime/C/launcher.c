@@ -336,7 +336,6 @@ static void continue_restart(void) {
     cl_status *s = components[restarting].status;
     atomic_store(&s->ended, 0);
     atomic_store(&s->forbidden, 0);
-    atomic_store(&s->sandboxed, 0);
     start(restarting);
     restarting = -1;
     for (int j = 0; j < component_count; j++) {
