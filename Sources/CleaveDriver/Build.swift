@@ -54,10 +54,11 @@ public enum Build {
 
     /// Compile `program` to the executable `options.output`; diagnostics when that fails.
     public static func compile(_ program: CProgram, name: String, options: BuildOptions) -> [Diagnostic] {
-        guard let setup = prepare(options) else {
-            return [internalError("the runtime's C sources are missing (set CLEAVE_RUNTIME to Sources/CleaveRuntime/C)")]
+        let setup: Setup
+        switch prepare(options) {
+        case .ready(let s): setup = s
+        case .failed(let d): return [d]
         }
-        if let d = setup.problem { return [d] }
         let problems = compileOne(
             program, file: name, kind: "unikernel", output: options.output, libraries: libraries, setup: setup, options: options)
         if problems.isEmpty && options.emitC == nil { try? FileManager.default.removeItem(atPath: setup.dir) }
@@ -66,11 +67,12 @@ public enum Build {
 
     /// Compile an isolated build into the directory `options.output`: the launcher `run` and one
     /// executable per component.
-    public static func compile(_ program: IsolatedProgram, name: String, options: BuildOptions) -> [Diagnostic] {
-        guard let setup = prepare(options) else {
-            return [internalError("the runtime's C sources are missing (set CLEAVE_RUNTIME to Sources/CleaveRuntime/C)")]
+    public static func compile(_ program: IsolatedProgram, options: BuildOptions) -> [Diagnostic] {
+        let setup: Setup
+        switch prepare(options) {
+        case .ready(let s): setup = s
+        case .failed(let d): return [d]
         }
-        if let d = setup.problem { return [d] }
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: options.output, withIntermediateDirectories: true)
@@ -107,12 +109,18 @@ public enum Build {
         var extra: [String] = []
         var objects: [String: String] = [:]
         var library = ""
-        var problem: Diagnostic?
+    }
+
+    enum Prepared {
+        case ready(Setup)
+        case failed(Diagnostic)
     }
 
     /// The directory for the generated C, the compiler, and the runtime compiled (from the cache).
-    static func prepare(_ options: BuildOptions) -> Setup? {
-        guard let runtime = Runtime.directory else { return nil }
+    static func prepare(_ options: BuildOptions) -> Prepared {
+        guard let runtime = Runtime.directory else {
+            return .failed(internalError("the runtime's C sources are missing (set CLEAVE_RUNTIME to Sources/CleaveRuntime/C)"))
+        }
         var setup = Setup()
         setup.runtime = runtime
         let fm = FileManager.default
@@ -120,8 +128,7 @@ public enum Build {
         do {
             try fm.createDirectory(atPath: setup.dir, withIntermediateDirectories: true)
         } catch {
-            setup.problem = internalError("cannot create the directory '\(setup.dir)' for the generated C: \(error.localizedDescription)")
-            return setup
+            return .failed(internalError("cannot create the directory '\(setup.dir)' for the generated C: \(error.localizedDescription)"))
         }
         setup.cc = options.environment["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
         setup.extra = (options.environment["CFLAGS"] ?? "").split(separator: " ").map(String.init)
@@ -129,9 +136,9 @@ public enum Build {
         case .success(let objects, let library):
             setup.objects = objects
             setup.library = library
-        case .failure(let d): setup.problem = d
+            return .ready(setup)
+        case .failure(let d): return .failed(d)
         }
-        return setup
     }
 
     /// Write one generated C file and link it with the runtime's `main` of `kind` and the library.

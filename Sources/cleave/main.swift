@@ -220,9 +220,8 @@ func buildIsolated(_ input: InputOptions, output: String, emitC: String?, printP
     if report(result, input) { throw ExitCode(1) }
     guard let isolated else { throw ExitCode(1) }
     if printPolicy { FileHandle.standardOutput.write(Data(isolated.policyDescription.utf8)) }
-    let name = URL(fileURLWithPath: sources[0].path).deletingPathExtension().lastPathComponent
     let options = BuildOptions(output: output, emitC: emitC, includeDirectories: input.includeDirectories)
-    result.diagnostics = Build.compile(isolated, name: name, options: options)
+    result.diagnostics = Build.compile(isolated, options: options)
     if report(result, input) { throw ExitCode(1) }
 }
 
