@@ -289,9 +289,10 @@ final class FunctionEmitter {
             let labelAt = out.count
             if restartable {
                 // A peer restarted: this iteration is abandoned and the next one starts here.
-                abandonLabel = "iteration\(labelCounter)_start"
+                let start = "iteration\(labelCounter)_start"
+                abandonLabel = start
                 abandonUsed = false
-                line("\(abandonLabel ?? ""):;")
+                line("\(start):;")
             }
             emit(body)
             if restartable {
