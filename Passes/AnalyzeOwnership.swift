@@ -270,6 +270,8 @@ struct OwnershipWalker {
         case .trap(let x):
             out = []
             add(x)
+        case .halt:
+            out = []
         }
         return out
     }

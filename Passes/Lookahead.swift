@@ -18,7 +18,20 @@
 //     channels: it prints nothing and stops nothing, and the peers receive the
 //     same values in the same order, only earlier;
 //   - the first stage reads no value the rest of the iteration changes, and the
-//     loop never breaks (the read-ahead datagram would be lost).
+//     loop never breaks (the read-ahead datagram would be lost);
+//   - what the sequential program does after the device's first wait, until the
+//     iteration ends, can neither trap nor print nor call C (`AnalyzeEffects`):
+//     its effects are state changes and the device's output. Reading ahead moves
+//     the peers' work of the next iteration before it (their effects are ordered
+//     after it by the program's turns, `Partition`, which the early sends take
+//     the place of); with nothing there that stderr or a trap could show, the
+//     only thing that moves is a peer's own trap or print of the next iteration,
+//     relative to replies on the network, which no one sees on one stream. If a
+//     peer traps early, the launcher lets the device finish the iteration it is
+//     in (its reply is sent, as in the sequential program) before the service
+//     stops;
+//   - the program has one device: another device's component would not be held
+//     back by this one's reads.
 //
 // Otherwise the program is left as it is. The rewrite, in IR: an iteration takes
 // its first stage's results from the runtime's read-ahead queue (`Lookahead.pop`,
@@ -33,9 +46,12 @@ import CleaveIR
 import CleaveSema
 
 public enum Lookahead {
-    /// The component's `main` with its service loop pipelined, or nil when the pattern does not hold.
-    public static func run(_ main: IRFunction, in program: IRProgram) -> IRFunction? {
+    /// Component `k`'s `main` with its service loop pipelined, or nil when the pattern does not hold.
+    public static func run(_ projected: ProjectedProgram, component k: Int) -> IRFunction? {
+        let program = projected.program
+        let main = projected.components[k].main
         let typed = program.typed
+        guard projected.partitioned.deviceCount == 1 else { return nil }
         func isUdpDevice(_ t: Ty) -> Bool {
             if case .nominal(let id) = t { return typed.type(id).isStandard && typed.type(id).name == "UdpDevice" }
             return false
@@ -80,6 +96,10 @@ public enum Lookahead {
         // The rest never reads the device as it was and never breaks the loop.
         let restReads = AnalyzeOwnership.usedValues(IRBlock(rest))
         guard !breaks(IRBlock(rest)), !restReads.contains(device) else { return nil }
+        // After the first wait, the sequential program can only change states and use the device.
+        guard case .receive(let channel, _) = body.stmts[wait].kind,
+            quietAfter(crossingOf: channel, in: projected.partitioned)
+        else { return nil }
         // What the rest needs from the first stage (the device after its receive among them).
         let handed = first.flatMap { statementParts($0).defines }.filter { restReads.contains($0) }
         guard handed.contains(deviceAfter) else { return nil }
@@ -151,6 +171,39 @@ public enum Lookahead {
         var stmts = main.body.stmts
         stmts[loopIndex] = newLoop
         return main.with(body: IRBlock(stmts), values: b.values)
+    }
+
+    /// Every statement of `main` after the point where `channel` crosses, to the end of the
+    /// iteration it crosses in, has no effect but changing states and the device's input and
+    /// output.
+    static func quietAfter(crossingOf channel: Int, in p: PartitionedProgram) -> Bool {
+        guard let point = p.crossingsAfter.first(where: { $0.value.contains(channel) })?.key,
+            let loop = enclosingLoop(of: point, in: p.main.body, first: 0)
+        else { return false }
+        let end = loop.number + 1 + numberedCount(loop.body)
+        let allowed: Effects = [.state, .device]
+        return ((point + 1)..<end).allSatisfy { (p.effects[$0] ?? []).isSubset(of: allowed) }
+    }
+
+    /// The innermost loop of the block holding statement `n` (numbered in pre-order from `first`).
+    static func enclosingLoop(of n: Int, in b: IRBlock, first: Int) -> (number: Int, body: IRBlock)? {
+        var k = first
+        for s in b.stmts {
+            let number = k
+            let size = 1 + statementParts(s).nested.reduce(0) { $0 + numberedCount($1) }
+            k += size
+            guard n > number && n < number + size else { continue }
+            var inner = number + 1
+            for block in statementParts(s).nested {
+                if n < inner + numberedCount(block) {
+                    if let deeper = enclosingLoop(of: n, in: block, first: inner) { return deeper }
+                    if case .loop = s.kind { return (number, block) }
+                    return nil
+                }
+                inner += numberedCount(block)
+            }
+        }
+        return nil
     }
 
     /// Work that cannot trap and touches nothing outside its values.

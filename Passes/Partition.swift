@@ -31,6 +31,25 @@
 /// that can leave a loop it takes part in (a `break` or `continue`): it must see
 /// every decision that shapes the iterations it runs. Each such decision is a value
 /// like any other, so it crosses to every component taking part.
+///
+/// Order. Each statement that is not pure (`AnalyzeEffects`: it may trap, print,
+/// call C, use a device or change a state) is an effect of its owner; a trap's is
+/// its reporter's (the owner of its message, else of the decision that leads to
+/// it, else the device's), and the others taking part where it is halt. In every
+/// block, each effect must come after the effect before it (Project.swift says
+/// why). When the two are of different components, the values crossing between
+/// them often order them already: the device sends the store its call after the
+/// receive, the store sends the reply before the device's send. Where no chain of
+/// crossings leads from the first component, after its effect, to the second,
+/// before its effect, the first hands the second a turn: a channel carrying no
+/// value (`isTurn`), crossing right after the first effect. A construct counts as
+/// one effect of every component with an effect inside it; the turn into it goes
+/// to the components that may make its first effect, the turns out of it come from
+/// those with an effect on a way through it (a branch that traps has none). Round
+/// a loop, the first effect of an iteration comes after every effect of the one
+/// before: a turn crosses at the start of each iteration where no crossing after
+/// the last effect (that a `continue` cannot skip), at the iteration's start or
+/// before the first effect makes the chain.
 
 import CleaveDiagnostics
 import CleaveIR
@@ -44,24 +63,31 @@ public struct Component: Sendable {
     public let stateNames: [String]
 }
 
-/// A value that one component computes and another reads.
+/// A value that one component computes and another reads, or a turn one hands another.
 public struct Channel: Sendable {
     public let id: Int
     public let from: Int
     public let to: Int
+    /// What the reader receives (for a turn, a value of type `Void` it never reads).
     public let value: IRValue
     public let type: Ty
     /// The source variable the value stands for, if any.
     public let name: String?
     public let span: SourceSpan
+    /// A turn carries no value: the reader waits for it so that its next effect comes after
+    /// the sender's last one, as in the sequential program (see "Order" above).
+    public let isTurn: Bool
 }
 
 public struct PartitionedProgram: Sendable {
     public let defunctionalized: DefunctionalizedProgram
+    /// `main`, with a value for each turn its components receive.
     public let main: IRFunction
     public let components: [Component]
     /// The component of the device (system calls are pinned to it).
     public let systemComponent: Int
+    /// How many devices (states of a standard module's type) `main` creates.
+    public let deviceCount: Int
     /// The owner of each statement of `main` that computes something, by pre-order number.
     public let statementOwner: [Int: Int]
     /// The components that take part in each `if`, `switch`, loop and trap, by number.
@@ -73,6 +99,11 @@ public struct PartitionedProgram: Sendable {
     /// for a loop, the channels of its carried values (sent at the start of each iteration).
     public let crossingsAfter: [Int: [Int]]
     public let crossingsAtIterationStart: [Int: [Int]]
+    /// What each statement of `main` that is not a construct may do (`AnalyzeEffects`),
+    /// by number; pure statements are absent.
+    public let effects: [Int: Effects]
+    /// The component that reports each trap of `main` (the others taking part halt), by number.
+    public let trapReporter: [Int: Int]
 
     public var program: IRProgram { defunctionalized.program }
 }
@@ -81,18 +112,20 @@ public enum Partition {
     /// `groups`: the user's partition, state names per component; nil for one component per state.
     public static func run(_ d: DefunctionalizedProgram, groups: [[String]]?) -> (PartitionedProgram?, [Diagnostic]) {
         guard let main = d.program.mainFunction else { return (nil, []) }
-        var p = Partitioner(program: d.program, main: main)
+        var p = Partitioner(program: d.program, main: main, effects: AnalyzeEffects.run(d.program))
         p.walk(main.body, enclosing: [])
         let (components, diagnostics) = p.components(groups)
         guard diagnostics.isEmpty, !components.isEmpty else { return (nil, diagnostics) }
         p.place(components)
         p.takePart()
         p.cross()
+        _ = p.order(main.body, first: 0, loop: nil)
         return (
             PartitionedProgram(
-                defunctionalized: d, main: main, components: components, systemComponent: p.system,
-                statementOwner: p.statementOwner, participants: p.participants, valueOwner: p.valueOwners(),
-                channels: p.channels, crossingsAfter: p.crossingsAfter, crossingsAtIterationStart: p.crossingsAtIterationStart),
+                defunctionalized: d, main: main.with(body: main.body, values: p.values), components: components,
+                systemComponent: p.system, deviceCount: p.deviceCount, statementOwner: p.statementOwner, participants: p.participants,
+                valueOwner: p.valueOwners(), channels: p.channels, crossingsAfter: p.crossingsAfter,
+                crossingsAtIterationStart: p.crossingsAtIterationStart, effects: p.effectOf, trapReporter: p.trapReporter),
             []
         )
     }
@@ -120,7 +153,7 @@ extension Substring {
 
 /// How many statements a block numbers, its nested blocks included (pre-order numbering,
 /// closures' bodies excluded).
-func numberedCount(_ b: IRBlock) -> Int {
+public func numberedCount(_ b: IRBlock) -> Int {
     b.stmts.reduce(0) { $0 + 1 + statementParts($1).nested.reduce(0) { $0 + numberedCount($1) } }
 }
 
@@ -158,6 +191,7 @@ struct Partitioner {
 
     var stateComponent: [IRValue: Int] = [:]
     var system = 0
+    var deviceCount = 0
     var statementOwner: [Int: Int] = [:]
     var constructValueOwner: [IRValue: Int] = [:]
     var participants: [Int: Set<Int>] = [:]
@@ -169,9 +203,18 @@ struct Partitioner {
     /// called one, a branch's or loop's to what flows into it).
     var stateParent: [IRValue: IRValue] = [:]
 
-    init(program: IRProgram, main: IRFunction) {
+    let effectFacts: EffectFacts
+    /// What each statement that is not a construct may do, by number (pure ones absent).
+    var effectOf: [Int: Effects] = [:]
+    var trapReporter: [Int: Int] = [:]
+    /// `main`'s values, and the turns' after them.
+    var values: [IRValueInfo]
+
+    init(program: IRProgram, main: IRFunction, effects: EffectFacts) {
         self.program = program
         self.main = main
+        self.effectFacts = effects
+        self.values = main.values
     }
 
     // MARK: The walk: definitions and readers
@@ -204,6 +247,10 @@ struct Partitioner {
             let n = counter
             counter += 1
             statements.append((n, s, enclosing))
+            if statementParts(s).nested.isEmpty {
+                let e = effectFacts.effects(of: s, in: main)
+                if !e.isEmpty { effectOf[n] = e }
+            }
             switch s.kind {
             case .assign(let results, let op):
                 var reads: [IRAtom] = []
@@ -255,8 +302,10 @@ struct Partitioner {
             case .returnValues:
                 returns.append(enclosing)
             case .trap(let m):
-                read(m, by: .participants(n))
+                read(m, by: .statement(n))
                 traps.append((n, enclosing))
+            case .halt:
+                break
             }
         }
     }
@@ -303,6 +352,7 @@ struct Partitioner {
         for (v, _, _) in created where !placed.contains(v) { components.append(component([v])) }
         for (k, c) in components.enumerated() { for s in c.states { stateComponent[s] = k } }
         let device = created.first { program.typed.type($0.2).isStandard }?.0 ?? created.first?.0
+        deviceCount = created.filter { program.typed.type($0.2).isStandard }.count
         system = device.flatMap { stateComponent[$0] } ?? 0
         componentCount = components.count
         return (components, diagnostics)
@@ -442,6 +492,29 @@ struct Partitioner {
 
     mutating func takePart() {
         func join(_ c: Int, _ path: [Int]) { for n in path { participants[n, default: []].insert(c) } }
+        // A trap is reported by one component, which takes part where it is: the component of
+        // its message, else of the decision that leads to it, else the device's.
+        for (n, enclosing) in traps {
+            var reporter = system
+            if case .trap(.value(let m)) = statements[n].stmt.kind, let o = owner(m) {
+                reporter = o
+            } else {
+                for e in enclosing.reversed() {
+                    let decision: IRAtom? =
+                        switch statements[e].stmt.kind {
+                        case .ifThen(let c, _, _, _): c
+                        case .switchOf(let subject, _, _): subject
+                        default: nil
+                        }
+                    if case .value(let d)? = decision, let o = owner(d) {
+                        reporter = o
+                        break
+                    }
+                }
+            }
+            trapReporter[n] = reporter
+            statementOwner[n] = reporter
+        }
         for (n, s, enclosing) in statements {
             if let o = statementOwner[n] { join(o, enclosing) }
             if case .loop(let carried, _, _, _) = s.kind {
@@ -458,7 +531,7 @@ struct Partitioner {
         for (loop, path) in exits.sorted(by: { $0.loop < $1.loop }) {
             for n in path { participants[n, default: []].formUnion(participants[loop] ?? []) }
         }
-        // A trap stops everyone taking part where it is.
+        // A trap stops everyone taking part where it is: its reporter says why, the others halt.
         for (n, enclosing) in traps {
             participants[n] = enclosing.last.map { participants[$0] ?? [] } ?? all
         }
@@ -486,7 +559,7 @@ struct Partitioner {
             for x in to {
                 let ch = Channel(
                     id: channels.count, from: from, to: x, value: v, type: main.info(v).type, name: main.info(v).name,
-                    span: main.info(v).span)
+                    span: main.info(v).span, isTurn: false)
                 channels.append(ch)
                 switch definition[v] {
                 case .carried(let loop): crossingsAtIterationStart[loop, default: []].append(ch.id)
@@ -495,6 +568,105 @@ struct Partitioner {
                 }
             }
         }
+    }
+
+    // MARK: Order
+
+    /// The component whose effect a statement that is not a construct is, if it has one.
+    func effector(_ n: Int) -> Int? {
+        guard effectOf[n] != nil else { return nil }
+        return trapReporter[n] ?? statementOwner[n]
+    }
+
+    /// Who has certainly heard from `a` once `crossings` have happened, in order (a relay
+    /// forwards: what it sends after it heard comes after `a`).
+    func heard(from a: Int, through crossings: [Int]) -> Set<Int> {
+        var told: Set<Int> = [a]
+        for id in crossings where told.contains(channels[id].from) { told.insert(channels[id].to) }
+        return told
+    }
+
+    /// A turn from `a` to `b`: a channel carrying nothing, whose value only `b` defines.
+    mutating func turn(from a: Int, to b: Int, span: SourceSpan) -> Int {
+        var builder = IRBuilder(values: values)
+        let v = builder.value(.void, "turn", at: span)
+        values = builder.values
+        channels.append(
+            Channel(id: channels.count, from: a, to: b, value: v, type: .void, name: "turn", span: span, isTurn: true))
+        return channels.count - 1
+    }
+
+    /// Order the effects of block `b` (its first statement numbered `first`; the body of loop
+    /// `loop`, if it is one): each comes after the one before it, whichever components they
+    /// are. Returns the components with an effect in the block (`all`); those that may make its
+    /// first effect (`entry`: the others' effects in the block come after one of those); and
+    /// those with an effect on a way through the block to what follows it (`exit`: a branch
+    /// that traps or leaves the loop has none).
+    mutating func order(_ b: IRBlock, first: Int, loop: Int?) -> (all: Set<Int>, entry: Set<Int>, exit: Set<Int>) {
+        var entries: [(number: Int, effectors: Set<Int>, entry: Set<Int>, exit: Set<Int>)] = []
+        var n = first
+        for s in b.stmts {
+            let number = n
+            n += 1 + statementParts(s).nested.reduce(0) { $0 + numberedCount($1) }
+            var effectors: Set<Int> = []
+            var entry: Set<Int> = []
+            var exit: Set<Int> = []
+            switch s.kind {
+            case .ifThen, .switchOf:
+                var inner = number + 1
+                for block in statementParts(s).nested {
+                    let (all, first, out) = order(block, first: inner, loop: nil)
+                    effectors.formUnion(all)
+                    entry.formUnion(first)
+                    exit.formUnion(out)
+                    inner += numberedCount(block)
+                }
+            case .loop(_, _, let body, _):
+                (effectors, entry, _) = order(body, first: number + 1, loop: number)
+                exit = effectors  // a `break` may leave from anywhere
+            default:
+                if let e = effector(number) { (effectors, entry, exit) = ([e], [e], [e]) }
+            }
+            entries.append((number, effectors, entry, exit))
+        }
+        // Forward: each effect after the one before it in the block.
+        var previous: Int?
+        for (i, e) in entries.enumerated() where !e.effectors.isEmpty {
+            defer { previous = i }
+            guard let p = previous else { continue }
+            for a in entries[p].exit.sorted() {
+                for c in e.entry.sorted() where c != a {
+                    let between = entries[p..<i].flatMap { crossingsAfter[$0.number] ?? [] }
+                    guard !heard(from: a, through: between).contains(c) else { continue }
+                    let id = turn(from: a, to: c, span: b.stmts[i].span)
+                    crossingsAfter[entries[p].number, default: []].append(id)
+                }
+            }
+        }
+        let all = entries.reduce(into: Set<Int>()) { $0.formUnion($1.effectors) }
+        let f = entries.firstIndex { !$0.effectors.isEmpty }
+        // Round the loop: the first effect of an iteration after every effect of the one before.
+        if let loop, let f {
+            for a in all.sorted() {
+                for c in entries[f].entry.sorted() where c != a {
+                    // What `a` sends after its last effect, unless a `continue` may skip it; then
+                    // at the start of the next iteration, and before its first effect.
+                    guard let last = entries.lastIndex(where: { $0.effectors.contains(a) }) else { continue }
+                    var path: [Int] = []
+                    for k in last..<entries.count {
+                        if continues(IRBlock([b.stmts[k]])) { break }
+                        path += crossingsAfter[entries[k].number] ?? []
+                    }
+                    path += crossingsAtIterationStart[loop] ?? []
+                    path += entries[..<f].flatMap { crossingsAfter[$0.number] ?? [] }
+                    guard !heard(from: a, through: path).contains(c) else { continue }
+                    let id = turn(from: a, to: c, span: b.stmts[f].span)
+                    crossingsAtIterationStart[loop, default: []].append(id)
+                }
+            }
+        }
+        let exit = leavesConstruct(b) ? [] : entries.reduce(into: Set<Int>()) { $0.formUnion($1.exit) }
+        return (all, f.map { entries[$0].entry } ?? [], exit)
     }
 
     mutating func valueOwners() -> [IRValue: Int] {

@@ -26,7 +26,41 @@
 /// so the sender has reached e's send and sent: the receive of e can proceed, a
 /// contradiction. Sends never wait here (a channel in one thread is an unbounded
 /// queue); where a channel is bounded the same argument applies to the earliest
-/// waiting event, send or receive.
+/// waiting event, send or receive. Turns are events like any other.
+///
+/// Why the projected programs show what `main` shows: the rule of running ahead. A
+/// component may run ahead of the others (a counter that needs nothing from the
+/// device could compute its next thousand values before the first request) only
+/// where nothing a user sees changes. What a user sees is the program's effects
+/// (`AnalyzeEffects`): replies and input taken (a device's), standard error (a
+/// `print`, a trap's message), the exit status (a trap), what C functions do, and,
+/// through later replies, a state's changes. The rule: every effect of a component
+/// happens after every effect that comes before it in `main`, in whatever
+/// component. `Partition` keeps it: two effects of different components in a row
+/// are already ordered when a chain of channels leads from the first's component,
+/// after it, to the second's, before it; where no value makes such a chain, the
+/// first hands the second a turn, a message with no value. So each effect of the
+/// projected programs happens after all those before it in `main`, and the effects
+/// come in `main`'s order: a counter whose 256th call traps does so at the 256th
+/// request, after the 255th reply, its message after every line printed before it.
+/// Within one component nothing more is needed: its program keeps `main`'s order.
+///
+/// Keeping components in step costs a message (a turn) where no value already orders
+/// two effects; holding what a component did ahead until its turn would cost the
+/// same message (to say that the turn has come) and, besides, buffering its prints,
+/// holding its trap, and undoing its state changes when a peer is restarted and the
+/// values it computed ahead are lost, which cannot be done in general. Kept in step,
+/// a restarted peer finds every other component where the sequential program is.
+/// Measured (Benchmarks/results/served-isolated.md): kv needs no turn in its loop;
+/// a counter beside a formatter needs one per request.
+///
+/// Two exceptions, each argued where it is made: `Lookahead` lets a device's
+/// component read the next datagrams of a batch already read from the kernel while
+/// its peers answer, when nothing that follows its first wait can trap or print;
+/// and after a failure the launcher lets every other component finish what needs
+/// neither new input nor the failed one, which is exactly what comes before the
+/// failure in `main` (launcher.c). A trap is said by one component (its reporter,
+/// `Partition`); the others taking part where it is halt there without a word.
 
 import CleaveDiagnostics
 import CleaveIR
@@ -79,7 +113,7 @@ struct Projector {
     func crossings(_ channels: [Int]?, span: SourceSpan) -> [IRStmt] {
         (channels ?? []).compactMap { id in
             let ch = p.channels[id]
-            if ch.from == me { return IRStmt(kind: .send(channel: id, .value(ch.value)), span: span) }
+            if ch.from == me { return IRStmt(kind: .send(channel: id, ch.isTurn ? .void : .value(ch.value)), span: span) }
             if ch.to == me { return IRStmt(kind: .receive(channel: id, ch.value), span: span) }
             return nil
         }
@@ -140,7 +174,14 @@ struct Projector {
             case .returnValues:
                 out.append(IRStmt(kind: .returnValues([]), span: s.span))
             case .trap:
-                if takesPart(number) { out.append(s) }
+                // One component reports the trap; the others taking part stop there quietly.
+                if p.trapReporter[number] == me {
+                    out.append(s)
+                } else if takesPart(number) {
+                    out.append(IRStmt(kind: .halt, span: s.span))
+                }
+            case .halt:
+                break
             }
             out += crossings(p.crossingsAfter[number], span: s.span)
         }

@@ -333,6 +333,8 @@ final class FunctionEmitter {
             emitReturn(xs)
         case .trap(let x):
             line("cl_trap_bytes(\(where_(here)), \(atom(x)));")
+        case .halt:
+            line("cl_component_halt();")
         case .send(let c, let x):
             // The channel keeps its own copy: the value stays the sender's.
             let t = type(of: x)

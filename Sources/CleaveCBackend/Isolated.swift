@@ -88,7 +88,7 @@ extension CBackend {
         let headers = program.typed.imports.compactMap(\.resolvedPath)
         for (k, c) in projected.components.enumerated() {
             var main = c.main
-            if let ahead = Lookahead.run(c.main, in: program) {
+            if let ahead = Lookahead.run(projected, component: k) {
                 let problems = VerifyIR.verify(program.with(typed: program.typed, functions: [ahead]))
                 if problems.isEmpty {
                     main = ahead
@@ -200,13 +200,19 @@ extension CBackend {
             while files.contains(f) { f += "_" }
             files.append(f)
         }
-        // Started again after a failure (--restart): no state fields to lose, no device to bind again.
-        let restartable = projected.components.map { c in
-            c.component.states.allSatisfy { s in
-                guard case .nominal(let id) = projected.partitioned.main.info(s).type else { return true }
+        // Started again after a failure (--restart): no state fields to lose, no device to bind again,
+        // and no value from the others' set-up to wait for (only turns cross before the loop).
+        let p = projected.partitioned
+        let loop = p.main.body.stmts.firstIndex { if case .loop = $0.kind { true } else { false } } ?? p.main.body.stmts.count
+        let loopNumber = p.main.body.stmts[..<loop].reduce(0) { $0 + numberedCount(IRBlock([$1])) }
+        let setUpValues = p.crossingsAfter.filter { $0.key < loopNumber }.flatMap(\.value).map { p.channels[$0] }
+            .filter { !$0.isTurn }
+        let restartable = projected.components.indices.map { k in
+            projected.components[k].component.states.allSatisfy { s in
+                guard case .nominal(let id) = p.main.info(s).type else { return true }
                 let d = typed.type(id)
                 return d.fields.isEmpty && !d.isDevice
-            }
+            } && !setUpValues.contains { $0.from == k || $0.to == k }
         }
         var description = projected.components.map(\.component.name).joined(separator: "|")
         for (ch, tag) in zip(projected.channels, tags) { description += ";\(ch.id):\(ch.from)>\(ch.to):\(tag)" }

@@ -191,6 +191,8 @@ struct GraphBuilder {
         case .trap(let m):
             let n = addNode(.trap, label: label(span), span: span)
             connect(m, to: n, port: 0)
+        case .halt:
+            _ = addNode(.trap, label: "halt", span: span)
         case .send(let c, let x):
             let n = addNode(.send(channel: c), label: "send #\(c)", span: span)
             connect(x, to: n, port: 0)
@@ -306,7 +308,7 @@ struct GraphBuilder {
                 case .yield(let xs), .breakLoop(let xs), .continueLoop(let xs), .returnValues(let xs): xs.forEach(atom)
                 case .trap(let m), .send(_, let m): atom(m)
                 case .receive(_, let v): inside.insert(v)
-                case .stateCall, .createState: break  // closures make no state calls
+                case .stateCall, .createState, .halt: break  // closures make no state calls
                 }
             }
         }

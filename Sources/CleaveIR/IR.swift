@@ -145,6 +145,9 @@ public struct IRStmt: Sendable {
         case returnValues([IRAtom])
         /// Stops the program with a message (`fatalError`).
         case trap(IRAtom)
+        /// A projected program (`Project`) stops here without a word: the component that
+        /// reports the `trap` at this point of `main` stops the program.
+        case halt
         /// A projected program (`Project`) hands a value to another component on a channel.
         case send(channel: Int, IRAtom)
         /// A projected program takes the next value another component sent on a channel.
@@ -290,6 +293,8 @@ public func statementParts(_ s: IRStmt) -> (reads: [IRAtom], defines: [IRValue],
         return (initial, carried + results, [body], [])
     case .yield(let xs), .breakLoop(let xs), .continueLoop(let xs), .returnValues(let xs):
         return (xs, [], [], [])
+    case .halt:
+        return ([], [], [], [])
     case .trap(let x), .send(_, let x):
         return ([x], [], [], [])
     case .receive(_, let v):
@@ -302,7 +307,7 @@ public func statementParts(_ s: IRStmt) -> (reads: [IRAtom], defines: [IRValue],
 /// or a loop that never breaks.
 public func isTerminator(_ s: IRStmt) -> Bool {
     switch s.kind {
-    case .yield, .breakLoop, .continueLoop, .returnValues, .trap: true
+    case .yield, .breakLoop, .continueLoop, .returnValues, .trap, .halt: true
     case .ifThen(_, let a, let b, _): leavesConstruct(a) && leavesConstruct(b)
     case .switchOf(_, let cases, _): !cases.isEmpty && cases.allSatisfy(leavesConstruct)
     case .loop(_, _, let body, _): !breaks(body)

@@ -154,6 +154,7 @@ public struct IRPrinter {
         case .continueLoop(let xs): line("continue \(atoms(xs))".trimmingTrailingSpace + at)
         case .returnValues(let xs): line("return \(atoms(xs))".trimmingTrailingSpace + at)
         case .trap(let m): line("trap \(atom(m))\(at)")
+        case .halt: line("halt\(at)")
         case .send(let c, let x): line("send #\(c) \(atom(x))\(at)")
         case .receive(let c, let v): line("\(typed(v)) = receive #\(c)\(at)")
         }

@@ -91,6 +91,7 @@ public struct IRRenamer {
         case .continueLoop(let xs): kind = .continueLoop(xs.map(read))
         case .returnValues(let xs): kind = .returnValues(xs.map(read))
         case .trap(let x): kind = .trap(read(x))
+        case .halt: kind = .halt
         case .send(let c, let x): kind = .send(channel: c, read(x))
         case .receive(let c, let v): kind = .receive(channel: c, define(v, like: info(v)))
         }

@@ -202,6 +202,8 @@ struct FunctionVerifier {
             use(m, span)
         case .receive(_, let v):
             define(v, span)
+        case .halt:
+            break
         }
     }
 

@@ -21,6 +21,30 @@ public enum Builtins {
     static let freeFunctions: Set<String> = ["print", "fatalError", "min", "max", "abs"]
     /// Built-ins whose result may be ignored without a warning.
     static let discardable: Set<String> = ["Array.removeLast", "Array.remove", "Map.removeValue"]
+
+    /// Built-ins that never trap, whatever their operands (those taking a closure aside:
+    /// what they do is what the closure does). An answer an operand can make absent is an
+    /// optional (`first`, `min()`, `parse`), never a trap. Any built-in not listed may trap.
+    static let neverTrap: Set<String> = [
+        "Bytes.count", "String.count", "Array.count", "Map.count", "Bytes.isEmpty", "String.isEmpty", "Array.isEmpty",
+        "Map.isEmpty", "Array.first", "Array.last", "Array.min", "Array.max", "Array.contains", "Array.firstIndex",
+        "Array.reversed", "Array.sorted", "Array.joined", "Array.enumerated", "Array.append", "Array.appendContents",
+        "Bytes.split", "Bytes.append", "Bytes.appendContents", "Bytes.hasPrefix", "String.hasPrefix",
+        "Bytes.hasSuffix", "String.hasSuffix", "Bytes.trimmed", "Bytes.lowercased", "Bytes.uppercased",
+        "Bytes.firstIndex", "Bytes.encode", "Bytes.fromArray", "String.decode", "String.format", "Double.convert",
+        "Double.parse", "Double.squareRoot", "Double.rounded", "Double.magnitude", "Map.empty", "Map.keys",
+        "Map.values", "Map.removeValue", "UdpDevice.readAhead", "Lookahead.any", "Lookahead.push", "Lookahead.pop",
+    ]
+    /// Of each integer type's built-ins (`Int.max`, `UInt8.parse`), those that never trap.
+    static let integerNeverTrap: Set<String> = ["max", "min", "truncating", "parse"]
+
+    /// The built-in never traps, whatever its operands.
+    public static func cannotTrap(_ name: String) -> Bool {
+        if neverTrap.contains(name) { return true }
+        let parts = name.split(separator: ".")
+        guard parts.count == 2, IntKind(rawValue: String(parts[0])) != nil else { return false }
+        return integerNeverTrap.contains(String(parts[1]))
+    }
 }
 
 /// A parameter of a built-in: label, type, default.

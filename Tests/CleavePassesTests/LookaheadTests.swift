@@ -1,6 +1,7 @@
 // Lookahead: the UDP device's component reads the next datagrams ahead only when
-// its first stage is the receive and work that cannot trap; the rewrite keeps
-// the IR valid and sends the peers the same values, iterations earlier.
+// its first stage is the receive and work that cannot trap, and what follows the
+// device's first wait can neither trap nor print; the rewrite keeps the IR valid
+// and sends the peers the same values, iterations earlier.
 
 import CleaveDriver
 import CleaveIR
@@ -31,7 +32,7 @@ import Testing
 
     func components(_ text: String) throws -> (ProjectedProgram, [IRFunction?]) {
         let p = try #require(try passes(text, through: .projected).projected)
-        return (p, p.components.map { Lookahead.run($0.main, in: p.program) })
+        return (p, p.components.indices.map { Lookahead.run(p, component: $0) })
     }
 
     @Test func theDevicesComponentReadsAheadAndStaysValid() throws {
@@ -40,7 +41,8 @@ import Testing
         #expect(ahead[1] == nil, "the store has no device to read ahead from")
         #expect(VerifyIR.verify(p.program.with(typed: p.program.typed, functions: [device])).isEmpty)
         // The receive and the send to the store now appear twice: this iteration's and the next's.
-        let statements = allStatements(device.body)
+        let loop = try #require(device.body.stmts.first { if case .loop = $0.kind { true } else { false } })
+        let statements = allStatements(IRBlock([loop]))
         let receives = statements.filter { if case .stateCall = $0.kind { true } else { false } }
         let sends = statements.filter { if case .send = $0.kind { true } else { false } }
         #expect(receives.count == 3)  // this iteration's receive, the read-ahead's, the reply's send
@@ -59,6 +61,31 @@ import Testing
             with: "let n = datagram.payload.count + 1\n        let reply = store.answer(\"\\(n)\")")
         let (_, ahead) = try components(text)
         #expect(ahead[0] == nil)
+    }
+
+    @Test func whatFollowsTheFirstWaitMustNeitherTrapNorPrint() throws {
+        // Were the store to trap on the next request while this reply's `+ 1` traps, or print
+        // while this iteration prints, the order a user sees would change.
+        for rest in ["let n = reply.count + 1\n        print(\"\\(n)\")", "print(\"answered\")", "let n = reply.count + 1"] {
+            let text = kv.replacingOccurrences(
+                of: "device.send(datagram.reply(reply))", with: "\(rest)\n        device.send(datagram.reply(reply))")
+            let (_, ahead) = try components(text)
+            #expect(ahead[0] == nil, "\(rest)")
+        }
+        // Work that cannot trap there is fine.
+        let quiet = kv.replacingOccurrences(
+            of: "device.send(datagram.reply(reply))", with: "let n = reply.count &+ 1\n        device.send(datagram.reply(\"\\(n)\"))")
+        #expect(try components(quiet).1[0] != nil)
+    }
+
+    @Test func aProgramWithTwoDevicesIsLeftAlone() throws {
+        let text = kv.replacingOccurrences(
+            of: "let store = Store()", with: "let store = Store()\n    let other = UdpDevice(port: 7001)"
+        )
+        .replacingOccurrences(
+            of: "device.send(datagram.reply(reply))", with: "device.send(datagram.reply(reply))\n        other.send(datagram.reply(reply))")
+        let (_, ahead) = try components(text)
+        #expect(ahead.allSatisfy { $0 == nil })
     }
 
     @Test func aLoopThatBreaksIsLeftAlone() throws {

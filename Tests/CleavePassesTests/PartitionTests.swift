@@ -1,5 +1,6 @@
-// Partition: components from the user's groups, placement of pure statements, and
-// the channels between components.
+// Partition: components from the user's groups, placement of pure statements, the
+// channels between components, and the turns that order their effects as the
+// sequential program does.
 
 import CleaveDiagnostics
 import CleaveDriver
@@ -11,7 +12,22 @@ import Testing
 
 @Suite struct PartitionTests {
     func channels(_ p: PartitionedProgram) -> [String] {
-        p.channels.map { "\(p.components[$0.from].name)->\(p.components[$0.to].name): \(p.program.typed.typeName($0.type))" }
+        p.channels.filter { !$0.isTurn }.map {
+            "\(p.components[$0.from].name)->\(p.components[$0.to].name): \(p.program.typed.typeName($0.type))"
+        }
+    }
+
+    /// The turns handed inside `main`'s service loop (set-up aside), as "from->to @line".
+    func turnsInLoop(_ p: PartitionedProgram) -> [String] {
+        guard let loop = p.main.body.stmts.firstIndex(where: { if case .loop = $0.kind { true } else { false } }) else { return [] }
+        let first = p.main.body.stmts[..<loop].reduce(0) { $0 + numberedCount(IRBlock([$1])) }
+        let inLoop = first...(first + numberedCount(IRBlock([p.main.body.stmts[loop]])))
+        let ids =
+            p.crossingsAfter.filter { inLoop.contains($0.key) && $0.key != first }.flatMap(\.value)
+            + (p.crossingsAtIterationStart.filter { inLoop.contains($0.key) }.flatMap(\.value))
+        return ids.sorted().map { p.channels[$0] }.filter(\.isTurn).map {
+            "\(p.components[$0.from].name)->\(p.components[$0.to].name) @\($0.span.line)"
+        }
     }
 
     @Test func byDefaultEveryStateIsAComponent() throws {
@@ -32,6 +48,96 @@ import Testing
         let p = try #require(r.partitioned)
         // The device builds the store's call from the datagram's payload; the store unpacks its result.
         #expect(channels(p) == ["device->store: StoreCall", "store->device: Bytes"])
+        // Those two already order the receive, the answer and the send: no turn in the loop.
+        #expect(turnsInLoop(p).isEmpty)
+    }
+
+    /// A counter that needs nothing from the device, beside a formatter that prints.
+    let counter = """
+        import net
+        state Count {
+            var n: UInt8 = 0
+            func next() -> UInt8 {
+                n += 1
+                return n
+            }
+        }
+        state Formatter {
+            func format(_ k: UInt8) -> Bytes {
+                print("formatting \\(k)")
+                return "count \\(k)"
+            }
+        }
+        func main() {
+            let device = UdpDevice(port: 9600)
+            let count = Count()
+            let formatter = Formatter()
+            loop {
+                let datagram = device.receive()
+                let k = count.next()
+                let reply = formatter.format(k)
+                device.send(datagram.reply(reply))
+            }
+        }
+        """
+
+    @Test func aComponentThatNeedsNoValueWaitsForItsTurn() throws {
+        // `count.next()` may trap (UInt8 overflow) and comes after the receive: the counter waits
+        // for the device's turn each iteration. Everything else is ordered by the values that cross.
+        let p = try #require(try passes(counter, through: .components).partitioned)
+        #expect(turnsInLoop(p) == ["device->count @21"])
+        // Creating the states is in order too: the device's, then the counter's, then the formatter's.
+        let setUp = p.channels.filter(\.isTurn).map { "\(p.components[$0.from].name)->\(p.components[$0.to].name)" }
+        #expect(setUp.contains("device->count") && setUp.contains("count->formatter"))
+    }
+
+    @Test func effectsAfterABranchOrALoopWaitForTheirTurn() throws {
+        // In threeStates' loop: the store's `add` in the `if` comes before the stack's `n % 3`
+        // (line 31), which may trap, and nothing the store sends after the `if` reaches the stack
+        // when the branch is not taken; `n % 3` comes before the store's `add` in the `for`,
+        // whose first crossing is inside it; the `for`'s last `add` comes before the stack's
+        // `pack` (line 34). The rest is ordered by values: the call the device sends the stack,
+        // the decision the stack sends the store, the reply the stack sends the device, and
+        // round the loop the reply again (pack, then the next receive) and the `for`'s
+        // decision (the stack's `+` in one iteration, the store's `add` in the next).
+        let p = try #require(try passes(threeStates, through: .components).partitioned)
+        #expect(turnsInLoop(p) == ["store->stack @31", "stack->store @31", "store->stack @34"])
+    }
+
+    /// How many `trap`s and `halt`s each component's projected program has.
+    func trapsAndHalts(_ text: String) throws -> [String] {
+        let p = try #require(try passes(text, through: .projected).projected)
+        return p.components.map { c in
+            let s = allStatements(c.main.body)
+            let traps = s.filter { if case .trap = $0.kind { true } else { false } }.count
+            let halts = s.filter { if case .halt = $0.kind { true } else { false } }.count
+            return "\(c.component.name): \(traps) trap, \(halts) halt"
+        }
+    }
+
+    @Test func aTrapAloneInABranchIsReportedByWhoDecidesTheBranch() throws {
+        // Nothing else happens in the branch: the counter, which decides `k == 200`, reports it.
+        let text = counter.replacingOccurrences(
+            of: "let reply = formatter.format(k)",
+            with: "if k == 200 {\n            fatalError(\"two hundred\")\n        }\n        let reply = formatter.format(k)")
+        #expect(
+            try trapsAndHalts(text) == ["device: 0 trap, 0 halt", "count: 1 trap, 0 halt", "formatter: 0 trap, 0 halt"])
+    }
+
+    @Test func aTrapIsReportedByOneComponentAndHaltsTheOthersTakingPart() throws {
+        // The device and the formatter both work in the branch; the formatter makes the message.
+        let text = counter.replacingOccurrences(
+            of: "let reply = formatter.format(k)",
+            with: """
+                if k == 200 {
+                            device.send(datagram.reply("bye"))
+                            let last = formatter.format(k)
+                            fatalError("stopped after \\(last)")
+                        }
+                        let reply = formatter.format(k)
+                """)
+        #expect(
+            try trapsAndHalts(text) == ["device: 0 trap, 1 halt", "count: 0 trap, 1 halt", "formatter: 1 trap, 0 halt"])
     }
 
     @Test func aBranchDecisionCrossesToTheComponentsWorkingInTheBranch() throws {

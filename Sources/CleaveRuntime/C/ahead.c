@@ -48,6 +48,13 @@ void cl_ahead_pop(const cl_type *t, void *out) {
     queue.count--;
 }
 
+void cl_ahead_forget(void) {
+    /* The component leaves before these iterations come: as in the sequential program, which
+     * stops before them, their datagrams were never handed to the program. */
+    cl_uncount(CL_COUNT_RECEIVED, (uint64_t)queue.count);
+    cl_ahead_clear();
+}
+
 void cl_ahead_clear(void) {
     while (queue.count > 0) {
         void *slot = queue.slot[queue.head];

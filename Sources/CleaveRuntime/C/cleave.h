@@ -265,6 +265,9 @@ void cl_component_iteration_end(void);
 /* Called where the input has ended: inside a component, let the others finish and
  * never return (true is never seen); outside one, false. */
 bool cl_components_input_ended(void);
+/* Where another component reports a trap (`halt` in a projected program): this one stops
+ * here without a word, and never returns. */
+_Noreturn void cl_component_halt(void);
 
 /* ---- the net module's UdpDevice ---------------------------------------- */
 
@@ -289,6 +292,8 @@ void cl_ahead_push(const cl_type *t, const void *value);
 void cl_ahead_pop(const cl_type *t, void *out);
 /* Forget what was read ahead (an abandoned iteration). */
 void cl_ahead_clear(void);
+/* Drop what was read ahead when the component leaves: those iterations never come. */
+void cl_ahead_forget(void);
 
 /* ---- the net module's FrameDevice ---------------------------------------- */
 

@@ -29,7 +29,11 @@
  * ring whose writer has gone, or writing one whose reader has gone, leaves
  * cleanly as well: the peer either ended the input or failed, and in the
  * second case the launcher reports it. After the launcher says the input has
- * ended, a component leaves at the end of its current iteration.
+ * ended, a component leaves at the end of its current iteration. After it says
+ * a peer failed (drain), a component goes on until it waits for new input, and
+ * leaves there: what comes before the failure in the sequential program needs
+ * no new input, and everything after it waits for the failed peer. A component
+ * that reports a trap another one also reaches halts there and leaves.
  *
  * Waiting on a ring can be tuned from the launcher's environment, for
  * measurements: CLEAVE_RING_SPINS (spins before sleeping, 4000), CLEAVE_RING_YIELD
@@ -61,8 +65,11 @@ typedef struct ring_link {
 
 volatile sig_atomic_t cl_abandoned;
 static volatile sig_atomic_t abandon_requested;
+static uint32_t abandon_handled; /* the launcher's last restart epoch this component has parked for */
 
 static ring_link *links; /* by ring number; ring NULL when this component is not on it */
+static bool in_loop;       /* main has entered its loop: the set-up is over */
+static bool started_again; /* by the launcher, after a failure (--restart) */
 static cl_status *status;
 static cl_writer outgoing;
 static uint8_t *incoming;
@@ -73,6 +80,7 @@ static const char *my_name(void) { return cl_program.component_names[cl_componen
 static void close_rings(void);
 
 static _Noreturn void leave_cleanly(void) {
+    cl_ahead_forget();
     close_rings();
     cl_shutdown();
     fflush(stdout);
@@ -100,8 +108,17 @@ static bool abandoning(int result) {
     return cl_abandoned != 0;
 }
 
+/* A component started again after a failure runs its set-up alone: the others' set-up is long
+ * over, so the turns that ordered it are neither waited for nor handed on. Nothing else crosses
+ * there: a component that exchanges values before its loop is not restartable (Isolated.swift). */
+static bool setting_up_again(const cl_type *type) {
+    if (!started_again || in_loop) return false;
+    if (type != &cl_type_void) cl_trap("runtime", "internal error: a value crosses in the set-up of a restarted component");
+    return true;
+}
+
 void cl_channel_send(int channel, const void *value, const cl_type *type) {
-    (void)type;
+    if (setting_up_again(type)) return;
     if (abandoning(0)) return;
     const cl_wire_channel *c = channel_of(channel, true);
     ring_link *l = link_of(c);
@@ -128,6 +145,7 @@ static _Noreturn void malformed(const cl_wire_channel *c, const char *problem) {
 
 void cl_channel_receive(int channel, void *value, const cl_type *type) {
     memset(value, 0, type->size);
+    if (setting_up_again(type)) return;
     if (abandoning(0)) return;
     const cl_wire_channel *c = channel_of(channel, false);
     ring_link *l = link_of(c);
@@ -182,6 +200,12 @@ bool cl_components_input_ended(void) {
     return false;
 }
 
+_Noreturn void cl_component_halt(void) {
+    /* The trap's reporter stops the service: leaving closes this component's rings, so
+     * whoever waits on it leaves as well once it has what was sent before. */
+    leave_cleanly();
+}
+
 void cl_component_iteration_end(void) {
     cl_iteration_end();
     if (atomic_load_explicit(&status->input_ended, memory_order_relaxed)) leave_cleanly();
@@ -199,14 +223,23 @@ static void close_rings(void) {
     }
 }
 
-static int on_interrupted(void) {
+/* A wait on a peer gives up for a stop, and for an abandoned iteration. */
+static int on_ring_interrupted(void) {
     if (cl_stop_requested()) cl_stop_now();
     return abandon_requested;
 }
 
-static void on_abandon(int signal_number) {
+/* A wait for input also ends the component once a peer has failed: nothing it could read
+ * comes before the failure. */
+static int on_input_interrupted(void) {
+    if (atomic_load(&status->drain)) leave_cleanly();
+    return on_ring_interrupted();
+}
+
+/* SIGUSR2: the launcher has changed the status page (a restart, or a peer that failed). */
+static void on_launcher(int signal_number) {
     (void)signal_number;
-    abandon_requested = 1;
+    if (atomic_load(&status->abandon) != abandon_handled) abandon_requested = 1;
     cl_netif_wake(); /* a device waiting for input wakes up to see it */
 }
 
@@ -217,6 +250,7 @@ static void futex(_Atomic uint32_t *word, int operation, uint32_t value) {
 void cl_component_abandon(void) {
     /* Park until the launcher has reset the rings and started the failed peer again. */
     uint32_t epoch = atomic_load(&status->abandon);
+    abandon_handled = epoch;
     atomic_store(&status->parked, epoch);
     futex(&status->parked, FUTEX_WAKE, INT32_MAX);
     for (;;) {
@@ -286,6 +320,14 @@ static void on_forbidden(int signal_number, siginfo_t *info, void *context) {
 static _Noreturn void sandbox_failed(const char *what, int error) {
     fprintf(stderr, "cleave: component '%s': cannot load its sandbox: %s: %s\n", my_name(), what, strerror(error));
     _exit(2);
+}
+
+static void enter_sandbox(void);
+
+/* Main enters its loop: the set-up is over, and the sandbox closes. */
+static void enter_loop(void) {
+    in_loop = true;
+    enter_sandbox();
 }
 
 static void enter_sandbox(void) {
@@ -386,14 +428,15 @@ int main(int argc, char **argv) {
     cl_heap_init();
     cl_netif_install_signals();
     signal(SIGUSR1, SIG_IGN);
-    cl_ring_interrupted = on_interrupted;
-    cl_netif_interrupted = on_interrupted;
-    struct sigaction abandon;
-    memset(&abandon, 0, sizeof abandon);
-    abandon.sa_handler = on_abandon;
-    sigemptyset(&abandon.sa_mask);
-    sigaction(SIGUSR2, &abandon, NULL); /* no SA_RESTART: a wait returns to look */
-    cl_loop_enter_hook = enter_sandbox;
+    cl_ring_interrupted = on_ring_interrupted;
+    cl_netif_interrupted = on_input_interrupted;
+    struct sigaction launcher;
+    memset(&launcher, 0, sizeof launcher);
+    launcher.sa_handler = on_launcher;
+    sigemptyset(&launcher.sa_mask);
+    sigaction(SIGUSR2, &launcher, NULL); /* no SA_RESTART: a wait returns to look */
+    started_again = atomic_load(&status->starts) > 1;
+    cl_loop_enter_hook = enter_loop;
     cleave_init();
     cleave_main();
     cl_exit_clean();

@@ -133,6 +133,14 @@ bool cl_components_input_ended(void) {
     return true; /* not reached: a finished component is never resumed */
 }
 
+_Noreturn void cl_component_halt(void) {
+    /* The trap's reporter stops the service; this component goes no further. */
+    if (running < 0) cl_trap("runtime", "internal error: halt outside a component");
+    components[running].done = true;
+    yield_to_scheduler();
+    abort(); /* a finished component is never resumed */
+}
+
 void cl_component_iteration_end(void) {
     cl_iteration_end();
     /* After the end of the input, a component finishes the iteration it is in, no more. */

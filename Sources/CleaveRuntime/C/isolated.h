@@ -180,6 +180,11 @@ typedef struct cl_status {
      * iteration (abandon = epoch, then SIGUSR2); each parks (parked = epoch) until the rings
      * are reset and the peer started again (resume = epoch, a futex word). */
     _Atomic uint32_t abandon, parked, resume;
+    /* A peer failed (then SIGUSR2): finish what needs no new input and no word from the failed
+     * peer, and leave when waiting for either. */
+    _Atomic uint32_t drain;
+    /* How many times the launcher has started this component (more than once: --restart). */
+    _Atomic uint32_t starts;
 } cl_status;
 
 /* Set when this component's iteration is abandoned; generated code then calls

@@ -21,12 +21,25 @@
  * input, every other component is told to finish its iteration and leave. A
  * component that exits with a failure status, or is killed by a signal, is
  * reported by name with the cause (for SIGSYS from its sandbox, the system
- * call refused); the others are told to stop (their rings are closed and they
- * get SIGTERM, on which each completes what it writes and exits), and any
- * still running half a second later is killed. The launcher then prints the
- * counters of every component, summed, and exits non-zero: well within a
- * second of the failure, never hanging. SIGINT and SIGTERM stop the service
- * the same way but exit 0; SIGUSR1 prints the counters.
+ * call refused). The others then drain: the failed component's rings are
+ * closed, and each other component goes on until it must wait for new input
+ * or for the failed one, and leaves there. This is what makes a failure look
+ * as it does in the unikernel: everything that comes before it in the
+ * sequential program still happens (a reply the device was about to send is
+ * sent), and nothing after it does, because the effects of the projected
+ * programs are ordered as the sequential program orders them (Partition's
+ * turns) and every later one waits for the failed component. Anything still
+ * running DRAIN_MS later is killed. The launcher then prints the counters of
+ * every component, summed, and exits non-zero. SIGINT and SIGTERM stop the
+ * service at once (rings closed, SIGTERM to every component, SIGKILL half a
+ * second later) and exit 0; SIGUSR1 prints the counters.
+ *
+ * Liveness. A component stopped by a signal (SIGSTOP, SIGTSTP) is reported at
+ * once, and again when it continues. A component that has a message waiting
+ * for it and uses no processor time for the stall timeout (--stall-timeout,
+ * 2 s; 0: never) is not answering: it is reported, killed, and handled as a
+ * failure (restarted, or the service stops). A component that computes for a
+ * long time uses processor time and is left alone, as the unikernel would be.
  *
  * With --restart, a failed component that holds no state fields and owns no
  * device is started again instead, at most 5 times in 10 seconds. Its peers
@@ -58,6 +71,8 @@
 #include "isolated.h"
 
 #define GRACE_MS 500
+#define DRAIN_MS 2000            /* after a failure, the others finish what comes before it */
+#define TICK_MS 250              /* how often the launcher looks for components that do not answer */
 #define RESTART_LIMIT 5          /* restarts of one component ... */
 #define RESTART_WINDOW_MS 10000  /* ... within this time, before the service is stopped instead */
 #define PARK_MS 2000
@@ -72,19 +87,25 @@ typedef struct component {
     cl_status *status;
     long long restarts[RESTART_LIMIT]; /* when it was last started again */
     int restart_count;
+    clockid_t cpu;             /* its processor time */
+    long long waiting_since;   /* a message has waited for it, using no processor time, since (ms); 0: not */
+    long long cpu_seen;        /* its processor time then (ns) */
+    bool stalled;              /* killed for not answering */
 } component;
 
 static component *components;
 static int component_count;
 static cl_ring **rings;
 static int *ring_fds;
-static bool stopping;      /* a failure or a stop signal: everyone leaves */
+static bool stopping;      /* a stop signal: everyone leaves now */
+static bool draining;      /* a failure: the others finish what needs neither input nor the failed one */
 static int exit_status;
 static long long kill_at;  /* when still-running components get SIGKILL (ms), 0: not yet */
 static bool restart_enabled;
 static int restarting = -1;        /* the component being started again, while its peers park */
 static uint32_t epoch;             /* of the current (or last) restart */
 static long long restart_deadline; /* the peers must have parked by then */
+static long long stall_ms = 2000;  /* --stall-timeout; 0: never */
 
 
 static long long now_ms(void) {
@@ -98,6 +119,8 @@ static void usage(FILE *out, const char *program) {
     fprintf(out,
             "  --restart                   start again a component that holds no state fields and no device\n"
             "                              when it fails (the request it was serving is lost)\n"
+            "  --stall-timeout SECONDS     stop a component that has a message waiting for it and does not run\n"
+            "                              for this long (default 2; 0: never)\n"
             "One --netif per device, in the order the program creates them. The components (");
     for (int k = 0; k < cl_program.component_count; k++)
         fprintf(out, "%s%s", k ? ", " : "", cl_program.component_names[k]);
@@ -128,6 +151,7 @@ static void start(int k) {
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) fail_setup("socketpair");
     c->control = fds[0];
     c->control_child = fds[1];
+    atomic_fetch_add(&c->status->starts, 1);
     pid_t launcher = getpid();
     pid_t pid = fork();
     if (pid < 0) fail_setup("fork");
@@ -161,6 +185,9 @@ static void start(int k) {
     close(c->control_child);
     c->control_child = -1;
     c->pid = pid;
+    c->waiting_since = 0;
+    c->stalled = false;
+    if (clock_getcpuclockid(pid, &c->cpu) != 0) c->cpu = (clockid_t)-1;
 }
 
 /* ---- devices ------------------------------------------------------------------------ */
@@ -266,7 +293,22 @@ static void begin_stopping(void) {
     kill_at = now_ms() + GRACE_MS;
 }
 
+/* A component failed: the others finish what comes before the failure and leave (see above). */
+static void begin_draining(void) {
+    if (draining || stopping) return;
+    draining = true;
+    restarting = -1;
+    for (int k = 0; k < component_count; k++) {
+        if (components[k].pid <= 0) continue;
+        atomic_store(&components[k].status->drain, 1);
+        kill(components[k].pid, SIGUSR2);
+        kill(components[k].pid, SIGCONT); /* a stopped one cannot drain otherwise */
+    }
+    kill_at = now_ms() + DRAIN_MS;
+}
+
 static void report(const component *c, int wstatus) {
+    if (c->stalled) return; /* said when it was stopped */
     if (WIFEXITED(wstatus)) {
         int code = WEXITSTATUS(wstatus);
         if (code == 2 && exit_status == 2) return; /* it could not get its device: said already */
@@ -290,7 +332,7 @@ static void report(const component *c, int wstatus) {
  * abandon their iteration and park; once all have, the rings are reset and it starts. */
 static bool begin_restart(int k) {
     component *c = &components[k];
-    if (!restart_enabled || stopping || restarting >= 0 || !cl_program.restartable[k]) return false;
+    if (!restart_enabled || stopping || draining || restarting >= 0 || !cl_program.restartable[k]) return false;
     long long now = now_ms();
     int recent = 0;
     for (int i = 0; i < c->restart_count && i < RESTART_LIMIT; i++) recent += now - c->restarts[i] < RESTART_WINDOW_MS;
@@ -326,9 +368,10 @@ static void continue_restart(void) {
             if (now_ms() < restart_deadline) return;
             fprintf(stderr, "cleave: component '%s' did not pause for the restart within %d ms\n", components[j].name,
                     PARK_MS);
+            close_rings_of(restarting);
             restarting = -1;
             if (exit_status == 0) exit_status = 1;
-            begin_stopping();
+            begin_draining();
             return;
         }
     }
@@ -349,12 +392,12 @@ static void reaped(int k, int wstatus) {
     component *c = &components[k];
     c->pid = 0;
     bool clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
-    if (!clean && !stopping) {
+    if (!clean && !stopping && !draining) {
         report(c, wstatus);
         if (begin_restart(k)) return;
         if (exit_status == 0) exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
         close_rings_of(k);
-        begin_stopping();
+        begin_draining();
         return;
     }
     close_rings_of(k);
@@ -379,10 +422,64 @@ static int alive(void) {
 static void reap_all(void) {
     for (;;) {
         int wstatus;
-        pid_t pid = waitpid(-1, &wstatus, WNOHANG);
+        pid_t pid = waitpid(-1, &wstatus, WNOHANG | WUNTRACED | WCONTINUED);
         if (pid <= 0) return;
-        for (int k = 0; k < component_count; k++)
-            if (components[k].pid == pid) reaped(k, wstatus);
+        for (int k = 0; k < component_count; k++) {
+            if (components[k].pid != pid) continue;
+            if (WIFSTOPPED(wstatus)) {
+                int sig = WSTOPSIG(wstatus);
+                fprintf(stderr, "cleave: component '%s' was stopped by signal %d (%s); the service waits for it\n",
+                        components[k].name, sig, strsignal(sig));
+            } else if (WIFCONTINUED(wstatus)) {
+                fprintf(stderr, "cleave: component '%s' continues\n", components[k].name);
+            } else {
+                reaped(k, wstatus);
+            }
+        }
+    }
+}
+
+/* ---- liveness ------------------------------------------------------------------------- */
+
+static long long cpu_ns(const component *c) {
+    struct timespec t;
+    if (c->cpu == (clockid_t)-1 || clock_gettime(c->cpu, &t) != 0) return -1;
+    return (long long)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* A message is in one of the rings to component k, not yet taken. */
+static bool message_waiting(int k) {
+    for (int r = 0; r < cl_program.ring_count; r++)
+        if (cl_program.rings[r][1] == k &&
+            atomic_load_explicit(&rings[r]->tail, memory_order_acquire) != atomic_load_explicit(&rings[r]->head, memory_order_acquire))
+            return true;
+    return false;
+}
+
+/* Stop a component that does not answer: a message waits for it, and it has not run for the
+ * stall timeout (stopped by a signal, or blocked outside its channels). It is then a failure. */
+static void look_for_stalls(void) {
+    if (stall_ms <= 0 || stopping || draining || restarting >= 0) return;
+    long long now = now_ms();
+    for (int k = 0; k < component_count; k++) {
+        component *c = &components[k];
+        if (c->pid <= 0 || c->stalled) continue;
+        long long cpu = cpu_ns(c);
+        if (!message_waiting(k) || cpu < 0) {
+            c->waiting_since = 0;
+            continue;
+        }
+        if (c->waiting_since == 0 || cpu != c->cpu_seen) {
+            c->waiting_since = now;
+            c->cpu_seen = cpu;
+            continue;
+        }
+        if (now - c->waiting_since < stall_ms) continue;
+        fprintf(stderr, "cleave: component '%s' has not answered for %lld ms (a message waits for it and it does not run): "
+                        "stopping it\n", c->name, now - c->waiting_since);
+        c->stalled = true;
+        kill(c->pid, SIGKILL);
+        kill(c->pid, SIGCONT);
     }
 }
 
@@ -394,6 +491,17 @@ int main(int argc, char **argv) {
         }
         if (strcmp(argv[i], "--restart") == 0) {
             restart_enabled = true;
+            continue;
+        }
+        if (strcmp(argv[i], "--stall-timeout") == 0) {
+            char *end = NULL;
+            double seconds = i + 1 < argc ? strtod(argv[i + 1], &end) : -1;
+            if (i + 1 >= argc || end == argv[i + 1] || *end != '\0' || !(seconds >= 0) || seconds > 86400) {
+                fprintf(stderr, "%s: --stall-timeout takes a number of seconds from 0 to 86400\n", argv[0]);
+                return 2;
+            }
+            stall_ms = (long long)(seconds * 1000);
+            i++;
             continue;
         }
         int taken = cl_netif_option(argc, argv, &i);
@@ -461,7 +569,7 @@ int main(int argc, char **argv) {
             polls[k + 1].fd = components[k].control;
             polls[k + 1].events = POLLIN;
         }
-        int timeout = restarting >= 0 ? 5 : -1;
+        int timeout = restarting >= 0 ? 5 : stall_ms > 0 ? TICK_MS : -1;
         if (kill_at) {
             long long left = kill_at - now_ms();
             timeout = left > 0 ? (int)left : 0;
@@ -471,12 +579,15 @@ int main(int argc, char **argv) {
         if (kill_at && now_ms() >= kill_at) {
             for (int k = 0; k < component_count; k++) {
                 if (components[k].pid <= 0) continue;
-                fprintf(stderr, "cleave: component '%s' did not stop within %d ms: killed\n", components[k].name, GRACE_MS);
+                fprintf(stderr, "cleave: component '%s' did not stop within %d ms: killed\n", components[k].name,
+                        stopping ? GRACE_MS : DRAIN_MS);
                 kill(components[k].pid, SIGKILL);
+                kill(components[k].pid, SIGCONT);
             }
             kill_at = 0;
         }
         continue_restart();
+        look_for_stalls();
         if (ready <= 0) continue;
         if (polls[0].revents) {
             struct signalfd_siginfo info;

@@ -389,6 +389,10 @@ void cl_count(cl_counter which, uint64_t n) {
     if ((unsigned)which < CL_COUNT_LIMIT) atomic_fetch_add_explicit(&counters[which], n, memory_order_relaxed);
 }
 
+void cl_uncount(cl_counter which, uint64_t n) {
+    if ((unsigned)which < CL_COUNT_LIMIT) atomic_fetch_sub_explicit(&counters[which], n, memory_order_relaxed);
+}
+
 uint64_t cl_counter_value(cl_counter which) {
     if ((unsigned)which >= CL_COUNT_LIMIT) return 0;
     return atomic_load_explicit(&counters[which], memory_order_relaxed);
@@ -477,12 +481,10 @@ void cl_netif_drain_wake(void) {
 
 _Noreturn void cl_stop_now(void) { stop_now(); }
 
+/* Installed with SA_RESETHAND: a second signal, should the first not be acted on, ends the
+ * process by the default action (no system call here, which a sandbox would refuse). */
 static void on_stop(int signal_number) {
-    if (stop_requested) { /* the first one was not acted on: end now */
-        signal(signal_number, SIG_DFL);
-        raise(signal_number);
-        return;
-    }
+    (void)signal_number;
     stop_requested = 1;
     int saved_errno = errno;
     if (stop_pipe[1] >= 0) {
@@ -497,12 +499,12 @@ static void on_usr1(int signal_number) {
     cl_print_counters();
 }
 
-static void handle(int signal_number, void (*handler)(int)) {
+static void handle(int signal_number, void (*handler)(int), int flags) {
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = handler;
     sigemptyset(&action.sa_mask);
-    action.sa_flags = 0; /* no SA_RESTART: a blocking call returns EINTR */
+    action.sa_flags = flags; /* never SA_RESTART: a blocking call returns EINTR */
     sigaction(signal_number, &action, NULL);
 }
 
@@ -513,9 +515,9 @@ void cl_netif_install_signals(void) {
             fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC);
         }
     }
-    handle(SIGUSR1, on_usr1);
-    handle(SIGINT, on_stop);
-    handle(SIGTERM, on_stop);
+    handle(SIGUSR1, on_usr1, 0);
+    handle(SIGINT, on_stop, SA_RESETHAND);
+    handle(SIGTERM, on_stop, SA_RESETHAND);
     /* A launcher may have started us with these blocked (a child inherits
      * its parent thread's mask; Foundation's Process does this). */
     sigset_t ours;

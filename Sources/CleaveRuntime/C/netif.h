@@ -153,6 +153,8 @@ typedef enum cl_counter {
 } cl_counter;
 
 void cl_count(cl_counter which, uint64_t n);
+/* Take back n counted before (what turned out never to be handed to the program). */
+void cl_uncount(cl_counter which, uint64_t n);
 uint64_t cl_counter_value(cl_counter which);
 
 /* Keep the counters in `shared` (CL_COUNT_LIMIT values) from now on: the isolated

@@ -1,0 +1,142 @@
+// The isolated target shows what the unikernel shows, whatever its components
+// could do ahead of each other: the same replies, the same standard error (the
+// program's prints, in order), a trap at the same request with the same message,
+// the same exit status. After a restart the replies are the unikernel's but for
+// the request in flight; a component that stops answering is reported and the
+// service does not hang.
+//
+// The launcher's own lines (`cleave: component …`, `cleave: restarting …`) are
+// supervision, which a unikernel has no need of; they are set aside when the two
+// standard errors are compared.
+
+import CleaveTestSupport
+import Foundation
+import Testing
+
+@Suite struct IsolatedOrderTests {
+    /// Standard error as the program wrote it, the launcher's supervision lines set aside.
+    static func programOutput(_ stderr: String) -> [Substring] {
+        stderr.split(separator: "\n").filter { !$0.hasPrefix("cleave: component ") && !$0.hasPrefix("cleave: restarting ") }
+    }
+
+    static let partitions: [String?] = [nil, "device,count|formatter", "device|count,formatter", "device,formatter|count"]
+
+    @Test func aCounterTrapsAtTheSameRequestWithTheSameOutput() throws {
+        // 300 requests: the 256th traps in `next`; every build answers 255 and prints the same lines.
+        let source = "Tests/Inputs/Isolated/counter.clv"
+        let requests = (1...300).map { Array("request \($0)".utf8) }
+        let datagrams = clientDatagrams(requests, to: 9600, net: 3, firstPort: 20000)
+        let reference = try replay(source, datagrams, name: "counter-unikernel")
+        #expect(reference.status == 1)
+        #expect(reference.replies.map(\.payload.text) == (1...255).map { "count \($0)" })
+        let output = Self.programOutput(reference.stderr)
+        #expect(output.contains("counter.clv:11:9: fatal error: arithmetic overflow in +"), "\(output.suffix(3))")
+        #expect(output.filter { $0.hasPrefix("formatting ") }.count == 255)
+        #expect(output.firstIndex(of: "formatting 7") == output.firstIndex(of: "served 7").map { $0 - 1 })
+        for (k, partition) in Self.partitions.enumerated() {
+            let build = ["--target", "isolated"] + (partition.map { ["--partition", $0] } ?? [])
+            let isolated = try replay(source, datagrams, name: "counter-isolated-\(k)", build: build)
+            let what = "--partition \(partition ?? "(one component per state)")"
+            #expect(isolated.status == reference.status, "\(what): \(isolated.stderr)")
+            #expect(isolated.replies == reference.replies, "\(what)")
+            #expect(Self.programOutput(isolated.stderr) == output, "\(what): \(isolated.stderr)")
+        }
+    }
+
+    @Test func aCounterAnswersOverUDPUntilItsTurnToTrap() throws {
+        // Served live, one request at a time: the isolated build neither traps at start-up nor
+        // answers the 256th request.
+        for build in [[], ["--target", "isolated"]] {
+            let service = try ServiceProcess(
+                BuiltServices.runnable("Tests/Inputs/Isolated/counter.clv", arguments: build), ["--netif", "udp:0"])
+            let client = try UDPClient()
+            let port = service.port(9600)
+            var answers: [String] = []
+            for n in 1...256 {
+                guard let reply = try client.request("request \(n)".bytes, to: port, timeout: n == 256 ? 1 : 5) else { break }
+                answers.append(reply.text)
+            }
+            let result = service.waitForExit(timeout: 5)
+            #expect(answers == (1...255).map { "count \($0)" }, "\(build): \(answers.suffix(3))")
+            #expect(result?.status == 1, "\(build): \(result?.stderr ?? "still running")")
+            let output = Self.programOutput(result?.stderr ?? "")
+            #expect(output.suffix(2).first == "counter.clv:11:9: fatal error: arithmetic overflow in +", "\(build): \(output.suffix(3))")
+        }
+    }
+
+    @Test func aRestartLeavesTheCounterWhereTheSequentialProgramIs() throws {
+        let run = try BuiltServices.runnable("Tests/Inputs/Isolated/restart-counter.clv", arguments: ["--target", "isolated"])
+        let service = try ServiceProcess(run, ["--netif", "udp:0", "--restart"])
+        let client = try UDPClient()
+        let port = service.port(9700)
+        #expect(try client.request("a".bytes, to: port)?.text == "count 1")
+        #expect(try client.request("b".bytes, to: port)?.text == "count 2")
+        let formatter = try #require(service.children()["formatter"])
+        kill(formatter, SIGKILL)
+        // Nothing was in flight: once the formatter runs again, the count goes on from 2.
+        let deadline = Date().addingTimeInterval(5)
+        while service.children()["formatter"] == nil || service.children()["formatter"] == formatter, Date() < deadline {
+            usleep(10_000)
+        }
+        #expect(service.children()["formatter"] != formatter, "the formatter was not started again")
+        let replies = try (3...6).map { try client.request("r\($0)".bytes, to: port)?.text }
+        #expect(replies == ["count 3", "count 4", "count 5", "count 6"])
+        let result = service.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("restarting component 'formatter'"), "\(result.stderr)")
+    }
+
+    @Test func aStoppedComponentIsReportedAndDoesNotStallTheServiceForever() throws {
+        let kv = try BuiltServices.runnable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
+        let service = try ServiceProcess(kv, ["--netif", "udp:0", "--stall-timeout", "1"])
+        let client = try UDPClient()
+        #expect(try client.request("SET a 1".bytes, to: service.port(7000))?.text == "STORED")
+        let store = try #require(service.children()["store"])
+        kill(store, SIGSTOP)
+        // The request waits for the store, which does not run: after the stall timeout the store is
+        // stopped, and, holding state, it cannot be started again: the service ends, saying why.
+        #expect(try client.request("GET a".bytes, to: service.port(7000), timeout: 0.5) == nil)
+        let result = service.waitForExit(timeout: 5)
+        #expect(result != nil, "the service still waits for the stopped store")
+        guard let result else { return }
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("component 'store' was stopped by signal \(SIGSTOP)"), "\(result.stderr)")
+        #expect(result.stderr.contains("component 'store' has not answered for"), "\(result.stderr)")
+        #expect(result.stderr.contains("cleave: received 2,"), "\(result.stderr)")
+    }
+
+    @Test func aStalledStatelessComponentIsStartedAgain() throws {
+        let run = try BuiltServices.runnable("Tests/Inputs/Isolated/restart.clv", arguments: ["--target", "isolated"])
+        let service = try ServiceProcess(run, ["--netif", "udp:0", "--restart", "--stall-timeout", "0.5"])
+        let client = try UDPClient()
+        let port = service.port(9400)
+        #expect(try client.request("ab".bytes, to: port)?.text == "total 2")
+        let parser = try #require(service.children()["parser"])
+        kill(parser, SIGSTOP)
+        // The request in flight is lost with the stalled parser; the tally keeps its total.
+        #expect(try client.request("lost".bytes, to: port, timeout: 3) == nil)
+        #expect(try client.request("abc".bytes, to: port)?.text == "total 5")
+        let result = service.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("component 'parser' has not answered for"), "\(result.stderr)")
+        #expect(result.stderr.contains("restarting component 'parser'"), "\(result.stderr)")
+    }
+
+    @Test func aComponentContinuedInTimeGoesOn() throws {
+        let kv = try BuiltServices.runnable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
+        let service = try ServiceProcess(kv, ["--netif", "udp:0", "--stall-timeout", "5"])
+        let client = try UDPClient()
+        let port = service.port(7000)
+        #expect(try client.request("SET a 1".bytes, to: port)?.text == "STORED")
+        let store = try #require(service.children()["store"])
+        kill(store, SIGSTOP)
+        try client.send("GET a".bytes, to: port)
+        usleep(300_000)
+        kill(store, SIGCONT)
+        #expect(try client.receive(timeout: 5)?.payload.text == "1")
+        let result = service.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("component 'store' was stopped by signal"), "\(result.stderr)")
+        #expect(result.stderr.contains("component 'store' continues"), "\(result.stderr)")
+    }
+}
