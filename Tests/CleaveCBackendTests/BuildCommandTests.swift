@@ -76,7 +76,7 @@ import Testing
                 "pcap:\(dir)/run-in-kv.pcap:\(dir)/run-out-kv.pcap",
             ])
         #expect(isolated.status == 0, "\(isolated.stderr)")
-        #expect(isolated.stderr.contains("cleave: component store: 1 messages sent, 1 received"), "\(isolated.stderr)")
+        #expect(isolated.stderr.contains("cleave: component store: 1 message sent, 1 received"), "\(isolated.stderr)")
         #expect(try Pcap.readUDP("\(dir)/run-out-kv.pcap").map { $0.payload.text } == ["STORED"])
     }
 }

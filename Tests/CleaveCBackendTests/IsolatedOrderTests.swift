@@ -122,6 +122,28 @@ import Testing
         #expect(result.stderr.contains("restarting component 'parser'"), "\(result.stderr)")
     }
 
+    @Test func theLauncherIsSandboxedOnceTheDevicesAreBound() throws {
+        let kv = try BuiltServices.runnable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
+        for arguments in [["--netif", "udp:0"], ["--netif", "udp:0", "--restart"]] {
+            let service = try ServiceProcess(kv, arguments)
+            #expect(try UDPClient().request("SET a 1".bytes, to: service.port(7000))?.text == "STORED")
+            let status = (try? String(contentsOfFile: "/proc/\(service.pid)/status", encoding: .utf8)) ?? ""
+            let fields = status.split(separator: "\n").filter { $0.hasPrefix("Seccomp:") || $0.hasPrefix("NoNewPrivs:") }
+            #expect(fields.map { $0.split(separator: "\t").last ?? "" } == ["1", "2"], "\(arguments): \(fields)")
+            #expect(service.stop().status == 0)
+        }
+        // What it allows itself: supervising, and with --restart starting a component; never the network.
+        let policy = try runProcess(kv, ["--print-policy"])
+        #expect(policy.status == 0)
+        let supervising = policy.stdout.components(separatedBy: "and, with --restart").first ?? ""
+        for call in ["poll", "wait4", "kill", "futex", "write"] { #expect(supervising.contains("  \(call) "), "\(call)") }
+        for call in ["socket", "bind", "connect", "openat", "execve", "clone"] {
+            #expect(!supervising.contains("  \(call) "), "\(call)")
+        }
+        #expect(!policy.stdout.contains("  socket "))
+        #expect(policy.stdout.contains("  openat           a new component loads its libraries (never to write or create) (read-only)"))
+    }
+
     @Test func aComponentContinuedInTimeGoesOn() throws {
         let kv = try BuiltServices.runnable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
         let service = try ServiceProcess(kv, ["--netif", "udp:0", "--stall-timeout", "5"])

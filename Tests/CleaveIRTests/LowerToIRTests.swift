@@ -78,7 +78,8 @@ import Testing
                 }
                 """))
         let bump = try #require(p.named("Counter.bump"))
-        #expect(bump.kind == .stateMethod(try #require(p.typed.types.firstIndex { $0.name == "Counter" }).map(TypeID.init)!))
+        let counter = try #require(p.typed.types.firstIndex { $0.name == "Counter" })
+        #expect(bump.kind == .stateMethod(TypeID(counter)))
         #expect(bump.params.count == 2)
         #expect(bump.results.map { p.typed.typeName($0) } == ["Counter", "Int"])
         // The body sets the field on a new version of self and returns it.

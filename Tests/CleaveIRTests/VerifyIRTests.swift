@@ -29,7 +29,7 @@ import Testing
     }
 
     func replacing(_ p: IRProgram, _ name: String, _ body: (IRFunction) -> IRBlock) throws -> IRProgram {
-        let functions = try p.functions.map { f -> IRFunction in
+        let functions = p.functions.map { f -> IRFunction in
             guard p.typed.function(f.source).name == name else { return f }
             return IRFunction(
                 source: f.source, name: f.name, kind: f.kind, params: f.params, results: f.results, body: body(f),

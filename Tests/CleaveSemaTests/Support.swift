@@ -45,6 +45,7 @@ func check(_ source: String) -> Checked {
 }
 
 /// Check a program that must be free of diagnostics (warnings included).
+@discardableResult
 func checkClean(_ source: String, sourceLocation: SourceLocation = #_sourceLocation) -> Checked {
     let c = check(source)
     #expect(

@@ -133,7 +133,7 @@ void cl_channel_send(int channel, const void *value, const cl_type *type) {
     if (written < 0) leave_cleanly(); /* the reader has gone */
     cl_ring_publish(&l->end);
     l->sequence++;
-    atomic_fetch_add_explicit(&status->messages_sent, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(type == &cl_type_void ? &status->turns_sent : &status->messages_sent, 1, memory_order_relaxed);
 }
 
 static _Noreturn void malformed(const cl_wire_channel *c, const char *problem) {
@@ -189,7 +189,8 @@ void cl_channel_receive(int channel, void *value, const cl_type *type) {
     if (!c->get(&r, value)) malformed(c, r.problem ? r.problem : "it does not hold a value of the channel's type");
     if (r.at != r.end) malformed(c, "bytes are left after the value");
     l->sequence++;
-    atomic_fetch_add_explicit(&status->messages_received, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(
+        type == &cl_type_void ? &status->turns_received : &status->messages_received, 1, memory_order_relaxed);
 }
 
 bool cl_components_input_ended(void) {

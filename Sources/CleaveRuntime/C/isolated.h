@@ -164,6 +164,11 @@ typedef struct cl_isolated_component {
 
 extern const cl_isolated_component cl_component;
 
+/* Generated into the launcher: what the sandboxes of the restartable components allow (a
+ * component started again runs under the launcher's sandbox too). */
+extern const cl_policy_rule cl_restart_rules[];
+extern const int32_t cl_restart_rule_count;
+
 /* ---- what the launcher and a component share ------------------------------ */
 
 #define CL_FD_CONTROL 3
@@ -174,7 +179,8 @@ typedef struct cl_status {
     _Atomic uint32_t ended;        /* this component saw its input end and left cleanly */
     _Atomic uint32_t input_ended;  /* the launcher: the input has ended, finish this iteration */
     _Atomic int32_t forbidden;     /* the system call its sandbox refused, + 1 (0: none) */
-    _Atomic uint64_t messages_sent, messages_received;
+    _Atomic uint64_t messages_sent, messages_received; /* values */
+    _Atomic uint64_t turns_sent, turns_received;       /* turns (a channel of type Void) */
     uint64_t counters[CL_COUNT_LIMIT];
     /* Restarting a peer (--restart): the launcher asks every other component to abandon its
      * iteration (abandon = epoch, then SIGUSR2); each parks (parked = epoch) until the rings

@@ -47,7 +47,20 @@
  * next wait for a peer or for input, and parks. When all have, the rings are
  * reset, the component starts again, and the peers begin a new iteration. The
  * request being served is lost; the states of the others are kept. A peer
- * that does not park within 2 seconds stops the service instead.
+ * that does not park within 2 seconds stops the service instead. A component
+ * started again runs its set-up alone (component.c), and one that exchanges
+ * values with the others before its loop is not restartable.
+ *
+ * The launcher's own sandbox. Once every device is bound, the launcher needs
+ * only to supervise: wait for its children and signals, read their status
+ * pages, wake and signal them, answer (refuse) a component's control message,
+ * and write to standard error. It then loads a default-deny seccomp filter
+ * allowing just that (`run --print-policy` lists it, with the reasons). With
+ * --restart it must also start a component again, which takes process creation
+ * and what a new process does before its own sandbox is loaded (load its
+ * libraries: read-only opens, executable mappings); it still may not open a
+ * file for writing, create one, or touch the network. A call outside the policy
+ * stops the launcher with a message naming it, and the components with it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -106,6 +119,7 @@ static int restarting = -1;        /* the component being started again, while i
 static uint32_t epoch;             /* of the current (or last) restart */
 static long long restart_deadline; /* the peers must have parked by then */
 static long long stall_ms = 2000;  /* --stall-timeout; 0: never */
+static int devices_bound;          /* the launcher's sandbox is loaded once all are */
 
 
 static long long now_ms(void) {
@@ -121,6 +135,7 @@ static void usage(FILE *out, const char *program) {
             "                              when it fails (the request it was serving is lost)\n"
             "  --stall-timeout SECONDS     stop a component that has a message waiting for it and does not run\n"
             "                              for this long (default 2; 0: never)\n"
+            "  --print-policy              the system calls this launcher allows itself once the devices are bound\n"
             "One --netif per device, in the order the program creates them. The components (");
     for (int k = 0; k < cl_program.component_count; k++)
         fprintf(out, "%s%s", k ? ", " : "", cl_program.component_names[k]);
@@ -224,6 +239,7 @@ static void answer_request(int k) {
         if (exit_status == 0) exit_status = 2;
         return refuse(c);
     }
+    devices_bound++;
     char control[CMSG_SPACE(sizeof(int) * CL_NETIF_MAX_PORTS)];
     memset(control, 0, sizeof control);
     int passing[CL_NETIF_MAX_PORTS];
@@ -247,6 +263,167 @@ static void answer_request(int k) {
     for (int i = 0; i < count; i++) close(passing[i]);
 }
 
+/* ---- the launcher's sandbox -------------------------------------------------------- */
+
+typedef struct launcher_rule {
+    const char *system_call;
+    enum { ANY, READ_ONLY_OPEN, NO_EXEC } argument;
+    const char *reason;
+} launcher_rule;
+
+/* What supervising needs, once every device is bound. */
+static const launcher_rule supervising[] = {
+    {"poll", ANY, "waiting for signals and control messages"},
+    {"read", ANY, "signals (signalfd)"},
+    {"wait4", ANY, "reaping components, seeing them stop and continue"},
+    {"kill", ANY, "asking components to stop, abandon, drain or continue"},
+    {"futex", ANY, "waking parked components"},
+    {"clock_gettime", ANY, "time, and the components' processor time"},
+    {"recvfrom", ANY, "control messages (refused: the devices are bound)"},
+    {"sendto", ANY, "refusing a control message"},
+    {"sendmsg", ANY, "answering a control message"},
+    {"close", ANY, "a control socket whose component has gone"},
+    {"write", ANY, "reports and counters on standard error"},
+    {"brk", ANY, "memory"},
+    {"mmap", NO_EXEC, "memory"},
+    {"munmap", ANY, "memory"},
+    {"mremap", ANY, "memory"},
+    {"madvise", ANY, "memory"},
+    {"rt_sigreturn", ANY, "signals"},
+    {"restart_syscall", ANY, "signals"},
+    {"exit_group", ANY, "leaving"},
+    {"exit", ANY, "leaving"},
+};
+
+/* With --restart: starting a component again, up to the moment it loads its own sandbox. */
+static const launcher_rule restarting_rules[] = {
+    {"socketpair", ANY, "a restarted component's control socket"},
+    {"getpid", ANY, "starting a component"},
+    {"clone", ANY, "starting a component"},
+    {"clone3", ANY, "starting a component"},
+    {"getppid", ANY, "a new component checks its parent"},
+    {"prctl", ANY, "a new component: PR_SET_PDEATHSIG, then its own sandbox"},
+    {"fcntl", ANY, "a new component's descriptors put in place"},
+    {"dup2", ANY, "a new component's descriptors put in place"},
+    {"close_range", ANY, "a new component keeps only its descriptors"},
+    {"rt_sigprocmask", ANY, "a new component's signals"},
+    {"rt_sigaction", ANY, "a new component's signals"},
+    {"clock_getres", ANY, "a new component's processor-time clock"},
+    {"execve", ANY, "starting a component's executable"},
+    {"openat", READ_ONLY_OPEN, "a new component loads its libraries (never to write or create)"},
+    {"access", ANY, "a new component loads its libraries"},
+    {"newfstatat", ANY, "a new component loads its libraries"},
+    {"pread64", ANY, "a new component loads its libraries"},
+    {"mmap", ANY, "a new component maps its libraries' code"},
+    {"mprotect", ANY, "a new component loads its libraries"},
+    {"arch_prctl", ANY, "a new component's start"},
+    {"set_tid_address", ANY, "a new component's start"},
+    {"set_robust_list", ANY, "a new component's start"},
+    {"rseq", ANY, "a new component's start"},
+    {"prlimit64", ANY, "a new component's start"},
+    {"getrandom", ANY, "a new component's start"},
+    {"pipe2", ANY, "a new component's stop pipe"},
+    {"seccomp", ANY, "a new component loads its own sandbox"},
+};
+
+#define RULE_COUNT(rules) (sizeof(rules) / sizeof((rules)[0]))
+
+static const char *argument_text(int argument) {
+    return argument == READ_ONLY_OPEN ? " (read-only)" : argument == NO_EXEC ? " (without PROT_EXEC)" : "";
+}
+
+static void print_rules(const launcher_rule *rules, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        printf("  %-16s %s%s\n", rules[i].system_call, rules[i].reason, argument_text(rules[i].argument));
+}
+
+static void print_policy(void) {
+    printf("launcher, once every device is bound:\n");
+    print_rules(supervising, RULE_COUNT(supervising));
+    printf("and, with --restart, to start a component again:\n");
+    print_rules(restarting_rules, RULE_COUNT(restarting_rules));
+    if (cl_restart_rule_count > 0) {
+        printf("and what the restartable components' own sandboxes allow (a restarted one runs under both):\n ");
+        for (int32_t i = 0; i < cl_restart_rule_count; i++) printf(" %s", cl_restart_rules[i].system_call);
+        printf("\n");
+    }
+}
+
+/* Refused: say which call, then end (the components end with the launcher: PR_SET_PDEATHSIG). */
+static void on_refused(int signal_number, siginfo_t *info, void *context) {
+    (void)signal_number;
+    (void)context;
+    char text[96] = "cleave: launcher: its sandbox refused system call ";
+    size_t n = strlen(text);
+    char digits[16];
+    int k = 0;
+    unsigned number = (unsigned)info->si_syscall;
+    do digits[k++] = (char)('0' + number % 10);
+    while ((number /= 10) != 0 && k < 15);
+    while (k > 0 && n < sizeof text - 2) text[n++] = digits[--k];
+    text[n++] = '\n';
+    ssize_t ignored = write(STDERR_FILENO, text, n);
+    (void)ignored;
+    _exit(70);
+}
+
+static void add_rules(scmp_filter_ctx filter, const launcher_rule *rules, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        int number = seccomp_syscall_resolve_name(rules[i].system_call);
+        if (number == __NR_SCMP_ERROR) continue; /* not on this machine */
+        int failed;
+        if (rules[i].argument == READ_ONLY_OPEN) {
+            struct scmp_arg_cmp read_only = {
+                .arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, .datum_b = O_RDONLY};
+            failed = seccomp_rule_add_array(filter, SCMP_ACT_ALLOW, number, 1, &read_only);
+        } else if (rules[i].argument == NO_EXEC) {
+            struct scmp_arg_cmp no_exec = {.arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = PROT_EXEC, .datum_b = 0};
+            failed = seccomp_rule_add_array(filter, SCMP_ACT_ALLOW, number, 1, &no_exec);
+        } else {
+            failed = seccomp_rule_add(filter, SCMP_ACT_ALLOW, number, 0);
+        }
+        if (failed) {
+            fprintf(stderr, "cleave: launcher: cannot load its sandbox: %s: %s\n", rules[i].system_call, strerror(-failed));
+            exit(2);
+        }
+    }
+}
+
+/* Once every device is bound: from now on, only what supervising (and restarting) needs. */
+static void enter_sandbox(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_refused;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGSYS, &action, NULL);
+    scmp_filter_ctx filter = seccomp_init(SCMP_ACT_TRAP);
+    if (!filter) fail_setup("seccomp_init");
+    if (restart_enabled) {
+        add_rules(filter, restarting_rules, RULE_COUNT(restarting_rules)); /* mmap of code among them */
+        for (int32_t i = 0; i < cl_restart_rule_count; i++) {
+            bool listed = false;
+            for (size_t j = 0; j < RULE_COUNT(restarting_rules) && !listed; j++)
+                listed = strcmp(restarting_rules[j].system_call, cl_restart_rules[i].system_call) == 0;
+            for (size_t j = 0; j < RULE_COUNT(supervising) && !listed; j++)
+                listed = strcmp(supervising[j].system_call, cl_restart_rules[i].system_call) == 0;
+            launcher_rule rule = {cl_restart_rules[i].system_call, ANY, "a restartable component's sandbox"};
+            if (!listed) add_rules(filter, &rule, 1);
+        }
+        for (size_t i = 0; i < RULE_COUNT(supervising); i++)
+            if (strcmp(supervising[i].system_call, "mmap") != 0) add_rules(filter, &supervising[i], 1);
+    } else {
+        add_rules(filter, supervising, RULE_COUNT(supervising));
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail_setup("PR_SET_NO_NEW_PRIVS");
+    int failed = seccomp_load(filter);
+    if (failed) {
+        errno = -failed;
+        fail_setup("seccomp_load");
+    }
+    seccomp_release(filter);
+}
+
 /* ---- counters ----------------------------------------------------------------------- */
 
 static void print_counters(void) {
@@ -257,13 +434,20 @@ static void print_counters(void) {
     cl_print_counter_values(sum);
 }
 
+static const char *plural(uint64_t n, const char *one, const char *many) { return n == 1 ? one : many; }
+
 static void print_messages(void) {
     for (int k = 0; k < component_count; k++) {
         const cl_status *s = components[k].status;
+        uint64_t sent = atomic_load(&s->messages_sent), received = atomic_load(&s->messages_received);
+        uint64_t turns_sent = atomic_load(&s->turns_sent), turns_taken = atomic_load(&s->turns_received);
         uint64_t ahead = __atomic_load_n(&s->counters[CL_COUNT_READ_AHEAD], __ATOMIC_RELAXED);
-        fprintf(stderr, "cleave: component %s: %llu messages sent, %llu received", components[k].name,
-                (unsigned long long)atomic_load(&s->messages_sent), (unsigned long long)atomic_load(&s->messages_received));
-        if (ahead) fprintf(stderr, ", %llu datagrams read ahead", (unsigned long long)ahead);
+        fprintf(stderr, "cleave: component %s: %llu %s sent, %llu received", components[k].name, (unsigned long long)sent,
+                plural(sent, "message", "messages"), (unsigned long long)received);
+        if (turns_sent || turns_taken)
+            fprintf(stderr, "; %llu %s handed on, %llu taken", (unsigned long long)turns_sent,
+                    plural(turns_sent, "turn", "turns"), (unsigned long long)turns_taken);
+        if (ahead) fprintf(stderr, "; %llu %s read ahead", (unsigned long long)ahead, plural(ahead, "datagram", "datagrams"));
         fputc('\n', stderr);
     }
 }
@@ -493,6 +677,10 @@ int main(int argc, char **argv) {
             restart_enabled = true;
             continue;
         }
+        if (strcmp(argv[i], "--print-policy") == 0) {
+            print_policy();
+            return 0;
+        }
         if (strcmp(argv[i], "--stall-timeout") == 0) {
             char *end = NULL;
             double seconds = i + 1 < argc ? strtod(argv[i + 1], &end) : -1;
@@ -562,7 +750,12 @@ int main(int argc, char **argv) {
 
     struct pollfd *polls = calloc((size_t)component_count + 1, sizeof *polls);
     if (!polls) fail_setup("calloc");
+    bool sandboxed = false;
     while (alive() > 0) {
+        if (!sandboxed && devices_bound >= cl_program.device_count && !stopping && !draining && restarting < 0) {
+            enter_sandbox();
+            sandboxed = true;
+        }
         polls[0].fd = signals;
         polls[0].events = POLLIN;
         for (int k = 0; k < component_count; k++) {
