@@ -51,8 +51,8 @@
 /// holding its trap, and undoing its state changes when a peer is restarted and the
 /// values it computed ahead are lost, which cannot be done in general. Kept in step,
 /// a restarted peer finds every other component where the sequential program is.
-/// Measured (Benchmarks/results/served-isolated.md): kv needs no turn in its loop;
-/// a counter beside a formatter needs one per request.
+/// Measured (`Benchmarks/order.py`, results/order.md): kv needs no turn in its
+/// loop and serves as before; a counter beside a formatter needs one per request.
 ///
 /// Two exceptions, each argued where it is made: `Lookahead` lets a device's
 /// component read the next datagrams of a batch already read from the kernel while
