@@ -213,6 +213,9 @@ final class FunctionEmitter {
         mark(name(v), ty(v))
     }
 
+    /// Mark what `expr` holds as shared. `expr` may be a buffer that is not there (the value part
+    /// of a `nil` optional, as `xs.first` of an empty array): the runtime's sharing takes NULL
+    /// and does nothing (cleave.h, "Absence"), so no use needs to ask first.
     func mark(_ expr: String, _ t: Ty) {
         switch t {
         case .string, .bytes, .array: line("cl_share(\(expr));")
