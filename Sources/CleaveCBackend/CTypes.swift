@@ -153,7 +153,7 @@ final class CTypes {
                     body.append("    union {")
                     for (k, cs) in withPayload {
                         let fields = cs.payload.enumerated().map { "\(c($1.type)) p\($0);" }.joined(separator: " ")
-                        body.append("        struct { \(fields) } c\(k); /* \(cs.name) */")
+                        body.append("        struct { \(fields) } c\(k); \(CText.comment(cs.name))")
                     }
                     body.append("    } u;")
                 }
@@ -163,7 +163,7 @@ final class CTypes {
             }
         default: break
         }
-        definitions.append("/* \(spelled(t)) */\nstruct \(name) {\n\(body.joined(separator: "\n"))\n};")
+        definitions.append("\(CText.comment(spelled(t)))\nstruct \(name) {\n\(body.joined(separator: "\n"))\n};")
         return name
     }
 
@@ -201,8 +201,7 @@ final class CTypes {
         descriptors[t] = name
         descriptorDeclarations.append("static const cl_type \(name);")
         let ctype = c(t)
-        let spelledName = spelled(t).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        var fields = [".name = \"\(spelledName)\"", ".size = sizeof(\(ctype))"]
+        var fields = [".name = \(CText.string(spelled(t)))", ".size = sizeof(\(ctype))"]
         switch t {
         case .array(let e):
             fields += [

@@ -143,7 +143,7 @@ final class FunctionEmitter {
     func where_(_ span: SourceSpan) -> String {
         let (l, c) = span.file.lineAndColumn(of: span.start)
         let file = span.file.path.split(separator: "/").last.map(String.init) ?? span.file.path
-        return "\"\(CBackend.escape(Array("\(file):\(l):\(c)".utf8)))\""
+        return CText.string("\(file):\(l):\(c)")
     }
 
     func declare(_ v: IRValue, _ value: String) {
@@ -244,7 +244,7 @@ final class FunctionEmitter {
             emitCreateState(v, tid, initFn, args, span: here)
         case .ifThen(let c, let a, let b, let results):
             declareZero(results)
-            line("if (\(atom(c))) { /* \(location(here)) */")
+            line("if (\(atom(c))) { \(CText.comment(location(here)))")
             yieldTargets.append(results)
             indent += 1
             emit(a)
@@ -257,7 +257,7 @@ final class FunctionEmitter {
             line("}")
         case .switchOf(let subject, let cases, let results):
             declareZero(results)
-            line("switch (\(atom(subject))) { /* \(location(here)) */")
+            line("switch (\(atom(subject))) { \(CText.comment(location(here)))")
             yieldTargets.append(results)
             for (k, c) in cases.enumerated() {
                 line(k == cases.count - 1 ? "default: {" : "case \(k): {")
@@ -285,7 +285,7 @@ final class FunctionEmitter {
             labelCounter += 1
             let label = "loop\(labelCounter)_end"
             if service { line("cl_loop_enter();") }
-            line("for (;;) { /* \(location(here)) */")
+            line("for (;;) { \(CText.comment(location(here)))")
             loops.append((carried, results, label, service))
             indent += 1
             let restartable = service && backend.isolated != nil

@@ -292,7 +292,7 @@ extension CBackend {
 
     /// `cl_program` (and, in a component, `cl_component`): the C tables of isolated.h.
     func programTable(_ projected: ProjectedProgram, _ tables: IsolatedTables, component: Int?) -> String {
-        func str(_ s: String) -> String { "\"\(CBackend.escape(Array(s.utf8)))\"" }
+        func str(_ s: String) -> String { CText.string(s) }
         var channels: [String] = []
         for ch in projected.channels {
             let text = "#\(ch.id) \(ch.name ?? "%\(ch.value.id)"): \(program.typed.typeName(ch.type))"
@@ -342,7 +342,7 @@ extension CBackend {
 
     /// `cl_component`: the index, the sandbox rules and the devices of the component being emitted.
     func componentTable(_ context: IsolatedContext) -> String {
-        let rules = context.policy.map { "    {\"\($0.systemCall)\", \($0.argument.cName)}," }
+        let rules = context.policy.map { "    {\(CText.string($0.systemCall)), \($0.argument.cName)}," }
         let devices = context.tables.deviceOwner.enumerated().filter { $0.element == context.index }.map { String($0.offset) }
         return """
             static const cl_policy_rule policy_rules[] = {
@@ -488,7 +488,7 @@ extension CBackend {
         if reading {
             wireDefinitions.append(
                 """
-                /* \(types.spelled(t)) from the wire, checked */
+                \(CText.comment("\(types.spelled(t)) from the wire, checked"))
                 static bool \(names.get)(cl_reader *r, \(ct) *v) {
                 \(get.map { "    " + $0 }.joined(separator: "\n"))
                 }
@@ -497,7 +497,7 @@ extension CBackend {
         }
         wireDefinitions.append(
             """
-            /* \(types.spelled(t)) on the wire */
+            \(CText.comment("\(types.spelled(t)) on the wire"))
             static void \(names.put)(cl_writer *w, \(ct) const *v) {
             \(put.map { "    " + $0 }.joined(separator: "\n"))
             }
