@@ -287,6 +287,71 @@ extension HostileSourceTests {
     }
 }
 
+extension HostileSourceTests {
+    /// 300 characters: longer than a file name may be (NAME_MAX, 255).
+    static let long = "n" + String(repeating: "ame", count: 100)
+}
+
+extension HostileSourceTests {
+    /// Components are named after their states' variables; their executables are files, whose names
+    /// may be at most 255 bytes. States named with 300 characters, two of them alike up to the
+    /// last: every executable gets a short, distinct, safe name, `--print-policy` names it, and the
+    /// launcher finds it, in the default partition and in one given by hand.
+    @Test(arguments: [nil, "cl_region,\(long)a|\(long)b"])
+    func longStateNamesMakeShortDistinctExecutableNames(_ partition: String?) throws {
+        let dir = try Self.directory("executables-\(partition == nil ? "default" : "given")")
+        let source = "\(dir)/long.clv"
+        let program = """
+            import net
+
+            state Counter {
+                var n: Int = 0
+
+                func next(_ by: Int) -> Int {
+                    n += by
+                    return n
+                }
+            }
+
+            func main() {
+                let cl_region = UdpDevice(port: 9706)
+                let \(Self.long)a = Counter()
+                let \(Self.long)b = Counter()
+                loop {
+                    let d = cl_region.receive()
+                    let a = \(Self.long)a.next(1)
+                    let b = \(Self.long)b.next(d.payload.count)
+                    cl_region.send(d.reply(Bytes("\\(a) \\(b)")))
+                }
+            }
+
+            """
+        try program.write(toFile: source, atomically: true, encoding: .utf8)
+        let output = "\(dir)/service.d"
+        let build = try runProcess(
+            Repo.cleaveBinary,
+            ["build", "--target", "isolated", "--print-policy", source, "-o", output] + (partition.map { ["--partition", $0] } ?? []),
+            environment: ["CFLAGS": "-Werror"])
+        #expect(build.status == 0, "\(build.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: output).filter { !$0.hasPrefix(".") }
+        #expect(files.count == (partition == nil ? 4 : 3), "\(files)")
+        for f in files {
+            #expect(f.utf8.count <= 64, "\(f)")
+            #expect(f.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }, "\(f)")
+        }
+        // --print-policy: `component NAME (FILE): …` for every component, FILE one of those built.
+        let named = build.stdout.split(separator: "\n").filter { $0.hasPrefix("component ") }
+        #expect(named.count == files.count - 1, "\(build.stdout)")
+        for line in named {
+            let file = line.split(separator: "(").last?.split(separator: ")").first.map(String.init) ?? ""
+            #expect(files.contains(file), "\(line.prefix(100))… names \(file), not one of \(files)")
+        }
+        let r = try Self.replay("\(output)/run", ["a", "bb", "c"], port: 9706, in: dir, name: "long")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.replies.map(\.payload.text) == ["1 1", "2 3", "3 4"], "\(r.stderr)")
+    }
+}
+
 /// Reading generated C for tests.
 enum GeneratedC {
     /// The C text with the contents of its string and character literals removed (the quotes
