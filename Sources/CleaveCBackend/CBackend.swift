@@ -109,7 +109,7 @@ public final class CBackend {
 
     // MARK: States
 
-    /// `new_S_Name(fields…)`: a state's struct and heap, its fields promoted into the heap.
+    /// `new_state_Name(fields…)`: a state's struct and heap, its fields promoted into the heap.
     func stateConstructor(_ tid: TypeID) -> String {
         let name = "new_\(types.stateStruct(tid))"
         if stateDefinitions[tid] != nil { return name }
@@ -328,7 +328,7 @@ public final class CBackend {
         if projected != nil { e.iterationEnd = "cl_component_iteration_end" }
         for p in fn.params where types.isState(fn.info(p).type) {
             let root = e.facts.stateRoot(p)
-            e.stateNames[root] = p == fn.params.first && isStateMethod(fn) ? "self" : "\(CTypes.ident(fn.info(p).name ?? "state"))_\(p.id)"
+            e.stateNames[root] = p == fn.params.first && isStateMethod(fn) ? "self" : CTypes.local(fn.info(p).name ?? "state", p.id)
         }
         let sig = signature(fn, emitter: e)
         e.emit(fn.body)

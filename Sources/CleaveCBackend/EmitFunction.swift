@@ -1,14 +1,14 @@
 // One IR function (or closure body) as one C function.
 //
-// Every IR value becomes a C local named after the source variable and the
-// value number (`result_19`), declared where it is assigned; the results of an
+// Every IR value becomes a C local named after the value number and the
+// source variable (`v19_result`), declared where it is assigned; the results of an
 // `if`, `switch` or loop are declared before it and assigned by `yield`,
 // `break` and `continue`. `if` and `switch` become C `if` and `switch`; a
 // loop becomes `for (;;)`, with `continue` assigning the carried values and
 // `break` leaving through a `goto` to the loop's end (a C `break` inside a
 // `switch` would only leave the switch).
 //
-// All versions of one state are one pointer (`self`, `store_2`): a call on a
+// All versions of one state are one pointer (`self`, `v2_store`): a call on a
 // state changes it in place, which is what the verifier's one-chain-per-scope
 // rule allows. A field of a state is stored by promoting the new value into
 // the state's heap (a copy, unless it is that heap's own unshared buffer) and
@@ -87,8 +87,8 @@ final class FunctionEmitter {
     func ty(_ v: IRValue) -> Ty { function.info(v).type }
 
     func name(_ v: IRValue) -> String {
-        if types.isState(ty(v)) { return stateNames[facts.stateRoot(v)] ?? "state_\(facts.stateRoot(v).id)" }
-        if let n = function.info(v).name { return "\(CTypes.ident(n))_\(v.id)" }
+        if types.isState(ty(v)) { return stateNames[facts.stateRoot(v)] ?? CTypes.local("state", facts.stateRoot(v).id) }
+        if let n = function.info(v).name { return CTypes.local(n, v.id) }
         return "t\(v.id)"
     }
 
@@ -449,7 +449,7 @@ final class FunctionEmitter {
 
     func emitCreateState(_ v: IRValue, _ tid: TypeID, _ initFn: FunctionID?, _ args: [IRAtom], span: SourceSpan) {
         let root = facts.stateRoot(v)
-        let cname = name(root) == "state_\(root.id)" ? "\(CTypes.ident(function.info(v).name ?? "state"))_\(v.id)" : name(root)
+        let cname = stateNames[root] ?? CTypes.local(function.info(v).name ?? "state", v.id)
         stateNames[root] = cname
         let t = Ty.nominal(tid)
         if let initFn, program.function(initFn).isExtern {

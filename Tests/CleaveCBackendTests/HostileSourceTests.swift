@@ -352,6 +352,146 @@ extension HostileSourceTests {
     }
 }
 
+extension HostileSourceTests {
+    /// Names that are C keywords, libc functions and macros (`errno`, `stdin`, `M_PI`, and with
+    /// <fcntl.h> imported, `S_IFMT`), runtime and generated symbols, and very long names, for
+    /// locals, parameters, functions, methods, fields, types, enum cases, globals, states and
+    /// their variables. The service answers `k` with the k-th of its results.
+    static var namesService: String {
+        """
+        import net
+        import "fcntl.h"
+
+        struct int {
+            var register: Int
+            var errno: Bytes
+            var stdin: Int
+            var main: Bool
+        }
+
+        enum printf {
+            case exit(Bytes)
+            case _exit
+            case cl_trap(Int)
+        }
+
+        struct \(long)T {
+            var \(long)F: Int
+        }
+
+        let volatile: Int = 7
+        let cl_region: Bytes = "region"
+
+        func exit(_ auto: Int, _ static: Int, _ M_PI: Int) -> Int {
+            return auto + static + M_PI
+        }
+
+        func malloc(_ a: Int, _ b: Int, _ M_SQRT1: Int) -> Int {
+            return a * b * M_SQRT1
+        }
+
+        func _exit(_ sizeof: printf) -> Bytes {
+            switch sizeof {
+            case .exit(let cl_share): return cl_share
+            case ._exit: return "_exit"
+            case .cl_trap(let errno): return Bytes("\\(errno)")
+            }
+        }
+
+        func \(long)G(_ \(long)P: Int) -> \(long)T {
+            return \(long)T(\(long)F: \(long)P + 1)
+        }
+
+        state IFMT {
+            var NULL: Int = 0
+            var memcpy: Map<Bytes, Int> = [:]
+
+            func cl_trap(_ stdout: Bytes) -> Bytes {
+                NULL += 1
+                memcpy[stdout] = NULL
+                return Bytes("\\(NULL) \\(memcpy.count)")
+            }
+        }
+
+        state \(long)S {
+            var lit_1: Int = 0
+
+            func \(long)M(_ tmp1: Int) -> Int {
+                lit_1 += tmp1
+                return lit_1
+            }
+        }
+
+        func main() {
+            let cl_program = UdpDevice(port: 9705)
+            let \(long)a = IFMT()
+            let \(long)b = \(long)S()
+            loop {
+                let d = cl_program.receive()
+                let k = Int(d.payload) ?? -1
+                let char = int(register: volatile, errno: d.payload, stdin: 3, main: true)
+                let t1 = \(long)G(char.register).\(long)F
+                let env = [printf.exit("exit"), printf._exit, printf.cl_trap(k)]
+                var goto: Bytes = "?"
+                if k == 0 {
+                    goto = Bytes("\\(exit(1, 2, 3)) \\(malloc(1, 2, 3)) \\(t1)")
+                } else if k == 1 {
+                    goto = env.map { _exit($0) }.joined(separator: ",")
+                } else if k == 2 {
+                    goto = \(long)a.cl_trap(char.errno)
+                } else if k == 3 {
+                    goto = Bytes("\\(\(long)b.\(long)M(char.stdin))")
+                } else if k == 4 {
+                    goto = cl_region + Bytes("\\(char.main)")
+                }
+                cl_program.send(d.reply(goto))
+            }
+        }
+
+        """
+    }
+
+    /// The forms the backend gives the program's names in C (CText.swift) are forms no macro of the
+    /// headers the generated C includes (cleave.h, isolated.h and the system headers they include) has.
+    @Test func noMacroOfTheRuntimesHeadersHasTheFormOfAProgramsName() throws {
+        let runtime = Repo.path("Sources/CleaveRuntime/C")
+        let prefixes = ["f_", "m_", "init_", "g_", "global_g_", "new_state_", "state_", "struct_", "enum_", "component_"]
+        func isValueName(_ n: Substring) -> Bool {
+            guard n.first == "v", let underscore = n.firstIndex(of: "_") else { return false }
+            let digits = n[n.index(after: n.startIndex)..<underscore]
+            return !digits.isEmpty && digits.allSatisfy(\.isNumber)
+        }
+        for header in ["cleave.h", "isolated.h"] {
+            let r = try runProcess(
+                "/bin/sh", ["-c", "echo '#include \"\(header)\"' | cc -std=c11 -D_DEFAULT_SOURCE -I \"$0\" -dM -E -x c -", runtime])
+            #expect(r.status == 0, "\(r.stderr)")
+            let macros = r.stdout.split(separator: "\n").compactMap { line -> Substring? in
+                let parts = line.split(separator: " ")
+                return parts.count > 1 ? parts[1].split(separator: "(").first : nil
+            }
+            #expect(macros.count > 100, "\(header): \(macros.count) macros")
+            for m in macros where isValueName(m) || prefixes.contains(where: { m.hasPrefix($0) }) {
+                Issue.record("\(header) defines \(m), a name the backend may give a program's name")
+            }
+        }
+    }
+
+    static let namesRequests: [(String, String)] = [
+        ("0", "6 6 8"), ("1", "exit,_exit,1"), ("2", "1 1"), ("3", "3"), ("4", "regiontrue"), ("2", "2 1"), ("3", "6"),
+    ]
+
+    @Test(arguments: builds)
+    func hostileNamesBuildAndAnswer(_ target: String, _ cc: String) throws {
+        let dir = try Self.directory("names-\(target)-\(cc)")
+        let source = "\(dir)/names.clv"
+        try Self.namesService.write(toFile: source, atomically: true, encoding: .utf8)
+        let exe = try Self.build(source, target: target, cc: cc, into: dir)
+        let r = try Self.replay(exe, Self.namesRequests.map(\.0), port: 9705, in: dir, name: "names")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.replies.map(\.payload.text) == Self.namesRequests.map(\.1), "\(r.stderr)")
+    }
+}
+
 /// Reading generated C for tests.
 enum GeneratedC {
     /// The C text with the contents of its string and character literals removed (the quotes
