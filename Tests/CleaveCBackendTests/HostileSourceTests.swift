@@ -1,12 +1,14 @@
 // Nothing a user writes reaches the generated C except as escaped data: string
 // literals that would end a comment or a C string (`*/`, `/*`, `"`, `\`, line
 // breaks, NUL, trigraphs, non-ASCII, thousands of bytes), names that are C
-// keywords, libc functions or runtime symbols, names hundreds of characters
-// long, and source files whose names hold quotes, backslashes, line breaks
-// and spaces. Each program builds for both targets with gcc and with clang
-// under `-Werror` (the builds' flags already hold `-Wall -Wextra`), and the
-// built service answers with exactly the bytes the source spells; the
-// generated C, outside its string literals, holds none of the user's text.
+// keywords, libc functions, macros or runtime symbols, names hundreds of
+// characters long (which also name an isolated build's executables), type
+// spellings that hold trigraphs, and source files whose names hold quotes,
+// backslashes, line breaks and spaces. Each program builds for both targets
+// with gcc and with clang under `-Werror` (the builds' flags already hold
+// `-Wall -Wextra`), and the built service answers with exactly the bytes the
+// source spells; the generated C, outside its string literals, holds none of
+// the user's text.
 
 import CleaveTestSupport
 import Foundation
@@ -474,6 +476,18 @@ extension HostileSourceTests {
                 Issue.record("\(header) defines \(m), a name the backend may give a program's name")
             }
         }
+    }
+
+    /// Names are ASCII (Grammar/Cleave.ebnf): one that is not is an error at the name, not a C problem.
+    @Test func aNameThatIsNotASCIIIsAnErrorInTheSource() throws {
+        let dir = try Self.directory("non-ascii")
+        let source = "\(dir)/names.clv"
+        try "func main() {\n    let \u{e9}t\u{e9} = 1\n    print(\"\\(\u{e9}t\u{e9})\")\n}\n".write(
+            toFile: source, atomically: true, encoding: .utf8)
+        let r = try runProcess(Repo.cleaveBinary, ["build", source, "-o", "\(dir)/names"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("names.clv:2:9: error: unexpected character '\u{e9}' in source"), "\(r.stderr)")
+        #expect(!r.stderr.contains("internal error"), "\(r.stderr)")
     }
 
     static let namesRequests: [(String, String)] = [
