@@ -13,15 +13,17 @@
 //     A string literal's bytes never go into a comment at all: the constant's
 //     C string in `cleave_init` already shows them;
 //   * as an identifier, made of the name's letters, digits and `_`
-//     (`CTypes.ident`) in a form no header the C includes uses for its own
-//     names, so that a name the program chooses (`int`, `exit`, `errno`,
-//     `cl_trap`, `M_PI`) is never a C keyword, a libc or runtime symbol or a
-//     macro: behind a lowercase prefix of the backend's own (`f_name_N`,
-//     `m_Type_name_N`, `init_Type_N`, `g_name`, fields `f_name`, types
-//     `struct_Name`, `enum_Name`, `state_Name`), or, for a value, behind its
-//     number (`v19_result`: `result_19` would let `M_PI` as value 2 be <math.h>'s
-//     `M_PI_2`). Prefixes are lowercase because headers' macros are not: <sys/stat.h>
-//     defines `S_IFMT`, <arpa/nameser.h> `T_A`.
+//     (`CTypes.ident`) in a form that neither the runtime's headers nor the
+//     C library's use for their own names, so that a name the program
+//     chooses (`int`, `exit`, `errno`, `cl_trap`, `M_PI`) is never a C
+//     keyword, a libc or runtime symbol or a macro: behind a lowercase prefix
+//     of the backend's own (`f_name_N`, `m_Type_name_N`, `init_Type_N`,
+//     `g_name`, fields `f_name`, types `struct_Name`, `enum_Name`,
+//     `state_Name`), or, for a value, behind its number (`v19_result`:
+//     `result_19` would let `M_PI` as value 2 be <math.h>'s `M_PI_2`).
+//     Prefixes are lowercase because headers' macros are not: <sys/stat.h>
+//     defines `S_IFMT`, <arpa/nameser.h> `T_A`. HostileSourceTests checks the
+//     macros of everything cleave.h and isolated.h include.
 
 enum CText {
     /// The bytes as the inside of a C string literal.
