@@ -107,23 +107,9 @@ public final class CBackend {
         return n
     }
 
-    static func escape(_ bytes: [UInt8]) -> String {
-        var s = ""
-        for b in bytes {
-            switch b {
-            case UInt8(ascii: "\\"): s += "\\\\"
-            case UInt8(ascii: "\""): s += "\\\""
-            case UInt8(ascii: "?"): s += "\\?"
-            case 0x20...0x7e: s.append(Character(Unicode.Scalar(b)))
-            default: s += "\\" + String(b, radix: 8).leftPadded(to: 3)
-            }
-        }
-        return s
-    }
-
     // MARK: States
 
-    /// `new_S_Name(fields…)`: a state's struct and heap, its fields promoted into the heap.
+    /// `new_state_Name(fields…)`: a state's struct and heap, its fields promoted into the heap.
     func stateConstructor(_ tid: TypeID) -> String {
         let name = "new_\(types.stateStruct(tid))"
         if stateDefinitions[tid] != nil { return name }
@@ -133,7 +119,7 @@ public final class CBackend {
         let params = d.fields.enumerated().map { "\(types.c($1.type)) a\($0)" }
         var body = [
             "    struct \(types.stateStruct(tid)) *s = cl_state_alloc(sizeof *s);",
-            "    s->heap = cl_heap_new(\"\(d.name)\");",
+            "    s->heap = cl_heap_new(\(CText.string(d.name)));",
         ]
         for (k, field) in d.fields.enumerated() {
             body.append("    s->\(types.fieldName(field.name)) = a\(k);")
@@ -151,7 +137,13 @@ public final class CBackend {
     func stateStructDefinition(_ tid: TypeID) -> String {
         let d = types.decl(tid)
         let fields = d.fields.map { "    \(types.c($0.type)) \(types.fieldName($0.name));" }
-        return "/* state \(d.name) */\nstruct \(types.stateStruct(tid)) {\n    cl_heap *heap;\n\(fields.joined(separator: "\n"))\n};"
+        return """
+            \(CText.comment("state \(d.name)"))
+            struct \(types.stateStruct(tid)) {
+                cl_heap *heap;
+            \(fields.joined(separator: "\n"))
+            };
+            """
     }
 
     /// `UdpDevice(port:)`, `UdpDevice(ports:)`: the netif layer of the runtime.
@@ -336,12 +328,12 @@ public final class CBackend {
         if projected != nil { e.iterationEnd = "cl_component_iteration_end" }
         for p in fn.params where types.isState(fn.info(p).type) {
             let root = e.facts.stateRoot(p)
-            e.stateNames[root] = p == fn.params.first && isStateMethod(fn) ? "self" : "\(CTypes.ident(fn.info(p).name ?? "state"))_\(p.id)"
+            e.stateNames[root] = p == fn.params.first && isStateMethod(fn) ? "self" : CTypes.local(fn.info(p).name ?? "state", p.id)
         }
         let sig = signature(fn, emitter: e)
         e.emit(fn.body)
         let file = fn.span.file.path.split(separator: "/").last.map(String.init) ?? ""
-        let header = "/* \(file):\(fn.span.line): \(describe(fn)) */\n"
+        let header = CText.comment("\(file):\(fn.span.line): \(describe(fn))") + "\n"
         return (sig + ";", header + e.finish(signature: sig, prefix: [], params: fn.params))
     }
 
@@ -353,14 +345,15 @@ public final class CBackend {
         for (k, c) in projected.components.enumerated() {
             mainName = "component_\(k)_\(CTypes.ident(c.component.name))"
             names.append(mainName)
-            out.append("/* component \(c.component.name): main projected onto its states */\n" + emitFunction(c.main).definition)
+            out.append(
+                CText.comment("component \(c.component.name): main projected onto its states") + "\n" + emitFunction(c.main).definition)
         }
         mainName = "cleave_main"
         let table = projected.channels.map {
             let text = "#\($0.id) \($0.name ?? "%\($0.value.id)"): \(program.typed.typeName($0.type))"
-            return "    {\($0.from), \($0.to), \"\(CBackend.escape(Array(text.utf8)))\"},"
+            return "    {\($0.from), \($0.to), \(CText.string(text))},"
         }
-        let componentNames = projected.components.map { "\"\(CBackend.escape(Array($0.component.name.utf8)))\"" }
+        let componentNames = projected.components.map { CText.string($0.component.name) }
         out.append(
             """
             static const cl_channel_info channel_table[] = {
@@ -405,7 +398,7 @@ public final class CBackend {
             e.returnsValue = true
             let sig = "static \(types.c(info.type)) global_\(name)(void)"
             e.emit(g.body)
-            definitions.append("/* global \(info.name) */\n" + e.finish(signature: sig, prefix: [], params: []))
+            definitions.append(CText.comment("global \(info.name)") + "\n" + e.finish(signature: sig, prefix: [], params: []))
             globalDeclarations.append("static \(types.c(info.type)) \(name);")
             globalInits.append("    \(name) = global_\(name)();")
             if types.hasBuffers(info.type) {
@@ -419,7 +412,7 @@ public final class CBackend {
                 if let projected, let isolated {
                     let c = projected.components[isolated.index]
                     definitions.append(
-                        "/* component \(c.component.name): main projected onto its states */\n"
+                        CText.comment("component \(c.component.name): main projected onto its states") + "\n"
                             + emitFunction(isolated.main).definition)
                     continue
                 }
@@ -449,10 +442,11 @@ public final class CBackend {
             isolated.map { "The isolated target: component \(projected?.components[$0.index].component.name ?? "?"), one process." }
             ?? "The unikernel target: every state in one address space, one thread."
         var out: [String] = []
+        let files = program.typed.files.map { $0.path.split(separator: "/").last.map(String.init) ?? "" }
         out.append(
             """
-            /* Generated by cleave from \(program.typed.files.map { $0.path.split(separator: "/").last.map(String.init) ?? "" }.joined(separator: ", ")).
-             * \(target) */
+            /* Generated by cleave from \(CText.commentText(files.joined(separator: ", "))).
+             * \(CText.commentText(target)) */
             #include "\(isolated == nil ? "cleave.h" : "isolated.h")"
             """)
         for h in program.typed.imports.compactMap(\.resolvedPath) { out.append("#include \"\(h)\"") }
@@ -465,7 +459,8 @@ public final class CBackend {
         out += types.descriptorDeclarations
         out += types.descriptorDefinitions
         out.append("\n/* ---- constants and globals ---- */")
-        out += constantOrder.map { "static cl_bytes \($0.1); /* \"\(CBackend.escape($0.0).prefix(40))\" */" }
+        // The constants' bytes are in cleave_init, where they are a C string.
+        out += constantOrder.map { "static cl_bytes \($0.1);" }
         out += globalDeclarations
         out.append("\n/* ---- functions ---- */")
         out += prototypes
@@ -474,13 +469,9 @@ public final class CBackend {
         out += wireDefinitions
         out += definitions
         out += tables
-        var initBody = constantOrder.map { "    \($0.1) = cl_bytes_constant(\"\(CBackend.escape($0.0))\", \($0.0.count));" }
+        var initBody = constantOrder.map { "    \($0.1) = cl_bytes_constant(\(CText.string($0.0)), \($0.0.count));" }
         initBody += globalInits
         out.append("void cleave_init(void) {\n\(initBody.joined(separator: "\n"))\n}")
         return out.joined(separator: "\n") + "\n"
     }
-}
-
-extension String {
-    func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }

@@ -5,9 +5,9 @@
 // `Bytes`, `String` and arrays are `cl_buf *`, maps `cl_map *`. Optionals,
 // tuples and closures get one C struct per distinct Cleave type, numbered in
 // the order they are first needed (`struct cl_opt3 /* Bytes? */`); the
-// program's structs and enums are `struct T_Name` and `struct E_Name`
+// program's structs and enums are `struct struct_Name` and `struct enum_Name`
 // (`tag` plus a union of one struct of payload fields per case), and a state
-// is a pointer to `struct S_Name`, its fields beside the state's own heap.
+// is a pointer to `struct state_Name`, its fields beside the state's own heap.
 //
 // Definitions are emitted in the order types are registered, and a type
 // registers what it holds by value first, so every struct is complete where
@@ -38,6 +38,11 @@ final class CTypes {
     static func ident(_ s: String) -> String {
         String(s.map { $0.isLetter || $0.isNumber || $0 == "_" ? ($0.isASCII ? $0 : "_") : "_" })
     }
+
+    /// The C name of a value the source names: `v19_result` for value 19, named `result`.
+    /// The number comes first so that no name the program chooses makes a macro of the
+    /// headers (`M_PI` as value 2 would make `M_PI_2`, which <math.h> defines); see CText.swift.
+    static func local(_ name: String, _ number: Int) -> String { "v\(number)_\(ident(name))" }
 
     func isState(_ t: Ty) -> Bool {
         if case .nominal(let id) = t { return decl(id).kind == .state }
@@ -93,7 +98,7 @@ final class CTypes {
         }
     }
 
-    func stateStruct(_ id: TypeID) -> String { "S_\(CTypes.ident(decl(id).name))" }
+    func stateStruct(_ id: TypeID) -> String { "state_\(CTypes.ident(decl(id).name))" }
     func fieldName(_ name: String) -> String { "f_\(CTypes.ident(name))" }
 
     /// A field of a struct as C names it: a C struct's fields keep the header's names.
@@ -128,7 +133,7 @@ final class CTypes {
         case .function: name = "cl_fn\(next())"
         case .nominal(let id):
             let d = decl(id)
-            name = d.isC ? d.name : (d.kind == .enum ? "E_" : "T_") + CTypes.ident(d.name)
+            name = d.isC ? d.name : (d.kind == .enum ? "enum_" : "struct_") + CTypes.ident(d.name)
         default: return c(t)
         }
         names[t] = name
@@ -153,7 +158,7 @@ final class CTypes {
                     body.append("    union {")
                     for (k, cs) in withPayload {
                         let fields = cs.payload.enumerated().map { "\(c($1.type)) p\($0);" }.joined(separator: " ")
-                        body.append("        struct { \(fields) } c\(k); /* \(cs.name) */")
+                        body.append("        struct { \(fields) } c\(k); \(CText.comment(cs.name))")
                     }
                     body.append("    } u;")
                 }
@@ -163,7 +168,7 @@ final class CTypes {
             }
         default: break
         }
-        definitions.append("/* \(spelled(t)) */\nstruct \(name) {\n\(body.joined(separator: "\n"))\n};")
+        definitions.append("\(CText.comment(spelled(t)))\nstruct \(name) {\n\(body.joined(separator: "\n"))\n};")
         return name
     }
 
@@ -201,8 +206,7 @@ final class CTypes {
         descriptors[t] = name
         descriptorDeclarations.append("static const cl_type \(name);")
         let ctype = c(t)
-        let spelledName = spelled(t).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        var fields = [".name = \"\(spelledName)\"", ".size = sizeof(\(ctype))"]
+        var fields = [".name = \(CText.string(spelled(t)))", ".size = sizeof(\(ctype))"]
         switch t {
         case .array(let e):
             fields += [

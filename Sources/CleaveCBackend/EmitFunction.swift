@@ -1,14 +1,14 @@
 // One IR function (or closure body) as one C function.
 //
-// Every IR value becomes a C local named after the source variable and the
-// value number (`result_19`), declared where it is assigned; the results of an
+// Every IR value becomes a C local named after the value number and the
+// source variable (`v19_result`), declared where it is assigned; the results of an
 // `if`, `switch` or loop are declared before it and assigned by `yield`,
 // `break` and `continue`. `if` and `switch` become C `if` and `switch`; a
 // loop becomes `for (;;)`, with `continue` assigning the carried values and
 // `break` leaving through a `goto` to the loop's end (a C `break` inside a
 // `switch` would only leave the switch).
 //
-// All versions of one state are one pointer (`self`, `store_2`): a call on a
+// All versions of one state are one pointer (`self`, `v2_store`): a call on a
 // state changes it in place, which is what the verifier's one-chain-per-scope
 // rule allows. A field of a state is stored by promoting the new value into
 // the state's heap (a copy, unless it is that heap's own unshared buffer) and
@@ -87,8 +87,8 @@ final class FunctionEmitter {
     func ty(_ v: IRValue) -> Ty { function.info(v).type }
 
     func name(_ v: IRValue) -> String {
-        if types.isState(ty(v)) { return stateNames[facts.stateRoot(v)] ?? "state_\(facts.stateRoot(v).id)" }
-        if let n = function.info(v).name { return "\(CTypes.ident(n))_\(v.id)" }
+        if types.isState(ty(v)) { return stateNames[facts.stateRoot(v)] ?? CTypes.local("state", facts.stateRoot(v).id) }
+        if let n = function.info(v).name { return CTypes.local(n, v.id) }
         return "t\(v.id)"
     }
 
@@ -143,7 +143,7 @@ final class FunctionEmitter {
     func where_(_ span: SourceSpan) -> String {
         let (l, c) = span.file.lineAndColumn(of: span.start)
         let file = span.file.path.split(separator: "/").last.map(String.init) ?? span.file.path
-        return "\"\(CBackend.escape(Array("\(file):\(l):\(c)".utf8)))\""
+        return CText.string("\(file):\(l):\(c)")
     }
 
     func declare(_ v: IRValue, _ value: String) {
@@ -213,6 +213,9 @@ final class FunctionEmitter {
         mark(name(v), ty(v))
     }
 
+    /// Mark what `expr` holds as shared. `expr` may be a buffer that is not there (the value part
+    /// of a `nil` optional, as `xs.first` of an empty array): the runtime's sharing takes NULL
+    /// and does nothing (cleave.h, "Absence"), so no use needs to ask first.
     func mark(_ expr: String, _ t: Ty) {
         switch t {
         case .string, .bytes, .array: line("cl_share(\(expr));")
@@ -241,7 +244,7 @@ final class FunctionEmitter {
             emitCreateState(v, tid, initFn, args, span: here)
         case .ifThen(let c, let a, let b, let results):
             declareZero(results)
-            line("if (\(atom(c))) { /* \(location(here)) */")
+            line("if (\(atom(c))) { \(CText.comment(location(here)))")
             yieldTargets.append(results)
             indent += 1
             emit(a)
@@ -254,7 +257,7 @@ final class FunctionEmitter {
             line("}")
         case .switchOf(let subject, let cases, let results):
             declareZero(results)
-            line("switch (\(atom(subject))) { /* \(location(here)) */")
+            line("switch (\(atom(subject))) { \(CText.comment(location(here)))")
             yieldTargets.append(results)
             for (k, c) in cases.enumerated() {
                 line(k == cases.count - 1 ? "default: {" : "case \(k): {")
@@ -282,7 +285,7 @@ final class FunctionEmitter {
             labelCounter += 1
             let label = "loop\(labelCounter)_end"
             if service { line("cl_loop_enter();") }
-            line("for (;;) { /* \(location(here)) */")
+            line("for (;;) { \(CText.comment(location(here)))")
             loops.append((carried, results, label, service))
             indent += 1
             let restartable = service && backend.isolated != nil
@@ -448,7 +451,7 @@ final class FunctionEmitter {
 
     func emitCreateState(_ v: IRValue, _ tid: TypeID, _ initFn: FunctionID?, _ args: [IRAtom], span: SourceSpan) {
         let root = facts.stateRoot(v)
-        let cname = name(root) == "state_\(root.id)" ? "\(CTypes.ident(function.info(v).name ?? "state"))_\(v.id)" : name(root)
+        let cname = stateNames[root] ?? CTypes.local(function.info(v).name ?? "state", v.id)
         stateNames[root] = cname
         let t = Ty.nominal(tid)
         if let initFn, program.function(initFn).isExtern {

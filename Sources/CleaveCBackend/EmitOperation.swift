@@ -291,7 +291,7 @@ struct EmitOperation {
         for p in parts {
             switch p {
             case .bytes(let text):
-                line("cl_builder_raw(&\(b), \"\(CBackend.escape(text))\", \(text.count));")
+                line("cl_builder_raw(&\(b), \(CText.string(text)), \(text.count));")
             case .value(let a):
                 line("cl_builder_bytes(&\(b), \(format(a)));")
             }

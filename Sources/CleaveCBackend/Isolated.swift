@@ -203,14 +203,8 @@ extension CBackend {
             }
         }
         walk(projected.partitioned.main.body)
-        // File names: the component's name, made safe, never the launcher's.
         var files: [String] = []
-        for c in projected.components {
-            var f = String(c.component.name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
-            if f.isEmpty || f == "run" { f = "component-" + f }
-            while files.contains(f) { f += "_" }
-            files.append(f)
-        }
+        for c in projected.components { files.append(executableName(c.component.name, taken: files)) }
         // Started again after a failure (--restart): no state fields to lose, no device to bind again,
         // and no value from the others' set-up to wait for (only turns cross before the loop).
         let p = projected.partitioned
@@ -230,6 +224,36 @@ extension CBackend {
         return IsolatedTables(
             rings: rings, ringOf: ringOf, typeTags: tags, deviceOwner: owner, version: fnv1a(description), files: files,
             restartable: restartable)
+    }
+
+    /// The longest name of a component's executable, in bytes.
+    static let executableNameLimit = 64
+
+    /// The file name of a component's executable, beside the launcher, from the component's name
+    /// (its states' variable names, which may be of any length): ASCII letters, digits, `-` and
+    /// `_` kept, anything else `_`; never empty, never starting with `.` or `-` (a hidden file,
+    /// an option), never the launcher's `run`; at most `executableNameLimit` bytes, a longer one
+    /// cut and ended with `-` and a hash of the whole name, so names alike up to the cut stay
+    /// apart; and unlike every name in `taken`. `IsolatedComponent.file` carries it to the build,
+    /// `--print-policy` and the launcher's table.
+    static func executableName(_ name: String, taken: [String]) -> String {
+        func kept(_ c: Unicode.Scalar) -> Bool {
+            ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "-" || c == "_"
+        }
+        var f = String(String.UnicodeScalarView(name.unicodeScalars.map { kept($0) ? $0 : "_" }))
+        if f.isEmpty || f == "run" || f.hasPrefix("-") { f = "component-" + f }
+        if f.utf8.count > executableNameLimit {
+            let hash = String(fnv1a(name), radix: 16)
+            f = String(f.prefix(executableNameLimit - 9)) + "-" + String(repeating: "0", count: 8 - hash.count) + hash
+        }
+        var candidate = f
+        var k = 2
+        while taken.contains(candidate) {
+            let suffix = "-\(k)"
+            candidate = String(f.prefix(executableNameLimit - suffix.count)) + suffix
+            k += 1
+        }
+        return candidate
     }
 
     static func fnv1a(_ s: String) -> UInt32 {
@@ -309,7 +333,7 @@ extension CBackend {
 
     /// `cl_program` (and, in a component, `cl_component`): the C tables of isolated.h.
     func programTable(_ projected: ProjectedProgram, _ tables: IsolatedTables, component: Int?) -> String {
-        func str(_ s: String) -> String { "\"\(CBackend.escape(Array(s.utf8)))\"" }
+        func str(_ s: String) -> String { CText.string(s) }
         var channels: [String] = []
         for ch in projected.channels {
             let text = "#\(ch.id) \(ch.name ?? "%\(ch.value.id)"): \(program.typed.typeName(ch.type))"
@@ -359,7 +383,7 @@ extension CBackend {
 
     /// `cl_component`: the index, the sandbox rules and the devices of the component being emitted.
     func componentTable(_ context: IsolatedContext) -> String {
-        let rules = context.policy.map { "    {\"\($0.systemCall)\", \($0.argument.cName)}," }
+        let rules = context.policy.map { "    {\(CText.string($0.systemCall)), \($0.argument.cName)}," }
         let devices = context.tables.deviceOwner.enumerated().filter { $0.element == context.index }.map { String($0.offset) }
         return """
             static const cl_policy_rule policy_rules[] = {
@@ -505,7 +529,7 @@ extension CBackend {
         if reading {
             wireDefinitions.append(
                 """
-                /* \(types.spelled(t)) from the wire, checked */
+                \(CText.comment("\(types.spelled(t)) from the wire, checked"))
                 static bool \(names.get)(cl_reader *r, \(ct) *v) {
                 \(get.map { "    " + $0 }.joined(separator: "\n"))
                 }
@@ -514,7 +538,7 @@ extension CBackend {
         }
         wireDefinitions.append(
             """
-            /* \(types.spelled(t)) on the wire */
+            \(CText.comment("\(types.spelled(t)) on the wire"))
             static void \(names.put)(cl_writer *w, \(ct) const *v) {
             \(put.map { "    " + $0 }.joined(separator: "\n"))
             }

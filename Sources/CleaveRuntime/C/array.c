@@ -59,8 +59,14 @@ cl_buf *cl_buf_writable(const cl_type *elem, cl_buf *b, bool reuse, int64_t need
 cl_heap *cl_heap_of(const cl_type *t, const void *v) {
     switch (t->kind) {
     case CL_KIND_BYTES:
-    case CL_KIND_ARRAY: return (*(cl_buf *const *)v)->heap;
-    case CL_KIND_MAP: return cl_map_heap(*(cl_map *const *)v);
+    case CL_KIND_ARRAY: {
+        cl_buf *b = *(cl_buf *const *)v;
+        return b ? b->heap : NULL;
+    }
+    case CL_KIND_MAP: {
+        cl_map *m = *(cl_map *const *)v;
+        return m ? cl_map_heap(m) : NULL;
+    }
     default: return NULL;
     }
 }

@@ -22,6 +22,17 @@
  * Everything reachable from a buffer of a state heap is in that heap and has
  * exactly one owner there: that is what keeps a service's memory flat.
  *
+ * Absence. A NULL `cl_buf *` or `cl_map *` is a buffer that is not there: the
+ * value part of a `nil` optional (`xs.first` of an empty array, `m[k]` of a
+ * missing key), and a result that has not been assigned yet, which starts as
+ * zero. The compiler emits the same code for the value part whether it is
+ * there or not (sharing the element `xs.first` returns, promoting a field of
+ * type `Bytes?`), so every operation on a value's memory, not its contents,
+ * takes NULL and does nothing: cl_share, cl_map_share, cl_heap_of, and the
+ * descriptors' mark, promote and release. Only operations that read a value
+ * (its count, its bytes) require one, and the checker guarantees a program
+ * reads only values that are there.
+ *
  * Generic operations on arrays and maps take a type descriptor (`cl_type`)
  * that the compiler emits for each element, key and value type.
  */
@@ -97,7 +108,7 @@ enum {
     CL_KIND_COMPOSITE = 4
 };
 
-/* The heap of a Bytes, array or map value (NULL for other kinds, and for constants). */
+/* The heap of a Bytes, array or map value (NULL for other kinds, constants and absent buffers). */
 cl_heap *cl_heap_of(const cl_type *t, const void *v);
 /* Mark, promote and release any value through its descriptor. */
 void cl_mark(const cl_type *t, void *v);
@@ -141,7 +152,10 @@ cl_buf *cl_buf_new(const cl_type *elem, int64_t capacity);
 /* The buffer, or a copy of it in the current region, ready to be changed. */
 cl_buf *cl_buf_writable(const cl_type *elem, cl_buf *b, bool reuse, int64_t need);
 static inline void *cl_buf_at(cl_buf *b, int64_t i) { return b->data + (size_t)i * b->elem_size; }
-static inline void cl_share(cl_buf *b) { b->flags |= CL_SHARED; }
+/* NULL (no buffer: see Absence above) stays NULL. */
+static inline void cl_share(cl_buf *b) {
+    if (b) b->flags |= CL_SHARED;
+}
 
 /* Static constants: made once at start-up, shared for ever. */
 cl_bytes cl_bytes_constant(const char *text, size_t length);
@@ -320,6 +334,8 @@ struct cl_map {
     unsigned char *entries;
     int32_t *index; /* entry number + 1; 0 empty, -1 removed */
 };
-static inline void cl_map_share(cl_map *m) { m->flags |= CL_SHARED; }
+static inline void cl_map_share(cl_map *m) {
+    if (m) m->flags |= CL_SHARED;
+}
 
 #endif
