@@ -10,7 +10,7 @@ import sys
 exe = sys.argv[1]
 service = subprocess.Popen([exe, "--netif", "udp:0"], stderr=subprocess.PIPE, text=True)
 line = service.stderr.readline()
-match = re.search(r"listening on (\d+)", line)
+match = re.search(r"listening on UDP port (\d+)", line)
 if not match:
     print("kv did not start:", line, service.stderr.read(), file=sys.stderr)
     sys.exit(1)

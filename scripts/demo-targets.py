@@ -18,7 +18,7 @@ REQUESTS = ["SET greeting hello world", "GET greeting", "GET nothing", "SET gree
 def start(command):
     service = subprocess.Popen(command + ["--netif", "udp:0"], stderr=subprocess.PIPE, text=True)
     line = service.stderr.readline()
-    match = re.search(r"listening on (\d+)", line)
+    match = re.search(r"listening on UDP port (\d+)", line)
     if not match:
         print(f"{command[0]} did not start:", line, service.stderr.read(), file=sys.stderr)
         sys.exit(1)

@@ -8,6 +8,7 @@ packages=(
     graphviz       # `dot`, to validate and render `cleave graph` output
     libpcap-dev    # the runtime's pcap netif (replaying captures, recording replies)
     libseccomp-dev # the isolated target's per-component sandbox (seccomp filters)
+    netcat-openbsd # `nc`, to talk to a service by hand as the README and the examples show
 )
 
 missing=()

@@ -368,6 +368,15 @@ public final class CBackend {
         return out
     }
 
+    /// `cl_program_name`, the name a built service gives itself on standard error: its source
+    /// file's (the one with `main`), without `.clv`.
+    func programNameDefinition() -> String {
+        let path = program.mainFunction?.span.file.path ?? program.typed.files.first?.path ?? "service"
+        var name = String(path.split(separator: "/").last ?? "service")
+        if name.hasSuffix(".clv") { name.removeLast(4) }
+        return "const char cl_program_name[] = \(CText.string(name.isEmpty ? "service" : name));"
+    }
+
     func isStateMethod(_ fn: IRFunction) -> Bool {
         if case .stateMethod = fn.kind { return true }
         return false
@@ -437,6 +446,8 @@ public final class CBackend {
         if let projected, let isolated {
             tables.append(programTable(projected, isolated.tables, component: isolated.index))
             tables.append(componentTable(isolated))
+        } else {
+            tables.append(programNameDefinition())
         }
         let target =
             isolated.map { "The isolated target: component \(projected?.components[$0.index].component.name ?? "?"), one process." }

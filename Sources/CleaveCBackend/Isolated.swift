@@ -357,6 +357,7 @@ extension CBackend {
         let rings = tables.rings.map { "{\($0.from), \($0.to)}" }.joined(separator: ", ")
         let owners = tables.deviceOwner.map(String.init).joined(separator: ", ")
         return """
+            \(programNameDefinition())
             static const char *const component_names[] = {\(names)};
             static const char *const component_files[] = {\(files)};
             static const bool component_restartable[] = {\(restartable)};

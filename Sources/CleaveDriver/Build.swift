@@ -151,9 +151,13 @@ public enum Build {
         } catch {
             return [internalError("cannot write '\(cFile)': \(error.localizedDescription)")]
         }
+        // The program's headers are included by their full paths; their directories are searched
+        // after the system's (-idirafter), so that a header in a system subdirectory (`sys/stat.h`)
+        // never stands in for a system header of the same name (`<signal.h>` is not `sys/signal.h`).
         let headerDirs = Set(program.headers.map { ($0 as NSString).deletingLastPathComponent })
         var args = cFlags + setup.extra + ["-I", setup.runtime]
-        for d in options.includeDirectories + headerDirs.sorted() { args += ["-I", d] }
+        for d in options.includeDirectories { args += ["-I", d] }
+        for d in headerDirs.sorted() { args += ["-idirafter", d] }
         let mains = (processMains[kind] ?? []).compactMap { setup.objects[$0] }
         args += [cFile] + mains + [setup.library, "-o", output] + linkFlags + libraries
         let (status, output) = run(setup.cc, args)

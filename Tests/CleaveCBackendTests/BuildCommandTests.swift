@@ -40,6 +40,17 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(BuiltServices.directory)/never"))
     }
 
+    @Test func aHeaderFromASystemSubdirectoryBuildsForEveryTarget() throws {
+        for build in [[], ["--target", "isolated"]] {
+            let service = try ServiceProcess(
+                BuiltServices.runnable("Tests/Inputs/cimport/subdirectory.clv", arguments: build), ["--netif", "udp:0"])
+            let client = try UDPClient()
+            #expect(try client.request("a".bytes, to: service.port(7100))?.text == "1", "\(build)")
+            #expect(try client.request("b".bytes, to: service.port(7100))?.text == "2", "\(build)")
+            #expect(service.stop().status == 0)
+        }
+    }
+
     @Test func anOutputNobodyCanWriteIsAUsageError() throws {
         let r = try runProcess(Repo.cleaveBinary, ["build", Repo.path("Examples/echo/echo.clv"), "-o", "/nonexistent/dir/echo"])
         #expect(r.status == 2)
@@ -76,7 +87,7 @@ import Testing
                 "pcap:\(dir)/run-in-kv.pcap:\(dir)/run-out-kv.pcap",
             ])
         #expect(isolated.status == 0, "\(isolated.stderr)")
-        #expect(isolated.stderr.contains("cleave: component store: 1 message sent, 1 received"), "\(isolated.stderr)")
+        #expect(isolated.stderr.contains("kv: component store: 1 message sent, 1 received"), "\(isolated.stderr)")
         #expect(try Pcap.readUDP("\(dir)/run-out-kv.pcap").map { $0.payload.text } == ["STORED"])
     }
 }

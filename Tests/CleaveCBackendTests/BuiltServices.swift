@@ -15,11 +15,7 @@ enum BuiltServices {
     private static let locks = NSLock()
     nonisolated(unsafe) private static var perKey: [String: NSLock] = [:]
 
-    static let directory: String = {
-        let d = NSTemporaryDirectory() + "cleave-tests-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }()
+    static let directory: String = Scratch.path("services")
 
     /// The executable of `source` (a path relative to the repository, or absolute), built once.
     static func executable(_ source: String, environment: [String: String] = [:], tag: String = "", arguments: [String] = [])

@@ -33,7 +33,7 @@ import Testing
             let bytes = FileManager.default.contents(atPath: "\(BuiltServices.directory)/\(label)-out.pcap")
             #expect(bytes != nil && bytes == referenceBytes, "\(what): the reply capture differs from the unikernel's")
             // The launcher collects every component's counters: the same line as the unikernel's.
-            let counters = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("cleave: received") } }
+            let counters = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("\(name): received") } }
             #expect(counters(isolated.stderr) == counters(reference.stderr), "\(what): \(isolated.stderr)")
         }
     }
@@ -123,8 +123,8 @@ import Testing
             #expect(try client.request("GET colour".bytes, to: port)?.text == "blue")
             let result = service.stop()
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.stderr.contains("cleave: received 6, sent 6"), "\(result.stderr)")
-            #expect(result.stderr.contains("cleave: received 7, sent 7"), "\(result.stderr)")
+            #expect(result.stderr.contains("kv: received 6, sent 6"), "\(result.stderr)")
+            #expect(result.stderr.contains("kv: received 7, sent 7"), "\(result.stderr)")
         }
     }
 
@@ -162,7 +162,7 @@ import Testing
         #expect(replies == expected)
         let result = service.stop()
         #expect(result.status == 0, "\(result.stderr)")
-        let line = result.stderr.split(separator: "\n").first { $0.hasPrefix("cleave: component device:") } ?? ""
+        let line = result.stderr.split(separator: "\n").first { $0.hasPrefix("kv: component device:") } ?? ""
         #expect(line.contains("datagrams read ahead"), "\(result.stderr)")
     }
 
@@ -272,7 +272,7 @@ import Testing
         #expect(elapsed < 1.5, "the launcher took \(elapsed) s to stop")
         #expect(result.status != 0)
         #expect(result.stderr.contains("component '\(victim)' was killed by signal 9"), "\(result.stderr)")
-        #expect(result.stderr.contains("cleave: received 1,"), "\(result.stderr)")
+        #expect(result.stderr.contains("kv: received 1,"), "\(result.stderr)")
         // No component outlives the launcher.
         for (_, child) in children { #expect(kill(child, 0) != 0) }
     }

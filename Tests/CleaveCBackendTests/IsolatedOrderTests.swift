@@ -5,7 +5,7 @@
 // the request in flight; a component that stops answering is reported and the
 // service does not hang.
 //
-// The launcher's own lines (`cleave: component …`, `cleave: restarting …`) are
+// The launcher's own lines (`counter: component …`, `counter: restarting …`) are
 // supervision, which a unikernel has no need of; they are set aside when the two
 // standard errors are compared.
 
@@ -16,7 +16,21 @@ import Testing
 @Suite struct IsolatedOrderTests {
     /// Standard error as the program wrote it, the launcher's supervision lines set aside.
     static func programOutput(_ stderr: String) -> [Substring] {
-        stderr.split(separator: "\n").filter { !$0.hasPrefix("cleave: component ") && !$0.hasPrefix("cleave: restarting ") }
+        stderr.split(separator: "\n").filter {
+            let said = $0.drop { $0 != ":" }
+            return !said.hasPrefix(": component ") && !said.hasPrefix(": restarting ")
+        }
+    }
+
+    /// Where two lists of lines first differ, for a failure message a reader can use.
+    static func firstDifference(_ a: [Substring], _ b: [Substring]) -> String {
+        guard
+            let k = zip(a, b).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset
+                ?? (a.count == b.count ? nil : min(a.count, b.count))
+        else {
+            return "the same"
+        }
+        return "line \(k + 1): \(k < a.count ? String(a[k]) : "<end>") | \(k < b.count ? String(b[k]) : "<end>")"
     }
 
     static let partitions: [String?] = [nil, "device,count|formatter", "device|count,formatter", "device,formatter|count"]
@@ -28,7 +42,7 @@ import Testing
         let datagrams = clientDatagrams(requests, to: 9600, net: 3, firstPort: 20000)
         let reference = try replay(source, datagrams, name: "counter-unikernel")
         #expect(reference.status == 1)
-        #expect(reference.replies.map(\.payload.text) == (1...255).map { "count \($0)" })
+        #expect(reference.replies.map(\.payload.text) == (1...255).map { "count \($0)" }, "\(reference.replies.count) replies")
         let output = Self.programOutput(reference.stderr)
         #expect(output.contains("counter.clv:11:9: fatal error: arithmetic overflow in +"), "\(output.suffix(3))")
         #expect(output.filter { $0.hasPrefix("formatting ") }.count == 255)
@@ -37,9 +51,12 @@ import Testing
             let build = ["--target", "isolated"] + (partition.map { ["--partition", $0] } ?? [])
             let isolated = try replay(source, datagrams, name: "counter-isolated-\(k)", build: build)
             let what = "--partition \(partition ?? "(one component per state)")"
-            #expect(isolated.status == reference.status, "\(what): \(isolated.stderr)")
-            #expect(isolated.replies == reference.replies, "\(what)")
-            #expect(Self.programOutput(isolated.stderr) == output, "\(what): \(isolated.stderr)")
+            #expect(isolated.status == reference.status, "\(what): \(isolated.stderr.split(separator: "\n").suffix(3))")
+            #expect(
+                isolated.replies == reference.replies,
+                "\(what): \(isolated.replies.count) replies, \(reference.replies.count) from the unikernel")
+            let lines = Self.programOutput(isolated.stderr)
+            #expect(lines == output, "\(what): \(Self.firstDifference(lines, output))")
         }
     }
 
@@ -102,7 +119,7 @@ import Testing
         #expect(result.status != 0)
         #expect(result.stderr.contains("component 'store' was stopped by signal \(SIGSTOP)"), "\(result.stderr)")
         #expect(result.stderr.contains("component 'store' has not answered for"), "\(result.stderr)")
-        #expect(result.stderr.contains("cleave: received 2,"), "\(result.stderr)")
+        #expect(result.stderr.contains("kv: received 2,"), "\(result.stderr)")
     }
 
     @Test func aStalledStatelessComponentIsStartedAgain() throws {

@@ -89,7 +89,7 @@ import Testing
     /// `min(a, b)` once always answered `a`: the C backend's shortcut for `min(x, x)` matched
     /// every `min`. Found by a longer run of the generated programs.
     @Test func minAndMaxAnswerAsInSwift() throws {
-        let dir = NSTemporaryDirectory() + "cleave-minmax-\(getpid())"
+        let dir = Scratch.path("minmax")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = """

@@ -161,7 +161,7 @@ import Testing
         for target in ["unikernel", "isolated"] {
             let exe = try BuiltServices.runnable(Self.source, arguments: target == "isolated" ? ["--target", "isolated"] : [])
             let name = "cltap\(getpid() % 10000)"
-            let service = try ServiceProcess(exe, ["--netif", "tap:\(name)"], ready: "cleave: tap: frames on")
+            let service = try ServiceProcess(exe, ["--netif", "tap:\(name)"], ready: ": tap: frames on")
             for command in [
                 ["addr", "add", "10.77.0.1/24", "dev", name], ["link", "set", name, "up"],
                 ["neigh", "add", "10.77.0.2", "lladdr", "02:00:00:00:00:02", "dev", name],
@@ -176,7 +176,7 @@ import Testing
             #expect(end.status == 0, "\(target): \(end.stderr)")
             if target == "isolated" {
                 // The store answered the two requests: two values sent, however many turns it handed on.
-                #expect(end.stderr.contains("cleave: component store: 2 messages sent"), "\(end.stderr)")
+                #expect(end.stderr.contains(": component store: 2 messages sent"), "\(end.stderr)")
             }
         }
     }

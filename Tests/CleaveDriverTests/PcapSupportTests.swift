@@ -130,8 +130,8 @@ private func temporaryPath(_ name: String) -> String {
 
     @Test func aServiceIsStartedUntilItAnnouncesItsPortsAndStopped() throws {
         let script = """
-            echo 'cleave: udp: port 7000 listening on 40001' >&2
-            echo 'cleave: udp: port 7001 listening on 40002' >&2
+            echo 'kv: listening on UDP port 40001 (port 7000 in the source)' >&2
+            echo 'kv: listening on UDP port 40002 (port 7001 in the source)' >&2
             exec sleep 60
             """
         let service = try ServiceProcess("/bin/sh", ["-c", script], portCount: 2)
@@ -139,21 +139,22 @@ private func temporaryPath(_ name: String) -> String {
         #expect(service.port(7001) == 40002)
         let result = service.stop()
         #expect(result.signaled)
-        #expect(result.stderr.contains("listening on 40002"))
+        #expect(result.stderr.contains("listening on UDP port 40002"))
     }
 
     @Test func aServiceThatEndsBeforeAnnouncingIsAnError() {
         #expect(throws: ServiceError.self) {
-            try ServiceProcess("/bin/sh", ["-c", "echo 'cleave: nothing to serve' >&2; exit 2"], timeout: 10)
+            try ServiceProcess("/bin/sh", ["-c", "echo 'kv: nothing to serve' >&2; exit 2"], timeout: 10)
         }
     }
 
     @Test func announcementsAreParsedStrictly() {
         let text = """
-            cleave: udp: port 7000 listening on 7000
-            cleave: udp: port 7001 listening on x
+            kv: listening on UDP port 7000
+            kv: listening on UDP port x (port 7001 in the source)
             something else
-            cleave: udp: port 0 listening on 51234
+            kv: listening on UDP port 51234 (port 0 in the source)
+            kv: listening on UDP port 51235 (port 9 in the sauce)
             """
         #expect(ServiceProcess.announcedPorts(text) == [7000: 7000, 0: 51234])
     }

@@ -1365,7 +1365,7 @@ func problemsCompiling(_ text: String) -> [String] {
 
     @Test(arguments: 0..<4)
     func generatedProgramsBuildWithoutWarningsAndRun(_ batch: Int) throws {
-        let dir = NSTemporaryDirectory() + "cleave-generated-\(getpid())-\(batch)"
+        let dir = Scratch.path("generated-\(batch)")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var failed = false
         defer { if !failed { try? FileManager.default.removeItem(atPath: dir) } }

@@ -28,6 +28,29 @@ public enum Repo {
     }
 }
 
+/// Where the tests write what they make: one directory per test process, removed when the process
+/// ends, so that a run leaves nothing behind in the temporary directory (`CLEAVE_KEEP_SCRATCH=1`
+/// keeps it, to look at what a failing test built).
+public enum Scratch {
+    public static let root: String = {
+        let d = NSTemporaryDirectory() + "cleave-tests-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        if ProcessInfo.processInfo.environment["CLEAVE_KEEP_SCRATCH"] == nil {
+            atexit { try? FileManager.default.removeItem(atPath: Scratch.root) }
+        }
+        return d
+    }()
+
+    /// A directory of its own under the root (made if missing).
+    public static func path(_ name: String) -> String {
+        let d = root + "/" + name
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    public static func url(_ name: String) -> URL { URL(fileURLWithPath: path(name)) }
+}
+
 public struct ProcessResult: Sendable {
     public let status: Int32
     public let stdout: String

@@ -7,7 +7,7 @@
 //
 // `ServiceProcess` runs a compiled service as a background process, reads its
 // standard error until the runtime has announced every port it listens on
-// ("cleave: udp: port 7000 listening on 40123"), and returns the bound ports,
+// ("kv: listening on UDP port 40123 (port 7000 in the source)"), and returns the bound ports,
 // so a service started with `--netif udp:0` is reachable without guessing a
 // free port. Its standard output and error are drained by threads of their own
 // the whole time (a full pipe would stall the service). `stop()` sends SIGTERM,
@@ -328,15 +328,21 @@ public final class ServiceProcess {
             status: signal == 0 ? (status >> 8) & 0xff : signal, stdout: out, stderr: err, signaled: signal != 0)
     }
 
-    /// "cleave: udp: port P listening on B" lines, as [P: B].
+    /// "NAME: listening on UDP port B" lines (the source's port P is B) and "NAME: listening on
+    /// UDP port B (port P in the source)" lines, as [P: B].
     public static func announcedPorts(_ text: String) -> [Int: UInt16] {
         var ports: [Int: UInt16] = [:]
-        for line in text.split(separator: "\n") where line.hasPrefix("cleave: udp: port ") {
-            let words = line.split(separator: " ")
-            guard words.count == 7, words[4] == "listening", words[5] == "on", let source = Int(words[3]),
-                let bound = UInt16(words[6])
-            else { continue }
-            ports[source] = bound
+        for line in text.split(separator: "\n") {
+            guard let said = line.range(of: ": listening on UDP port ") else { continue }
+            let words = line[said.upperBound...].split(separator: " ")
+            guard let bound = UInt16(words.first ?? "") else { continue }
+            if words.count == 1 {
+                ports[Int(bound)] = bound
+            } else if words.count == 6, words[1] == "(port", words[3] == "in", words[4] == "the", words[5] == "source)",
+                let source = Int(words[2])
+            {
+                ports[source] = bound
+            }
         }
         return ports
     }

@@ -275,7 +275,7 @@ void cl_component_abandon(void) {
 
 static int ask_launcher(const cl_device_request *request, cl_device_grant *grant) {
     if (send(CL_FD_CONTROL, request, sizeof *request, MSG_NOSIGNAL) != (ssize_t)sizeof *request) {
-        fprintf(stderr, "cleave: component '%s': cannot ask the launcher for device %d: %s\n", my_name(), request->number + 1,
+        fprintf(stderr, "%s: component '%s': cannot ask the launcher for device %d: %s\n", cl_program_name, my_name(), request->number + 1,
                 strerror(errno));
         return -1;
     }
@@ -319,7 +319,7 @@ static void on_forbidden(int signal_number, siginfo_t *info, void *context) {
 }
 
 static _Noreturn void sandbox_failed(const char *what, int error) {
-    fprintf(stderr, "cleave: component '%s': cannot load its sandbox: %s: %s\n", my_name(), what, strerror(error));
+    fprintf(stderr, "%s: component '%s': cannot load its sandbox: %s: %s\n", cl_program_name, my_name(), what, strerror(error));
     _exit(2);
 }
 

@@ -143,7 +143,7 @@ static void usage(FILE *out, const char *program) {
 }
 
 static _Noreturn void fail_setup(const char *what) {
-    fprintf(stderr, "cleave: launcher: %s: %s\n", what, strerror(errno));
+    fprintf(stderr, "%s: launcher: %s: %s\n", cl_program_name, what, strerror(errno));
     exit(2);
 }
 
@@ -194,7 +194,7 @@ static void start(int k) {
         signal(SIGPIPE, SIG_DFL);
         char *argv[] = {(char *)c->name, NULL};
         execv(c->path, argv);
-        fprintf(stderr, "cleave: launcher: cannot start component '%s' (%s): %s\n", c->name, c->path, strerror(errno));
+        fprintf(stderr, "%s: launcher: cannot start component '%s' (%s): %s\n", cl_program_name, c->name, c->path, strerror(errno));
         _exit(2);
     }
     close(c->control_child);
@@ -228,7 +228,7 @@ static void answer_request(int k) {
     }
     if (stopping) return refuse(c);
     if (request.number < 0 || request.number >= cl_program.device_count || cl_program.device_owner[request.number] != k) {
-        fprintf(stderr, "cleave: component '%s' asked for device %d, which is not its own: refused\n", c->name,
+        fprintf(stderr, "%s: component '%s' asked for device %d, which is not its own: refused\n", cl_program_name, c->name,
                 request.number + 1);
         return refuse(c);
     }
@@ -258,7 +258,7 @@ static void answer_request(int k) {
         memcpy(CMSG_DATA(h), passing, sizeof(int) * (size_t)count);
     }
     if (sendmsg(c->control, &m, MSG_NOSIGNAL) < 0)
-        fprintf(stderr, "cleave: launcher: cannot hand device %d to '%s': %s\n", request.number + 1, c->name, strerror(errno));
+        fprintf(stderr, "%s: launcher: cannot hand device %d to '%s': %s\n", cl_program_name, request.number + 1, c->name, strerror(errno));
     /* The component has its own copies now; the launcher keeps none (a restarted component asks again). */
     for (int i = 0; i < count; i++) close(passing[i]);
 }
@@ -353,8 +353,11 @@ static void print_policy(void) {
 static void on_refused(int signal_number, siginfo_t *info, void *context) {
     (void)signal_number;
     (void)context;
-    char text[96] = "cleave: launcher: its sandbox refused system call ";
-    size_t n = strlen(text);
+    char text[160];
+    size_t n = 0;
+    for (const char *p = cl_program_name; *p && n < 64; p++) text[n++] = *p;
+    const char *said = ": launcher: its sandbox refused system call ";
+    for (const char *p = said; *p; p++) text[n++] = *p;
     char digits[16];
     int k = 0;
     unsigned number = (unsigned)info->si_syscall;
@@ -383,7 +386,7 @@ static void add_rules(scmp_filter_ctx filter, const launcher_rule *rules, size_t
             failed = seccomp_rule_add(filter, SCMP_ACT_ALLOW, number, 0);
         }
         if (failed) {
-            fprintf(stderr, "cleave: launcher: cannot load its sandbox: %s: %s\n", rules[i].system_call, strerror(-failed));
+            fprintf(stderr, "%s: launcher: cannot load its sandbox: %s: %s\n", cl_program_name, rules[i].system_call, strerror(-failed));
             exit(2);
         }
     }
@@ -442,7 +445,7 @@ static void print_messages(void) {
         uint64_t sent = atomic_load(&s->messages_sent), received = atomic_load(&s->messages_received);
         uint64_t turns_sent = atomic_load(&s->turns_sent), turns_taken = atomic_load(&s->turns_received);
         uint64_t ahead = __atomic_load_n(&s->counters[CL_COUNT_READ_AHEAD], __ATOMIC_RELAXED);
-        fprintf(stderr, "cleave: component %s: %llu %s sent, %llu received", components[k].name, (unsigned long long)sent,
+        fprintf(stderr, "%s: component %s: %llu %s sent, %llu received", cl_program_name, components[k].name, (unsigned long long)sent,
                 plural(sent, "message", "messages"), (unsigned long long)received);
         if (turns_sent || turns_taken)
             fprintf(stderr, "; %llu %s handed on, %llu taken", (unsigned long long)turns_sent,
@@ -496,7 +499,7 @@ static void report(const component *c, int wstatus) {
     if (WIFEXITED(wstatus)) {
         int code = WEXITSTATUS(wstatus);
         if (code == 2 && exit_status == 2) return; /* it could not get its device: said already */
-        fprintf(stderr, "cleave: component '%s' stopped with exit status %d%s\n", c->name, code,
+        fprintf(stderr, "%s: component '%s' stopped with exit status %d%s\n", cl_program_name, c->name, code,
                 code == 1 ? " (a fatal error, reported above)" : "");
         return;
     }
@@ -504,12 +507,12 @@ static void report(const component *c, int wstatus) {
     int forbidden = atomic_load(&c->status->forbidden) - 1;
     if (sig == SIGSYS && forbidden >= 0) {
         char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, forbidden);
-        fprintf(stderr, "cleave: component '%s' was killed by its sandbox: system call '%s' (%d) is not in its policy\n",
+        fprintf(stderr, "%s: component '%s' was killed by its sandbox: system call '%s' (%d) is not in its policy\n", cl_program_name,
                 c->name, name ? name : "?", forbidden);
         free(name);
         return;
     }
-    fprintf(stderr, "cleave: component '%s' was killed by signal %d (%s)\n", c->name, sig, strsignal(sig));
+    fprintf(stderr, "%s: component '%s' was killed by signal %d (%s)\n", cl_program_name, c->name, sig, strsignal(sig));
 }
 
 /* A failed component that holds no state fields may be started again (--restart): the others
@@ -521,12 +524,12 @@ static bool begin_restart(int k) {
     int recent = 0;
     for (int i = 0; i < c->restart_count && i < RESTART_LIMIT; i++) recent += now - c->restarts[i] < RESTART_WINDOW_MS;
     if (recent >= RESTART_LIMIT) {
-        fprintf(stderr, "cleave: component '%s' failed %d times within %d s: not restarting it again\n", c->name,
+        fprintf(stderr, "%s: component '%s' failed %d times within %d s: not restarting it again\n", cl_program_name, c->name,
                 RESTART_LIMIT, RESTART_WINDOW_MS / 1000);
         return false;
     }
     c->restarts[c->restart_count++ % RESTART_LIMIT] = now;
-    fprintf(stderr, "cleave: restarting component '%s'; the iteration in progress is abandoned\n", c->name);
+    fprintf(stderr, "%s: restarting component '%s'; the iteration in progress is abandoned\n", cl_program_name, c->name);
     restarting = k;
     epoch++;
     restart_deadline = now + PARK_MS;
@@ -550,7 +553,7 @@ static void continue_restart(void) {
         if (components[j].pid <= 0 || j == restarting) continue;
         if (atomic_load(&components[j].status->parked) != epoch) {
             if (now_ms() < restart_deadline) return;
-            fprintf(stderr, "cleave: component '%s' did not pause for the restart within %d ms\n", components[j].name,
+            fprintf(stderr, "%s: component '%s' did not pause for the restart within %d ms\n", cl_program_name, components[j].name,
                     PARK_MS);
             close_rings_of(restarting);
             restarting = -1;
@@ -612,10 +615,10 @@ static void reap_all(void) {
             if (components[k].pid != pid) continue;
             if (WIFSTOPPED(wstatus)) {
                 int sig = WSTOPSIG(wstatus);
-                fprintf(stderr, "cleave: component '%s' was stopped by signal %d (%s); the service waits for it\n",
+                fprintf(stderr, "%s: component '%s' was stopped by signal %d (%s); the service waits for it\n", cl_program_name,
                         components[k].name, sig, strsignal(sig));
             } else if (WIFCONTINUED(wstatus)) {
-                fprintf(stderr, "cleave: component '%s' continues\n", components[k].name);
+                fprintf(stderr, "%s: component '%s' continues\n", cl_program_name, components[k].name);
             } else {
                 reaped(k, wstatus);
             }
@@ -659,8 +662,8 @@ static void look_for_stalls(void) {
             continue;
         }
         if (now - c->waiting_since < stall_ms) continue;
-        fprintf(stderr, "cleave: component '%s' has not answered for %lld ms (a message waits for it and it does not run): "
-                        "stopping it\n", c->name, now - c->waiting_since);
+        fprintf(stderr, "%s: component '%s' has not answered for %lld ms (a message waits for it and it does not run): "
+                        "stopping it\n", cl_program_name, c->name, now - c->waiting_since);
         c->stalled = true;
         kill(c->pid, SIGKILL);
         kill(c->pid, SIGCONT);
@@ -720,11 +723,11 @@ int main(int argc, char **argv) {
         c->control = c->control_child = -1;
         int length = snprintf(c->path, sizeof c->path, "%s/%s", self, cl_program.component_files[k]);
         if (length < 0 || (size_t)length >= sizeof c->path) {
-            fprintf(stderr, "cleave: launcher: the path of component '%s' is too long\n", c->name);
+            fprintf(stderr, "%s: launcher: the path of component '%s' is too long\n", cl_program_name, c->name);
             return 2;
         }
         if (access(c->path, X_OK) != 0) {
-            fprintf(stderr, "cleave: launcher: component '%s' is missing: %s: %s\n", c->name, c->path, strerror(errno));
+            fprintf(stderr, "%s: launcher: component '%s' is missing: %s: %s\n", cl_program_name, c->name, c->path, strerror(errno));
             return 2;
         }
         c->status = shared_memory("cleave-status", sizeof(cl_status), &c->status_fd);
@@ -772,7 +775,7 @@ int main(int argc, char **argv) {
         if (kill_at && now_ms() >= kill_at) {
             for (int k = 0; k < component_count; k++) {
                 if (components[k].pid <= 0) continue;
-                fprintf(stderr, "cleave: component '%s' did not stop within %d ms: killed\n", components[k].name,
+                fprintf(stderr, "%s: component '%s' did not stop within %d ms: killed\n", cl_program_name, components[k].name,
                         stopping ? GRACE_MS : DRAIN_MS);
                 kill(components[k].pid, SIGKILL);
                 kill(components[k].pid, SIGCONT);

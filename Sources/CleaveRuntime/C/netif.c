@@ -54,7 +54,7 @@ static netif_spec specs[CL_NETIF_MAX];
 static size_t spec_count;
 
 static int spec_error(const char *spec, const char *why) {
-    fprintf(stderr, "cleave: --netif '%s': %s\n", spec, why);
+    fprintf(stderr, "%s: --netif '%s': %s\n", cl_program_name, spec, why);
     return -1;
 }
 
@@ -177,20 +177,20 @@ static int bind_captures(const netif_spec *spec, cl_device_grant *grant) {
     copy_path(grant->in_path, spec->in_path);
     copy_path(grant->out_path, spec->out_path);
     if (grant->fds[0] < 0) {
-        fprintf(stderr, "cleave: pcap: cannot read capture %s: %s\n", spec->in_path, strerror(errno));
+        fprintf(stderr, "%s: pcap: cannot read capture %s: %s\n", cl_program_name, spec->in_path, strerror(errno));
         return -1;
     }
     if (!spec->out_path) return 0;
     struct stat in_stat, out_stat;
     if (fstat(grant->fds[0], &in_stat) == 0 && stat(spec->out_path, &out_stat) == 0 && in_stat.st_dev == out_stat.st_dev &&
         in_stat.st_ino == out_stat.st_ino) {
-        fprintf(stderr, "cleave: pcap: %s is both the input and the output capture\n", spec->in_path);
+        fprintf(stderr, "%s: pcap: %s is both the input and the output capture\n", cl_program_name, spec->in_path);
         close(grant->fds[0]);
         return -1;
     }
     grant->fds[1] = open(spec->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (grant->fds[1] < 0) {
-        fprintf(stderr, "cleave: pcap: cannot write capture %s: %s\n", spec->out_path, strerror(errno));
+        fprintf(stderr, "%s: pcap: cannot write capture %s: %s\n", cl_program_name, spec->out_path, strerror(errno));
         close(grant->fds[0]);
         return -1;
     }
@@ -203,7 +203,7 @@ int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
     const netif_spec *spec = request->number >= 0 && (size_t)request->number < spec_count ? &specs[request->number] : NULL;
     if (request->frames) {
         if (spec && spec->kind == SPEC_UDP) {
-            fprintf(stderr, "cleave: --netif '%s': device %d is a FrameDevice, which takes tap:NAME or pcap:IN[:OUT]\n",
+            fprintf(stderr, "%s: --netif '%s': device %d is a FrameDevice, which takes tap:NAME or pcap:IN[:OUT]\n", cl_program_name,
                     spec->text, number);
             return -1;
         }
@@ -220,7 +220,7 @@ int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
     }
     size_t count = (size_t)request->port_count;
     if (spec && spec->kind == SPEC_TAP) {
-        fprintf(stderr, "cleave: --netif '%s': device %d is a UDP device; tap: is for a FrameDevice\n", spec->text, number);
+        fprintf(stderr, "%s: --netif '%s': device %d is a UDP device; tap: is for a FrameDevice\n", cl_program_name, spec->text, number);
         return -1;
     }
     if (spec && spec->kind == SPEC_PCAP) {
@@ -230,7 +230,7 @@ int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
     uint16_t bind_ports[CL_NETIF_MAX_PORTS];
     if (spec && spec->port_count != 0) {
         if (spec->port_count != count) {
-            fprintf(stderr, "cleave: --netif '%s' gives %zu port%s, but device %d has %zu (", spec->text, spec->port_count,
+            fprintf(stderr, "%s: --netif '%s' gives %zu port%s, but device %d has %zu (", cl_program_name, spec->text, spec->port_count,
                     spec->port_count == 1 ? "" : "s", number, count);
             print_ports(request->ports, count);
             fprintf(stderr, "): give one port for each, in order\n");
@@ -248,7 +248,7 @@ int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
 /* The device's descriptors: bound here, or by the broker. */
 static void obtain(const cl_device_request *request, cl_device_grant *grant) {
     if (device_count == CL_NETIF_MAX) {
-        fprintf(stderr, "cleave: too many devices (at most %d)\n", CL_NETIF_MAX);
+        fprintf(stderr, "%s: too many devices (at most %d)\n", cl_program_name, CL_NETIF_MAX);
         open_failed();
     }
     cl_at_shutdown(cl_netif_close_all);
@@ -260,17 +260,17 @@ static void obtain(const cl_device_request *request, cl_device_grant *grant) {
 cl_netif *cl_netif_open(const int64_t *ports, size_t count) {
     int32_t number = next_number();
     if (count == 0 || count > CL_NETIF_MAX_PORTS) {
-        fprintf(stderr, "cleave: device %d has %zu ports (1 to %d are supported)\n", number + 1, count, CL_NETIF_MAX_PORTS);
+        fprintf(stderr, "%s: device %d has %zu ports (1 to %d are supported)\n", cl_program_name, number + 1, count, CL_NETIF_MAX_PORTS);
         open_failed();
     }
     for (size_t i = 0; i < count; i++) {
         if (ports[i] < 0 || ports[i] > 65535) {
-            fprintf(stderr, "cleave: device %d: port %lld is not a UDP port (0 to 65535)\n", number + 1, (long long)ports[i]);
+            fprintf(stderr, "%s: device %d: port %lld is not a UDP port (0 to 65535)\n", cl_program_name, number + 1, (long long)ports[i]);
             open_failed();
         }
         for (size_t j = 0; j < i; j++) {
             if (ports[j] == ports[i]) {
-                fprintf(stderr, "cleave: device %d: port %lld is given twice\n", number + 1, (long long)ports[i]);
+                fprintf(stderr, "%s: device %d: port %lld is given twice\n", cl_program_name, number + 1, (long long)ports[i]);
                 open_failed();
             }
         }
@@ -286,7 +286,7 @@ cl_netif *cl_netif_open(const int64_t *ports, size_t count) {
     } else if (grant.kind == CL_GRANT_UDP && grant.fd_count == (int32_t)count) {
         netif->udp = cl_udp_adopt(ports, grant.fds, count);
     } else {
-        fprintf(stderr, "cleave: device %d: the launcher granted the wrong kind of device\n", number + 1);
+        fprintf(stderr, "%s: device %d: the launcher granted the wrong kind of device\n", cl_program_name, number + 1);
         open_failed();
     }
     device_count++;
@@ -304,7 +304,7 @@ cl_frames *cl_frames_open(const char *default_tap) {
     } else if (grant.kind == CL_GRANT_TAP && grant.fd_count == 1) {
         netif->frames = cl_frames_open_tap(grant.fds[0], grant.in_path);
     } else {
-        fprintf(stderr, "cleave: device %d: the launcher granted the wrong kind of device\n", request.number + 1);
+        fprintf(stderr, "%s: device %d: the launcher granted the wrong kind of device\n", cl_program_name, request.number + 1);
         open_failed();
     }
     device_count++;
@@ -428,7 +428,8 @@ void cl_print_counters(void) {
 void cl_print_counter_values(const uint64_t v[CL_COUNT_LIMIT]) {
     int saved_errno = errno;
     line l = {.length = 0};
-    put_text(&l, "cleave: received ");
+    put_text(&l, cl_program_name);
+    put_text(&l, ": received ");
     put_number(&l, v[CL_COUNT_RECEIVED]);
     put_text(&l, ", sent ");
     put_number(&l, v[CL_COUNT_SENT]);

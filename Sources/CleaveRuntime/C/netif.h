@@ -23,7 +23,8 @@
  *                        byte-identical OUT files.
  *
  * Without `--netif` a device is `udp:` on its source ports. Bound ports are
- * announced on standard error ("cleave: udp: port 7000 listening on 7000"),
+ * announced on standard error ("kv: listening on UDP port 7000", and "kv:
+ * listening on UDP port 41450 (port 7000 in the source)" when --netif moved it),
  * which is how tests find a port chosen with 0.
  *
  * What a netif cannot deliver is dropped and counted, never passed on: see the
@@ -152,6 +153,9 @@ typedef enum cl_counter {
     CL_COUNT_LIMIT
 } cl_counter;
 
+/* The service's name on standard error (its source file's, generated into every program). */
+extern const char cl_program_name[];
+
 void cl_count(cl_counter which, uint64_t n);
 /* Take back n counted before (what turned out never to be handed to the program). */
 void cl_uncount(cl_counter which, uint64_t n);
@@ -164,7 +168,7 @@ void cl_counters_attach(uint64_t *shared);
 void cl_print_counter_values(const uint64_t values[CL_COUNT_LIMIT]);
 
 /* Print the counters to standard error as one line:
- * "cleave: received R, sent S, dropped D (malformed M, oversized O, not for this service N, send failed F)".
+ * "kv: received R, sent S, dropped D (malformed M, oversized O, not for this service N, send failed F)".
  * Async-signal-safe (used by the SIGUSR1 handler). */
 void cl_print_counters(void);
 

@@ -56,31 +56,31 @@ static _Noreturn void frames_failed(cl_frames *f) {
 int cl_tap_bind(const char *name) {
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        fprintf(stderr, "cleave: tap:%s: cannot open /dev/net/tun: %s\n", name, strerror(errno));
+        fprintf(stderr, "%s: tap:%s: cannot open /dev/net/tun: %s\n", cl_program_name, name, strerror(errno));
         return -1;
     }
     struct ifreq request;
     memset(&request, 0, sizeof request);
     request.ifr_flags = IFF_TAP | IFF_NO_PI;
     if (strlen(name) >= IFNAMSIZ) {
-        fprintf(stderr, "cleave: tap:%s: an interface name has at most %d characters\n", name, IFNAMSIZ - 1);
+        fprintf(stderr, "%s: tap:%s: an interface name has at most %d characters\n", cl_program_name, name, IFNAMSIZ - 1);
         close(fd);
         return -1;
     }
     strncpy(request.ifr_name, name, IFNAMSIZ - 1);
     if (ioctl(fd, TUNSETIFF, &request) < 0) {
-        fprintf(stderr, "cleave: tap:%s: cannot attach to the interface: %s\n", name, strerror(errno));
+        fprintf(stderr, "%s: tap:%s: cannot attach to the interface: %s\n", cl_program_name, name, strerror(errno));
         close(fd);
         return -1;
     }
-    fprintf(stderr, "cleave: tap: frames on %s\n", request.ifr_name);
+    fprintf(stderr, "%s: tap: frames on %s\n", cl_program_name, request.ifr_name);
     return fd;
 }
 
 static cl_frames *new_frames(void) {
     cl_frames *f = calloc(1, sizeof *f);
     if (!f) {
-        fprintf(stderr, "cleave: frames: out of memory\n");
+        fprintf(stderr, "%s: frames: out of memory\n", cl_program_name);
         exit(2);
     }
     f->tap_fd = f->in_fd = f->out_fd = -1;
@@ -102,14 +102,14 @@ cl_frames *cl_frames_open_pcap(int in_fd, int out_fd, const char *in_path, const
     FILE *in = fdopen(in_fd, "rb");
     f->in = in ? pcap_fopen_offline(in, error) : NULL;
     if (!f->in) {
-        fprintf(stderr, "cleave: pcap: cannot read capture %s: %s\n", in_path, in ? error : strerror(errno));
+        fprintf(stderr, "%s: pcap: cannot read capture %s: %s\n", cl_program_name, in_path, in ? error : strerror(errno));
         if (in) fclose(in);
         else close(in_fd);
         f->in_fd = -1;
         frames_failed(f);
     }
     if (pcap_datalink(f->in) != DLT_EN10MB) {
-        fprintf(stderr, "cleave: pcap: capture %s is not of Ethernet frames, which a FrameDevice needs\n", in_path);
+        fprintf(stderr, "%s: pcap: capture %s is not of Ethernet frames, which a FrameDevice needs\n", cl_program_name, in_path);
         frames_failed(f);
     }
     if (out_fd >= 0) {
@@ -117,7 +117,7 @@ cl_frames *cl_frames_open_pcap(int in_fd, int out_fd, const char *in_path, const
         FILE *out = f->out_dead ? fdopen(out_fd, "wb") : NULL;
         f->out = out ? pcap_dump_fopen(f->out_dead, out) : NULL;
         if (!f->out) {
-            fprintf(stderr, "cleave: pcap: cannot write capture %s: %s\n", out_path ? out_path : "?",
+            fprintf(stderr, "%s: pcap: cannot write capture %s: %s\n", cl_program_name, out_path ? out_path : "?",
                     f->out_dead ? pcap_geterr(f->out_dead) : "out of memory");
             if (out) fclose(out);
             else close(out_fd);

@@ -113,7 +113,7 @@ static _Noreturn void pcap_failed(cl_pcap *pcap) {
 cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd, const char *in_path, const char *out_path) {
     cl_pcap *pcap = calloc(1, sizeof *pcap);
     if (!pcap) {
-        fprintf(stderr, "cleave: pcap: out of memory\n");
+        fprintf(stderr, "%s: pcap: out of memory\n", cl_program_name);
         cl_netif_close_all();
         exit(2);
     }
@@ -123,7 +123,7 @@ cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd,
     pcap->ports = calloc(count, sizeof *pcap->ports);
     pcap->in_path = strdup(in_path);
     if (!pcap->ports || !pcap->in_path) {
-        fprintf(stderr, "cleave: pcap: out of memory\n");
+        fprintf(stderr, "%s: pcap: out of memory\n", cl_program_name);
         pcap_failed(pcap);
     }
     memcpy(pcap->ports, ports, count * sizeof *ports);
@@ -135,7 +135,7 @@ cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd,
     FILE *in = fdopen(in_fd, "rb");
     pcap->in = in ? pcap_fopen_offline(in, error) : NULL;
     if (!pcap->in) {
-        fprintf(stderr, "cleave: pcap: cannot read capture %s: %s\n", in_path, in ? error : strerror(errno));
+        fprintf(stderr, "%s: pcap: cannot read capture %s: %s\n", cl_program_name, in_path, in ? error : strerror(errno));
         if (in) fclose(in);
         else close(in_fd);
         pcap->in_fd = -1;
@@ -146,7 +146,7 @@ cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd,
     case DLT_EN10MB: case DLT_RAW: case DLT_IPV4: case DLT_LINUX_SLL: case DLT_LINUX_SLL2: case DLT_NULL: case DLT_LOOP:
         break;
     default:
-        fprintf(stderr, "cleave: pcap: capture %s has link type %s, not Ethernet, raw IPv4, Linux cooked or loopback\n",
+        fprintf(stderr, "%s: pcap: capture %s has link type %s, not Ethernet, raw IPv4, Linux cooked or loopback\n", cl_program_name,
                 in_path, pcap_datalink_val_to_name(pcap->link_type) ? pcap_datalink_val_to_name(pcap->link_type) : "?");
         pcap_failed(pcap);
     }
@@ -155,13 +155,13 @@ cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd,
         pcap->frame = malloc(OUT_SNAPLEN);
         pcap->out_dead = pcap_open_dead(DLT_EN10MB, OUT_SNAPLEN);
         if (!pcap->frame || !pcap->out_dead) {
-            fprintf(stderr, "cleave: pcap: out of memory\n");
+            fprintf(stderr, "%s: pcap: out of memory\n", cl_program_name);
             pcap_failed(pcap);
         }
         FILE *out = fdopen(out_fd, "wb");
         pcap->out = out ? pcap_dump_fopen(pcap->out_dead, out) : NULL;
         if (!pcap->out) {
-            fprintf(stderr, "cleave: pcap: cannot write capture %s: %s\n", out_path ? out_path : "?",
+            fprintf(stderr, "%s: pcap: cannot write capture %s: %s\n", cl_program_name, out_path ? out_path : "?",
                     out ? pcap_geterr(pcap->out_dead) : strerror(errno));
             if (out) fclose(out);
             else close(out_fd);
@@ -395,7 +395,7 @@ int cl_pcap_receive(cl_pcap *pcap, cl_packet *out) {
             continue;
         }
         if (got == PCAP_ERROR) { /* a cut or corrupt file: what was read stands */
-            fprintf(stderr, "cleave: pcap: %s: %s (the rest of the capture is skipped)\n", pcap->in_path,
+            fprintf(stderr, "%s: pcap: %s: %s (the rest of the capture is skipped)\n", cl_program_name, pcap->in_path,
                     pcap_geterr(pcap->in));
             cl_count(CL_COUNT_MALFORMED, 1);
         }

@@ -79,7 +79,7 @@ int cl_udp_bind(const int64_t *ports, const uint16_t *bind_ports, size_t count, 
     for (size_t i = 0; i < count; i++) {
         int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0) {
-            fprintf(stderr, "cleave: udp: port %lld: cannot create a socket: %s\n", (long long)ports[i], strerror(errno));
+            fprintf(stderr, "%s: udp: port %lld: cannot create a socket: %s\n", cl_program_name, (long long)ports[i], strerror(errno));
             goto failed;
         }
         fds[i] = fd;
@@ -92,16 +92,20 @@ int cl_udp_bind(const int64_t *ports, const uint16_t *bind_ports, size_t count, 
         address.sin_addr.s_addr = htonl(INADDR_ANY);
         address.sin_port = htons(bind_ports[i]);
         if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
-            fprintf(stderr, "cleave: udp: port %lld: cannot listen on 0.0.0.0:%u: %s\n", (long long)ports[i],
+            fprintf(stderr, "%s: udp: port %lld: cannot listen on 0.0.0.0:%u: %s\n", cl_program_name, (long long)ports[i],
                     (unsigned)bind_ports[i], strerror(errno));
             goto failed;
         }
         socklen_t length = sizeof address;
         if (getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
-            fprintf(stderr, "cleave: udp: port %lld: %s\n", (long long)ports[i], strerror(errno));
+            fprintf(stderr, "%s: udp: port %lld: %s\n", cl_program_name, (long long)ports[i], strerror(errno));
             goto failed;
         }
-        fprintf(stderr, "cleave: udp: port %lld listening on %u\n", (long long)ports[i], (unsigned)ntohs(address.sin_port));
+        unsigned bound = ntohs(address.sin_port);
+        if (bound == (unsigned)ports[i])
+            fprintf(stderr, "%s: listening on UDP port %u\n", cl_program_name, bound);
+        else
+            fprintf(stderr, "%s: listening on UDP port %u (port %lld in the source)\n", cl_program_name, bound, (long long)ports[i]);
     }
     return 0;
 failed:
@@ -113,7 +117,7 @@ failed:
 cl_udp *cl_udp_adopt(const int64_t *ports, const int *fds, size_t count) {
     cl_udp *udp = calloc(1, sizeof *udp);
     if (!udp) {
-        fprintf(stderr, "cleave: udp: out of memory\n");
+        fprintf(stderr, "%s: udp: out of memory\n", cl_program_name);
         cl_netif_close_all();
         exit(2);
     }
@@ -124,7 +128,7 @@ cl_udp *cl_udp_adopt(const int64_t *ports, const int *fds, size_t count) {
     udp->buffer = malloc((size_t)BATCH * BUFFER_SIZE);
     udp->tx_buffer = malloc((size_t)BATCH * SMALL);
     if (!udp->ports || !udp->polls || !udp->ready || !udp->buffer || !udp->tx_buffer) {
-        fprintf(stderr, "cleave: udp: out of memory\n");
+        fprintf(stderr, "%s: udp: out of memory\n", cl_program_name);
         udp_failed(udp);
     }
     for (size_t i = 0; i < count; i++) {
@@ -245,7 +249,7 @@ int cl_udp_receive(cl_udp *udp, cl_packet *out) {
         int n = poll(udp->polls, udp->count + 1, -1);
         if (n < 0) {
             if (errno == EINTR) return -1;
-            fprintf(stderr, "cleave: udp: poll: %s\n", strerror(errno));
+            fprintf(stderr, "%s: udp: poll: %s\n", cl_program_name, strerror(errno));
             return 0;
         }
         if (udp->polls[udp->count].fd >= 0 && udp->polls[udp->count].revents) return -1; /* stop requested */

@@ -5,6 +5,8 @@
 
 #include "isolated.h"
 
+const char cl_program_name[] = "wire_check";
+
 static int failures;
 
 #define CHECK(condition, what)                                                                                        \
