@@ -19,7 +19,7 @@ import Testing
         let build = try runProcess(
             "/usr/bin/env",
             ["cc", "-std=c11", "-D_DEFAULT_SOURCE", "-O1", "-Wall", "-Wextra", "-Werror", "-I", runtime]
-                + [Repo.path("Tests/Inputs/Isolated/wire_check.c")] + sources + ["-o", exe, "-lpcap", "-lm"])
+                + [Repo.path("Tests/Inputs/Isolated/wire_check.c")] + sources + ["-o", exe, "-lpcap", "-lseccomp", "-lm"])
         #expect(build.status == 0, "\(build.stderr)")
         guard build.status == 0 else { return }
         let r = try runProcess(exe, [])

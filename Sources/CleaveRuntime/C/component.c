@@ -345,26 +345,8 @@ static void enter_sandbox(void) {
     (void)seccomp_syscall_priority(filter, SCMP_SYS(futex), 255);
     (void)seccomp_syscall_priority(filter, SCMP_SYS(sched_yield), 254);
     for (int32_t i = 0; i < cl_component.rule_count; i++) {
-        const cl_policy_rule *rule = &cl_component.rules[i];
-        int number = seccomp_syscall_resolve_name(rule->system_call);
-        if (number == __NR_SCMP_ERROR) continue; /* not on this machine: nothing to allow */
-        int failed = 0;
-        switch (rule->argument) {
-        case CL_RULE_DESCRIPTORS:
-            for (size_t k = 0; k < count && !failed; k++) {
-                struct scmp_arg_cmp own = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)descriptors[k], .datum_b = 0};
-                failed = seccomp_rule_add_array(filter, SCMP_ACT_ALLOW, number, 1, &own);
-            }
-            break;
-        case CL_RULE_NO_EXEC: {
-            struct scmp_arg_cmp no_exec = {.arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = PROT_EXEC, .datum_b = 0};
-            failed = seccomp_rule_add_array(filter, SCMP_ACT_ALLOW, number, 1, &no_exec);
-            break;
-        }
-        default:
-            failed = seccomp_rule_add(filter, SCMP_ACT_ALLOW, number, 0);
-        }
-        if (failed) sandbox_failed(rule->system_call, -failed);
+        int failed = cl_sandbox_allow(filter, &cl_component.rules[i], descriptors, count);
+        if (failed) sandbox_failed(cl_component.rules[i].system_call, -failed);
     }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) sandbox_failed("PR_SET_NO_NEW_PRIVS", errno);
     int failed = seccomp_load(filter);

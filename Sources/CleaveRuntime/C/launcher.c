@@ -266,64 +266,67 @@ static void answer_request(int k) {
 /* ---- the launcher's sandbox -------------------------------------------------------- */
 
 typedef struct launcher_rule {
-    const char *system_call;
-    enum { ANY, READ_ONLY_OPEN, NO_EXEC } argument;
+    cl_policy_rule rule;
     const char *reason;
 } launcher_rule;
 
+#define ANY CL_RULE_ANY
+#define READ_ONLY_OPEN CL_RULE_READ_ONLY
+#define NO_EXEC CL_RULE_NO_EXEC
+
 /* What supervising needs, once every device is bound. */
 static const launcher_rule supervising[] = {
-    {"poll", ANY, "waiting for signals and control messages"},
-    {"read", ANY, "signals (signalfd)"},
-    {"wait4", ANY, "reaping components, seeing them stop and continue"},
-    {"kill", ANY, "asking components to stop, abandon, drain or continue"},
-    {"futex", ANY, "waking parked components"},
-    {"clock_gettime", ANY, "time, and the components' processor time"},
-    {"recvfrom", ANY, "control messages (refused: the devices are bound)"},
-    {"sendto", ANY, "refusing a control message"},
-    {"sendmsg", ANY, "answering a control message"},
-    {"close", ANY, "a control socket whose component has gone"},
-    {"write", ANY, "reports and counters on standard error"},
-    {"brk", ANY, "memory"},
-    {"mmap", NO_EXEC, "memory"},
-    {"munmap", ANY, "memory"},
-    {"mremap", ANY, "memory"},
-    {"madvise", ANY, "memory"},
-    {"rt_sigreturn", ANY, "signals"},
-    {"restart_syscall", ANY, "signals"},
-    {"exit_group", ANY, "leaving"},
-    {"exit", ANY, "leaving"},
+    {{"poll", ANY}, "waiting for signals and control messages"},
+    {{"read", ANY}, "signals (signalfd)"},
+    {{"wait4", ANY}, "reaping components, seeing them stop and continue"},
+    {{"kill", ANY}, "asking components to stop, abandon, drain or continue"},
+    {{"futex", ANY}, "waking parked components"},
+    {{"clock_gettime", ANY}, "time, and the components' processor time"},
+    {{"recvfrom", ANY}, "control messages (refused: the devices are bound)"},
+    {{"sendto", ANY}, "refusing a control message"},
+    {{"sendmsg", ANY}, "answering a control message"},
+    {{"close", ANY}, "a control socket whose component has gone"},
+    {{"write", ANY}, "reports and counters on standard error"},
+    {{"brk", ANY}, "memory"},
+    {{"mmap", NO_EXEC}, "memory"},
+    {{"munmap", ANY}, "memory"},
+    {{"mremap", ANY}, "memory"},
+    {{"madvise", ANY}, "memory"},
+    {{"rt_sigreturn", ANY}, "signals"},
+    {{"restart_syscall", ANY}, "signals"},
+    {{"exit_group", ANY}, "leaving"},
+    {{"exit", ANY}, "leaving"},
 };
 
 /* With --restart: starting a component again, up to the moment it loads its own sandbox. */
 static const launcher_rule restarting_rules[] = {
-    {"socketpair", ANY, "a restarted component's control socket"},
-    {"getpid", ANY, "starting a component"},
-    {"clone", ANY, "starting a component"},
-    {"clone3", ANY, "starting a component"},
-    {"getppid", ANY, "a new component checks its parent"},
-    {"prctl", ANY, "a new component: PR_SET_PDEATHSIG, then its own sandbox"},
-    {"fcntl", ANY, "a new component's descriptors put in place"},
-    {"dup2", ANY, "a new component's descriptors put in place"},
-    {"close_range", ANY, "a new component keeps only its descriptors"},
-    {"rt_sigprocmask", ANY, "a new component's signals"},
-    {"rt_sigaction", ANY, "a new component's signals"},
-    {"clock_getres", ANY, "a new component's processor-time clock"},
-    {"execve", ANY, "starting a component's executable"},
-    {"openat", READ_ONLY_OPEN, "a new component loads its libraries (never to write or create)"},
-    {"access", ANY, "a new component loads its libraries"},
-    {"newfstatat", ANY, "a new component loads its libraries"},
-    {"pread64", ANY, "a new component loads its libraries"},
-    {"mmap", ANY, "a new component maps its libraries' code"},
-    {"mprotect", ANY, "a new component loads its libraries"},
-    {"arch_prctl", ANY, "a new component's start"},
-    {"set_tid_address", ANY, "a new component's start"},
-    {"set_robust_list", ANY, "a new component's start"},
-    {"rseq", ANY, "a new component's start"},
-    {"prlimit64", ANY, "a new component's start"},
-    {"getrandom", ANY, "a new component's start"},
-    {"pipe2", ANY, "a new component's stop pipe"},
-    {"seccomp", ANY, "a new component loads its own sandbox"},
+    {{"socketpair", ANY}, "a restarted component's control socket"},
+    {{"getpid", ANY}, "starting a component"},
+    {{"clone", ANY}, "starting a component"},
+    {{"clone3", ANY}, "starting a component"},
+    {{"getppid", ANY}, "a new component checks its parent"},
+    {{"prctl", ANY}, "a new component: PR_SET_PDEATHSIG, then its own sandbox"},
+    {{"fcntl", ANY}, "a new component's descriptors put in place"},
+    {{"dup2", ANY}, "a new component's descriptors put in place"},
+    {{"close_range", ANY}, "a new component keeps only its descriptors"},
+    {{"rt_sigprocmask", ANY}, "a new component's signals"},
+    {{"rt_sigaction", ANY}, "a new component's signals"},
+    {{"clock_getres", ANY}, "a new component's processor-time clock"},
+    {{"execve", ANY}, "starting a component's executable"},
+    {{"openat", READ_ONLY_OPEN}, "a new component loads its libraries (never to write or create)"},
+    {{"access", ANY}, "a new component loads its libraries"},
+    {{"newfstatat", ANY}, "a new component loads its libraries"},
+    {{"pread64", ANY}, "a new component loads its libraries"},
+    {{"mmap", ANY}, "a new component maps its libraries' code"},
+    {{"mprotect", ANY}, "a new component loads its libraries"},
+    {{"arch_prctl", ANY}, "a new component's start"},
+    {{"set_tid_address", ANY}, "a new component's start"},
+    {{"set_robust_list", ANY}, "a new component's start"},
+    {{"rseq", ANY}, "a new component's start"},
+    {{"prlimit64", ANY}, "a new component's start"},
+    {{"getrandom", ANY}, "a new component's start"},
+    {{"pipe2", ANY}, "a new component's stop pipe"},
+    {{"seccomp", ANY}, "a new component loads its own sandbox"},
 };
 
 #define RULE_COUNT(rules) (sizeof(rules) / sizeof((rules)[0]))
@@ -334,7 +337,7 @@ static const char *argument_text(int argument) {
 
 static void print_rules(const launcher_rule *rules, size_t count) {
     for (size_t i = 0; i < count; i++)
-        printf("  %-16s %s%s\n", rules[i].system_call, rules[i].reason, argument_text(rules[i].argument));
+        printf("  %-16s %s%s\n", rules[i].rule.system_call, rules[i].reason, argument_text(rules[i].rule.argument));
 }
 
 static void print_policy(void) {
@@ -372,21 +375,10 @@ static void on_refused(int signal_number, siginfo_t *info, void *context) {
 
 static void add_rules(scmp_filter_ctx filter, const launcher_rule *rules, size_t count) {
     for (size_t i = 0; i < count; i++) {
-        int number = seccomp_syscall_resolve_name(rules[i].system_call);
-        if (number == __NR_SCMP_ERROR) continue; /* not on this machine */
-        int failed;
-        if (rules[i].argument == READ_ONLY_OPEN) {
-            struct scmp_arg_cmp read_only = {
-                .arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, .datum_b = O_RDONLY};
-            failed = seccomp_rule_add_array(filter, SCMP_ACT_ALLOW, number, 1, &read_only);
-        } else if (rules[i].argument == NO_EXEC) {
-            struct scmp_arg_cmp no_exec = {.arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = PROT_EXEC, .datum_b = 0};
-            failed = seccomp_rule_add_array(filter, SCMP_ACT_ALLOW, number, 1, &no_exec);
-        } else {
-            failed = seccomp_rule_add(filter, SCMP_ACT_ALLOW, number, 0);
-        }
+        int failed = cl_sandbox_allow(filter, &rules[i].rule, NULL, 0);
         if (failed) {
-            fprintf(stderr, "%s: launcher: cannot load its sandbox: %s: %s\n", cl_program_name, rules[i].system_call, strerror(-failed));
+            fprintf(stderr, "%s: launcher: cannot load its sandbox: %s: %s\n", cl_program_name, rules[i].rule.system_call,
+                    strerror(-failed));
             exit(2);
         }
     }
@@ -407,14 +399,14 @@ static void enter_sandbox(void) {
         for (int32_t i = 0; i < cl_restart_rule_count; i++) {
             bool listed = false;
             for (size_t j = 0; j < RULE_COUNT(restarting_rules) && !listed; j++)
-                listed = strcmp(restarting_rules[j].system_call, cl_restart_rules[i].system_call) == 0;
+                listed = strcmp(restarting_rules[j].rule.system_call, cl_restart_rules[i].system_call) == 0;
             for (size_t j = 0; j < RULE_COUNT(supervising) && !listed; j++)
-                listed = strcmp(supervising[j].system_call, cl_restart_rules[i].system_call) == 0;
-            launcher_rule rule = {cl_restart_rules[i].system_call, ANY, "a restartable component's sandbox"};
+                listed = strcmp(supervising[j].rule.system_call, cl_restart_rules[i].system_call) == 0;
+            launcher_rule rule = {{cl_restart_rules[i].system_call, CL_RULE_ANY}, "a restartable component's sandbox"};
             if (!listed) add_rules(filter, &rule, 1);
         }
         for (size_t i = 0; i < RULE_COUNT(supervising); i++)
-            if (strcmp(supervising[i].system_call, "mmap") != 0) add_rules(filter, &supervising[i], 1);
+            if (strcmp(supervising[i].rule.system_call, "mmap") != 0) add_rules(filter, &supervising[i], 1);
     } else {
         add_rules(filter, supervising, RULE_COUNT(supervising));
     }
