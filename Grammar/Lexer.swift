@@ -13,7 +13,9 @@
 // String literals with interpolation are lexed into one token whose payload is a
 // list of segments: literal bytes and the token lists of the embedded
 // expressions, lexed recursively. The parser parses each embedded token list as
-// an expression.
+// an expression. Interpolations inside interpolations count as nesting, with the
+// parser's limit (`Parser.maxDepth`) and its diagnostic, so that no input lexes
+// deeper than the parser would go on its own.
 //
 // Errors (an unknown character, an unterminated string or comment, a malformed
 // number) are reported as diagnostics, and the lexer carries on: an unknown
@@ -133,17 +135,20 @@ public struct Lexer {
     let bytes: [UInt8]
     var pos: Int
     let end: Int
+    /// How many string interpolations the lexed range lies inside.
+    let interpolationDepth: Int
     public private(set) var diagnostics = Diagnostics()
 
     public init(file: SourceFile) {
-        self.init(file: file, start: 0, end: file.text.count)
+        self.init(file: file, start: 0, end: file.text.count, interpolationDepth: 0)
     }
 
-    init(file: SourceFile, start: Int, end: Int) {
+    init(file: SourceFile, start: Int, end: Int, interpolationDepth: Int) {
         self.file = file
         self.bytes = file.text
         self.pos = start
         self.end = end
+        self.interpolationDepth = interpolationDepth
     }
 
     /// Lex the whole range; the last token is `.eof`.
@@ -410,7 +415,14 @@ public struct Lexer {
                     pos = exprStart
                     continue
                 }
-                var inner = Lexer(file: file, start: exprStart, end: pos)
+                // One level too deep: report it and leave the interpolation out of the literal, so
+                // that the deeper levels are never lexed and the parser sees a well-formed string.
+                guard interpolationDepth < Parser.maxDepth else {
+                    diagnostics.error(.nestedTooDeeply, at: span(escStart, escStart + 2))
+                    pos += 1
+                    continue
+                }
+                var inner = Lexer(file: file, start: exprStart, end: pos, interpolationDepth: interpolationDepth + 1)
                 let tokens = inner.tokenize()
                 diagnostics.append(contentsOf: inner.diagnostics.all)
                 if !current.isEmpty {

@@ -30,7 +30,7 @@ extension DiagnosticMessage {
     static let noOptionalChaining = error(
         "no-optional-chaining", "optional chaining '?.' is not part of Cleave; unwrap with 'if let', 'guard let' or '??'")
     static let nestedTooDeeply = error(
-        "nested-too-deeply", "expression or block is nested too deeply (more than 256 levels)")
+        "nested-too-deeply", "expression or block is nested too deeply (more than \(Parser.maxDepth) levels)")
     static let returnValueOnNextLine = warning(
         "return-value-on-next-line",
         "expression after 'return' is on the next line and is not returned")

@@ -348,6 +348,8 @@ extension Parser {
                     sub.expected("')' to end the interpolation")
                 }
                 diagnostics.append(contentsOf: sub.diagnostics.all)
+                // Nesting too deep inside the interpolation is unwound out here too.
+                if sub.unwindingTooDeep { unwindingTooDeep = true }
                 return .interpolation(e)
             }
         }

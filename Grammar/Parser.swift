@@ -47,10 +47,18 @@ public struct Parser {
         var parser = Parser(tokens: tokens, isStandardModule: isStandardModule)
         parser.strayCharacters = lexer.diagnostics.all.filter { $0.id == "unexpected-character" }.compactMap { $0.span?.start }
         let decls = parser.parseFile()
-        return (
-            FileAST(file: file, decls: decls),
-            lexer.diagnostics.all + parser.diagnostics.all
-        )
+        // Each interpolation parses one level deeper than the expression around it, so a literal
+        // that the lexer found nested too deeply is reported by the parser first, at a shallower
+        // level of the same literal, whenever the parser reads it; the lexer's report is then
+        // the same problem again.
+        let tooDeep = parser.diagnostics.all.filter { $0.id == DiagnosticMessage.nestedTooDeeply.id }.compactMap { $0.span?.start }
+        let lexerDiagnostics = lexer.diagnostics.all.filter { d in
+            guard d.id == DiagnosticMessage.nestedTooDeeply.id, let at = d.span?.start,
+                let literal = tokens.first(where: { $0.span.start <= at && at < $0.span.end })
+            else { return true }
+            return !tooDeep.contains { literal.span.start <= $0 && $0 < literal.span.end }
+        }
+        return (FileAST(file: file, decls: decls), lexerDiagnostics + parser.diagnostics.all)
     }
 
     // MARK: Token access

@@ -13,13 +13,22 @@
 // The caret marks the first byte of the span, `~` the rest of it on that line.
 // Tabs in the source line are kept in the marker line so the caret stays aligned.
 // A fix-it is printed under the marker line as the text to put there.
+//
+// As in clang, the errors printed can be limited: past the limit, the remaining
+// diagnostics are left out (one mistake can cause thousands of errors, each
+// printing its source line) and one closing error says how many errors were not
+// shown. Warnings and notes do not count towards the limit; a note is printed
+// with its diagnostic.
 
 public struct DiagnosticFormatter: Sendable {
     /// Print the `[id]` after each message.
     public var showIDs: Bool
+    /// The most errors `format(_ ds:)` prints; 0 for no limit.
+    public var errorLimit: Int
 
-    public init(showIDs: Bool = true) {
+    public init(showIDs: Bool = true, errorLimit: Int = 0) {
         self.showIDs = showIDs
+        self.errorLimit = errorLimit
     }
 
     public func format(_ d: Diagnostic) -> String {
@@ -44,8 +53,19 @@ public struct DiagnosticFormatter: Sendable {
         return out
     }
 
+    /// The diagnostics in order, up to the `errorLimit`-th error; then the closing error.
     public func format(_ ds: [Diagnostic]) -> String {
-        ds.map(format).joined()
+        var out = ""
+        var errors = 0
+        for (k, d) in ds.enumerated() {
+            if d.isError && errorLimit > 0 && errors == errorLimit {
+                let rest = ds[k...].filter(\.isError).count
+                return out + format(Diagnostic(.tooManyErrors(rest), at: nil))
+            }
+            if d.isError { errors += 1 }
+            out += format(d)
+        }
+        return out
     }
 
     /// `N errors, M warnings` or nothing when there are none.
@@ -86,5 +106,15 @@ public struct DiagnosticFormatter: Sendable {
             out += pad + (fix.replacement.isEmpty ? "(delete)" : fix.replacement) + "\n"
         }
         return out
+    }
+}
+
+// Messages of the formatter, sorted by id.
+
+extension DiagnosticMessage {
+    static func tooManyErrors(_ notShown: Int) -> DiagnosticMessage {
+        error(
+            "too-many-errors",
+            "too many errors emitted (\(notShown) more error\(notShown == 1 ? "" : "s") not shown); use --error-limit 0 to show all")
     }
 }

@@ -668,43 +668,72 @@ final class CheckerContext {
         return info.cases.first { $0.name == name }?.span
     }
 
-    /// The closest name within edit distance 2 (a third of the length for long names).
+    /// The closest name within edit distance 3 (a third of the length for short names).
     func suggestion(for name: String, among candidates: [String]) -> String? {
-        let limit = max(1, min(3, name.count / 3))
-        var best: (String, Int, Int)?
-        for c in Set(candidates) where c != name {
-            let d = editDistance(name, c)
-            // Among equally close names, the one that also matches in case (`sesion`: the
-            // variable `session`, not the type `Session`), then the first alphabetically.
-            let exact = editDistance(name, c, ignoringCase: false)
-            if d <= limit && (best == nil || (d, exact) < (best!.1, best!.2) || ((d, exact) == (best!.1, best!.2) && c < best!.0)) {
-                best = (c, d, exact)
-            }
-        }
-        return best?.0
+        var cells = 0
+        return closestName(to: name, among: candidates, cells: &cells)
     }
 }
 
-func editDistance(_ a: String, _ b: String, ignoringCase: Bool = true) -> Int {
-    let a = Array((ignoringCase ? a.lowercased() : a).utf8)
-    let b = Array((ignoringCase ? b.lowercased() : b).utf8)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    // Optimal string alignment: a swap of two neighbouring letters (`tabel`) costs 1, as a typo does.
-    var before = [Int](repeating: 0, count: b.count + 1)
-    var prev = Array(0...b.count)
-    var cur = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        cur[0] = i
-        for j in 1...b.count {
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                cur[j] = min(cur[j], before[j - 2] + 1)
-            }
+/// The closest of `candidates` to the misspelled `name`, within edit distance 3 (a third of
+/// the length for short names), or nil; `cells` counts the work done, as table cells computed.
+///
+/// Among equally close names the one that also matches in case wins (`sesion`: the variable
+/// `session`, not the type `Session`), then the first alphabetically. Distances are computed
+/// only up to the limit, so the work is linear in the length of the names, however long.
+func closestName(to name: String, among candidates: [String], cells: inout Int) -> String? {
+    let spelled = Array(name.utf8)
+    let limit = max(1, min(3, spelled.count / 3))
+    let lowered = Array(name.lowercased().utf8)
+    var best: (name: String, distance: Int, exact: Int)?
+    for c in Set(candidates) where c != name {
+        guard let d = editDistance(lowered, Array(c.lowercased().utf8), atMost: limit, cells: &cells) else { continue }
+        // A difference in case beyond the limit counts as no match in case at all.
+        let exact = editDistance(spelled, Array(c.utf8), atMost: limit, cells: &cells) ?? limit + 1
+        if best == nil || (d, exact) < (best!.distance, best!.exact) || ((d, exact) == (best!.distance, best!.exact) && c < best!.name) {
+            best = (c, d, exact)
         }
+    }
+    return best?.name
+}
+
+/// The edit distance between `a` and `b` (optimal string alignment: a swap of two neighbouring
+/// letters, `tabel`, costs 1, as a typo does) when it is at most `limit`, else nil.
+///
+/// A cell of the table more than `limit` off the diagonal cannot lie on a path of cost `limit`
+/// or less, so only the band of `2 × limit + 1` cells around the diagonal is computed (cells
+/// outside it count as `limit + 1`), and the computation stops at the first row whose cells
+/// all exceed the limit.
+func editDistance(_ a: [UInt8], _ b: [UInt8], atMost limit: Int, cells: inout Int) -> Int? {
+    let (n, m) = (a.count, b.count)
+    guard abs(n - m) <= limit else { return nil }
+    if n == 0 || m == 0 { return max(n, m) }
+    let over = limit + 1
+    // Rows i - 2, i - 1 and i of the table, indexed by j in 0...m.
+    var before = [Int](repeating: over, count: m + 1)
+    var prev = [Int](repeating: over, count: m + 1)
+    var cur = [Int](repeating: over, count: m + 1)
+    for j in 0...min(m, limit) { prev[j] = j }
+    for i in 1...n {
+        let lo = max(1, i - limit)
+        let hi = min(m, i + limit)
+        // The cell left of the band still holds a value of row i - 3: set it as the band reads
+        // it. (The band only moves right, so the cells right of it were never written.)
+        cur[lo - 1] = lo == 1 ? min(i, over) : over
+        var rowMinimum = cur[lo - 1]
+        for j in lo...hi {
+            var v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = min(v, before[j - 2] + 1)
+            }
+            cur[j] = min(v, over)
+            rowMinimum = min(rowMinimum, cur[j])
+        }
+        cells += hi - lo + 1
+        if rowMinimum > limit { return nil }
         (before, prev, cur) = (prev, cur, before)
     }
-    return prev[b.count]
+    return prev[m] <= limit ? prev[m] : nil
 }
 
 /// Names of the built-in types.

@@ -21,11 +21,18 @@ struct InputOptions: ParsableArguments {
     @Flag(help: "Leave out the [id] after each diagnostic message.")
     var noDiagnosticIds = false
 
+    @Option(help: ArgumentHelp("Stop printing diagnostics after this many errors (0: print them all).", valueName: "n"))
+    var errorLimit = 20
+
     @Option(
         help: ArgumentHelp(
             "Group the states into components: names of main's states, ',' within a component, '|' between them (default: one component per state).",
             valueName: "a,b|c"))
     var partition: String?
+
+    func validate() throws {
+        guard errorLimit >= 0 else { throw ValidationError("--error-limit must be 0 (no limit) or more") }
+    }
 
     func pipelineOptions(cFrom: CSource = .source) -> PipelineOptions {
         PipelineOptions(includeDirectories: includeDirectories, cFrom: cFrom, partition: partition.map(Partition.parseGroups))
@@ -40,7 +47,7 @@ extension Stage: ExpressibleByArgument {}
 func report(_ result: PipelineResult, _ options: InputOptions) -> Bool {
     var ds = Diagnostics()
     ds.append(contentsOf: result.diagnostics)
-    let formatter = DiagnosticFormatter(showIDs: !options.noDiagnosticIds)
+    let formatter = DiagnosticFormatter(showIDs: !options.noDiagnosticIds, errorLimit: options.errorLimit)
     let sorted = ds.sorted
     var text = formatter.format(sorted)
     text += formatter.summary(sorted)
@@ -312,11 +319,14 @@ struct RunCommand: ParsableCommand {
     @Option(help: "What to build: unikernel or isolated (then the launcher runs, with the arguments).")
     var target: Target = .unikernel
 
+    @Option(help: ArgumentHelp("Stop printing diagnostics after this many errors (0: print them all).", valueName: "n"))
+    var errorLimit = 20
+
     @Argument(parsing: .postTerminator, help: "Arguments for the service.")
     var serviceArguments: [String] = []
 
     func run() throws {
-        let input = try InputOptions.parse([file] + includeDirectories.flatMap { ["-I", $0] })
+        let input = try InputOptions.parse([file, "--error-limit", "\(errorLimit)"] + includeDirectories.flatMap { ["-I", $0] })
         let dir = NSTemporaryDirectory() + "cleave-run-\(getpid())"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var exe = dir + "/service"

@@ -77,6 +77,29 @@ import Testing
         #expect(f.summary([]) == "")
     }
 
+    @Test func errorsPastTheLimitAreCountedInOneClosingError() {
+        let errors = (1...5).map { Diagnostic(.error("e", "error \($0)"), at: span(3, $0, length: 1)) }
+        let warning = Diagnostic(.warning("w", "a warning"), at: span(1, 1, length: 1))
+        let noted = Diagnostic(.error("e", "error 0"), at: nil, notes: [DiagnosticNote("its note", at: nil)])
+        let ds = [warning, noted] + errors
+        let limited = DiagnosticFormatter(showIDs: false, errorLimit: 3).format(ds)
+        // Warnings and notes do not count: the warning, then three errors (one with its note).
+        #expect(
+            limited.split(separator: "\n").filter { $0.contains("error:") || $0.contains("warning:") || $0.hasPrefix("note:") } == [
+                "kv.clv:1:1: warning: a warning",
+                "cleave: error: error 0", "note: its note",
+                "kv.clv:3:1: error: error 1", "kv.clv:3:2: error: error 2",
+                "cleave: error: too many errors emitted (3 more errors not shown); use --error-limit 0 to show all",
+            ])
+        #expect(DiagnosticFormatter(showIDs: false, errorLimit: 0).format(ds) == DiagnosticFormatter(showIDs: false).format(ds))
+        #expect(DiagnosticFormatter(showIDs: false).format(ds).contains("error 5"))
+        // Exactly the limit: nothing left out, no closing error.
+        #expect(!DiagnosticFormatter(errorLimit: 6).format(ds).contains("too many errors"))
+        #expect(
+            DiagnosticFormatter(errorLimit: 5).format(ds).hasSuffix(
+                "(1 more error not shown); use --error-limit 0 to show all [too-many-errors]\n"))
+    }
+
     @Test func diagnosticsSortBySourcePosition() {
         var ds = Diagnostics()
         ds.append(Diagnostic(.error("a", "late"), at: span(3, 1, length: 1)))

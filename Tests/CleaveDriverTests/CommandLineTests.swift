@@ -45,6 +45,65 @@ import Testing
         #expect(unknown.status == 2)
     }
 
+    /// A directory holding `many.clv`: a warning, then 30 type errors, one a line.
+    func manyErrors() throws -> URL {
+        let name = "cleave-limit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let lines = (0..<30).map { "    let x\($0): Bool = \($0)\n" }.joined()
+        try ("func main() {\n    return\n    let unreachable = 1\n" + lines + "}\n").write(
+            to: dir.appendingPathComponent("many.clv"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    func errorLines(_ stderr: String) -> [Substring] {
+        stderr.split(separator: "\n").filter { $0.contains(": error: ") }
+    }
+
+    @Test func errorsPastTheLimitAreLeftOutWithOneClosingLine() throws {
+        let dir = try manyErrors()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("many.clv").path
+        let r = try runProcess(cleave, ["check", file])
+        #expect(r.status == 1)
+        // As clang: 20 errors by default (the warning before them does not count), then one line for the rest.
+        let errors = errorLines(r.stderr)
+        #expect(errors.count == 21)
+        #expect(errors.dropLast().allSatisfy { $0.hasPrefix("\(file):") && $0.hasSuffix("[conversion]") })
+        #expect(
+            errors.last
+                == "cleave: error: too many errors emitted (10 more errors not shown); use --error-limit 0 to show all [too-many-errors]")
+        #expect(r.stderr.contains(": warning: "))
+        #expect(r.stderr.hasSuffix("30 errors, 1 warning generated.\n"))
+        let all = try runProcess(cleave, ["check", "--error-limit", "0", file])
+        #expect(all.status == 1)
+        #expect(errorLines(all.stderr).count == 30)
+        #expect(!all.stderr.contains("too many errors"))
+        let few = try runProcess(cleave, ["check", "--error-limit", "2", "--no-diagnostic-ids", file])
+        #expect(few.status == 1)
+        #expect(errorLines(few.stderr).count == 3)
+        #expect(few.stderr.contains("cleave: error: too many errors emitted (28 more errors not shown); use --error-limit 0 to show all\n"))
+    }
+
+    @Test(arguments: [["check"], ["dump", "--stage", "typed"], ["graph"], ["build"], ["run"]])
+    func everyCommandThatPrintsDiagnosticsTakesAnErrorLimit(_ command: [String]) throws {
+        let dir = try manyErrors()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = command == ["build"] ? ["-o", dir.appendingPathComponent("many").path] : []
+        let r = try runProcess(cleave, command + output + ["--error-limit", "3", dir.appendingPathComponent("many.clv").path])
+        #expect(r.status == 1, "\(r.stderr.prefix(500))")
+        #expect(errorLines(r.stderr).count == 4)
+        #expect(r.stderr.contains("too many errors emitted (27 more errors not shown)"))
+        let help = try runProcess(cleave, [command[0], "--help"])
+        #expect(help.stdout.contains("--error-limit"))
+    }
+
+    @Test func aNegativeErrorLimitIsAUsageError() throws {
+        let r = try runProcess(cleave, ["check", "--error-limit", "-1", Repo.path("Examples/kv/kv.clv")])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--error-limit"))
+    }
+
     @Test(arguments: [["--help"], ["check", "--help"], ["dump", "--help"]])
     func helpIsPrintedAndSucceeds(_ args: [String]) throws {
         let r = try runProcess(cleave, args)

@@ -130,4 +130,32 @@ func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
         }
         #expect(seenCodes == [0, 1])
     }
+
+    /// A file `text` in a fresh directory, for a test that runs the `cleave` binary on it.
+    func writeInput(_ text: String, named name: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-robust-\(getpid())-\(name)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent(name)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    @Test func deeplyNestedInterpolationIsAnErrorWithAPosition() throws {
+        let nested = String(repeating: "\"\\(", count: 5000) + "1" + String(repeating: ")\"", count: 5000)
+        let line = "    print(" + nested + ")"
+        let file = try writeInput("func main() {\n" + line + "\n}\n", named: "interpolation.clv")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let r = try runProcess(Repo.cleaveBinary, ["check", file.path])
+        #expect(!r.signaled)
+        #expect(r.status == 1)
+        // One error, positioned where the nesting passes the limit, with the line and a caret.
+        let header = #/^(.*):2:(\d+): error: expression or block is nested too deeply \(more than 256 levels\) \[nested-too-deeply\]\n/#
+        let match = try #require(r.stderr.firstMatch(of: header), "\(r.stderr.prefix(300))")
+        #expect(match.1 == file.path)
+        let column = try #require(Int(match.2))
+        #expect(column > 11 + 3 * 200 && column < 11 + 3 * 260)
+        let caret = String(repeating: " ", count: column - 1) + "^"
+        #expect(r.stderr.dropFirst(match.0.count).hasPrefix(line + "\n" + caret))
+        #expect(r.stderr.hasSuffix("1 error generated.\n"))
+    }
 }

@@ -435,6 +435,29 @@ enum Grammar {
         let (_, diags) = lex(#""\(a @ b)""#)
         #expect(positions(diags) == ["unexpected-character@1:6"])
     }
+
+    /// `"\("\(…"1"…)")"`: `depth` interpolations, each inside the string of the one before.
+    static func nestedInterpolations(_ depth: Int) -> String {
+        String(repeating: "\"\\(", count: depth) + "1" + String(repeating: ")\"", count: depth)
+    }
+
+    @Test func interpolationsNestedTooDeeplyAreOneError() {
+        // Lexing an interpolation lexes its tokens first, so deep nesting would exhaust the stack.
+        let (tokens, diags) = lex("let s = " + Self.nestedInterpolations(5000))
+        #expect(diags.map(\.message) == ["expression or block is nested too deeply (more than 256 levels)"])
+        // At the first `\(` past the limit: the literal starts at column 9, and each level takes 3 columns.
+        #expect(positions(diags) == ["nested-too-deeply@1:\(9 + 3 * 256 + 1)"])
+        // The literal is still one token, and the lexer carries on after it.
+        #expect(Array(tokens.map(\.kind).prefix(3)) == [.keyword(.let), id("s"), .punct(.assign)])
+        #expect(tokens.count == 5 && tokens[4].kind == .eof)
+    }
+
+    @Test func interpolationsNestedUpToTheLimitAreLexed() {
+        let (_, atLimit) = lex("let s = " + Self.nestedInterpolations(256))
+        #expect(atLimit.isEmpty)
+        let (_, past) = lex("let s = " + Self.nestedInterpolations(257))
+        #expect(positions(past) == ["nested-too-deeply@1:\(9 + 3 * 256 + 1)"])
+    }
 }
 
 // MARK: - Comments and line breaks

@@ -288,6 +288,13 @@ import Testing
         #expect(ok.isEmpty)
     }
 
+    @Test func nestedInterpolationsAreBoundedLikeOtherNesting() {
+        let (_, deep) = parseExpr(StringTests.nestedInterpolations(5000))
+        #expect(deep.map(\.id) == ["nested-too-deeply"])
+        let (_, ok) = parseExpr(StringTests.nestedInterpolations(250))
+        #expect(ok.isEmpty)
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func longFlatInputsAreFast() {
         // Long, but not deep: these must parse without quadratic blow-up or errors.

@@ -7,8 +7,9 @@
 import CleaveCImport
 import CleaveDiagnostics
 import CleaveGrammar
-import CleaveSema
 import Testing
+
+@testable import CleaveSema
 
 // MARK: - Declarations
 
@@ -1553,5 +1554,75 @@ import Testing
     func deeplyNestedButAccepted(_ body: String) {
         let c = check("func f() {\n    \(body)\n}")
         #expect(c.diagnostics.allSatisfy { !$0.isError }, "\(c.ids)")
+    }
+}
+
+@Suite struct SuggestionLimitTests {
+    /// An 8,000-letter name and the same name with one letter wrong.
+    static let longName = String(repeating: "ab", count: 4000)
+    static let longTypo = String(longName.prefix(4000)) + "x" + String(longName.dropFirst(4001))
+
+    @Test func aLongMisspelledNameCostsWorkLinearInItsLength() {
+        var cells = 0
+        let names = ["print", "main", "Int", "UInt8", "Bytes", Self.longName, "count"]
+        #expect(closestName(to: Self.longTypo, among: names, cells: &cells) == Self.longName)
+        // Only the diagonal band of width 2 × 3 + 1 is computed, once ignoring case and once not;
+        // names whose lengths differ by more than 3 are not compared at all.
+        #expect(cells <= 2 * 7 * 8000)
+        var unrelated = 0
+        #expect(closestName(to: Self.longTypo, among: ["print", "main"], cells: &unrelated) == nil)
+        #expect(unrelated == 0)
+    }
+
+    /// The whole table, as a reference for the banded computation.
+    static func fullDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
+        for i in stride(from: 1, through: a.count, by: 1) {
+            for j in stride(from: 1, through: b.count, by: 1) {
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+            }
+        }
+        return d[a.count][b.count]
+    }
+
+    @Test func theBandedDistanceIsTheFullTablesWithinTheLimit() {
+        // Every pair of words of up to four letters over {a, b, c}.
+        var words: [[UInt8]] = [[]]
+        var level: [[UInt8]] = [[]]
+        for _ in 0..<4 {
+            level = level.flatMap { w in Array("abc".utf8).map { w + [$0] } }
+            words += level
+        }
+        var mismatches: [String] = []
+        for a in words {
+            for b in words {
+                let full = Self.fullDistance(a, b)
+                for limit in 1...3 {
+                    var cells = 0
+                    let banded = editDistance(a, b, atMost: limit, cells: &cells)
+                    if banded != (full <= limit ? full : nil) {
+                        mismatches.append("\(String(decoding: a, as: UTF8.self)) \(String(decoding: b, as: UTF8.self)) limit \(limit)")
+                    }
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
+
+    @Test func aLongMisspelledNameInAProgramGetsItsSuggestion() {
+        let c = check(
+            """
+            func main() {
+                let \(Self.longName) = 1
+                print("\\(\(Self.longTypo))")
+                print("\\(\(String(repeating: "cd", count: 4000)))")
+            }
+            """)
+        #expect(c.ids == ["undefined-name", "undefined-name"])
+        #expect(c.diagnostics.first?.notes.map(\.message) == ["did you mean '\(Self.longName)'?"])
+        #expect(c.diagnostics.last?.notes.isEmpty == true)
     }
 }
