@@ -56,9 +56,12 @@ demo: build
 	@$(CLEAVE) build --target isolated Examples/smoltcp-loop -o out/smoltcp-loop.d
 	@echo "its isolated build: out/smoltcp-loop.d ($$(ls out/smoltcp-loop.d | tr '\n' ' '))"
 
+# The tests run with a temporary directory of their own, which must be empty when they end.
 test: deps lint
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@t=$$(mktemp -d); TMPDIR=$$t $(SWIFT) test --skip-build; status=$$?; left=$$(ls -A $$t); rm -rf $$t; \
+	if [ -n "$$left" ]; then echo "make test: the tests left this in the temporary directory: $$left"; exit 1; fi; \
+	exit $$status
 
 # Served throughput against hand-written C servers (unikernel and isolated), the channels
 # against a pipe, and compile time: Benchmarks/results/.

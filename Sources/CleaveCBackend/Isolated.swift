@@ -236,7 +236,7 @@ extension CBackend {
     /// cut and ended with `-` and a hash of the whole name, so names alike up to the cut stay
     /// apart; and unlike every name in `taken`. `IsolatedComponent.file` carries it to the build,
     /// `--print-policy` and the launcher's table.
-    static func executableName(_ name: String, taken: [String]) -> String {
+    public static func executableName(_ name: String, taken: [String]) -> String {
         func kept(_ c: Unicode.Scalar) -> Bool {
             ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "-" || c == "_"
         }

@@ -198,12 +198,13 @@ func createEmitDirectory(_ emitC: String?) throws {
 }
 
 /// Run the pipeline through projection and compile each component and the launcher into the
-/// directory `output`, or exit 1. With `printPolicy`, also show every component's sandbox.
-func buildIsolated(_ input: InputOptions, output: String, emitC: String?, printPolicy: Bool) throws {
+/// directory `output` (nil: write nothing), or exit 1. With `printPolicy`, also show every
+/// component's sandbox.
+func buildIsolated(_ input: InputOptions, output: String?, emitC: String?, printPolicy: Bool) throws {
     let fm = FileManager.default
     try createEmitDirectory(emitC)
     var isDirectory: ObjCBool = false
-    if fm.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory.boolValue {
+    if let output, fm.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory.boolValue {
         throw ValidationError("cannot write the isolated build to '\(output)': it is a file, and the build is a directory")
     }
     let sources = try load(input)
@@ -227,6 +228,7 @@ func buildIsolated(_ input: InputOptions, output: String, emitC: String?, printP
     if report(result, input) { throw ExitCode(1) }
     guard let isolated else { throw ExitCode(1) }
     if printPolicy { FileHandle.standardOutput.write(Data(isolated.policyDescription.utf8)) }
+    guard let output else { return }
     let options = BuildOptions(output: output, emitC: emitC, includeDirectories: input.includeDirectories)
     result.diagnostics = Build.compile(isolated, options: options)
     if report(result, input) { throw ExitCode(1) }
@@ -248,7 +250,7 @@ func buildExecutable(_ input: InputOptions, output: String, emitC: String?, from
     let result = Pipeline.run(sources, through: .c, options: input.pipelineOptions(cFrom: from))
     if report(result, input) { throw ExitCode(1) }
     guard let program = result.c else { throw ExitCode(1) }
-    let name = URL(fileURLWithPath: sources[0].path).deletingPathExtension().lastPathComponent
+    let name = CBackend.executableName(URL(fileURLWithPath: sources[0].path).deletingPathExtension().lastPathComponent, taken: [])
     let options = BuildOptions(output: output, emitC: emitC, includeDirectories: input.includeDirectories)
     let problems = Build.compile(program, name: name, options: options)
     var failed = result
@@ -281,7 +283,10 @@ struct BuildCommand: ParsableCommand {
     )
     var output: String?
 
-    @Flag(help: "Show each component's sandbox: the system calls it may make, and why (isolated target).")
+    @Flag(
+        help:
+            "Show each component's sandbox: the system calls it may make, and why (isolated target). Nothing is written unless -o is given too."
+    )
     var printPolicy = false
 
     @Option(name: .customLong("emit-c"), help: ArgumentHelp("Keep the generated C in this directory.", valueName: "dir"))
@@ -300,7 +305,9 @@ struct BuildCommand: ParsableCommand {
             if printPolicy { throw ValidationError("--print-policy is for the isolated target (--target isolated)") }
             try buildExecutable(input, output: output ?? base, emitC: emitC, from: fromStage)
         case .isolated:
-            try buildIsolated(input, output: output ?? base + ".d", emitC: emitC, printPolicy: printPolicy)
+            // --print-policy alone only shows; with -o (or --emit-c) the build is written as well.
+            let writes = output != nil || emitC != nil || !printPolicy
+            try buildIsolated(input, output: writes ? output ?? base + ".d" : nil, emitC: emitC, printPolicy: printPolicy)
         }
     }
 }
@@ -327,8 +334,10 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let input = try InputOptions.parse([file, "--error-limit", "\(errorLimit)"] + includeDirectories.flatMap { ["-I", $0] })
-        let dir = NSTemporaryDirectory() + "cleave-run-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var template = Array((NSTemporaryDirectory() + "cleave-run-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw ValidationError("cannot make a temporary directory to build in") }
+        let dir = String(cString: made)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         var exe = dir + "/service"
         switch target {
         case .unikernel:
@@ -337,11 +346,41 @@ struct RunCommand: ParsableCommand {
             try buildIsolated(input, output: dir + "/service.d", emitC: nil, printPolicy: false)
             exe = dir + "/service.d/run"
         }
-        let args = [exe] + serviceArguments
-        let cargs = args.map { strdup($0) } + [nil]
-        execv(exe, cargs)
-        throw ValidationError("cannot run '\(exe)'")
+        // The service runs as a child, so that its build can be removed when it ends.
+        throw ExitCode(try runChild(exe, serviceArguments))
     }
+}
+
+/// The child `cleave run` waits for, to pass it the stop signals.
+nonisolated(unsafe) var runningService: pid_t = 0
+
+/// Run `exe` with `arguments` until it ends; its exit status (128 + the signal that ended it).
+func runChild(_ exe: String, _ arguments: [String]) throws -> Int32 {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for s in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, s) }
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    // A process group of its own: a stop signal (Ctrl-C too) reaches it once, passed on from here.
+    posix_spawnattr_setpgroup(&attributes, 0)
+    posix_spawnattr_setflags(
+        &attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+    let argv = ([exe] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, exe, nil, &attributes, argv, environ)
+    guard spawned == 0 else { throw ValidationError("cannot run '\(exe)': \(String(cString: strerror(spawned)))") }
+    runningService = pid
+    for s in [SIGINT, SIGTERM, SIGHUP] { signal(s) { kill(runningService, $0) } }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let signalled = status & 0x7f
+    return signalled == 0 ? (status >> 8) & 0xff : 128 + signalled
 }
 
 struct Cleave: ParsableCommand {
@@ -368,6 +407,14 @@ do {
         print(message)
         exit(0)
     }
-    FileHandle.standardError.write(Data(("cleave: " + message + "\n").utf8))
+    // ArgumentParser says "Error: Unexpected argument"; every other message of cleave says "error: " and
+    // begins in lower case.
+    var said = message
+    if message.hasPrefix("Error: ") {
+        let rest = message.dropFirst("Error: ".count)
+        let lower = rest.count > 1 && rest.dropFirst().first?.isLowercase == true
+        said = "error: " + (lower ? rest.prefix(1).lowercased() + rest.dropFirst() : String(rest))
+    }
+    FileHandle.standardError.write(Data(("cleave: " + said + "\n").utf8))
     exit(2)
 }

@@ -30,9 +30,10 @@ import Testing
         exec cc "$@"
         """.write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o755)
+        // The generated C is kept for the report to name: in the scratch directory, not the system's.
         let r = try runProcess(
             Repo.cleaveBinary, ["build", Repo.path("Examples/echo/echo.clv"), "-o", "\(BuiltServices.directory)/never"],
-            environment: ["CC": wrapper])
+            environment: ["CC": wrapper, "TMPDIR": Scratch.path("failed-cc") + "/"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("internal error in stage 'cc'"), "\(r.stderr)")
         #expect(r.stderr.contains("failed on the generated file /"), "\(r.stderr)")
@@ -66,6 +67,26 @@ import Testing
         #expect(r.status == 1)
         #expect(r.stderr.contains("broken.clv:2:19: error:"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func runEndsAsTheServiceDoesAndLeavesNothingBehind() throws {
+        // 300 requests to the counter, which traps at the 256th: `cleave run` exits 1 as the service
+        // does, for either target, and its build is gone from the temporary directory afterwards.
+        let tmp = Scratch.path("run-tmp")
+        let requests = (1...300).map { UDPDatagram(sourcePort: UInt16(1000 + $0), destinationPort: 9600, payload: "r".bytes) }
+        try Pcap.write(requests, to: "\(tmp)/../run-counter-in.pcap")
+        for target in ["unikernel", "isolated"] {
+            let r = try runProcess(
+                Repo.cleaveBinary,
+                [
+                    "run", Repo.path("Tests/Inputs/Isolated/counter.clv"), "--target", target, "--", "--netif",
+                    "pcap:\(tmp)/../run-counter-in.pcap:\(tmp)/../run-counter-out-\(target).pcap",
+                ], environment: ["TMPDIR": tmp + "/"])
+            #expect(r.status == 1, "\(target): \(r.stderr.split(separator: "\n").suffix(3))")
+            #expect(r.stderr.contains("counter.clv:11:9: fatal error: arithmetic overflow in +"), "\(target)")
+            #expect(try Pcap.readUDP("\(tmp)/../run-counter-out-\(target).pcap").count == 255, "\(target)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty, "\(target): left behind")
+        }
     }
 
     @Test func runPassesArgumentsToTheService() throws {

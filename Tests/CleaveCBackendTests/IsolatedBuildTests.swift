@@ -210,6 +210,15 @@ import Testing
         #expect(recvmmsg?.contains("on its own descriptors") == true, "\(device)")
     }
 
+    @Test func printPolicyAloneWritesNothing() throws {
+        let here = Scratch.path("policy-only")
+        let r = try runProcess(
+            Repo.cleaveBinary, ["build", "--target", "isolated", "--print-policy", Repo.path("Examples/kv/kv.clv")], in: here)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("component store"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: here).isEmpty, "it wrote a build")
+    }
+
     @Test func aForbiddenSystemCallStopsTheServiceAndIsNamed() throws {
         let run = try BuiltServices.runnable("Tests/Inputs/Isolated/forbidden.clv", arguments: ["--target", "isolated"])
         let service = try ServiceProcess(run, ["--netif", "udp:0"])

@@ -43,12 +43,17 @@ import Testing
         #expect(badStage.stderr.contains("nonsense"))
         let unknown = try runProcess(cleave, ["frobnicate"])
         #expect(unknown.status == 2)
+        // Every message says "error:" as the diagnostics do, whoever found the mistake.
+        for r in [noFiles, badStage, unknown] {
+            #expect(r.stderr.hasPrefix("cleave: error: "), "\(r.stderr)")
+            #expect(!r.stderr.contains("Error:"), "\(r.stderr)")
+        }
+        #expect(unknown.stderr.hasPrefix("cleave: error: unexpected argument 'frobnicate'"), "\(unknown.stderr)")
     }
 
     /// A directory holding `many.clv`: a warning, then 30 type errors, one a line.
     func manyErrors() throws -> URL {
-        let name = "cleave-limit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+        let dir = Scratch.url("limit-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let lines = (0..<30).map { "    let x\($0): Bool = \($0)\n" }.joined()
         try ("func main() {\n    return\n    let unreachable = 1\n" + lines + "}\n").write(
@@ -131,7 +136,7 @@ import Testing
         #expect(stopped.status == 0)
         #expect(stopped.stdout.hasPrefix("File kv.clv"))
         // A type error is not found when stopping after parsing.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-cli-\(getpid())")
+        let dir = Scratch.url("cli")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("typeerror.clv")
@@ -142,7 +147,7 @@ import Testing
     }
 
     @Test func graphWritesDotThatGraphvizAcceptsOrJSON() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-graph-\(getpid())")
+        let dir = Scratch.url("graph")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("kv.dot").path
@@ -168,7 +173,7 @@ import Testing
     }
 
     @Test func graphOfAProgramWithErrorsWritesNothing() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-graph-bad-\(getpid())")
+        let dir = Scratch.url("graph-bad")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("bad.dot").path
@@ -182,7 +187,7 @@ import Testing
     }
 
     @Test func filesOfOneProgramSeeEachOther() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-multi-\(getpid())")
+        let dir = Scratch.url("multi")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         try "func double(_ x: Int) -> Int {\n    return x * 2\n}\n".write(
@@ -196,7 +201,7 @@ import Testing
     }
 
     @Test func systemHeaderFunctionsAreMarkedSystem() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-sys-\(getpid())")
+        let dir = Scratch.url("sys")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("clock.clv")

@@ -9,7 +9,7 @@ import Foundation
 import Testing
 
 private func temporaryPath(_ name: String) -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("cleave-\(getpid())-\(UUID().uuidString)-\(name)").path
+    Scratch.path("pcap") + "/\(UUID().uuidString)-\(name)"
 }
 
 @Suite struct PcapSupportTests {

@@ -61,11 +61,13 @@ public struct ProcessResult: Sendable {
 
 /// Run a program to completion, capturing its output.
 public func runProcess(
-    _ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]
+    _ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
+    in directory: String? = nil
 ) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
+    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
     if !environment.isEmpty {
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     }
