@@ -356,18 +356,22 @@ struct Cleave: ParsableCommand {
 }
 
 // Usage errors exit with 2 (ArgumentParser's default is 64).
-do {
-    var command = try Cleave.parseAsRoot()
-    try command.run()
-} catch let code as ExitCode {
-    exit(code.rawValue)
-} catch {
-    let message = Cleave.fullMessage(for: error)
-    let code = Cleave.exitCode(for: error)
-    if code == .success {
-        print(message)
-        exit(0)
+let status: Int32 = Driver.onCompilerStack {
+    do {
+        var command = try Cleave.parseAsRoot()
+        try command.run()
+        return 0
+    } catch let code as ExitCode {
+        return code.rawValue
+    } catch {
+        let message = Cleave.fullMessage(for: error)
+        let code = Cleave.exitCode(for: error)
+        if code == .success {
+            print(message)
+            return 0
+        }
+        FileHandle.standardError.write(Data(("cleave: " + message + "\n").utf8))
+        return 2
     }
-    FileHandle.standardError.write(Data(("cleave: " + message + "\n").utf8))
-    exit(2)
 }
+exit(status)
