@@ -8,6 +8,9 @@ extension DiagnosticMessage {
     static func expected(_ what: String, found: String) -> DiagnosticMessage {
         error("expected", "expected \(what), found \(found)")
     }
+    static let expressionTooLong = error(
+        "expression-too-long",
+        "expression is too long (more than \(Parser.maxChainLength) operators, calls, subscripts and member accesses in a row)")
     static let externOutsideStdlib = error(
         "extern-outside-stdlib", "'extern' declarations are only allowed in Cleave's standard modules")
     static func invalidDigit(_ d: String, _ radix: Int) -> DiagnosticMessage {

@@ -88,10 +88,10 @@ extension Parser {
     // or_expr … shift_expr: precedence climbing (see the table in Cleave.ebnf).
     mutating func parseBinary(minPrecedence: Int) -> Expr {
         var lhs = parsePrefix()
-        // Each operation nests the tree one level deeper (`a + b + c` is `(a + b) + c`), and
-        // later phases recurse over it: long chains count towards the nesting limit.
+        // A left-associative chain is built in this loop (`a + b + c` is `(a + b) + c`): it is
+        // as long as it is, not nested, and counts towards the chain limit only.
         var operations = 0
-        defer { depth -= operations }
+        defer { chainLength -= operations }
         // An error reported at this very token (`a + * b`: no operand after `+`) ends the
         // chain, so that one missing operand gives one error rather than one per operator.
         while true {
@@ -103,14 +103,24 @@ extension Parser {
                 continue
             }
             guard let (op, prec, assoc) = binaryOperatorHere, prec >= minPrecedence, lastErrorIndex != index else { break }
-            operations += 1
-            depth += 1
-            if depth > Parser.maxDepth {
-                report(.nestedTooDeeply, at: tok.span)
-                return Expr(kind: .error, span: lhs.span)
+            let rhs: Expr
+            let opToken: Token
+            if assoc == .right {
+                // `a ?? b ?? c` is `a ?? (b ?? c)`: each right side lies inside the one before,
+                // in the tree and in the order of evaluation. That is nesting.
+                guard enter() else {
+                    leave()
+                    return Expr(kind: .error, span: lhs.span)
+                }
+                opToken = advance()
+                rhs = parseBinary(minPrecedence: prec)
+                leave()
+            } else {
+                operations += 1
+                guard extendChain() else { return Expr(kind: .error, span: lhs.span) }
+                opToken = advance()
+                rhs = parseBinary(minPrecedence: prec + 1)
             }
-            let opToken = advance()
-            let rhs = parseBinary(minPrecedence: assoc == .right ? prec : prec + 1)
             lhs = Expr(kind: .binary(op, lhs, rhs), span: lhs.span.to(rhs.span))
             if assoc == .none, lastErrorIndex != index, let (next, nextPrec, _) = binaryOperatorHere, nextPrec == prec {
                 report(
@@ -172,15 +182,11 @@ extension Parser {
     //                | (* no NL *) trailing_closure | (* no NL *) "[" expression "]" | "!" ;
     mutating func parsePostfix() -> Expr {
         var e = parsePrimary()
+        // Each suffix wraps the expression so far: like an operator chain, a chain of suffixes
+        // (`x.f().g()[0]`) counts towards the chain limit, not the nesting.
         var suffixes = 0
-        defer { depth -= suffixes }
+        defer { chainLength -= suffixes }
         while true {
-            suffixes += 1
-            depth += 1
-            if depth > Parser.maxDepth {
-                report(.nestedTooDeeply, at: tok.span)
-                return Expr(kind: .error, span: e.span)
-            }
             if at(.dot) {
                 advance()
                 switch tok.kind {
@@ -231,6 +237,8 @@ extension Parser {
             } else {
                 return e
             }
+            suffixes += 1
+            guard extendChain() else { return Expr(kind: .error, span: e.span) }
         }
     }
 
@@ -342,6 +350,7 @@ extension Parser {
             case .interpolation(let tokens, _):
                 var sub = Parser(tokens: tokens, isStandardModule: isStandardModule)
                 sub.depth = depth
+                sub.chainLength = chainLength
                 sub.endOfInput = "')' ending the interpolation"
                 let e = sub.parseExpression()
                 if !sub.atEOF {

@@ -18,10 +18,17 @@ public struct Parser {
     var index = 0
     var diagnostics = Diagnostics()
     let isStandardModule: Bool
-    /// Nesting depth of expressions, blocks and types; bounded so that hostile
-    /// input cannot exhaust the stack.
+    /// Nesting depth of expressions, blocks and types: parentheses, brackets, argument
+    /// lists, closures, blocks, interpolations, prefix operators, the branches of `? :` and
+    /// the right side of `??`. Bounded so that hostile input cannot exhaust the stack.
     var depth = 0
     static let maxDepth = 256
+    /// The operations of the chains being parsed, added up over the nesting: left-associative
+    /// operators and postfix suffixes (`.f`, `(…)`, `[…]`, `!`). A chain is no nesting in the
+    /// source, but it is in the tree (`a + b + c` is `(a + b) + c`), and the phases after the
+    /// parser recurse over the tree: the compiler runs on a stack sized for chains this long.
+    var chainLength = 0
+    static let maxChainLength = 30_000
     /// Trailing closures are not allowed in conditions (`if x == y { … }`).
     var allowTrailingClosure = true
     /// The token index of the last error reported, to avoid piling up errors at one spot.
@@ -31,8 +38,8 @@ public struct Parser {
     var strayCharacters: [Int] = []
     /// How "found …" names the end of the tokens: the end of the file, or of an interpolation.
     var endOfInput = "end of file"
-    /// After "nested too deeply", every level being unwound would report its own missing
-    /// ')' or '}': errors stay quiet until the statement or declaration is over.
+    /// After "nested too deeply" (or "too long"), every level being unwound would report its
+    /// own missing ')' or '}': errors stay quiet until the statement or declaration is over.
     var unwindingTooDeep = false
 
     init(tokens: [Token], isStandardModule: Bool) {
@@ -110,7 +117,7 @@ public struct Parser {
             lastErrorIndex = index
         }
         diagnostics.append(Diagnostic(m, at: span, notes: notes, fixIts: fixIts))
-        if m == .nestedTooDeeply { unwindingTooDeep = true }
+        if m == .nestedTooDeeply || m == .expressionTooLong { unwindingTooDeep = true }
     }
 
     /// Report "expected X, found Y" at the current token; a missing token at the end
@@ -179,6 +186,17 @@ public struct Parser {
         return true
     }
     mutating func leave() { depth -= 1 }
+
+    /// Add one operation to the chains being parsed; false (after reporting) when they are
+    /// too long. The caller takes its operations off `chainLength` when its chain ends.
+    mutating func extendChain() -> Bool {
+        chainLength += 1
+        if chainLength > Parser.maxChainLength {
+            report(.expressionTooLong, at: tok.span)
+            return false
+        }
+        return true
+    }
 
     /// Run `body` speculatively: if it returns nil, the parser is restored as it was.
     mutating func speculate<T>(_ body: (inout Parser) -> T?) -> T? {

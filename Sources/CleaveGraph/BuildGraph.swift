@@ -121,7 +121,10 @@ struct GraphBuilder {
 
     /// The source text of a span: its first line, at most 40 characters.
     func label(_ span: SourceSpan) -> String {
-        let first = span.file.text(of: span).split(separator: "\n").first.map(String.init) ?? ""
+        // Only the first bytes are read, enough for 40 characters: the span of an operation
+        // covers its operands, and in a long chain `a + b + …` each one nearly the whole chain.
+        let start = SourceSpan(file: span.file, start: span.start, end: min(span.end, span.start + 256))
+        let first = span.file.text(of: start).split(separator: "\n").first.map(String.init) ?? ""
         let text = first.replacingOccurrences(of: "\t", with: " ").trimmingCharacters(in: .whitespaces)
         return text.count > 40 ? String(text.prefix(39)) + "…" : text
     }

@@ -6,14 +6,33 @@
 // `let b: UInt8 = 200 + 100`, `1 << 70` is fine (shifts do not trap), `x / 0`
 // is an error whatever `x` is. Values are computed exactly in 128 bits and then
 // compared with the bounds of the operation's type.
+//
+// Each operation is checked as soon as its operands are, so `1 + 2 + … + n` asks
+// for the value of every prefix of the chain in turn: the value of each operation
+// is remembered, and a chain of any length costs time linear in its length.
 
 import CleaveDiagnostics
 import CleaveGrammar
+
+/// An integer operation, as the key of `FunctionChecker.constantOperations`: its source
+/// and its type determine its value.
+struct ConstantOperation: Hashable {
+    let span: SourceSpan
+    let kind: IntKind
+}
 
 extension FunctionChecker {
     /// The value of an integer expression built only from literals and operators.
     func constantInteger(_ e: TExpr) -> Int128? {
         guard let kind = e.type.intKind else { return nil }
+        if case .binary(let op, let l, let r) = e.kind {
+            let key = ConstantOperation(span: e.span, kind: kind)
+            if let known = constantOperations[key] { return known }
+            var value: Int128?
+            if let a = constantInteger(l), let b = constantInteger(r) { value = evaluate(op, a, b, kind) }
+            constantOperations[key] = value
+            return value
+        }
         switch e.kind {
         case .intLiteral(let v, let negative):
             return negative ? -Int128(v) : Int128(v)
@@ -21,9 +40,6 @@ extension FunctionChecker {
             return constantInteger(x).map { -$0 }
         case .unary(.bitNot, let x):
             return constantInteger(x).map { wrapped(~$0, kind) }
-        case .binary(let op, let l, let r):
-            guard let a = constantInteger(l), let b = constantInteger(r) else { return nil }
-            return evaluate(op, a, b, kind)
         case .builtin(let name, let operands) where operands.isEmpty:
             // The bounds of the type (`Int.max`) are constants too.
             if name == "\(kind.rawValue).max" { return Int128(kind.maxValue) }

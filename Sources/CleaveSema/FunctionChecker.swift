@@ -50,6 +50,9 @@ final class FunctionChecker {
     /// Statements the parser dropped after a syntax error. Where one was, whether control
     /// reaches an end is unknown, so "missing return" and the like are not reported.
     var brokenStatements = 0
+    /// The value of each integer operation evaluated so far, nil when not a constant (see
+    /// `constantInteger`).
+    var constantOperations: [ConstantOperation: Int128?] = [:]
 
     init(context: CheckerContext, function: TFunction, isGlobalInitializer: Bool) {
         self.context = context

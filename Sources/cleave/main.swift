@@ -395,26 +395,30 @@ struct Cleave: ParsableCommand {
 }
 
 // Usage errors exit with 2 (ArgumentParser's default is 64).
-do {
-    var command = try Cleave.parseAsRoot()
-    try command.run()
-} catch let code as ExitCode {
-    exit(code.rawValue)
-} catch {
-    let message = Cleave.fullMessage(for: error)
-    let code = Cleave.exitCode(for: error)
-    if code == .success {
-        print(message)
-        exit(0)
+let status: Int32 = Driver.onCompilerStack {
+    do {
+        var command = try Cleave.parseAsRoot()
+        try command.run()
+        return 0
+    } catch let code as ExitCode {
+        return code.rawValue
+    } catch {
+        let message = Cleave.fullMessage(for: error)
+        let code = Cleave.exitCode(for: error)
+        if code == .success {
+            print(message)
+            return 0
+        }
+        // ArgumentParser says "Error: Unexpected argument"; every other message of cleave says
+        // "error: " and begins in lower case.
+        var said = message
+        if message.hasPrefix("Error: ") {
+            let rest = message.dropFirst("Error: ".count)
+            let lower = rest.count > 1 && rest.dropFirst().first?.isLowercase == true
+            said = "error: " + (lower ? rest.prefix(1).lowercased() + rest.dropFirst() : String(rest))
+        }
+        FileHandle.standardError.write(Data(("cleave: " + said + "\n").utf8))
+        return 2
     }
-    // ArgumentParser says "Error: Unexpected argument"; every other message of cleave says "error: " and
-    // begins in lower case.
-    var said = message
-    if message.hasPrefix("Error: ") {
-        let rest = message.dropFirst("Error: ".count)
-        let lower = rest.count > 1 && rest.dropFirst().first?.isLowercase == true
-        said = "error: " + (lower ? rest.prefix(1).lowercased() + rest.dropFirst() : String(rest))
-    }
-    FileHandle.standardError.write(Data(("cleave: " + said + "\n").utf8))
-    exit(2)
 }
+exit(status)

@@ -159,3 +159,72 @@ func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
         #expect(r.stderr.hasSuffix("1 error generated.\n"))
     }
 }
+
+/// Long chains of operators and calls: not nesting, so not limited like nesting, and the
+/// deep trees they make go through every stage.
+@Suite struct LongChainTests {
+    /// A program whose `main` binds `x` to a chain of `terms` terms and prints it.
+    static func program(_ kind: String, terms: Int) -> String {
+        let body =
+            switch kind {
+            case "+": "let x = " + Array(repeating: "1", count: terms).joined(separator: " + ")
+            case "&&": "let a = true\n    let x = " + Array(repeating: "a", count: terms).joined(separator: " && ")
+            default: "let s = S(v: 0)\n    let x = s" + String(repeating: ".f()", count: terms) + ".v"
+            }
+        return """
+            struct S {
+                var v: Int
+                func f() -> S { return S(v: v + 1) }
+            }
+
+            func main() {
+                \(body)
+                print("\\(x)")
+            }
+
+            """
+    }
+
+    @Test(arguments: [("+", 256), ("&&", 256), ("f()", 256), ("+", 10_000), ("&&", 10_000), ("f()", 10_000)])
+    func aLongChainGoesThroughEveryStage(_ kind: String, _ terms: Int) {
+        let text = Self.program(kind, terms: terms)
+        // Everything, the release of the trees included, on the stack the compiler runs on.
+        let (diagnostics, dumped, ir, c) = Driver.onCompilerStack {
+            var options = PipelineOptions()
+            options.runPasses = true
+            let result = Pipeline.run([SourceFile(path: "chain.clv", text: text)], through: .c, options: options)
+            // The outlines of the syntax trees indent each level: for a short chain only.
+            let dumped = terms > 256 ? [] : Stage.allCases.filter { !Pipeline.dump($0, result).isEmpty }
+            return (result.diagnostics.map(\.message), dumped, Pipeline.dump(.ir, result), result.c?.source ?? "")
+        }
+        #expect(terms > 256 || [.ast, .typed, .states, .ir, .graph, .c].allSatisfy(dumped.contains), "\(dumped)")
+        #expect(diagnostics.isEmpty, "\(diagnostics.prefix(3))")
+        // One operation per operator or call: the chain is lowered whole.
+        let operations = kind == "+" ? ir.components(separatedBy: " + ").count - 1 : ir.components(separatedBy: ".f(").count - 1
+        if kind != "&&" { #expect(operations >= terms - 1, "\(operations)") }
+        #expect(!c.isEmpty)
+    }
+
+    @Test func theBinaryChecksDumpsAndRejectsLongChains() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-chains-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for kind in ["+", "&&", "f()"] {
+            let file = dir.appendingPathComponent("chain.clv").path
+            try Self.program(kind, terms: 10_000).write(toFile: file, atomically: true, encoding: .utf8)
+            for command in [["check"], ["dump", "--stage", "ir"]] {
+                let r = try runProcess(Repo.cleaveBinary, command + [file])
+                #expect(!r.signaled && r.status == 0, "\(command) \(kind): \(r.stderr.prefix(300))")
+            }
+        }
+        // Past the chain limit: one error, with its position.
+        let file = dir.appendingPathComponent("toolong.clv").path
+        try Self.program("+", terms: 40_000).write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try runProcess(Repo.cleaveBinary, ["check", file])
+        #expect(!r.signaled && r.status == 1)
+        #expect(r.stderr.contains("\(file):7:"))
+        #expect(
+            r.stderr.contains("error: expression is too long (more than 30000 operators, calls, subscripts and member accesses in a row)"))
+        #expect(r.stderr.hasSuffix("1 error generated.\n"))
+    }
+}

@@ -249,8 +249,6 @@ import Testing
             String(repeating: "[", count: 300) + "Int" + String(repeating: "]", count: 300) + "()",
             String(repeating: "-", count: 5000) + "x",
             String(repeating: "!", count: 5000) + "x",
-            "x" + String(repeating: ".y", count: 5000),
-            "x" + String(repeating: "!", count: 5000),
             String(repeating: "f(", count: 3000),
             String(repeating: "{ ", count: 5000),
             String(repeating: "{ a in ", count: 2000),
@@ -270,15 +268,59 @@ import Testing
                 || diags.contains { $0.id == "nested-too-deeply" })
     }
 
-    @Test func longOperatorChainsCountAsNesting() {
-        // `a + b + …` is a left-deep tree: thousands of terms would exhaust the stack of later phases.
-        let long = (0..<3000).map { _ in "a" }.joined(separator: " + ")
-        let (_, diags) = parseExpr(long)
+    /// `count` terms `term` joined by `separator`.
+    func chain(_ count: Int, _ term: String, _ separator: String) -> String {
+        Array(repeating: term, count: count).joined(separator: separator)
+    }
+
+    @Test func longChainsAreNotNesting() {
+        // Only parentheses, brackets, argument lists, closures and the like nest; a chain of
+        // operators or of calls is as long as it is.
+        let chains = [
+            chain(10_000, "1", " + "), chain(10_000, "a", " && "), chain(10_000, "a", " || "),
+            "x" + String(repeating: ".f()", count: 10_000), "x" + String(repeating: ".y", count: 5000),
+            "x" + String(repeating: "!", count: 5000), chain(5_000, "a * 2", " - "),
+            String(repeating: "(", count: 200) + chain(10_000, "a", " + ") + String(repeating: ")", count: 200),
+        ]
+        for text in chains {
+            let (e, diags) = parseExpr(text)
+            #expect(diags.isEmpty, "\(text.prefix(40))…: \(diags.map(\.message))")
+            #expect(e != nil)
+        }
+        // `1 + 1 + …` is the left-deep tree `((1 + 1) + 1) + …`.
+        var (e, _) = parseExpr(chain(10_000, "1", " + "))
+        var depth = 0
+        while case .binary(.add, let l, _)? = e?.kind {
+            depth += 1
+            e = l
+        }
+        #expect(depth == 9_999)
+    }
+
+    @Test func rightAssociativeChainsAreNesting() {
+        // `a ?? b ?? c` is `a ?? (b ?? c)`: each right side inside the one before.
+        let (_, diags) = parseExpr(chain(3000, "a", " ?? "))
         #expect(diags.map(\.id) == ["nested-too-deeply"])
-        let (_, coalesce) = parseExpr((0..<3000).map { _ in "a" }.joined(separator: " ?? "))
-        #expect(coalesce.map(\.id) == ["nested-too-deeply"])
-        let (_, ok) = parseExpr((0..<200).map { _ in "a" }.joined(separator: " + "))
+        let (_, ok) = parseExpr(chain(200, "a", " ?? "))
         #expect(ok.isEmpty)
+        let (_, ternaries) = parseExpr(String(repeating: "a ? b : ", count: 300) + "c")
+        #expect(ternaries.map(\.id) == ["nested-too-deeply"])
+    }
+
+    @Test func chainsPastTheChainLimitAreOneError() {
+        let message = "expression is too long (more than 30000 operators, calls, subscripts and member accesses in a row)"
+        // 30,000 operators are the most a chain may have.
+        #expect(parseExpr(chain(30_001, "1", " + ")).1.isEmpty)
+        for text in [chain(30_002, "1", " + "), "x" + String(repeating: ".f()", count: 15_001)] {
+            let (file, diags) = parse("func f() {\n    let x = " + text + "\n    g()\n}\nfunc main() {}")
+            #expect(diags.map(\.message) == [message])
+            #expect(diags.first?.span?.line == 2)
+            // Whatever follows is parsed as usual.
+            #expect(file.decls.count == 2)
+        }
+        // The operations of the chains around an expression add up.
+        let (_, nested) = parseExpr(chain(20_000, "a", " + ") + " + (" + chain(15_000, "b", " * ") + ")")
+        #expect(nested.map(\.id) == ["expression-too-long"])
     }
 
     @Test func nestingLimitIsReported() {
