@@ -74,7 +74,7 @@ func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
         var positionless: [String] = []
         var withErrors = 0
         var compiled = 0
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-mutants-\(getpid())-\(text.utf8.count)")
+        let dir = Scratch.url("mutants-\(text.utf8.count)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         for i in 0..<400 {
@@ -109,7 +109,7 @@ func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
     @Test func theBinaryExitsWithZeroOrOneOnMutatedInput() throws {
         let binary = Repo.cleaveBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build cleave first: \(binary)")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-robustness-\(getpid())")
+        let dir = Scratch.url("robustness")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         var rng = SplitMix64(state: 2026)
@@ -133,7 +133,7 @@ func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
 
     /// A file `text` in a fresh directory, for a test that runs the `cleave` binary on it.
     func writeInput(_ text: String, named name: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-robust-\(getpid())-\(name)")
+        let dir = Scratch.url("robust-\(name)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent(name)
         try text.write(to: file, atomically: true, encoding: .utf8)
@@ -206,7 +206,7 @@ func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
     }
 
     @Test func theBinaryChecksDumpsAndRejectsLongChains() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-chains-\(getpid())")
+        let dir = Scratch.url("chains")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         for kind in ["+", "&&", "f()"] {
