@@ -43,13 +43,15 @@
 /// crossings leads from the first component, after its effect, to the second,
 /// before its effect, the first hands the second a turn: a channel carrying no
 /// value (`isTurn`), crossing right after the first effect. A construct counts as
-/// one effect of every component with an effect inside it; the turn into it goes
+/// one effect of every component with an effect inside it; the turns into it go
 /// to the components that may make its first effect, the turns out of it come from
-/// those with an effect on a way through it (a branch that traps has none). Round
-/// a loop, the first effect of an iteration comes after every effect of the one
-/// before: a turn crosses at the start of each iteration where no crossing after
-/// the last effect (that a `continue` cannot skip), at the iteration's start or
-/// before the first effect makes the chain.
+/// those whose effect may be the last on a way through it (a branch that traps has
+/// none), and where a way through it has no effect at all (an empty branch, a loop
+/// that may not run), from those whose effect came before it too. Round a loop, the
+/// first effect of an iteration comes after the last of the one before: a turn
+/// crosses at the start of each iteration where no crossing after that effect (that
+/// a `continue` cannot skip), at the iteration's start or before the first effect
+/// makes the chain.
 
 import CleaveDiagnostics
 import CleaveIR
@@ -596,45 +598,55 @@ struct Partitioner {
         return channels.count - 1
     }
 
+    /// What ordering needs to know of a block or statement: the components with an effect in it
+    /// (`all`); those that may make its first effect (`entry`: the others' effects in it come after
+    /// one of those); those whose effect may be the last on a way through it to what follows
+    /// (`exit`: a branch that traps or leaves the loop has none); and whether a way through it has
+    /// no effect at all (`passes`: an empty branch, a loop that may run no iteration), so that what
+    /// follows comes right after what came before.
+    struct Effectors {
+        var all: Set<Int> = []
+        var entry: Set<Int> = []
+        var exit: Set<Int> = []
+        var passes = true
+    }
+
     /// Order the effects of block `b` (its first statement numbered `first`; the body of loop
-    /// `loop`, if it is one): each comes after the one before it, whichever components they
-    /// are. Returns the components with an effect in the block (`all`); those that may make its
-    /// first effect (`entry`: the others' effects in the block come after one of those); and
-    /// those with an effect on a way through the block to what follows it (`exit`: a branch
-    /// that traps or leaves the loop has none).
-    mutating func order(_ b: IRBlock, first: Int, loop: Int?) -> (all: Set<Int>, entry: Set<Int>, exit: Set<Int>) {
-        var entries: [(number: Int, effectors: Set<Int>, entry: Set<Int>, exit: Set<Int>)] = []
+    /// `loop`, if it is one): each comes after the one before it, whichever components they are.
+    mutating func order(_ b: IRBlock, first: Int, loop: Int?) -> Effectors {
+        var entries: [(number: Int, effectors: Effectors)] = []
         var n = first
         for s in b.stmts {
             let number = n
             n += 1 + statementParts(s).nested.reduce(0) { $0 + numberedCount($1) }
-            var effectors: Set<Int> = []
-            var entry: Set<Int> = []
-            var exit: Set<Int> = []
+            var e = Effectors()
             switch s.kind {
             case .ifThen, .switchOf:
                 var inner = number + 1
+                e.passes = false
                 for block in statementParts(s).nested {
-                    let (all, first, out) = order(block, first: inner, loop: nil)
-                    effectors.formUnion(all)
-                    entry.formUnion(first)
-                    exit.formUnion(out)
+                    let branch = order(block, first: inner, loop: nil)
+                    e.all.formUnion(branch.all)
+                    e.entry.formUnion(branch.entry)
+                    e.exit.formUnion(branch.exit)
+                    e.passes = e.passes || branch.passes
                     inner += numberedCount(block)
                 }
             case .loop(_, _, let body, _):
-                (effectors, entry, _) = order(body, first: number + 1, loop: number)
-                exit = effectors  // a `break` may leave from anywhere
+                e = order(body, first: number + 1, loop: number)
+                e.exit = e.all  // a `break` may leave from anywhere,
+                e.passes = true  // and before any effect
             default:
-                if let e = effector(number) { (effectors, entry, exit) = ([e], [e], [e]) }
+                if let c = effector(number) { e = Effectors(all: [c], entry: [c], exit: [c], passes: false) }
             }
-            entries.append((number, effectors, entry, exit))
+            entries.append((number, e))
         }
-        // Forward: each effect after the one before it in the block.
-        var previous: Int?
-        for (i, e) in entries.enumerated() where !e.effectors.isEmpty {
-            defer { previous = i }
-            guard let p = previous else { continue }
-            for a in entries[p].exit.sorted() {
+        // Forward: each effect after those that may come right before it in the block. `last`:
+        // for each component whose effect may be the latest so far, where it was made.
+        var last: [Int: Int] = [:]
+        var block = Effectors()
+        for (i, (_, e)) in entries.enumerated() where !e.all.isEmpty {
+            for (a, p) in last.sorted(by: { $0.key < $1.key }) {
                 for c in e.entry.sorted() where c != a {
                     let between = entries[p..<i].flatMap { crossingsAfter[$0.number] ?? [] }
                     guard !heard(from: a, through: between).contains(c) else { continue }
@@ -642,31 +654,43 @@ struct Partitioner {
                     crossingsAfter[entries[p].number, default: []].append(id)
                 }
             }
+            if block.passes { block.entry.formUnion(e.entry) }
+            block.passes = block.passes && e.passes
+            block.all.formUnion(e.all)
+            if !e.passes { last = [:] }
+            for a in e.exit { last[a] = i }
         }
-        let all = entries.reduce(into: Set<Int>()) { $0.formUnion($1.effectors) }
-        let f = entries.firstIndex { !$0.effectors.isEmpty }
-        // Round the loop: the first effect of an iteration after every effect of the one before.
-        if let loop, let f {
-            for a in all.sorted() {
-                for c in entries[f].entry.sorted() where c != a {
+        // Round the loop: the first effect of an iteration after the last of the one before: the
+        // latest on the way to the end of the body, or any where a `continue` inside may leave.
+        if let loop {
+            let continuesInside = b.stmts.dropLast().contains { continues(IRBlock([$0])) }
+            let latest = continuesInside ? block.all : Set(last.keys)
+            for a in latest.sorted() {
+                for c in block.entry.sorted() where c != a {
                     // What `a` sends after its last effect, unless a `continue` may skip it; then
-                    // at the start of the next iteration, and before its first effect.
-                    guard let last = entries.lastIndex(where: { $0.effectors.contains(a) }) else { continue }
+                    // at the start of the next iteration, and before the effects that may be first.
+                    guard let lastOfA = entries.lastIndex(where: { $0.effectors.all.contains(a) }) else { continue }
                     var path: [Int] = []
-                    for k in last..<entries.count {
+                    for k in lastOfA..<entries.count {
                         if continues(IRBlock([b.stmts[k]])) { break }
                         path += crossingsAfter[entries[k].number] ?? []
                     }
                     path += crossingsAtIterationStart[loop] ?? []
-                    path += entries[..<f].flatMap { crossingsAfter[$0.number] ?? [] }
+                    let firstOfC = entries.firstIndex { $0.effectors.entry.contains(c) } ?? 0
+                    path += entries[..<firstOfC].flatMap { crossingsAfter[$0.number] ?? [] }
                     guard !heard(from: a, through: path).contains(c) else { continue }
-                    let id = turn(from: a, to: c, span: b.stmts[f].span)
+                    let id = turn(from: a, to: c, span: b.stmts[firstOfC].span)
                     crossingsAtIterationStart[loop, default: []].append(id)
                 }
             }
         }
-        let exit = leavesConstruct(b) ? [] : entries.reduce(into: Set<Int>()) { $0.formUnion($1.exit) }
-        return (all, f.map { entries[$0].entry } ?? [], exit)
+        if leavesConstruct(b) {
+            block.exit = []
+            block.passes = false
+        } else {
+            block.exit = Set(last.keys)
+        }
+        return block
     }
 
     mutating func valueOwners() -> [IRValue: Int] {

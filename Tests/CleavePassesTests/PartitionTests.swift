@@ -104,6 +104,51 @@ import Testing
         #expect(turnsInLoop(p) == ["store->stack @31", "stack->store @31", "store->stack @34"])
     }
 
+    @Test func anEffectAfterABranchThatMayDoNothingWaitsForTheEffectBeforeIt() throws {
+        // When `n` is odd the branch does nothing, and `c.bump()` comes right after `a.next()`:
+        // it waits for a turn from `a` as well as from `b`.
+        let text = """
+            import net
+            state A {
+                var n: Int = 0
+                func next() -> Int {
+                    n += 1
+                    return n
+                }
+            }
+            state B {
+                var seen: Int = 0
+                func note(_ k: Int) {
+                    seen += k
+                }
+            }
+            state C {
+                var n: Int = 0
+                func bump() -> Int {
+                    n += 2
+                    return n
+                }
+            }
+            func main() {
+                let device = UdpDevice(port: 9000)
+                let a = A()
+                let b = B()
+                let c = C()
+                loop {
+                    let d = device.receive()
+                    let n = a.next()
+                    if n % 2 == 0 {
+                        b.note(n)
+                    }
+                    let r = c.bump()
+                    device.send(d.reply("\\(r)"))
+                }
+            }
+            """
+        let p = try #require(try passes(text, through: .components).partitioned)
+        #expect(turnsInLoop(p) == ["device->a @29", "a->c @33", "b->c @33"])
+    }
+
     /// How many `trap`s and `halt`s each component's projected program has.
     func trapsAndHalts(_ text: String) throws -> [String] {
         let p = try #require(try passes(text, through: .projected).projected)
