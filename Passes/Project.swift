@@ -52,11 +52,14 @@
 /// and undo its state changes when a peer is restarted and the values it computed
 /// ahead are lost, which cannot be done in general. Kept in step, a restarted peer
 /// finds every other component where the sequential program is. Measured
-/// (`Benchmarks/order.py`, results/order.md, against the unikernel of the same run):
-/// kv needs no turn in its loop; a counter beside a formatter needs one per request,
-/// and serves 0.47 of the unikernel's rate with one request in flight where running
-/// ahead (the most holding back could gain) served 0.82, and 0.90 against 1.00 with
-/// 32 in flight, where the device reads ahead (`Lookahead`).
+/// (`Benchmarks/order.py`, results/order.md; ratios to the unikernel of the same run,
+/// which on a small shared machine move by tens of percent from run to run): kv needs
+/// no turn in its loop and serves as it did when components could run ahead (1.05
+/// and 0.86 of the unikernel at 1 and 32 requests in flight, against 1.02 and 0.84).
+/// A counter beside a formatter needs a turn per request: 0.69 of the unikernel at
+/// one request in flight, where running ahead (the most holding back could gain)
+/// reached 1.36 by doing the counter's work on the other processor; at 32 in flight,
+/// where the device reads ahead (`Lookahead`), 0.78 against 0.58.
 ///
 /// Two exceptions, each argued where it is made: `Lookahead` lets a device's
 /// component read the next datagrams of a batch already read from the kernel while
