@@ -107,6 +107,17 @@ let package = Package(
             dependencies: ["CleaveCBackend", "CleaveDriver", "CleaveTestSupport"],
             path: "Tests/CleaveCBackendTests"),
 
+        // MARK: The reference interpreter: the typed program run as written (the tests' oracle).
+        .systemLibrary(name: "CPcap", path: "Sources/CPcap"),
+        .target(
+            name: "CleaveInterpreter",
+            dependencies: ["CleaveSema", "CleaveGrammar", "CleaveDiagnostics", "CPcap"],
+            path: "Sources/CleaveInterpreter"),
+        .testTarget(
+            name: "CleaveInterpreterTests",
+            dependencies: ["CleaveInterpreter", "CleaveDriver", "CleaveTestSupport"],
+            path: "Tests/CleaveInterpreterTests"),
+
         // MARK: Driver: the pipeline table, stage dumps, loading programs.
         .target(
             name: "CleaveDriver",
@@ -127,6 +138,7 @@ let package = Package(
                 "CleaveCBackend",
                 "CleaveDriver",
                 "CleaveGraph",
+                "CleaveInterpreter",
                 "CleavePasses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

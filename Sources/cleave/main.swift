@@ -8,6 +8,7 @@ import CleaveCBackend
 import CleaveDiagnostics
 import CleaveDriver
 import CleaveGraph
+import CleaveInterpreter
 import CleavePasses
 import Foundation
 
@@ -326,6 +327,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "What to build: unikernel or isolated (then the launcher runs, with the arguments).")
     var target: Target = .unikernel
 
+    @Flag(
+        help:
+            "Run the program with the reference interpreter instead of building it: slow, and independent of the compiler past the checker (the tests' oracle). It takes --netif udp:PORT[,PORT...] or pcap:IN[:OUT]; it does not run programs that call C."
+    )
+    var interpret = false
+
     @Option(help: ArgumentHelp("Stop printing diagnostics after this many errors (0: print them all).", valueName: "n"))
     var errorLimit = 20
 
@@ -334,6 +341,15 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let input = try InputOptions.parse([file, "--error-limit", "\(errorLimit)"] + includeDirectories.flatMap { ["-I", $0] })
+        if interpret {
+            let sources = try load(input)
+            let result = Pipeline.run(sources, through: .typed, options: input.pipelineOptions(cFrom: .source))
+            if report(result, input) { throw ExitCode(1) }
+            guard let typed = result.typed else { throw ExitCode(1) }
+            var name = URL(fileURLWithPath: sources[0].path).lastPathComponent
+            if name.hasSuffix(".clv") { name.removeLast(4) }
+            throw ExitCode(Interpreter.run(typed, name: name, arguments: serviceArguments))
+        }
         var template = Array((NSTemporaryDirectory() + "cleave-run-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw ValidationError("cannot make a temporary directory to build in") }
         let dir = String(cString: made)

@@ -1363,6 +1363,13 @@ func problemsCompiling(_ text: String) -> [String] {
         }
     }
 
+    /// What a program wrote to standard error, without the warnings `cleave` printed before it ran.
+    func afterDiagnostics(_ stderr: String) -> String {
+        let lines = stderr.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let end = lines.lastIndex(where: { $0.hasSuffix(" generated.") && $0.first?.isNumber == true }) else { return stderr }
+        return lines[(end + 1)...].joined(separator: "\n")
+    }
+
     @Test(arguments: 0..<4)
     func generatedProgramsBuildWithoutWarningsAndRun(_ batch: Int) throws {
         let dir = Scratch.path("generated-\(batch)")
@@ -1393,6 +1400,19 @@ func problemsCompiling(_ text: String) -> [String] {
             let run = try runProcess(exe, ["--netif", "pcap:\(dir)/in\(seed).pcap:\(dir)/out\(seed).pcap"])
             #expect(!run.signaled && (run.status == 0 || run.status == 1), "seed \(seed) ended with \(run.status): \(run.stderr)")
             if run.status == 1 { #expect(run.stderr.contains("fatal error:"), "seed \(seed): \(run.stderr)") }
+            // The oracle: the reference interpreter runs the typed program as written, sharing
+            // nothing with the compiler past the checker. The build must do what it does.
+            let oracle = try runProcess(
+                Repo.cleaveBinary,
+                ["run", "--interpret", source, "--", "--netif", "pcap:\(dir)/in\(seed).pcap:\(dir)/oracle\(seed).pcap"])
+            let oracleReplies = try Pcap.readUDP("\(dir)/oracle\(seed).pcap")
+            let replies = try Pcap.readUDP("\(dir)/out\(seed).pcap")
+            let agrees = oracle.status == run.status && afterDiagnostics(oracle.stderr) == run.stderr && oracleReplies == replies
+            #expect(
+                agrees,
+                "seed \(seed): the build and the interpreter differ (status \(run.status) and \(oracle.status))\n--- build:\n\(run.stderr.suffix(2000))\n--- interpreter:\n\(oracle.stderr.suffix(2000))"
+            )
+            if !agrees { failed = true }
             // Built from the projected program (every state a component), it answers the same.
             let projectedExe = "\(dir)/g\(seed)-projected"
             let projectedBuild = try runProcess(
