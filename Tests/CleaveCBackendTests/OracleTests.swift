@@ -1,0 +1,130 @@
+// Every example and test service, held against the reference interpreter
+// (`cleave run --interpret`), which runs the typed program as written and shares
+// nothing with the compiler past the checker. One capture of requests is
+// answered by the interpreter and by each build: the unikernel, the projected
+// program (components as coroutines of one thread), and the isolated target in
+// several partitions. Each must answer as the interpreter does: the same reply
+// datagrams, the same standard error (the program's prints, a trap's message,
+// the counters; an isolated launcher's own supervision lines set aside), the
+// same exit status.
+
+import CleaveTestSupport
+import Foundation
+import Testing
+
+@Suite struct OracleTests {
+    struct Answer {
+        let status: Int32
+        let lines: [Substring]
+        let replies: [UDPDatagram]
+    }
+
+    /// What the program wrote, without the compiler's warnings before it ran and without an
+    /// isolated launcher's lines about its components.
+    static func programLines(_ stderr: String) -> [Substring] {
+        var lines = stderr.split(separator: "\n")
+        if let end = lines.lastIndex(where: { $0.hasSuffix(" generated.") && $0.first?.isNumber == true }) {
+            lines.removeFirst(end + 1)
+        }
+        return lines.filter {
+            let said = $0.drop { $0 != ":" }
+            return !said.hasPrefix(": component ") && !said.hasPrefix(": restarting ")
+        }
+    }
+
+    /// The interpreter's answer to `datagrams`, and each build's; every build must agree.
+    func expectAgreement(
+        _ source: String, _ datagrams: [UDPDatagram], partitions: [String?] = [nil], sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+        let dir = Scratch.path("oracle-\(name)")
+        var capture = PcapWriter()
+        for d in datagrams { capture.append(d) }
+        try capture.write(to: "\(dir)/in.pcap")
+        func answer(_ program: String, _ arguments: [String], out: String) throws -> Answer {
+            let r = try runProcess(program, arguments + ["--netif", "pcap:\(dir)/in.pcap:\(dir)/\(out)"])
+            let replies = FileManager.default.fileExists(atPath: "\(dir)/\(out)") ? try Pcap.readUDP("\(dir)/\(out)") : []
+            return Answer(status: r.status, lines: Self.programLines(r.stderr), replies: replies)
+        }
+        let oracle = try answer(Repo.cleaveBinary, ["run", "--interpret", Repo.path(source), "--"], out: "oracle.pcap")
+        #expect(
+            !oracle.replies.isEmpty || oracle.status != 0, "\(source): the interpreter answered nothing", sourceLocation: sourceLocation)
+        var builds: [(String, String)] = [("unikernel", try BuiltServices.runnable(source))]
+        builds.append(("projected", try BuiltServices.runnable(source, arguments: ["--from-stage", "projected"])))
+        for p in partitions {
+            let arguments = ["--target", "isolated"] + (p.map { ["--partition", $0] } ?? [])
+            builds.append(("isolated \(p ?? "(a component per state)")", try BuiltServices.runnable(source, arguments: arguments)))
+        }
+        for (k, (what, program)) in builds.enumerated() {
+            let a = try answer(program, [], out: "build-\(k).pcap")
+            #expect(
+                a.status == oracle.status, "\(source), \(what): exit \(a.status), the interpreter \(oracle.status)",
+                sourceLocation: sourceLocation)
+            let sameReplies = a.replies == oracle.replies
+            let sameLines = a.lines == oracle.lines
+            #expect(
+                sameReplies,
+                "\(source), \(what): \(a.replies.count) replies, the interpreter \(oracle.replies.count); first different: \(zip(a.replies, oracle.replies).first { $0 != $1 }.map { "\($0.0.payload.text) | \($0.1.payload.text)" } ?? "-")",
+                sourceLocation: sourceLocation)
+            #expect(
+                sameLines,
+                "\(source), \(what): standard error differs at line \(zip(a.lines, oracle.lines).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.lines.count, oracle.lines.count)): \(a.lines.suffix(2)) | \(oracle.lines.suffix(2))",
+                sourceLocation: sourceLocation)
+        }
+    }
+
+    static func datagrams(_ requests: [String], to port: UInt16) -> [UDPDatagram] {
+        clientDatagrams(requests.map { Array($0.utf8) }, to: port, net: 7, firstPort: 31000)
+    }
+
+    @Test func echo() throws {
+        try expectAgreement(
+            "Examples/echo/echo.clv", Self.datagrams(["", "a", "hello world", String(repeating: "z", count: 1400)], to: 8080))
+    }
+
+    @Test func kv() throws {
+        let requests = ProjectedBuildTests.kvRequests(count: 300, seed: 77)
+        try expectAgreement(
+            "Examples/kv/kv.clv", clientDatagrams(requests, to: 7000, net: 7, firstPort: 31000), partitions: [nil, "device,store"])
+    }
+
+    @Test func facfib() throws {
+        let requests = ["0", "1", "5", "20", "21", "100", "x", "-1", "", "30"]
+        try expectAgreement("Examples/facfib/facfib.clv", Self.datagrams(requests, to: 8080) + Self.datagrams(requests, to: 8081))
+    }
+
+    @Test func sort() throws {
+        try expectAgreement("Examples/sort/sort.clv", Self.datagrams(["3 1 2", "", "5 -5 0 9 9 1", "a b", "42", "  7  3 "], to: 8080))
+    }
+
+    @Test func montecarlo() throws {
+        try expectAgreement("Examples/montecarlo/montecarlo.clv", Self.datagrams(["1", "10", "1000", "-3", "x", "0"], to: 8080))
+    }
+
+    @Test func features() throws {
+        try expectAgreement(
+            "Tests/Inputs/Services/features.clv", Self.datagrams(SemanticsTests.cases.map(\.0), to: 9100),
+            partitions: [nil, "device,log|keeper"])
+    }
+
+    @Test func stages() throws {
+        let requests = ProjectedBuildTests.stagesRequests(count: 200, seed: 8)
+        try expectAgreement(
+            "Tests/Inputs/Services/stages.clv", clientDatagrams(requests, to: 9200, net: 7, firstPort: 31000),
+            partitions: [nil, "device,stack|store,stats"])
+    }
+
+    @Test(arguments: ["overflow 1", "index 7", "unwrap 3", "divide 4", "convert 9", "fatal 5"])
+    func traps(_ request: String) throws {
+        // A few harmless requests, then one that traps, then more that must never be answered.
+        try expectAgreement(
+            "Tests/Inputs/Services/traps.clv", Self.datagrams(["none 1", "none 2", request, "none 3"], to: 9000))
+    }
+
+    @Test func counterInStep() throws {
+        let requests = (1...270).map { "request \($0)" }
+        try expectAgreement(
+            "Tests/Inputs/Isolated/counter.clv", Self.datagrams(requests, to: 9600),
+            partitions: [nil, "device,count|formatter", "device|count,formatter"])
+    }
+}
