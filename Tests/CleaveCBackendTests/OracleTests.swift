@@ -37,7 +37,8 @@ import Testing
         _ source: String, _ datagrams: [UDPDatagram], partitions: [String?] = [nil], sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
-        let dir = Scratch.path("oracle-\(name)")
+        // A directory of its own: tests with arguments run at once.
+        let dir = Scratch.path("oracle-\(name)-\(UUID().uuidString)")
         var capture = PcapWriter()
         for d in datagrams { capture.append(d) }
         try capture.write(to: "\(dir)/in.pcap")
