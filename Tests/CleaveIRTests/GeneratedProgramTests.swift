@@ -159,6 +159,12 @@ final class ProgramGenerator {
         return (served ? "import net\n" : "") + g.lines.joined(separator: "\n") + "\n"
     }
 
+    /// A served program's own choices, drawn apart from the rest so that the program is the
+    /// same one otherwise: a state that needs nothing from the device (a `UInt8` counter that
+    /// traps when it passes 255, which a few of them reach), prints, and a trap on a request.
+    lazy var service = SplitMix64(state: rng.state ^ 0x5eed_5eed)
+    lazy var tickerStart = 200 + service.below(56)
+
     // MARK: Helpers
 
     func fresh(_ prefix: String) -> String {
@@ -1259,6 +1265,16 @@ final class ProgramGenerator {
     }
 
     func emitMain() {
+        if served {
+            line("state Ticker {")
+            line("    var count: UInt8 = \(tickerStart)")
+            line("    func next() -> UInt8 {")
+            line("        count += 1")
+            line("        return count")
+            line("    }")
+            line("}")
+            line("")
+        }
         line("func main() {")
         beginFunction(result: nil, callable: functions, fields: [], params: [])
         indent += 1
@@ -1270,7 +1286,10 @@ final class ProgramGenerator {
             line("\(passed.contains(i) || rng.chance(10) ? "var" : "let") \(name) = \(s.name)(\(args))")
             created.append(StateVariable(name: name, index: i))
         }
-        if served { line("let netDevice = UdpDevice(port: 8080)") }
+        if served {
+            line("let netDevice = UdpDevice(port: 8080)")
+            line("let ticker = Ticker()")
+        }
         let tick = fresh("tick")
         line("var \(tick) = 0")
         declare(tick, .int, mutable: false)
@@ -1282,7 +1301,17 @@ final class ProgramGenerator {
         scopes.append([])
         loopDepth = 1
         line("\(tick) = \(tick) &+ 1")
-        if served { line("let netRequest = netDevice.receive()") }
+        if served {
+            line("let netRequest = netDevice.receive()")
+            line("let tickNow = ticker.next()")
+            if service.chance(50) { line("print(\"tick \\(tickNow): \\(netRequest.payload.count) bytes\")") }
+            if service.chance(40) {
+                let k = service.below(40)
+                line("if netRequest.payload.count == \(k) {")
+                line("    fatalError(\"a request of \(k) bytes\")")
+                line("}")
+            }
+        }
         if ends {
             line("if \(tick) > \(10 + rng.below(100)) {")
             line("    break")
@@ -1413,55 +1442,40 @@ func problemsCompiling(_ text: String) -> [String] {
                 "seed \(seed): the build and the interpreter differ (status \(run.status) and \(oracle.status))\n--- build:\n\(run.stderr.suffix(2000))\n--- interpreter:\n\(oracle.stderr.suffix(2000))"
             )
             if !agrees { failed = true }
-            // Built from the projected program (every state a component), it answers the same.
-            let projectedExe = "\(dir)/g\(seed)-projected"
-            let projectedBuild = try runProcess(
-                Repo.cleaveBinary, ["build", source, "-o", projectedExe, "--from-stage", "projected"],
-                environment: ["CC": "gcc", "CFLAGS": "-Werror -O1"])
-            #expect(projectedBuild.status == 0, "seed \(seed), projected: \(projectedBuild.stderr)")
-            guard projectedBuild.status == 0 else {
-                failed = true
-                continue
+            // Every other build answers as the interpreter does too: from the projected program
+            // (its components as coroutines of one thread), and isolated, a component per state
+            // and with the device and the ticker together. Their effects come in the sequential
+            // program's order, prints and a trap included; a launcher's own lines are set aside.
+            let others: [(String, [String])] = [
+                ("projected", ["--from-stage", "projected"]), ("isolated", ["--target", "isolated"]),
+                ("isolated device+ticker", ["--target", "isolated", "--partition", "netDevice,ticker"]),
+            ]
+            for (k, (what, options)) in others.enumerated() {
+                let built = "\(dir)/g\(seed)-\(k)\(options.contains("isolated") ? ".d" : "")"
+                let b = try runProcess(
+                    Repo.cleaveBinary, ["build", source, "-o", built] + options, environment: ["CC": "gcc", "CFLAGS": "-Werror -O1"])
+                if b.status != 0 && b.stderr.contains("[isolated-closure-crosses]") { continue }
+                #expect(b.status == 0, "seed \(seed), \(what): \(b.stderr)")
+                guard b.status == 0 else {
+                    failed = true
+                    continue
+                }
+                let program = options.contains("isolated") ? built + "/run" : built
+                let r = try runProcess(program, ["--netif", "pcap:\(dir)/in\(seed).pcap:\(dir)/out\(seed)-\(k).pcap"])
+                let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).filter {
+                    let said = $0.drop { $0 != ":" }
+                    return !said.hasPrefix(": component ") && !said.hasPrefix(": restarting ")
+                }
+                let replies = try Pcap.readUDP("\(dir)/out\(seed)-\(k).pcap")
+                let same =
+                    r.status == oracle.status && lines.joined(separator: "\n") == afterDiagnostics(oracle.stderr)
+                    && replies == oracleReplies
+                #expect(
+                    same,
+                    "seed \(seed), \(what): answers otherwise than the interpreter (status \(r.status) and \(oracle.status))\n--- \(what):\n\(r.stderr.suffix(1500))\n--- interpreter:\n\(oracle.stderr.suffix(1500))"
+                )
+                if !same { failed = true }
             }
-            let projected = try runProcess(projectedExe, ["--netif", "pcap:\(dir)/in\(seed).pcap:\(dir)/projected\(seed).pcap"])
-            let same =
-                projected.status == run.status && projected.stdout == run.stdout
-                // What the device sent, and the counters; `print` (debugging output) runs in each
-                // component at its own pace and is not compared (see components.c).
-                && projected.stderr.split(separator: "\n").last == run.stderr.split(separator: "\n").last
-                && FileManager.default.contents(atPath: "\(dir)/out\(seed).pcap")
-                    == FileManager.default.contents(atPath: "\(dir)/projected\(seed).pcap")
-            #expect(
-                same,
-                "seed \(seed): built from source and from the projected program, the service answers differently\n\(run.stderr)\n\(projected.stderr)"
-            )
-            if !same { failed = true }
-
-            // Isolated: every state a process, every value serialized through a ring and checked.
-            let isolatedDir = "\(dir)/g\(seed).d"
-            let isolatedBuild = try runProcess(
-                Repo.cleaveBinary, ["build", source, "-o", isolatedDir, "--target", "isolated"],
-                environment: ["CC": "gcc", "CFLAGS": "-Werror -O1"])
-            if isolatedBuild.status != 0 && isolatedBuild.stderr.contains("[isolated-closure-crosses]") { continue }
-            #expect(isolatedBuild.status == 0, "seed \(seed), isolated: \(isolatedBuild.stderr)")
-            guard isolatedBuild.status == 0 else {
-                failed = true
-                continue
-            }
-            let isolated = try runProcess(
-                "\(isolatedDir)/run", ["--netif", "pcap:\(dir)/in\(seed).pcap:\(dir)/isolated\(seed).pcap"])
-            // A trap stops one component while the others run on: what they sent until then may
-            // differ from the sequential program's (see launcher.c); a run that ends cleanly may not.
-            let sameIsolated =
-                isolated.status == run.status
-                && (run.status != 0
-                    || (isolated.stderr.split(separator: "\n").last == run.stderr.split(separator: "\n").last
-                        && FileManager.default.contents(atPath: "\(dir)/out\(seed).pcap")
-                            == FileManager.default.contents(atPath: "\(dir)/isolated\(seed).pcap")))
-            #expect(
-                sameIsolated,
-                "seed \(seed): built from source and isolated, the service answers differently\n\(run.stderr)\n\(isolated.stderr)")
-            if !sameIsolated { failed = true }
         }
     }
 
@@ -1479,5 +1493,34 @@ func problemsCompiling(_ text: String) -> [String] {
         }
         // Some programs pass a state to another state's method.
         #expect(texts.filter { $0.contains("(&s") }.count > 30)
+    }
+
+    @Test func servedProgramsTrapAndPrintAsTheInterpreterRunsThem() throws {
+        // The served programs the differential tests compare include some that print, some that
+        // trap on a request, and some whose counter (a state that needs nothing from the device)
+        // traps: run by the interpreter on the same kind of capture, several of each end so.
+        let dir = Scratch.path("generated-coverage")
+        var traps = 0
+        var counterTraps = 0
+        var prints = 0
+        for seed in UInt64(0)..<20 {
+            let text = ProgramGenerator.generate(seed: seed, served: true)
+            try text.write(toFile: "\(dir)/g\(seed).clv", atomically: true, encoding: .utf8)
+            var rng = SplitMix64(state: seed)
+            var capture = PcapWriter()
+            for _ in 0..<20 {
+                let payload = (0..<rng.below(40)).map { _ in UInt8(rng.pick(Array("0123456789 -abcxyz".utf8))) }
+                capture.append(UDPDatagram(sourcePort: 5000, destinationPort: 8080, payload: payload))
+            }
+            try capture.write(to: "\(dir)/in\(seed).pcap")
+            let r = try runProcess(
+                Repo.cleaveBinary, ["run", "--interpret", "\(dir)/g\(seed).clv", "--", "--netif", "pcap:\(dir)/in\(seed).pcap"])
+            if r.status == 1 { traps += 1 }
+            if r.stderr.contains("fatal error: arithmetic overflow in +") && text.contains("count += 1") { counterTraps += 1 }
+            if r.stderr.contains("tick ") { prints += 1 }
+        }
+        #expect(traps >= 3, "\(traps) of 20 trap")
+        #expect(counterTraps >= 1, "\(counterTraps) of 20 trap in the counter")
+        #expect(prints >= 5, "\(prints) of 20 print")
     }
 }
