@@ -165,8 +165,10 @@ public struct PcapWriter {
     public static let ethernet: UInt32 = 1
     public private(set) var bytes: [UInt8]
     private var records = 0
-    /// Record n is stamped `startSeconds + n` seconds.
+    /// Record n is stamped `startSeconds + n / burst` seconds: records of one burst share a time,
+    /// and a built service's pcap netif hands an isolated device a burst's datagrams to read ahead.
     public var startSeconds: UInt32 = 1_700_000_000
+    public var burst = 1
 
     public init(linkType: UInt32 = PcapWriter.ethernet, snapLength: UInt32 = 262_144) {
         bytes = []
@@ -182,7 +184,7 @@ public struct PcapWriter {
     /// Append one record holding `data` as it is; `originalLength` larger than
     /// `data.count` makes it a frame cut by the capture.
     public mutating func appendRecord(_ data: [UInt8], originalLength: Int? = nil) {
-        put32(startSeconds &+ UInt32(truncatingIfNeeded: records))
+        put32(startSeconds &+ UInt32(truncatingIfNeeded: records / max(burst, 1)))
         put32(0)
         put32(UInt32(truncatingIfNeeded: data.count))
         put32(UInt32(truncatingIfNeeded: originalLength ?? data.count))

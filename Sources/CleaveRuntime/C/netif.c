@@ -336,7 +336,9 @@ int cl_netif_receive(cl_netif *netif, cl_packet *out) {
     }
 }
 
-int cl_netif_ready(const cl_netif *netif) { return netif->udp ? cl_udp_ready(netif->udp) : 0; }
+int cl_netif_ready(const cl_netif *netif) {
+    return netif->udp ? cl_udp_ready(netif->udp) : netif->pcap ? cl_pcap_ready(netif->pcap) : 0;
+}
 
 void cl_netif_send(cl_netif *netif, const cl_packet *packet) {
     if (netif->udp) cl_udp_send(netif->udp, packet);

@@ -198,6 +198,8 @@ typedef struct cl_pcap cl_pcap;
 /* Replay the capture open on in_fd, replies to out_fd (-1: none); the paths are for messages. */
 cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd, const char *in_path, const char *out_path);
 int cl_pcap_receive(cl_pcap *pcap, cl_packet *out);
+/* A datagram of the burst being served is waiting (records captured at the same instant). */
+int cl_pcap_ready(cl_pcap *pcap);
 size_t cl_pcap_descriptors(const cl_pcap *pcap, int *out);
 void cl_pcap_send(cl_pcap *pcap, const cl_packet *packet);
 void cl_pcap_close(cl_pcap *pcap);

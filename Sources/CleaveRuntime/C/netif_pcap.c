@@ -32,6 +32,12 @@
  * oldest datagram in progress is dropped to make room; datagrams still
  * incomplete at the end of IN are counted as malformed then.
  *
+ * Records captured at the same instant are a burst: an isolated build's device
+ * may read the next datagrams of a burst ahead of its replies (cl_pcap_ready),
+ * as a socket's reader takes what the kernel has already queued. What reading
+ * ahead drops on the way is counted when the datagram read is handed over, so
+ * the counters are the same whether or not a reader reads ahead.
+ *
  * Replies go to OUT as Ethernet/IPv4/UDP records with correct IPv4 and UDP
  * checksums. A reply is addressed from what the most recent request of this
  * netif was sent to (its IPv4 destination, the reply's source port, its
@@ -100,7 +106,21 @@ struct cl_pcap {
     uint64_t fragment_age;
     fragmented fragments[MAX_FRAGMENTED];
     uint8_t *frame;               /* the reply being written */
+    /* Reading ahead (cl_pcap_ready): the next datagram, read before the program asks, and the
+     * counts of what was read on the way, held until it is handed over. */
+    int peeking, has_pending;
+    cl_packet pending;
+    request pending_request;
+    uint8_t *pending_data;
+    size_t pending_capacity;
+    uint64_t held[CL_COUNT_LIMIT];
 };
+
+/* Count one of `which`, now or, while reading ahead, when the datagram read is handed over. */
+static void count(cl_pcap *pcap, cl_counter which) {
+    if (pcap->peeking) pcap->held[which]++;
+    else cl_count(which, 1);
+}
 
 /* ---- Opening and closing ------------------------------------------------- */
 
@@ -182,7 +202,7 @@ size_t cl_pcap_descriptors(const cl_pcap *pcap, int *out) {
 /* Datagrams still being reassembled when the input ends never arrive. */
 static void drop_incomplete(cl_pcap *pcap) {
     for (size_t i = 0; i < MAX_FRAGMENTED; i++) {
-        if (pcap->fragments[i].in_use) cl_count(CL_COUNT_MALFORMED, 1);
+        if (pcap->fragments[i].in_use) count(pcap, CL_COUNT_MALFORMED);
         pcap->fragments[i].in_use = 0;
     }
 }
@@ -194,6 +214,7 @@ void cl_pcap_close(cl_pcap *pcap) {
     if (pcap->in) pcap_close(pcap->in);
     for (size_t i = 0; i < MAX_FRAGMENTED; i++) free(pcap->fragments[i].data);
     free(pcap->frame);
+    free(pcap->pending_data);
     free(pcap->ports);
     free(pcap->in_path);
     free(pcap);
@@ -273,21 +294,20 @@ static int has_port(const cl_pcap *pcap, int64_t port) {
 
 /* Deliver the UDP datagram in an IPv4 payload, or drop and count it. */
 static int deliver_udp(cl_pcap *pcap, const uint8_t *udp, size_t length, uint32_t source, uint32_t destination,
-                       const request *r, cl_packet *out) {
-    if (length < 8) return cl_count(CL_COUNT_MALFORMED, 1), 0;
+                       const request *r, cl_packet *out, request *delivered) {
+    if (length < 8) return count(pcap, CL_COUNT_MALFORMED), 0;
     size_t udp_length = get16(udp + 4);
-    if (udp_length < 8 || udp_length > length) return cl_count(CL_COUNT_MALFORMED, 1), 0;
-    if (udp_length - 8 > CL_UDP_MAX_PAYLOAD) return cl_count(CL_COUNT_OVERSIZED, 1), 0;
+    if (udp_length < 8 || udp_length > length) return count(pcap, CL_COUNT_MALFORMED), 0;
+    if (udp_length - 8 > CL_UDP_MAX_PAYLOAD) return count(pcap, CL_COUNT_OVERSIZED), 0;
     uint16_t port = get16(udp + 2);
-    if (!has_port(pcap, port)) return cl_count(CL_COUNT_NOT_FOR_US, 1), 0;
+    if (!has_port(pcap, port)) return count(pcap, CL_COUNT_NOT_FOR_US), 0;
     out->payload = udp + 8;
     out->length = udp_length - 8;
     out->port = port;
     out->peer_address = source;
     out->peer_port = get16(udp);
-    pcap->last = *r;
-    pcap->last.local_address = destination;
-    cl_count(CL_COUNT_RECEIVED, 1);
+    *delivered = *r;
+    delivered->local_address = destination;
     return 1;
 }
 
@@ -313,18 +333,18 @@ static fragmented *reassemble(cl_pcap *pcap, uint32_t source, uint32_t destinati
     }
     if (bad) {
         if (f) f->in_use = 0;
-        if (end > MAX_IP_PAYLOAD) cl_count(CL_COUNT_OVERSIZED, 1);
-        else cl_count(CL_COUNT_MALFORMED, 1);
+        if (end > MAX_IP_PAYLOAD) count(pcap, CL_COUNT_OVERSIZED);
+        else count(pcap, CL_COUNT_MALFORMED);
         return NULL;
     }
     if (!f) {
         if (!free_slot) { /* full: the oldest datagram in progress gives way */
             oldest->in_use = 0;
-            cl_count(CL_COUNT_MALFORMED, 1);
+            count(pcap, CL_COUNT_MALFORMED);
             free_slot = oldest;
         }
         f = free_slot;
-        if (!f->data && !(f->data = malloc(MAX_IP_PAYLOAD))) return cl_count(CL_COUNT_MALFORMED, 1), NULL;
+        if (!f->data && !(f->data = malloc(MAX_IP_PAYLOAD))) return count(pcap, CL_COUNT_MALFORMED), NULL;
         f->in_use = 1;
         f->age = pcap->fragment_age++;
         f->source = source;
@@ -342,7 +362,7 @@ static fragmented *reassemble(cl_pcap *pcap, uint32_t source, uint32_t destinati
         for (size_t b = (end + 7) / 8; b < BLOCKS && !inconsistent; b++) inconsistent = block_set(f, b);
     if (inconsistent) {
         f->in_use = 0;
-        cl_count(CL_COUNT_MALFORMED, 1);
+        count(pcap, CL_COUNT_MALFORMED);
         return NULL;
     }
     memcpy(f->data + offset, data, length);
@@ -355,7 +375,8 @@ static fragmented *reassemble(cl_pcap *pcap, uint32_t source, uint32_t destinati
 }
 
 /* Parse one captured record: 1 when it delivered a datagram to *out. */
-static int parse_record(cl_pcap *pcap, const struct pcap_pkthdr *header, const uint8_t *frame, cl_packet *out) {
+static int parse_record(cl_pcap *pcap, const struct pcap_pkthdr *header, const uint8_t *frame, cl_packet *out,
+                        request *delivered) {
     request r = pcap->last;
     memcpy(r.local_mac, service_mac, 6);
     memcpy(r.peer_mac, peer_mac, 6);
@@ -365,44 +386,94 @@ static int parse_record(cl_pcap *pcap, const struct pcap_pkthdr *header, const u
 
     size_t length = header->caplen;
     const uint8_t *ip = link_payload(pcap, frame, length, &length, &r);
-    if (!ip || length < 20) return cl_count(CL_COUNT_MALFORMED, 1), 0;
+    if (!ip || length < 20) return count(pcap, CL_COUNT_MALFORMED), 0;
     size_t header_length = (size_t)(ip[0] & 0x0f) * 4;
     size_t total_length = get16(ip + 2);
     if (ip[0] >> 4 != 4 || header_length < 20 || header_length > length || total_length < header_length ||
         total_length > length || fold(sum_bytes(0, ip, header_length)) != 0xffff)
-        return cl_count(CL_COUNT_MALFORMED, 1), 0;
+        return count(pcap, CL_COUNT_MALFORMED), 0;
     uint16_t flags_offset = get16(ip + 6);
-    if (flags_offset & 0x8000 || ip[9] != 17) return cl_count(CL_COUNT_MALFORMED, 1), 0; /* reserved flag, not UDP */
+    if (flags_offset & 0x8000 || ip[9] != 17) return count(pcap, CL_COUNT_MALFORMED), 0; /* reserved flag, not UDP */
     uint32_t source = get32(ip + 12), destination = get32(ip + 16);
     const uint8_t *payload = ip + header_length;
     size_t payload_length = total_length - header_length;
 
     int more = flags_offset & 0x2000;
     size_t offset = (size_t)(flags_offset & 0x1fff) * 8;
-    if (!more && offset == 0) return deliver_udp(pcap, payload, payload_length, source, destination, &r, out);
+    if (!more && offset == 0) return deliver_udp(pcap, payload, payload_length, source, destination, &r, out, delivered);
     fragmented *whole = reassemble(pcap, source, destination, get16(ip + 4), offset, more, payload, payload_length);
     if (!whole) return 0;
-    return deliver_udp(pcap, whole->data, whole->end, source, destination, &r, out);
+    return deliver_udp(pcap, whole->data, whole->end, source, destination, &r, out, delivered);
 }
 
-int cl_pcap_receive(cl_pcap *pcap, cl_packet *out) {
+/* Read records until one holds a datagram for this device: 1, or 0 at the end of IN. */
+static int next_datagram(cl_pcap *pcap, cl_packet *out, request *delivered) {
     while (!pcap->at_end) {
         struct pcap_pkthdr *header;
         const u_char *frame;
         int got = pcap_next_ex(pcap->in, &header, &frame);
         if (got == 1) {
-            if (parse_record(pcap, header, frame, out)) return 1;
+            if (parse_record(pcap, header, frame, out, delivered)) return 1;
             continue;
         }
         if (got == PCAP_ERROR) { /* a cut or corrupt file: what was read stands */
             fprintf(stderr, "%s: pcap: %s: %s (the rest of the capture is skipped)\n", cl_program_name, pcap->in_path,
                     pcap_geterr(pcap->in));
-            cl_count(CL_COUNT_MALFORMED, 1);
+            count(pcap, CL_COUNT_MALFORMED);
         }
         pcap->at_end = 1;
         drop_incomplete(pcap);
     }
     return 0;
+}
+
+int cl_pcap_receive(cl_pcap *pcap, cl_packet *out) {
+    request delivered;
+    int got;
+    if (pcap->has_pending) {
+        *out = pcap->pending;
+        delivered = pcap->pending_request;
+        pcap->has_pending = 0;
+        got = 1;
+    } else {
+        got = next_datagram(pcap, out, &delivered);
+    }
+    for (int i = 0; i < CL_COUNT_LIMIT; i++) {
+        if (pcap->held[i]) cl_count((cl_counter)i, pcap->held[i]);
+        pcap->held[i] = 0;
+    }
+    if (!got) return 0;
+    pcap->last = delivered;
+    cl_count(CL_COUNT_RECEIVED, 1);
+    return 1;
+}
+
+/* A burst: the datagrams of records captured at the same instant as the one last handed over,
+ * which a reader may take ahead of its replies, as a socket's reader takes the datagrams the
+ * kernel has already queued (an isolated build's device reads ahead while its peers answer). */
+int cl_pcap_ready(cl_pcap *pcap) {
+    if (!pcap->has_pending) {
+        if (pcap->at_end) return 0;
+        cl_packet p;
+        request r;
+        pcap->peeking = 1;
+        int got = next_datagram(pcap, &p, &r);
+        pcap->peeking = 0;
+        if (!got) return 0;
+        if (p.length > pcap->pending_capacity) {
+            uint8_t *grown = realloc(pcap->pending_data, p.length);
+            if (!grown) return 0;
+            pcap->pending_data = grown;
+            pcap->pending_capacity = p.length;
+        }
+        if (p.length) memcpy(pcap->pending_data, p.payload, p.length);
+        p.payload = pcap->pending_data;
+        pcap->pending = p;
+        pcap->pending_request = r;
+        pcap->has_pending = 1;
+    }
+    struct timeval now = pcap->last.time, next = pcap->pending_request.time;
+    return now.tv_sec == next.tv_sec && now.tv_usec == next.tv_usec;
 }
 
 /* ---- Writing replies ------------------------------------------------------- */
