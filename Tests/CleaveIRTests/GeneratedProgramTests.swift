@@ -1421,6 +1421,7 @@ func problemsCompiling(_ text: String) -> [String] {
             }
             var rng = SplitMix64(state: seed)
             var capture = PcapWriter()
+            capture.burst = 5  // an isolated device may read a burst ahead (Passes/Lookahead.swift)
             for _ in 0..<20 {
                 let payload = (0..<rng.below(40)).map { _ in UInt8(rng.pick(Array("0123456789 -abcxyz".utf8))) }
                 capture.append(UDPDatagram(sourcePort: 5000, destinationPort: 8080, payload: payload))
