@@ -7,8 +7,11 @@
 // `expected-error:COL` expects an error at column COL of the same line;
 // `expected-error@+1:COL` (or `@-2:COL`, or `@7:COL` for an absolute line) at
 // another line. `expected-warning` and `expected-note` work the same way.
+// `expected-fixit:COL-END {{text}}` expects a fix-it replacing columns COL up to
+// END (END == COL: an insertion) with `text` (empty: a deletion).
 // The test fails for every expectation not produced and for every error or
-// warning produced but not expected. Notes are checked when a case expects any.
+// warning produced but not expected. Notes are checked when a case expects any,
+// and so are fix-its.
 
 import CleaveDiagnostics
 import CleaveDriver
@@ -26,7 +29,7 @@ struct Expectation: Hashable, CustomStringConvertible {
 
 func parseExpectations(_ text: String) -> [Expectation] {
     var out: [Expectation] = []
-    let pattern = #/expected-(error|warning|note)(?:@([+-]?)(\d+))?:(\d+) \{\{(.*?)\}\}/#
+    let pattern = #/expected-(error|warning|note|fixit)(?:@([+-]?)(\d+))?:(\d+)(?:-(\d+))? \{\{(.*?)\}\}/#
     for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
         for m in line.matches(of: pattern) {
             var target = i + 1
@@ -37,7 +40,9 @@ func parseExpectations(_ text: String) -> [Expectation] {
                 default: target = n
                 }
             }
-            out.append(Expectation(severity: String(m.1), line: target, column: Int(m.4)!, message: String(m.5)))
+            // A fix-it's message is where it ends and what it writes there.
+            let message = m.1 == "fixit" ? "\(m.5.map(String.init) ?? String(m.4)) \(m.6)" : String(m.6)
+            out.append(Expectation(severity: String(m.1), line: target, column: Int(m.4)!, message: message))
         }
     }
     return out
@@ -57,8 +62,15 @@ func parseExpectations(_ text: String) -> [Expectation] {
         #expect(!expected.isEmpty, "\(path) has no expectations")
         let result = Pipeline.run([SourceFile(path: path, text: text)], through: .graph)
         let checkNotes = expected.contains { $0.severity == "note" }
+        let checkFixIts = expected.contains { $0.severity == "fixit" }
         var produced: [Expectation] = []
         for d in result.diagnostics {
+            if checkFixIts {
+                for f in d.fixIts where f.span.file.path == path {
+                    let end = f.span.file.lineAndColumn(of: f.span.end).column
+                    produced.append(Expectation(severity: "fixit", line: f.span.line, column: f.span.column, message: "\(end) \(f.replacement)"))
+                }
+            }
             if let span = d.span, span.file.path == path {
                 produced.append(Expectation(severity: d.severity.rawValue, line: span.line, column: span.column, message: d.message))
             } else {
