@@ -457,7 +457,10 @@ import Testing
     }
 
     @Test func ifElseSpans() {
-        guard let s = statement("if a {\n} else {\n  b()\n}") else { return }
+        guard let s = statement("if a {\n} else {\n  b()\n}") else {
+            Issue.record("no statement parsed")
+            return
+        }
         guard case .ifStmt(_, let then, .block(let e)?) = s.kind else { Issue.record("expected if/else"); return }
         #expect(then.span.line == 2 && e.span.line == 3 && s.span.line == 2)
         #expect(s.span.end == e.span.end)

@@ -94,7 +94,10 @@ func builtinCall(_ name: String, in stmts: [IRStmt]) -> (Int, IRValue)? {
                 if case .assign(_, .copy) = stmts[$0].kind { return true }
                 return false
             })
-        guard case .assign(let results, .copy(.value(let a))) = stmts[copy].kind else { return }
+        guard case .assign(let results, .copy(.value(let a))) = stmts[copy].kind else {
+            Issue.record("the copy is not of a value: the IR's shape changed, and this test with it")
+            return
+        }
         #expect(!facts.isOwned(results[0]))
         #expect(facts.isLive(a, after: copy))
     }
