@@ -5,6 +5,7 @@ import CleaveDriver
 import CleaveIR
 import CleavePasses
 import CleaveSema
+import CleaveTestSupport
 import Testing
 
 @Suite struct ProjectTests {
@@ -46,6 +47,52 @@ import Testing
                 #expect(sent == received, "\(a) -> \(b)")
             }
         }
+    }
+
+    /// A component's program as a list of what each statement does, nested blocks indented.
+    func shape(_ b: IRBlock, _ f: IRFunction, _ p: ProjectedProgram, depth: Int = 0) -> [String] {
+        let pad = String(repeating: "  ", count: depth)
+        return b.stmts.flatMap { s -> [String] in
+            switch s.kind {
+            case .createState(let v, _, _, _): return [pad + "create \(f.info(v).name ?? "?")"]
+            case .stateCall(_, _, _, .value(let st), _, _): return [pad + "call \(f.info(st).name ?? "?")"]
+            case .send(let c, _):
+                return [
+                    pad
+                        + "send \(p.channels[c].isTurn ? "turn" : p.channels[c].name ?? "value") to \(p.components[p.channels[c].to].component.name)"
+                ]
+            case .receive(let c, _):
+                return [
+                    pad
+                        + "receive \(p.channels[c].isTurn ? "turn" : p.channels[c].name ?? "value") from \(p.components[p.channels[c].from].component.name)"
+                ]
+            case .loop(_, _, let body, _): return [pad + "loop"] + shape(body, f, p, depth: depth + 1)
+            case .continueLoop: return [pad + "continue"]
+            case .assign: return []
+            default: return [pad + "\(s.kind)".prefix(12).description]
+            }
+        }
+    }
+
+    @Test func kvProjectsAsWorkedOutByHand() throws {
+        // Written from the sequential program, not from the pass: the device receives, makes the
+        // store's call and sends it, waits for the reply and sends it on; the store waits for the
+        // call, answers, and sends back the reply's bytes. Creating the device comes before
+        // creating the store (the device announces its port), and the store's creation before the
+        // loop: turns order those two steps, and nothing else needs one.
+        let text = try String(contentsOfFile: Repo.path("Examples/kv/kv.clv"), encoding: .utf8)
+        let p = try #require(try passes(text, through: .projected).projected)
+        let shapes = p.components.map { shape($0.main.body, $0.main, p) }
+        #expect(
+            shapes[0] == [
+                "create device", "send turn to store", "receive turn from store", "loop", "  call device", "  send value to store",
+                "  receive reply from store", "  call device", "  continue",
+            ], "\(shapes[0])")
+        #expect(
+            shapes[1] == [
+                "receive turn from device", "create store", "send turn to device", "loop", "  receive value from device",
+                "  call store", "  send reply to device", "  continue",
+            ], "\(shapes[1])")
     }
 
     @Test func aComponentOutsideABranchDoesNotRunIt() throws {
