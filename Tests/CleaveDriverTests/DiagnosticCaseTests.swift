@@ -68,7 +68,8 @@ func parseExpectations(_ text: String) -> [Expectation] {
             if checkFixIts {
                 for f in d.fixIts where f.span.file.path == path {
                     let end = f.span.file.lineAndColumn(of: f.span.end).column
-                    produced.append(Expectation(severity: "fixit", line: f.span.line, column: f.span.column, message: "\(end) \(f.replacement)"))
+                    let message = "\(end) \(f.replacement)"
+                    produced.append(Expectation(severity: "fixit", line: f.span.line, column: f.span.column, message: message))
                 }
             }
             if let span = d.span, span.file.path == path {
