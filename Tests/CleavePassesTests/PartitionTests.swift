@@ -81,6 +81,55 @@ import Testing
         }
         """
 
+    @Test func noComponentSeesDataItDoesNotNeed() throws {
+        // `a.f() &+ b.g()` has operands from a and b and is read by `a.h`: it runs with a, so b
+        // sends a its g and nobody else sees either. The interpolation of y (a's) and z (c's) is
+        // read by the device's reply, which is neither of its producers: it runs with the first,
+        // a, and only its bytes reach the device. Worked out by hand from the placement rules;
+        // no other value crosses.
+        let text = """
+            import net
+            state A {
+                var n: Int = 0
+                func f() -> Int {
+                    n += 1
+                    return n
+                }
+                func h(_ x: Int) -> Int {
+                    n = n &+ x
+                    return n
+                }
+            }
+            state B {
+                func g() -> Int {
+                    return 2
+                }
+            }
+            state C {
+                var log: Int = 0
+                func note() -> Int {
+                    log += 1
+                    return log
+                }
+            }
+            func main() {
+                let device = UdpDevice(port: 9000)
+                let a = A()
+                let b = B()
+                let c = C()
+                loop {
+                    let d = device.receive()
+                    let x = a.f() &+ b.g()
+                    let y = a.h(x)
+                    let z = c.note()
+                    device.send(d.reply("\\(y) \\(z)"))
+                }
+            }
+            """
+        let p = try #require(try passes(text, through: .components).partitioned)
+        #expect(Set(channels(p)) == ["b->a: Int", "c->a: Int", "a->device: Bytes"], "\(channels(p))")
+    }
+
     @Test func aComponentThatNeedsNoValueWaitsForItsTurn() throws {
         // `count.next()` may trap (UInt8 overflow) and comes after the receive: the counter waits
         // for the device's turn each iteration. Everything else is ordered by the values that cross.
