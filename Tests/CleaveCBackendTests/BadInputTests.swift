@@ -50,6 +50,24 @@ import Testing
         #expect(end.stderr.contains("received 4, sent 4, dropped 0"), "\(end.stderr)")
     }
 
+    @Test func anOversizedReplyIsDroppedAndCountedByEveryNetif() throws {
+        // 65507 bytes is the most a UDP datagram carries; 65508 is dropped, whatever the netif.
+        let source = "Tests/Inputs/Services/oversized.clv"
+        for build in [[], ["--target", "isolated"]] {
+            let service = try ServiceProcess(BuiltServices.runnable(source, arguments: build), ["--netif", "udp:0"])
+            let client = try UDPClient()
+            #expect(try client.request("10".bytes, to: service.port(9800))?.count == 10, "\(build)")
+            #expect(try client.request("65508".bytes, to: service.port(9800), timeout: 0.5) == nil, "\(build)")
+            #expect(try client.request("65507".bytes, to: service.port(9800))?.count == 65507, "\(build)")
+            let end = service.stop()
+            #expect(end.stderr.contains("received 3, sent 2, dropped 1 (malformed 0, oversized 1,"), "udp \(build): \(end.stderr)")
+            let requests = ["10", "65508", "65507", "70000"].map { UDPDatagram(sourcePort: 3000, destinationPort: 9800, payload: $0.bytes) }
+            let r = try replay(source, requests, name: "oversized-\(build.count)", build: build)
+            #expect(r.replies.map(\.payload.count) == [10, 65507], "pcap \(build)")
+            #expect(r.stderr.contains("received 4, sent 2, dropped 2 (malformed 0, oversized 2,"), "pcap \(build): \(r.stderr)")
+        }
+    }
+
     @Test func framesThatAreNotDatagramsAreDroppedAndCounted() throws {
         var rng = SplitMix64(state: 23)
         let good = UDPDatagram(sourcePort: 4000, destinationPort: 7000, payload: "SET k v".bytes)

@@ -138,6 +138,10 @@ import Testing
             "Tests/Inputs/Services/traps.clv", Self.datagrams(["none 1", "none 2", request, "none 3"], to: 9000))
     }
 
+    @Test func oversizedReplies() throws {
+        try expectAgreement("Tests/Inputs/Services/oversized.clv", Self.datagrams(["10", "65508", "65507", "70000", "0"], to: 9800))
+    }
+
     @Test func counterInStep() throws {
         let requests = (1...270).map { "request \($0)" }
         try expectAgreement(
