@@ -38,16 +38,17 @@ import Testing
     /// how many datagrams each build read ahead.
     @discardableResult
     func expectAgreement(
-        _ source: String, _ datagrams: [UDPDatagram], partitions: [String?] = [nil], sourceLocation: SourceLocation = #_sourceLocation
+        _ source: String, _ datagrams: [UDPDatagram], partitions: [String?] = [nil], burst: Int = 16,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> [String: Int] {
         var readAhead: [String: Int] = [:]
         let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
         // A directory of its own: tests with arguments run at once.
         let dir = Scratch.path("oracle-\(name)-\(UUID().uuidString)")
-        // In bursts of 16 requests captured at one instant: an isolated build's device reads the
+        // In bursts of requests captured at one instant (16 by default): an isolated build's device reads the
         // rest of a burst ahead while its peers answer (Passes/Lookahead.swift), where it may.
         var capture = PcapWriter()
-        capture.burst = 16
+        capture.burst = burst
         for d in datagrams { capture.append(d) }
         try capture.write(to: "\(dir)/in.pcap")
         func answer(_ program: String, _ arguments: [String], out: String) throws -> Answer {
@@ -143,9 +144,12 @@ import Testing
     }
 
     @Test func counterInStep() throws {
+        // Bursts of 7: the 256th request, which traps, is in the middle of one, so the device
+        // has read some ahead; they never reach the program, and are not counted as received.
         let requests = (1...270).map { "request \($0)" }
-        try expectAgreement(
+        let ahead = try expectAgreement(
             "Tests/Inputs/Isolated/counter.clv", Self.datagrams(requests, to: 9600),
-            partitions: [nil, "device,count|formatter", "device|count,formatter"])
+            partitions: [nil, "device,count|formatter", "device|count,formatter"], burst: 7)
+        #expect((ahead["isolated (a component per state)"] ?? 0) > 0, "\(ahead)")
     }
 }

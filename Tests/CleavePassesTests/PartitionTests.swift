@@ -130,6 +130,47 @@ import Testing
         #expect(Set(channels(p)) == ["b->a: Int", "c->a: Int", "a->device: Bytes"], "\(channels(p))")
     }
 
+    @Test func aValueFromTwoComponentsReadByAThirdIsComputedByOneOfThem() throws {
+        // `a.f() &+ b.g()` is read by `c.put`: c produced neither operand, so the sum runs with
+        // the first producer, a: b sends a its g, a sends c the sum. Were it placed with c, c
+        // would see both a's and b's values.
+        let text = """
+            import net
+            state A {
+                var n: Int = 0
+                func f() -> Int {
+                    n += 1
+                    return n
+                }
+            }
+            state B {
+                func g() -> Int {
+                    return 2
+                }
+            }
+            state C {
+                var total: Int = 0
+                func put(_ x: Int) -> Bytes {
+                    total = total &+ x
+                    return "ok"
+                }
+            }
+            func main() {
+                let device = UdpDevice(port: 9000)
+                let a = A()
+                let b = B()
+                let c = C()
+                loop {
+                    let d = device.receive()
+                    let reply = c.put(a.f() &+ b.g())
+                    device.send(d.reply(reply))
+                }
+            }
+            """
+        let p = try #require(try passes(text, through: .components).partitioned)
+        #expect(Set(channels(p)) == ["b->a: Int", "a->c: CCall", "c->device: Bytes"], "\(channels(p))")
+    }
+
     @Test func aComponentThatNeedsNoValueWaitsForItsTurn() throws {
         // `count.next()` may trap (UInt8 overflow) and comes after the receive: the counter waits
         // for the device's turn each iteration. Everything else is ordered by the values that cross.

@@ -14,6 +14,7 @@ Python 3 standard library only; exit status 1 when a mutant survives.
 """
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -58,9 +59,12 @@ def main():
                 results.append((m, "killed", "by the compiler: it does not build", time.monotonic() - start))
                 continue
             r = run(["swift", "test", "--skip-build", "--filter", m["tests"]])
-            failed = r.returncode != 0
-            results.append((m, "killed" if failed else "SURVIVED", f"swift test --filter '{m['tests']}'",
-                            time.monotonic() - start))
+            ran = sum(int(n) for n in re.findall(r"Test run with (\d+) tests?", r.stdout + r.stderr))
+            if ran == 0:
+                verdict = "no tests"  # the filter matched nothing: as good as a survivor
+            else:
+                verdict = "killed" if r.returncode != 0 else "SURVIVED"
+            results.append((m, verdict, f"swift test --filter '{m['tests']}' ({ran} tests)", time.monotonic() - start))
         finally:
             path.write_text(original)
         print(f"{m['id']:26} {results[-1][1]:9} {results[-1][3]:6.0f} s  {m['what']}", flush=True)
