@@ -171,6 +171,18 @@ import Testing
         #expect(Set(channels(p)) == ["b->a: Int", "a->c: CCall", "c->device: Bytes"], "\(channels(p))")
     }
 
+    @Test func aValueFromTwoComponentsReadByACFunctionIsComputedByOneOfThem() throws {
+        // `mean_of(a.f() &+ b.g(), 2)`: the C call runs with the device (its system calls), which
+        // needs the sum and neither operand: b sends a its g, a sends the device the sum. Were
+        // the sum placed with its reader, the device would see both a's and b's values.
+        let path = Repo.path("Tests/Inputs/cimport/third.clv")
+        let result = Pipeline.run(
+            [SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8))], through: .components)
+        #expect(!result.hasErrors, "\(DiagnosticFormatter().format(result.diagnostics))")
+        let p = try #require(result.partitioned)
+        #expect(Set(channels(p)) == ["b->a: Int", "a->device: Int"], "\(channels(p))")
+    }
+
     @Test func aComponentThatNeedsNoValueWaitsForItsTurn() throws {
         // `count.next()` may trap (UInt8 overflow) and comes after the receive: the counter waits
         // for the device's turn each iteration. Everything else is ordered by the values that cross.
