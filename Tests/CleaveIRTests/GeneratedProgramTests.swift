@@ -1274,6 +1274,13 @@ final class ProgramGenerator {
             line("    }")
             line("}")
             line("")
+            // A state of no fields: the component the restart test kills and starts again.
+            line("state Shaper {")
+            line("    func frame(_ tick: UInt8, _ text: String) -> Bytes {")
+            line("        return Bytes(\"\\(tick): \\(text)\")")
+            line("    }")
+            line("}")
+            line("")
         }
         line("func main() {")
         beginFunction(result: nil, callable: functions, fields: [], params: [])
@@ -1289,6 +1296,7 @@ final class ProgramGenerator {
         if served {
             line("let netDevice = UdpDevice(port: 8080)")
             line("let ticker = Ticker()")
+            line("let shaper = Shaper()")
         }
         let tick = fresh("tick")
         line("var \(tick) = 0")
@@ -1330,7 +1338,7 @@ final class ProgramGenerator {
         for index in forced { stateCallOn(index) }
         if served {
             let shown = visible(.int).prefix(8).map { "\\(\($0.name))" }.joined(separator: " ")
-            line("netDevice.send(netRequest.reply(Bytes(\"\(shown)\")))")
+            line("netDevice.send(netRequest.reply(shaper.frame(tickNow, \"\(shown)\")))")
         }
         scopes.removeLast()
         indent -= 1
@@ -1422,9 +1430,12 @@ func problemsCompiling(_ text: String) -> [String] {
             var rng = SplitMix64(state: seed)
             var capture = PcapWriter()
             capture.burst = 5  // an isolated device may read a burst ahead (Passes/Lookahead.swift)
-            for _ in 0..<20 {
+            var payloads: [[UInt8]] = []
+            for n in 0..<20 {
+                // Each request from its own port, so that a reply names the request it answers.
                 let payload = (0..<rng.below(40)).map { _ in UInt8(rng.pick(Array("0123456789 -abcxyz".utf8))) }
-                capture.append(UDPDatagram(sourcePort: 5000, destinationPort: 8080, payload: payload))
+                capture.append(UDPDatagram(sourcePort: UInt16(5000 + n), destinationPort: 8080, payload: payload))
+                payloads.append(payload)
             }
             try capture.write(to: "\(dir)/in\(seed).pcap")
             let run = try runProcess(exe, ["--netif", "pcap:\(dir)/in\(seed).pcap:\(dir)/out\(seed).pcap"])
@@ -1477,7 +1488,68 @@ func problemsCompiling(_ text: String) -> [String] {
                 )
                 if !same { failed = true }
             }
+            // The isolated build (a component per state) once more, its shaper killed midway.
+            if FileManager.default.fileExists(atPath: "\(dir)/g\(seed)-1.d/run") {
+                let run = "\(dir)/g\(seed)-1.d/run"
+                let problems = try answersWithARestart(run, payloads, oracle: oracle, oracleReplies: oracleReplies)
+                #expect(problems.isEmpty, "seed \(seed), isolated with the shaper restarted: \(problems.joined(separator: "\n"))")
+                if !problems.isEmpty { failed = true }
+            }
         }
+    }
+
+    /// Serve `payloads` live with the isolated build under `--restart`, one request at a time,
+    /// and kill the shaper (a state of no fields, its own component) once half the answered
+    /// requests are answered. Between requests nothing is in flight, so the restart loses
+    /// nothing: every reply, the program's own messages and its exit are the interpreter's.
+    /// What differs, if anything.
+    func answersWithARestart(_ run: String, _ payloads: [[UInt8]], oracle: ProcessResult, oracleReplies: [UDPDatagram]) throws
+        -> [String]
+    {
+        let replies = Dictionary(grouping: oracleReplies) { Int($0.destinationPort) - 5000 }
+        let answered = replies.keys.sorted()
+        // A request answered after the kill shows the shaper started again.
+        guard answered.count >= 2 else { return [] }
+        let killAfter = answered[answered.count / 2 - 1]
+        let service = try ServiceProcess(run, ["--netif", "udp:0", "--restart"])
+        let client = try UDPClient()
+        let port = service.port(8080)
+        var problems: [String] = []
+        func text(_ b: [UInt8]?) -> String { b.map { "'\(String(decoding: $0, as: UTF8.self))'" } ?? "no reply" }
+        for (n, payload) in payloads.enumerated() {
+            try client.send(payload, to: port)
+            for expected in replies[n] ?? [] {
+                let reply = try client.receive(timeout: 10)?.payload
+                if reply != expected.payload { problems.append("request \(n): \(text(reply)), the interpreter \(text(expected.payload))") }
+            }
+            guard n == killAfter else { continue }
+            guard let shaper = service.children()["shaper"] else {
+                problems.append("no component named shaper among \(service.children().keys.sorted())")
+                break
+            }
+            kill(shaper, SIGKILL)
+            let deadline = Date().addingTimeInterval(10)
+            while service.children()["shaper"] == nil || service.children()["shaper"] == shaper, Date() < deadline { usleep(5_000) }
+            if service.children()["shaper"] == shaper || service.children()["shaper"] == nil {
+                problems.append("the shaper was not started again")
+                break
+            }
+        }
+        if let stray = try client.receive(timeout: 0.2)?.payload { problems.append("a reply the interpreter did not send: \(text(stray))") }
+        // A program that ends by itself has ended; one that serves on is stopped, and like the
+        // interpreter at the end of its capture, exits 0 with its counters.
+        let result = service.waitForExit(timeout: 2) ?? service.stop()
+        let said = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).filter {
+            let said = $0.drop { $0 != ":" }
+            return !said.hasPrefix(": component ") && !said.hasPrefix(": restarting ") && !said.hasPrefix(": listening on UDP ")
+        }
+        if result.status != oracle.status || said.joined(separator: "\n") != afterDiagnostics(oracle.stderr) {
+            problems.append(
+                "ended with \(result.status) (the interpreter \(oracle.status))\n--- isolated:\n\(result.stderr.suffix(1500))\n--- interpreter:\n\(oracle.stderr.suffix(1500))"
+            )
+        }
+        if !result.stderr.contains("restarting component 'shaper'") { problems.append("no restart reported: \(result.stderr.suffix(500))") }
+        return problems
     }
 
     @Test func theGeneratorIsDeterministicAndCoversTheLanguage() {
@@ -1500,10 +1572,12 @@ func problemsCompiling(_ text: String) -> [String] {
         // The served programs the differential tests compare include some that print, some that
         // trap on a request, and some whose counter (a state that needs nothing from the device)
         // traps: run by the interpreter on the same kind of capture, several of each end so.
+        // Most answer at least two requests, so that the restart test kills the shaper between.
         let dir = Scratch.path("generated-coverage")
         var traps = 0
         var counterTraps = 0
         var prints = 0
+        var restartable = 0
         for seed in UInt64(0)..<20 {
             let text = ProgramGenerator.generate(seed: seed, served: true)
             try text.write(toFile: "\(dir)/g\(seed).clv", atomically: true, encoding: .utf8)
@@ -1515,7 +1589,9 @@ func problemsCompiling(_ text: String) -> [String] {
             }
             try capture.write(to: "\(dir)/in\(seed).pcap")
             let r = try runProcess(
-                Repo.cleaveBinary, ["run", "--interpret", "\(dir)/g\(seed).clv", "--", "--netif", "pcap:\(dir)/in\(seed).pcap"])
+                Repo.cleaveBinary,
+                ["run", "--interpret", "\(dir)/g\(seed).clv", "--", "--netif", "pcap:\(dir)/in\(seed).pcap:\(dir)/out\(seed).pcap"])
+            if try Pcap.readUDP("\(dir)/out\(seed).pcap").count >= 2 { restartable += 1 }
             if r.status == 1 { traps += 1 }
             if r.stderr.contains("fatal error: arithmetic overflow in +") && text.contains("count += 1") { counterTraps += 1 }
             if r.stderr.contains("tick ") { prints += 1 }
@@ -1523,5 +1599,6 @@ func problemsCompiling(_ text: String) -> [String] {
         #expect(traps >= 3, "\(traps) of 20 trap")
         #expect(counterTraps >= 1, "\(counterTraps) of 20 trap in the counter")
         #expect(prints >= 5, "\(prints) of 20 print")
+        #expect(restartable >= 10, "\(restartable) of 20 answer two requests or more")
     }
 }
