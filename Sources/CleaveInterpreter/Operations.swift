@@ -198,6 +198,7 @@ extension Interpreter {
             guard n >= 0 else { throw trap("can't make Bytes with a negative count", at: span) }
             return .bytes(Array(repeating: UInt8(truncatingIfNeeded: v[0].integer), count: Int(n)))
         case "Bytes.split":
+            guard v[2].integer >= 0 else { throw trap("can't split with a negative maxSplits", at: span) }
             return .array(split(a.byteArray, separator: UInt8(truncatingIfNeeded: v[1].integer), maxSplits: v[2].integer))
         case "Bytes.hasPrefix", "String.hasPrefix": return .bool(a.byteArray.starts(with: v[1].byteArray))
         case "Bytes.hasSuffix", "String.hasSuffix": return .bool(a.byteArray.reversed().starts(with: v[1].byteArray.reversed()))
