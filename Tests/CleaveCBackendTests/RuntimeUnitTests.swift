@@ -5,8 +5,10 @@
 // ring_test: the isolated target's rings, a few bytes large, carrying streams
 // many times their size in one thread, two threads and two processes, and
 // closing from either side. bytes_test: every accessor of Bytes at its edges,
-// trapping exactly where it must, and parsing integers. Each program prints
-// one line per failed check and "N checks, M failures" last.
+// trapping exactly where it must, and parsing integers. arith_test: every
+// integer operator and conversion at the limits of every width, each expected
+// value worked out in 128 bits by the test. Each program prints one line per
+// failed check and "N checks, M failures" last.
 
 import CleaveTestSupport
 import Foundation
@@ -25,7 +27,7 @@ import Testing
         }
     }
 
-    static let programs = ["ring_test", "bytes_test"]
+    static let programs = ["ring_test", "bytes_test", "arith_test"]
 
     @Test(arguments: programs, Flavor.allCases)
     func runtimeUnitTestPasses(_ program: String, _ flavor: Flavor) throws {

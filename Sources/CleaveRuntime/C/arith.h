@@ -68,8 +68,10 @@
         if (x > (uint64_t)MAX) cl_trap(w, "integer conversion: value does not fit");                   \
         return (T)x;                                                                                   \
     }                                                                                                  \
+    /* Truncated toward zero, x fits when MIN - 1 < x < MAX + 1. For Int64, MIN - 1 is no Double       \
+     * (it rounds to MIN, itself a Double that fits): hence the second test. */                        \
     static inline T cl_to_##S##_d(double x, const char *w) {                                           \
-        if (!(x > (double)MIN - 1.0 && x < -((double)MIN)))                                            \
+        if (!((x > (double)MIN - 1.0 || x == (double)MIN) && x < -((double)MIN)))                      \
             cl_trap(w, "Double value cannot be converted: it is not finite or does not fit");          \
         return (T)x;                                                                                   \
     }
