@@ -9,8 +9,8 @@
  *
  * What each case must give is worked out here from the definitions, in 128-bit
  * arithmetic, never from the runtime: an operation traps exactly when its exact
- * result is outside the type (or divides by zero); `MIN % -1` is 0, exact and in
- * range; a wrapping operator gives the exact result modulo 2^width; a shift by
+ * result is outside the type (or divides by zero), and `MIN % -1` traps with
+ * `MIN / -1`, as in Swift; a wrapping operator gives the exact result modulo 2^width; a shift by
  * n multiplies or (rounding down) divides by 2^n, a negative n shifts the other
  * way, and a shift by the width or more gives 0, or -1 for >> of a negative
  * value; a conversion from Double truncates toward zero and traps when that is
@@ -183,8 +183,10 @@ static outcome expected(int type, int op, wide a, wide b) {
         if (b == 0) return trap("division by zero");
         return in_range(t, a / b) ? value(a / b) : trap("arithmetic overflow in /");
     case REM:
+        /* MIN % -1 overflows with MIN / -1, as in Swift, though the remainder would be 0. */
         if (b == 0) return trap("division by zero in %");
-        return value(a % b); /* |a % b| < |b|: always in range (MIN % -1 is 0) */
+        if (t->is_signed && a == t->min && b == -1) return trap("arithmetic overflow in %");
+        return value(a % b);
     case NEG: return in_range(t, -a) ? value(-a) : trap("arithmetic overflow in unary -");
     case WADD: return value(wrap(t, (unsigned __int128)a + (unsigned __int128)b));
     case WSUB: return value(wrap(t, (unsigned __int128)a - (unsigned __int128)b));
