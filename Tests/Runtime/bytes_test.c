@@ -1,7 +1,8 @@
 /* bytes_test.c: every accessor of `Bytes` (bytes.c) at its edges.
  *
- * The accessors that take a position (b[i], b[i] = x, b[lo..<hi],
- * readUIntN(at:), writeUIntN(_:at:), Bytes(repeating:count:)) are tried on
+ * The accessors that take a position or a count (b[i], b[i] = x, b[lo..<hi],
+ * readUIntN(at:), writeUIntN(_:at:), Bytes(repeating:count:), and
+ * split(separator:maxSplits:), which traps on a negative count) are tried on
  * buffers of several counts, 0 among them, at every position around their
  * edges: negative, 0, count - width, count - width + 1, count, and the
  * extremes of Int. Whether each traps is decided here from the definition
@@ -10,10 +11,10 @@
  * that must not trap is checked for its value: the bytes read big-endian, the
  * buffer after a write, the original left as it was.
  *
- * The accessors that cannot trap (split, firstIndex, trimmed, hasPrefix,
- * hasSuffix, lowercased, uppercased, concatenation, appending, joining, UTF-8
- * decoding, parsing integers) are checked at their edges against the answers
- * Swift gives for the same calls.
+ * What cannot trap (split with maxSplits of 0 or more, firstIndex, trimmed,
+ * hasPrefix, hasSuffix, lowercased, uppercased, concatenation, appending,
+ * joining, UTF-8 decoding, parsing integers) is checked at its edges against
+ * the answers Swift gives for the same calls.
  */
 #include "harness.h"
 
@@ -32,7 +33,7 @@ static bool is(cl_bytes b, const char *s) { return b->count == (int64_t)strlen(s
 
 /* ---- accessors that take a position ------------------------------------------- */
 
-enum { GET, SET, SLICE, READ, WRITE, REPEATING };
+enum { GET, SET, SLICE, READ, WRITE, REPEATING, SPLIT };
 
 typedef struct bytes_case {
     int kind;
@@ -90,6 +91,12 @@ static void run_access(const void *argument) {
         if (!x->reuse && !cl_bytes_equal(b, original)) WRONG("writeUInt%d without reuse changed the original", 8 * x->width);
         break;
     }
+    case SPLIT: {
+        cl_buf *pieces = cl_bytes_split(text("a b c"), ' ', x->a, HERE);
+        int64_t expected = x->a < 2 ? x->a + 1 : 3;
+        if (pieces->count != expected) WRONG("\"a b c\".split(maxSplits: %lld) has %lld pieces", (long long)x->a, (long long)pieces->count);
+        break;
+    }
     case REPEATING: {
         cl_bytes r = cl_bytes_repeating(7, x->a, HERE);
         if (r->count != x->a) WRONG("Bytes(repeating: 7, count: %lld) has %lld bytes", (long long)x->a, (long long)r->count);
@@ -128,6 +135,10 @@ static void check_access(const bytes_case *x) {
             (long long)x->count);
         if (!fits(x->count, x->a, x->width)) expected = trap;
         break;
+    case SPLIT:
+        snprintf(name, sizeof name, "split(maxSplits: %lld)", (long long)x->a);
+        if (x->a < 0) expected = "can't split with a negative maxSplits";
+        break;
     case REPEATING:
         snprintf(name, sizeof name, "Bytes(repeating: 7, count: %lld)", (long long)x->a);
         if (x->a < 0) expected = "can't make Bytes with a negative count";
@@ -163,19 +174,22 @@ static void check_positions(void) {
         }
     }
     const int64_t repeats[] = {INT64_MIN, -1, 0, 1, 100};
-    for (size_t i = 0; i < sizeof repeats / sizeof repeats[0]; i++) check_access(&(bytes_case){.kind = REPEATING, .a = repeats[i]});
+    for (size_t i = 0; i < sizeof repeats / sizeof repeats[0]; i++) {
+        check_access(&(bytes_case){.kind = REPEATING, .a = repeats[i]});
+        check_access(&(bytes_case){.kind = SPLIT, .a = repeats[i]});
+    }
 }
 
 /* ---- accessors without a position --------------------------------------------- */
 
 /* The pieces of a split, joined by '|' to compare with the expected text. */
 static bool split_is(const char *input, uint8_t separator, int64_t max_splits, const char *expected) {
-    cl_buf *pieces = cl_bytes_split(text(input), separator, max_splits);
+    cl_buf *pieces = cl_bytes_split(text(input), separator, max_splits, HERE);
     return is(cl_bytes_joined(pieces, text("|")), expected) && (pieces->count > 0 || expected[0] == 0);
 }
 
 static int64_t pieces_of(const char *input, uint8_t separator, int64_t max_splits) {
-    return cl_bytes_split(text(input), separator, max_splits)->count;
+    return cl_bytes_split(text(input), separator, max_splits, HERE)->count;
 }
 
 static void check_split(void) {
@@ -197,7 +211,7 @@ static void check_split(void) {
     CHECK(split_is("abc", 'c', INT64_MAX, "ab"), "\"abc\".split at the last byte");
     CHECK(split_is("abc", 'a', INT64_MAX, "bc"), "\"abc\".split at the first byte");
     cl_bytes zeros = cl_bytes_from((const uint8_t *)"\0a\0\0b\0", 6);
-    cl_buf *pieces = cl_bytes_split(zeros, 0, INT64_MAX);
+    cl_buf *pieces = cl_bytes_split(zeros, 0, INT64_MAX, HERE);
     CHECK(pieces->count == 2 && is(*(cl_bytes *)cl_buf_at(pieces, 0), "a") && is(*(cl_bytes *)cl_buf_at(pieces, 1), "b"),
         "split at NUL bytes");
 }

@@ -172,7 +172,8 @@ cl_bytes cl_bytes_repeating(uint8_t x, int64_t count, const char *where);
 cl_bytes cl_bytes_slice(cl_bytes b, int64_t lo, int64_t hi, const char *where);
 uint8_t cl_bytes_get(cl_bytes b, int64_t i, const char *where);
 cl_bytes cl_bytes_set(cl_bytes b, int64_t i, uint8_t x, bool reuse, const char *where);
-cl_buf *cl_bytes_split(cl_bytes b, uint8_t separator, int64_t max_splits);
+/* A negative max_splits traps, as in Swift. */
+cl_buf *cl_bytes_split(cl_bytes b, uint8_t separator, int64_t max_splits, const char *where);
 bool cl_bytes_has_prefix(cl_bytes b, cl_bytes p);
 bool cl_bytes_has_suffix(cl_bytes b, cl_bytes p);
 cl_bytes cl_bytes_trimmed(cl_bytes b);
