@@ -47,6 +47,20 @@
 
 #include "netif.h"
 
+/* CL_ASAN: built with AddressSanitizer (CFLAGS=-fsanitize=address, as the tests do). Regions
+ * then poison what they have not handed out (heap.c), a clean end checks for leaks
+ * (service.c), and the sandboxes allow what the sanitizer's runtime needs (sandbox.c). */
+#if defined(__SANITIZE_ADDRESS__)
+#define CL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CL_ASAN 1
+#endif
+#endif
+#ifndef CL_ASAN
+#define CL_ASAN 0
+#endif
+
 /* ---- heaps (heap.c) ---------------------------------------------------- */
 
 typedef struct cl_heap cl_heap;
