@@ -96,6 +96,8 @@ size_t cl_heap_bytes_in_use(void);
  * deferred frees); switching saves the running one's into `save`. */
 typedef struct cl_memory cl_memory;
 cl_memory *cl_memory_new(void);
+/* Room to save the running memory in, with no regions or heaps of its own. */
+cl_memory *cl_memory_slot(void);
 void cl_memory_switch(cl_memory *save, const cl_memory *load);
 
 /* ---- type descriptors --------------------------------------------------- */

@@ -160,7 +160,7 @@ void cl_components_run(int count, void (*const *mains)(void), const char *const 
     channel_count = channels;
     components = calloc((size_t)count, sizeof *components);
     links = calloc((size_t)count * (size_t)count, sizeof *links);
-    scheduler_memory = cl_memory_new();
+    scheduler_memory = cl_memory_slot(); /* the first switch saves the running memory here */
     if (components == NULL || links == NULL || scheduler_memory == NULL) cl_trap("runtime", "out of memory");
     for (int i = 0; i < count * count; i++) links[i].heap = cl_heap_new("channel");
     for (int k = 0; k < count; k++) {

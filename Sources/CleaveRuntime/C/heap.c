@@ -274,6 +274,12 @@ cl_memory *cl_memory_new(void) {
     return m;
 }
 
+cl_memory *cl_memory_slot(void) {
+    cl_memory *m = calloc(1, sizeof *m);
+    if (m == NULL) cl_trap("runtime", "out of memory");
+    return m;
+}
+
 void cl_memory_switch(cl_memory *save, const cl_memory *load) {
     *save = (cl_memory){setup_region, iteration_region, cl_region, {carry_heaps[0], carry_heaps[1]}, carry_next,
         deferred, deferred_count, deferred_capacity};
