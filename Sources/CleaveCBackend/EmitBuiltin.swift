@@ -59,7 +59,7 @@ struct EmitBuiltin {
             optional(r, some: "\(a)->count > 0", value: "\(a)->count > 0 ? *(\(types.c(e)) *)cl_buf_at(\(a), \(at)) : \(types.zero(e))")
             // The element is now in the array and in the result.
             if types.hasBuffers(e) { f.mark("\(f.name(r)).value", e) }
-        case "Bytes.split": set("cl_bytes_split(\(a), \(arg(1)), \(arg(2)))")
+        case "Bytes.split": set("cl_bytes_split(\(a), \(arg(1)), \(arg(2)), \(w))")
         case "Bytes.append": set("cl_bytes_append(\(a), \(arg(1)), \(reuse))")
         case "Bytes.appendContents": set("cl_bytes_append_contents(\(a), \(arg(1)), \(reuse))")
         case "Bytes.hasPrefix", "String.hasPrefix": set("cl_bytes_has_prefix(\(a), \(arg(1)))")

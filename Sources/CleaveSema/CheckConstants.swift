@@ -51,7 +51,7 @@ extension FunctionChecker {
     }
 
     /// The exact result of `a op b` (wrapping operators and shifts already wrapped), nil
-    /// for division by zero.
+    /// for division by zero; for `MIN % -1`, a value outside the type, since it traps.
     func evaluate(_ op: BinaryOp, _ a: Int128, _ b: Int128, _ kind: IntKind) -> Int128? {
         let bits = Int128(kind.bits)
         switch op {
@@ -61,7 +61,10 @@ extension FunctionChecker {
             // Operands are within 64 bits, so the product fits in 128.
             return a * b
         case .div: return b == 0 ? nil : a / b
-        case .mod: return b == 0 ? nil : a % b
+        case .mod:
+            // MIN % -1 overflows as MIN / -1 does (as in Swift), though the remainder would be 0.
+            if kind.isSigned && b == -1 && a == -Int128(kind.minMagnitude) { return -a }
+            return b == 0 ? nil : a % b
         case .wrapAdd: return wrapped(a &+ b, kind)
         case .wrapSub: return wrapped(a &- b, kind)
         case .wrapMul: return wrapped(a &* b, kind)

@@ -44,3 +44,24 @@ import Testing
         #expect(r.replies.map { $0.payload.text } == [String(Int.max), "3"])
     }
 }
+
+@Suite struct SplitTrapTests {
+    /// `split(separator:maxSplits:)` with a negative count traps, as in Swift, naming where.
+    @Test func aNegativeMaxSplitsTraps() throws {
+        let dir = Scratch.path("split-negative")
+        let source = """
+            func less(_ s: Bytes) -> Int { return s.count - 6 }
+            func main() {
+                let b: Bytes = "a b c"
+                print("\\(b.split(separator: 32, maxSplits: 0).count) \\(b.split(separator: 32, maxSplits: 1).count)")
+                print("\\(b.split(separator: 32, maxSplits: less(b)).count)")
+            }
+            """
+        try source.write(toFile: "\(dir)/split.clv", atomically: true, encoding: .utf8)
+        let build = try runProcess(Repo.cleaveBinary, ["build", "\(dir)/split.clv", "-o", "\(dir)/split"])
+        #expect(build.status == 0, "\(build.stderr)")
+        let run = try runProcess("\(dir)/split", [])
+        #expect(run.status == 1)
+        #expect(run.stderr.hasPrefix("1 2\nsplit.clv:5:14: fatal error: can't split with a negative maxSplits\n"), "\(run.stderr)")
+    }
+}

@@ -1,7 +1,8 @@
 /* arith.h: Cleave's integer arithmetic, checked as in Swift.
  *
- * `+ - *` trap on overflow, `/ %` on division by zero and on MIN / -1; the
- * `&+ &- &*` operators wrap. Shifts are "smart" as in Swift: a shift by the
+ * `+ - *` trap on overflow, `/ %` on division by zero and on MIN / -1 (and
+ * MIN % -1: its remainder would be 0, but Swift traps, and so does C's `%`);
+ * the `&+ &- &*` operators wrap. Shifts are "smart" as in Swift: a shift by the
  * width or more gives 0 (or -1 for `>>` of a negative value) and a negative
  * amount shifts the other way. Conversions between integer types trap when the
  * value does not fit. One set of functions per integer type, from one macro.
@@ -39,7 +40,7 @@
     }                                                                                                  \
     static inline T cl_rem_##S(T a, T b, const char *w) {                                              \
         if (b == 0) cl_trap(w, "division by zero in %");                                               \
-        if (b == -1) return 0;                                                                         \
+        if (a == MIN && b == -1) cl_trap(w, "arithmetic overflow in %");                               \
         return (T)(a % b);                                                                             \
     }                                                                                                  \
     static inline T cl_neg_##S(T a, const char *w) {                                                   \
@@ -68,8 +69,10 @@
         if (x > (uint64_t)MAX) cl_trap(w, "integer conversion: value does not fit");                   \
         return (T)x;                                                                                   \
     }                                                                                                  \
+    /* Truncated toward zero, x fits when MIN - 1 < x < MAX + 1. For Int64, MIN - 1 is no Double       \
+     * (it rounds to MIN, itself a Double that fits): hence the second test. */                        \
     static inline T cl_to_##S##_d(double x, const char *w) {                                           \
-        if (!(x > (double)MIN - 1.0 && x < -((double)MIN)))                                            \
+        if (!((x > (double)MIN - 1.0 || x == (double)MIN) && x < -((double)MIN)))                      \
             cl_trap(w, "Double value cannot be converted: it is not finite or does not fit");          \
         return (T)x;                                                                                   \
     }

@@ -106,7 +106,8 @@ cl_bytes cl_bytes_set(cl_bytes b, int64_t i, uint8_t x, bool reuse, const char *
 }
 
 /* Swift's split(separator:maxSplits:omittingEmptySubsequences: true). */
-cl_buf *cl_bytes_split(cl_bytes b, uint8_t separator, int64_t max_splits) {
+cl_buf *cl_bytes_split(cl_bytes b, uint8_t separator, int64_t max_splits, const char *where) {
+    if (max_splits < 0) cl_trap(where, "can't split with a negative maxSplits");
     cl_buf *pieces = cl_buf_new(&cl_type_bytes, 4);
     int64_t start = 0, end = 0, n = b->count;
     if (max_splits > 0 && n > 0) {

@@ -47,6 +47,20 @@
 
 #include "netif.h"
 
+/* CL_ASAN: built with AddressSanitizer (CFLAGS=-fsanitize=address, as the tests do). Regions
+ * then poison what they have not handed out (heap.c), a clean end checks for leaks
+ * (service.c), and the sandboxes allow what the sanitizer's runtime needs (sandbox.c). */
+#if defined(__SANITIZE_ADDRESS__)
+#define CL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CL_ASAN 1
+#endif
+#endif
+#ifndef CL_ASAN
+#define CL_ASAN 0
+#endif
+
 /* ---- heaps (heap.c) ---------------------------------------------------- */
 
 typedef struct cl_heap cl_heap;
@@ -82,6 +96,8 @@ size_t cl_heap_bytes_in_use(void);
  * deferred frees); switching saves the running one's into `save`. */
 typedef struct cl_memory cl_memory;
 cl_memory *cl_memory_new(void);
+/* Room to save the running memory in, with no regions or heaps of its own. */
+cl_memory *cl_memory_slot(void);
 void cl_memory_switch(cl_memory *save, const cl_memory *load);
 
 /* ---- type descriptors --------------------------------------------------- */
@@ -172,7 +188,8 @@ cl_bytes cl_bytes_repeating(uint8_t x, int64_t count, const char *where);
 cl_bytes cl_bytes_slice(cl_bytes b, int64_t lo, int64_t hi, const char *where);
 uint8_t cl_bytes_get(cl_bytes b, int64_t i, const char *where);
 cl_bytes cl_bytes_set(cl_bytes b, int64_t i, uint8_t x, bool reuse, const char *where);
-cl_buf *cl_bytes_split(cl_bytes b, uint8_t separator, int64_t max_splits);
+/* A negative max_splits traps, as in Swift. */
+cl_buf *cl_bytes_split(cl_bytes b, uint8_t separator, int64_t max_splits, const char *where);
 bool cl_bytes_has_prefix(cl_bytes b, cl_bytes p);
 bool cl_bytes_has_suffix(cl_bytes b, cl_bytes p);
 cl_bytes cl_bytes_trimmed(cl_bytes b);

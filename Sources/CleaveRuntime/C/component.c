@@ -348,6 +348,10 @@ static void enter_sandbox(void) {
         int failed = cl_sandbox_allow(filter, &cl_component.rules[i], descriptors, count);
         if (failed) sandbox_failed(cl_component.rules[i].system_call, -failed);
     }
+    for (int32_t i = 0; i < cl_sanitizer_rule_count; i++) {
+        int failed = cl_sandbox_allow(filter, &cl_sanitizer_rules[i], descriptors, count);
+        if (failed) sandbox_failed(cl_sanitizer_rules[i].system_call, -failed);
+    }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) sandbox_failed("PR_SET_NO_NEW_PRIVS", errno);
     int failed = seccomp_load(filter);
     if (failed) sandbox_failed("seccomp_load", -failed);
@@ -362,6 +366,12 @@ static _Noreturn void not_started_by_launcher(const char *program) {
             program, my_name());
     exit(2);
 }
+
+#if CL_ASAN
+/* The sanitizer's leak check at exit cannot run in the sandbox (sandbox.c). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "detect_leaks=0"; }
+#endif
 
 static void *map_shared(int fd, size_t least, const char *program) {
     struct stat st;

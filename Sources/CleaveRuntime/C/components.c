@@ -26,6 +26,11 @@
  * Projection makes the programs deadlock-free (see Project.swift). Should
  * every unfinished component still wait for a value, that is a compiler bug,
  * reported as one, naming the components and what they wait for.
+ *
+ * Built with AddressSanitizer, every switch tells the sanitizer which stack
+ * runs next (its fiber interface), or it would take a component's stack for
+ * a wild jump on the main one; and the components' stacks, which are not
+ * malloc'd, are scanned for what they still refer to when leaks are checked.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -33,6 +38,11 @@
 #include <ucontext.h>
 
 #include "cleave.h"
+
+#if CL_ASAN
+#include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #define CL_COMPONENT_STACK (64u << 20) /* reserved, not committed: pages come on first touch */
 
@@ -66,6 +76,22 @@ static int running = -1;
 static bool input_ended; /* a component's device reached the end of its input */
 static ucontext_t scheduler;
 static cl_memory *scheduler_memory;
+static const void *scheduler_stack; /* the main stack, as the sanitizer knows it */
+static size_t scheduler_stack_size;
+
+/* Swap to `to`, whose stack is [stack, stack + size). */
+static void switch_context(ucontext_t *from, const ucontext_t *to, const void *stack, size_t size) {
+#if CL_ASAN
+    void *fake_stack = NULL;
+    __sanitizer_start_switch_fiber(&fake_stack, stack, size);
+    swapcontext(from, to);
+    __sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
+#else
+    (void)stack;
+    (void)size;
+    swapcontext(from, to);
+#endif
+}
 
 static cl_link *link_of(int channel) {
     const cl_channel_info *c = &channel_table[channel];
@@ -76,10 +102,13 @@ static cl_link *link_of(int channel) {
 static void yield_to_scheduler(void) {
     cl_component *c = &components[running];
     cl_memory_switch(c->memory, scheduler_memory);
-    swapcontext(&c->context, &scheduler);
+    switch_context(&c->context, &scheduler, scheduler_stack, scheduler_stack_size);
 }
 
 static void component_entry(void) {
+#if CL_ASAN
+    __sanitizer_finish_switch_fiber(NULL, &scheduler_stack, &scheduler_stack_size);
+#endif
     cl_component *c = &components[running];
     c->main();
     c->done = true;
@@ -160,7 +189,7 @@ void cl_components_run(int count, void (*const *mains)(void), const char *const 
     channel_count = channels;
     components = calloc((size_t)count, sizeof *components);
     links = calloc((size_t)count * (size_t)count, sizeof *links);
-    scheduler_memory = cl_memory_new();
+    scheduler_memory = cl_memory_slot(); /* the first switch saves the running memory here */
     if (components == NULL || links == NULL || scheduler_memory == NULL) cl_trap("runtime", "out of memory");
     for (int i = 0; i < count * count; i++) links[i].heap = cl_heap_new("channel");
     for (int k = 0; k < count; k++) {
@@ -171,6 +200,9 @@ void cl_components_run(int count, void (*const *mains)(void), const char *const 
         c->memory = cl_memory_new();
         void *stack = mmap(NULL, CL_COMPONENT_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (stack == MAP_FAILED || getcontext(&c->context) != 0) cl_trap("runtime", "cannot make a component's stack");
+#if CL_ASAN
+        __lsan_register_root_region(stack, CL_COMPONENT_STACK);
+#endif
         c->context.uc_stack.ss_sp = stack;
         c->context.uc_stack.ss_size = CL_COMPONENT_STACK;
         c->context.uc_link = NULL;
@@ -185,7 +217,7 @@ void cl_components_run(int count, void (*const *mains)(void), const char *const 
             ran = true;
             running = k;
             cl_memory_switch(scheduler_memory, c->memory);
-            swapcontext(&scheduler, &c->context);
+            switch_context(&scheduler, &c->context, c->context.uc_stack.ss_sp, c->context.uc_stack.ss_size);
             running = -1;
         }
         if (!left) return;

@@ -104,7 +104,8 @@ bool cl_parse_int(cl_bytes b, int64_t min, int64_t max, int64_t *out) {
 
 bool cl_parse_uint(cl_bytes b, uint64_t max, uint64_t *out) {
     int64_t i = 0, n = b->count;
-    if (i < n && b->data[i] == '+') i++;
+    bool negative = false;
+    if (i < n && (b->data[i] == '-' || b->data[i] == '+')) negative = b->data[i++] == '-';
     if (i == n) return false;
     uint64_t v = 0;
     for (; i < n; i++) {
@@ -113,6 +114,7 @@ bool cl_parse_uint(cl_bytes b, uint64_t max, uint64_t *out) {
         if (v > (max - (uint64_t)(c - '0')) / 10) return false;
         v = v * 10 + (uint64_t)(c - '0');
     }
+    if (negative && v != 0) return false; /* "-0" is 0, as Swift reads it; any other negative number does not fit */
     *out = v;
     return true;
 }

@@ -13,6 +13,11 @@
  * counters). Blocks of a state heap are freed "later": at the end of the
  * current iteration, when no value of the iteration can refer to them any
  * more (see cleave.h).
+ *
+ * Built with AddressSanitizer, a region keeps what it has not handed out
+ * poisoned, and a gap after each value: a read or write past a value, or of a
+ * value whose iteration has ended, is then reported as it is for memory from
+ * malloc, which the sanitizer watches by itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +26,17 @@
 
 #define CL_ALIGN 16
 #define CL_CHUNK (1u << 20)
+
+#if CL_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#define CL_REDZONE CL_ALIGN
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#define CL_REDZONE 0
+#endif
 
 typedef struct cl_chunk {
     struct cl_chunk *next;
@@ -84,10 +100,12 @@ void cl_heap_init(void) {
 }
 
 static void *region_alloc(cl_heap *h, size_t size) {
-    size = (size + CL_ALIGN - 1) & ~(size_t)(CL_ALIGN - 1);
+    size_t asked = size;
+    size = ((size + CL_ALIGN - 1) & ~(size_t)(CL_ALIGN - 1)) + CL_REDZONE;
     if (h->current != NULL && h->used + size <= h->current->size) {
         void *p = h->current->data + h->used;
         h->used += size;
+        UNPOISON(p, asked);
         return p;
     }
     /* The next kept chunk if it is big enough, else a new one. */
@@ -97,6 +115,7 @@ static void *region_alloc(cl_heap *h, size_t size) {
         cl_chunk *c = checked_malloc(sizeof *c + n + CL_ALIGN);
         c->size = n;
         c->data = (unsigned char *)(((uintptr_t)(c + 1) + CL_ALIGN - 1) & ~(uintptr_t)(CL_ALIGN - 1));
+        POISON(c->data, n);
         bytes_in_use += n;
         if (h->current == NULL) {
             c->next = h->chunks;
@@ -109,6 +128,7 @@ static void *region_alloc(cl_heap *h, size_t size) {
     }
     h->current = next;
     h->used = size;
+    UNPOISON(next->data, asked);
     return next->data;
 }
 
@@ -121,6 +141,7 @@ static void region_reset(cl_heap *h) {
     if (h->chunks == NULL) return;
     size_t kept = h->chunks->size;
     cl_chunk *last = h->chunks;
+    POISON(last->data, last->size);
     cl_chunk *c = h->chunks->next;
     while (c != NULL) {
         cl_chunk *n = c->next;
@@ -128,6 +149,7 @@ static void region_reset(cl_heap *h) {
             kept += c->size;
             last->next = c;
             last = c;
+            POISON(c->data, c->size);
         } else {
             bytes_in_use -= c->size;
             free(c);
@@ -249,6 +271,12 @@ cl_memory *cl_memory_new(void) {
     m->carry_heaps[0] = cl_heap_new("main's loop");
     m->carry_heaps[1] = cl_heap_new("main's loop");
     m->region = m->setup_region;
+    return m;
+}
+
+cl_memory *cl_memory_slot(void) {
+    cl_memory *m = calloc(1, sizeof *m);
+    if (m == NULL) cl_trap("runtime", "out of memory");
     return m;
 }
 

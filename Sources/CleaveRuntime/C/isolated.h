@@ -129,7 +129,8 @@ enum {
     CL_RULE_ANY = 0,         /* any arguments */
     CL_RULE_DESCRIPTORS = 1, /* the first argument is one of the component's own descriptors */
     CL_RULE_NO_EXEC = 2,     /* the protection (third argument) does not ask for PROT_EXEC */
-    CL_RULE_READ_ONLY = 3    /* openat's flags (third argument) open for reading, never create or truncate */
+    CL_RULE_READ_ONLY = 3,   /* openat's (open's) flags open for reading, never create or truncate */
+    CL_RULE_QUERY_ONLY = 4   /* the first argument is NULL: the call only reads a setting (sigaltstack) */
 };
 
 typedef struct cl_policy_rule {
@@ -168,6 +169,11 @@ extern const cl_isolated_component cl_component;
 /* Allow `rule` in the seccomp filter `filter` (a scmp_filter_ctx; sandbox.c), on `descriptors`
  * for a CL_RULE_DESCRIPTORS rule: 0, or a negative errno. */
 int cl_sandbox_allow(void *filter, const cl_policy_rule *rule, const int *descriptors, size_t count);
+
+/* What every sandbox of a build with AddressSanitizer allows besides its own rules, for the
+ * sanitizer's runtime (sandbox.c); nothing in any other build. */
+extern const cl_policy_rule cl_sanitizer_rules[];
+extern const int32_t cl_sanitizer_rule_count;
 
 /* Generated into the launcher: what the sandboxes of the restartable components allow (a
  * component started again runs under the launcher's sandbox too). */

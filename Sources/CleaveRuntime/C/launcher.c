@@ -350,7 +350,23 @@ static void print_policy(void) {
         for (int32_t i = 0; i < cl_restart_rule_count; i++) printf(" %s", cl_restart_rules[i].system_call);
         printf("\n");
     }
+    if (cl_sanitizer_rule_count > 0) {
+        printf("and, in this build with AddressSanitizer, in every sandbox, for the sanitizer's runtime:\n");
+        for (int32_t i = 0; i < cl_sanitizer_rule_count; i++) {
+            int argument = cl_sanitizer_rules[i].argument;
+            printf("  %-16s%s\n", cl_sanitizer_rules[i].system_call,
+                   argument == CL_RULE_QUERY_ONLY ? " asking only (a NULL first argument)"
+                   : argument == CL_RULE_READ_ONLY ? " (read-only)"
+                   : argument == CL_RULE_DESCRIPTORS ? " on standard error (the components: their own descriptors)" : "");
+        }
+    }
 }
+
+#if CL_ASAN
+/* The sanitizer's leak check at exit cannot run in the sandbox (sandbox.c). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "detect_leaks=0"; }
+#endif
 
 /* Refused: say which call, then end (the components end with the launcher: PR_SET_PDEATHSIG). */
 static void on_refused(int signal_number, siginfo_t *info, void *context) {
@@ -409,6 +425,15 @@ static void enter_sandbox(void) {
             if (strcmp(supervising[i].rule.system_call, "mmap") != 0) add_rules(filter, &supervising[i], 1);
     } else {
         add_rules(filter, supervising, RULE_COUNT(supervising));
+    }
+    for (int32_t i = 0; i < cl_sanitizer_rule_count; i++) {
+        const int standard_error = STDERR_FILENO; /* its only descriptor for a descriptor rule */
+        int failed = cl_sandbox_allow(filter, &cl_sanitizer_rules[i], &standard_error, 1);
+        if (failed) {
+            fprintf(stderr, "%s: launcher: cannot load its sandbox: %s: %s\n", cl_program_name,
+                    cl_sanitizer_rules[i].system_call, strerror(-failed));
+            exit(2);
+        }
     }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail_setup("PR_SET_NO_NEW_PRIVS");
     int failed = seccomp_load(filter);

@@ -1,0 +1,115 @@
+// Every example and every service of Tests/Inputs/Services built once more,
+// runtime and generated C, under the address and undefined-behavior
+// sanitizers (`CFLAGS`, which `cleave build` passes to the C compiler), as a
+// unikernel, from the projected program and isolated, and served the same
+// recorded requests as the normal build of the same kind: the replies must be
+// byte-identical, the exit status and counters the same, and no sanitizer may
+// say anything.
+//
+// What a sanitized build checks beyond the normal one: every read and write
+// of the runtime and of the generated code, in malloc'd memory and in the
+// regions (which poison what they have not handed out in such a build,
+// heap.c); undefined behavior, which stops the process at once; and, at the
+// clean end of the unikernel and projected builds, leaks: anything allocated
+// that the service no longer reaches (service.c). The isolated build's
+// sandboxed processes run without the leak check, which needs ptrace; their
+// sandboxes allow what the sanitizer's reports need, in such a build only
+// (sandbox.c). The C compiler is `cc`, or `$CC`.
+
+import CleaveTestSupport
+import Foundation
+import Testing
+
+@Suite struct SanitizerTests {
+    static let flags = "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
+
+    /// A service and the capture it is served: its frames, as records.
+    struct Service: Sendable, CustomStringConvertible {
+        let source: String
+        let records: [[UInt8]]
+        var description: String { source }
+    }
+
+    static func datagrams(_ requests: [String], port: UInt16) -> [[UInt8]] {
+        clientDatagrams(requests.map { Array($0.utf8) }, to: port, net: 4, firstPort: 50000).map { Packet.frame($0) }
+    }
+
+    static let services: [Service] = [
+        Service(
+            source: "Examples/echo/echo.clv",
+            records: datagrams(["", "a", "hello world", String(repeating: "z", count: 1400)], port: 8080)),
+        Service(
+            source: "Examples/facfib/facfib.clv",
+            records: datagrams(["0", "1", "20", "100", "x", "-1", "30"], port: 8080) + datagrams(["0", "1", "90", "500", "y"], port: 8081)),
+        Service(
+            source: "Examples/kv/kv.clv",
+            records: ProjectedBuildTests.kvRequests(count: 300, seed: 21).map {
+                Packet.frame(UDPDatagram(sourcePort: 40000, destinationPort: 7000, payload: $0))
+            }),
+        Service(source: "Examples/montecarlo/montecarlo.clv", records: datagrams(["1", "10", "1000", "-3", "x"], port: 8080)),
+        Service(source: "Examples/smoltcp-loop/smoltcp-loop.clv", records: SmoltcpLoopTests.cases().map(\.frame)),
+        Service(source: "Examples/sort/sort.clv", records: datagrams(["3 1 2", "", "5 -5 0 9 9 1", "a b", "42"], port: 8080)),
+        Service(source: "Tests/Inputs/Services/absent.clv", records: datagrams(AbsentValueTests.requests, port: 9600)),
+        Service(
+            source: "Tests/Inputs/Services/features.clv",
+            records: datagrams(SemanticsTests.cases.map(\.0) + ["big 65507", "big 65508"], port: 9100)),
+        Service(
+            source: "Tests/Inputs/Services/stages.clv",
+            records: ProjectedBuildTests.stagesRequests(count: 200, seed: 6).map {
+                Packet.frame(UDPDatagram(sourcePort: 40001, destinationPort: 9200, payload: $0))
+            }),
+        // The last request traps: the way out of a trap, sanitized too.
+        Service(
+            source: "Tests/Inputs/Services/traps.clv",
+            records: datagrams(["overflow 0", "index 2", "convert 0", "overflow 1", "nonsense", "index 5"], port: 9000)),
+    ]
+
+    /// Every example and every service there is must be in the table above.
+    @Test func everyServiceIsServedSanitized() {
+        let all = Repo.examples + Repo.files(in: "Tests/Inputs/Services", withExtension: "clv")
+        #expect(all.map { String($0.dropFirst(Repo.root.path.count + 1)) }.sorted() == Self.services.map(\.source).sorted())
+    }
+
+    /// Serve `records` with `executable`: how it ended, and the capture of its replies.
+    static func serve(_ executable: String, _ records: [[UInt8]], name: String, isolated: Bool) throws -> (ProcessResult, Data?) {
+        let dir = BuiltServices.directory
+        var w = PcapWriter()
+        for r in records { w.appendRecord(r) }
+        try w.write(to: "\(dir)/\(name)-in.pcap")
+        try? FileManager.default.removeItem(atPath: "\(dir)/\(name)-out.pcap")
+        // A sanitized component runs slower; the launcher's stall timeout is about liveness, not this.
+        let options = isolated ? ["--stall-timeout", "0"] : []
+        let r = try runProcess(
+            executable, ["--netif", "pcap:\(dir)/\(name)-in.pcap:\(dir)/\(name)-out.pcap"] + options,
+            environment: ["UBSAN_OPTIONS": "print_stacktrace=1"])
+        return (r, FileManager.default.contents(atPath: "\(dir)/\(name)-out.pcap"))
+    }
+
+    @Test(arguments: services)
+    func sanitizedBuildsAnswerAsTheNormalOnesDo(_ service: Service) throws {
+        let name = URL(fileURLWithPath: service.source).deletingPathExtension().lastPathComponent
+        let builds: [(String, [String])] = [
+            ("unikernel", []), ("projected", ["--from-stage", "projected"]), ("isolated", ["--target", "isolated"]),
+        ]
+        for (kind, arguments) in builds {
+            let isolated = kind == "isolated"
+            let normal = try BuiltServices.runnable(service.source, arguments: arguments)
+            var sanitized = try BuiltServices.executable(
+                service.source, environment: ["CFLAGS": Self.flags], tag: "sanitized", arguments: arguments)
+            if isolated { sanitized += "/run" }
+            let (n, expected) = try Self.serve(normal, service.records, name: "\(name)-\(kind)-normal", isolated: isolated)
+            let (s, replies) = try Self.serve(sanitized, service.records, name: "\(name)-\(kind)-sanitized", isolated: isolated)
+            let what = "\(service.source), \(kind), sanitized"
+            // The sanitizer's swapcontext warns once, whatever the program does; the projected
+            // build's switches are announced to it (components.c). Nothing else may be said.
+            let said = s.stderr.split(separator: "\n").filter { !$0.contains("ASan doesn't fully support makecontext/swapcontext") }
+            for report in ["Sanitizer", "runtime error", "=================", "killed by its sandbox", "WARNING"] {
+                #expect(!said.contains { $0.contains(report) }, "\(what): \(s.stderr.prefix(6000))")
+            }
+            #expect(s.status == n.status, "\(what): status \(s.status), not \(n.status): \(s.stderr.prefix(6000))")
+            #expect(expected != nil && replies == expected, "\(what): the replies differ from the normal build's")
+            let counters = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("\(name): received") } }
+            #expect(counters(s.stderr) == counters(n.stderr), "\(what): \(s.stderr.prefix(3000))")
+        }
+    }
+}
