@@ -146,10 +146,15 @@ import Testing
     @Test func counterInStep() throws {
         // Bursts of 7: the 256th request, which traps, is in the middle of one, so the device
         // has read some ahead; they never reach the program, and are not counted as received.
+        // Whether the device reads ahead at all is up to the scheduler: every run must agree with
+        // the interpreter, and a few more runs are made until one has read ahead.
         let requests = (1...270).map { "request \($0)" }
-        let ahead = try expectAgreement(
+        var ahead = try expectAgreement(
             "Tests/Inputs/Isolated/counter.clv", Self.datagrams(requests, to: 9600),
             partitions: [nil, "device,count|formatter", "device|count,formatter"], burst: 7)
+        for _ in 0..<6 where (ahead["isolated (a component per state)"] ?? 0) == 0 {
+            ahead = try expectAgreement("Tests/Inputs/Isolated/counter.clv", Self.datagrams(requests, to: 9600), burst: 7)
+        }
         #expect((ahead["isolated (a component per state)"] ?? 0) > 0, "\(ahead)")
     }
 }

@@ -53,6 +53,7 @@ import Testing
         Service(
             source: "Tests/Inputs/Services/features.clv",
             records: datagrams(SemanticsTests.cases.map(\.0) + ["big 65507", "big 65508"], port: 9100)),
+        Service(source: "Tests/Inputs/Services/oversized.clv", records: datagrams(["10", "65508", "65507", "70000", "0"], port: 9800)),
         Service(
             source: "Tests/Inputs/Services/stages.clv",
             records: ProjectedBuildTests.stagesRequests(count: 200, seed: 6).map {
