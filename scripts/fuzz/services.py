@@ -326,7 +326,8 @@ def broken_records(rng, example, ends, count):
         if kind == "cut":
             frame = frame[:rng.randrange(len(frame))]
         elif kind == "ip-length":
-            frame[16:18] = rng.choice([0, 1, 19, 20, 27, len(frame) - 13, 0xFFFF, rng.randrange(65536)]).to_bytes(2, "big")
+            length = rng.choice([0, 1, 19, 20, 27, len(frame) - 13, 0xFFFF, rng.randrange(65536)])
+            frame[16:18] = (length & 0xFFFF).to_bytes(2, "big")
         elif kind == "ihl":
             frame[14] = 0x40 | rng.choice([0, 1, 4, 6, 15])
         elif kind == "ip-checksum":
