@@ -189,6 +189,7 @@ class Checker:
         self.timeout = timeout
         self.work = work
         self.runtime = os.path.join(ROOT, "Sources/CleaveRuntime/C")
+        self.valid = 0
 
     def commands(self, path, stage, include):
         check = [self.cleave, "check", "-I", include, path]
@@ -212,7 +213,7 @@ class Checker:
         return None
 
     def check(self, data, stage, include, name="input.clv"):
-        """(failure, command, outcome) of the first command that fails, or (None, ...)."""
+        """(failure, command, outcome) of the first command that fails, or (None, ...); counts the valid programs."""
         path = os.path.join(self.work, name)
         with open(path, "wb") as f:
             f.write(data)
@@ -231,6 +232,8 @@ class Checker:
                 return problem, command, outcome
             if command[1] == "check" and outcome.status != 0:
                 break
+            if command[1] == "check":
+                self.valid += 1
             if stage == "c" and command[1] == "dump" and outcome.status == 0:
                 problem = self.compile_c(outcome, data)
                 if problem:
@@ -315,3 +318,4 @@ def fuzz(rng, budget, tally, corpus, cleave, work, timeout=5.0, shrink_seconds=3
         what = f"{problem} ({' '.join(os.path.basename(c) if c.endswith('.clv') else c for c in command[1:])})"
         tally.fail(what, kept)
         log(f"  source: {what}: kept {kept} ({len(small)} bytes, from {os.path.relpath(path, ROOT)})")
+    tally.notes.append(f"{checker.valid} of the mutants were valid programs (cleave check: exit 0)")
