@@ -1,7 +1,8 @@
 // The programs the source fuzzer kept (Tests/Fuzz/found/source/, from
 // `make fuzz`) no longer make the compiler fail: `cleave check`, and `cleave
 // dump` of the projected program and of the C, each exit with 0, 1 or 2, never
-// by a signal, and never report an internal error. A program listed in
+// by a signal, and never report an internal error; the C of a valid program
+// compiles without a warning. A program listed in
 // Tests/Fuzz/known.txt still fails, for the reason given there.
 
 import CleaveTestSupport
@@ -9,6 +10,16 @@ import Foundation
 import Testing
 
 @Suite struct FuzzFoundSourcesTests {
+    /// The C of a valid program compiles without a warning.
+    func expectCompiles(_ c: String, _ path: String) throws {
+        let file = Scratch.path("fuzz-found-sources") + "/" + URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + ".c"
+        try c.write(toFile: file, atomically: true, encoding: .utf8)
+        let runtime = Repo.path("Sources/CleaveRuntime/C")
+        let r = try runProcess(
+            "/usr/bin/env", ["cc", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I", runtime, file])
+        #expect(r.status == 0, "the C of \(path) does not compile:\n\(r.stderr.prefix(1500))")
+    }
+
     @Test func keptProgramsGoThroughCheckAndDump() throws {
         let binary = Repo.cleaveBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build cleave first: \(binary)")
@@ -20,6 +31,7 @@ import Testing
                     #expect(!r.signaled, "\(what): killed by signal \(r.status)")
                     #expect([0, 1, 2].contains(r.status), "\(what): exit \(r.status)")
                     #expect(!(r.stdout + r.stderr).contains("internal error"), "\(what): \(r.stderr.prefix(500))")
+                    if command.last == "c" && r.status == 0 { try expectCompiles(r.stdout, path) }
                 }
             }
             if let reason = FuzzCorpus.knownReason(path) {
