@@ -538,7 +538,10 @@ extension CBackend {
             } else {
                 put = d.fields.map { "\(put_($0.type))(w, &v->\(types.fieldName($0.name)));" }
                 get = ["return true" + d.fields.map { " && \(get_($0.type))(r, &v->\(types.fieldName($0.name)))" }.joined() + ";"]
-                if d.fields.isEmpty { put = ["(void)w, (void)v;"] }
+                if d.fields.isEmpty {
+                    put = ["(void)w, (void)v;"]
+                    get = ["(void)r, (void)v;", "return true;"]
+                }
             }
         }
         if put.isEmpty { put = ["(void)w, (void)v;"] }

@@ -20,7 +20,7 @@ import Testing
     @Test(arguments: ["gcc", "clang"])
     func everyExampleBuildsIsolatedWithoutWarnings(_ cc: String) throws {
         // Every component's C, the launcher's table and the isolated runtime (rings, wire, sandbox).
-        for example in Repo.examples + [Repo.path("Tests/Inputs/Services/features.clv")] {
+        for example in Repo.examples + [Repo.path("Tests/Inputs/Services/features.clv"), Repo.path("Tests/Fuzz/wire.clv")] {
             let r = try runProcess(
                 Repo.cleaveBinary,
                 ["build", "--target", "isolated", example, "-o", "\(BuiltServices.directory)/warnings-isolated-\(cc).d"],
