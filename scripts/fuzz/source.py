@@ -4,10 +4,11 @@ or another stage) and the C compiler.
 
 Seeds are every program the repository has: the examples, the diagnostic
 cases, the test inputs, the sources inside the golden files, and the inputs
-this fuzzer kept before. A mutant is a seed after one to four edits, byte or
-token level: a range deleted, duplicated or swapped; a token inserted or
-replaced; deep nesting; a huge literal; a long name; invalid UTF-8; two seeds
-spliced; a line repeated many times.
+this fuzzer kept before. A mutant is a seed after one to four edits, byte,
+token or line level: a range deleted, duplicated or swapped; a token inserted
+or replaced; a number set to an edge value; a line moved, copied or dropped;
+deep nesting; a huge literal; a long name; invalid UTF-8; two seeds spliced;
+a line repeated many times.
 
 A mutant fails when the compiler is killed by a signal, exits with anything
 but 0, 1 or 2, says "internal error" (a bug in the compiler, not in the
@@ -103,6 +104,7 @@ def mutate_once(rng, data, other):
     kind = pick_weighted(rng, [
         (20, "delete"), (12, "duplicate"), (8, "swap"), (20, "insert"), (10, "replace-token"), (4, "nest"),
         (4, "literal"), (4, "long-name"), (4, "utf8"), (6, "splice"), (3, "repeat-line"), (5, "byte"),
+        (10, "line"), (6, "number"),
     ])
     if kind == "delete":
         a, b = span(rng, data)
@@ -162,6 +164,29 @@ def mutate_once(rng, data, other):
             return data[:a] + other[b:]
         c, d = span(rng, other, 400)
         return data[:a] + other[c:d] + data[a:]
+    if kind == "line":
+        # Whole lines moved, copied or dropped: often still a program, one that reaches the passes
+        # (a state used twice, a call moved into a branch or out of the loop).
+        lines = data.split(b"\n")
+        a, b = rng.randrange(len(lines)), rng.randrange(len(lines))
+        how = rng.randrange(3)
+        if how == 0:
+            lines.insert(b, lines[a])
+        elif how == 1:
+            lines[a], lines[b] = lines[b], lines[a]
+        else:
+            del lines[a]
+        return b"\n".join(lines)
+    if kind == "number":
+        numbers = list(re.finditer(rb"(?<![A-Za-z_0-9.])[0-9][0-9_]*(?![A-Za-z_0-9.])", data))
+        if not numbers:
+            return data
+        t = rng.choice(numbers)
+        edge = rng.choice([b"0", b"1", b"2", b"7", b"8", b"15", b"16", b"31", b"32", b"63", b"64", b"127", b"128",
+                           b"255", b"256", b"65535", b"65536", b"2147483647", b"2147483648", b"4294967295",
+                           b"9223372036854775807", b"9223372036854775808", b"18446744073709551615", b"(0 - 1)",
+                           b"(0 - 9223372036854775807 - 1)"])
+        return data[:t.start()] + edge + data[t.end():]
     if kind == "repeat-line":
         lines = data.split(b"\n")
         k = rng.randrange(len(lines))
