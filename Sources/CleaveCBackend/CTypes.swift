@@ -92,6 +92,8 @@ final class CTypes {
             if d.kind == .state {
                 return isUdpDevice(t) ? "cl_udp_device *" : isFrameDevice(t) ? "cl_frame_device *" : "struct \(stateStruct(id)) *"
             }
+            // A C struct as its header spells it: a typedef name has no `struct` before it.
+            if d.isC, let spelling = d.cSpelling { return spelling }
             return "struct \(register(t))"
         case .optional, .tuple, .function:
             return "struct \(register(t))"
