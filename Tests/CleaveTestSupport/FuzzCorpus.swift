@@ -1,7 +1,6 @@
 // The inputs the fuzzers kept (scripts/fuzz/, `make fuzz`): each once made the
 // compiler or a service fail, and the tests replay every one. An input that
-// still fails is listed in Tests/Fuzz/known.txt with the reason, and replayed
-// as a known issue.
+// still fails is listed in Tests/Fuzz/known.txt with the reason, and skipped.
 
 import Foundation
 
