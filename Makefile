@@ -7,7 +7,7 @@ EXAMPLES := $(wildcard Examples/*/*.clv)
 PREFIX ?= /usr/local
 CONFIGURATION ?= release
 
-.PHONY: all deps build demo test bench lint format clean install uninstall
+.PHONY: all deps build demo test fuzz bench lint format clean install uninstall
 
 all: build
 
@@ -57,12 +57,24 @@ demo: build
 	@echo "its isolated build: out/smoltcp-loop.d ($$(ls out/smoltcp-loop.d | tr '\n' ' '))"
 
 # The tests run with a temporary directory of their own, which must hold nothing of Cleave's
-# (cleave-*) when they end; what SwiftPM keeps there is its own.
+# (cleave-*) when they end; what SwiftPM keeps there is its own. After them, every fuzzer runs
+# for FUZZ_TEST_SECONDS from a fixed seed (the builds it needs take longer than that).
+FUZZ_TEST_SECONDS ?= 3
 test: deps lint
 	$(SWIFT) build --build-tests
-	@t=$$(mktemp -d); TMPDIR=$$t $(SWIFT) test --skip-build; status=$$?; left=$$(ls -A $$t | grep '^cleave'); rm -rf $$t; \
+	@t=$$(mktemp -d); TMPDIR=$$t $(SWIFT) test --skip-build; status=$$?; \
+	TMPDIR=$$t python3 scripts/fuzz/fuzz.py all --seconds $(FUZZ_TEST_SECONDS) --seed 1 || status=1; \
+	left=$$(ls -A $$t | grep '^cleave'); rm -rf $$t; \
 	if [ -n "$$left" ]; then echo "make test: the tests left this in the temporary directory: $$left"; exit 1; fi; \
 	exit $$status
+
+# Every input surface fuzzed (scripts/fuzz/README.md): sources, datagrams, captures, frames and
+# channel messages, FUZZ_SECONDS each, from FUZZ_SEED (default: one from the clock, printed).
+# Failing inputs are kept under Tests/Fuzz/found/; the tests replay them.
+FUZZ_SECONDS ?= 60
+FUZZ_SEED ?=
+fuzz: build
+	python3 scripts/fuzz/fuzz.py all --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
 # Served throughput against hand-written C servers (unikernel and isolated), the channels
 # against a pipe, and compile time: Benchmarks/results/.

@@ -209,6 +209,10 @@ public struct Lexer {
         return sawNewline
     }
 
+    /// Every punctuator with its bytes, in `Punct.allCases` order (longest first where prefixes
+    /// overlap), made once: a token is matched against them without building anything.
+    private static let punctuators: [(Punct, [UInt8])] = Punct.allCases.map { ($0, Array($0.rawValue.utf8)) }
+
     private mutating func lexToken() -> (TokenKind, Int)? {
         let start = pos
         let c = bytes[pos]
@@ -229,9 +233,8 @@ public struct Lexer {
             return (.anonParam(n), start)
         }
         if c == ascii("\"") { return (lexString(), start) }
-        for p in Punct.allCases {
-            let raw = Array(p.rawValue.utf8)
-            if pos + raw.count <= end && Array(bytes[pos..<pos + raw.count]) == raw {
+        for (p, raw) in Self.punctuators where raw[0] == c && pos + raw.count <= end {
+            if raw.indices.dropFirst().allSatisfy({ bytes[pos + $0] == raw[$0] }) {
                 pos += raw.count
                 return (.punct(p), start)
             }

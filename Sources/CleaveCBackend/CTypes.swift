@@ -92,6 +92,8 @@ final class CTypes {
             if d.kind == .state {
                 return isUdpDevice(t) ? "cl_udp_device *" : isFrameDevice(t) ? "cl_frame_device *" : "struct \(stateStruct(id)) *"
             }
+            // A C struct as its header spells it: a typedef name has no `struct` before it.
+            if d.isC, let spelling = d.cSpelling { return spelling }
             return "struct \(register(t))"
         case .optional, .tuple, .function:
             return "struct \(register(t))"
@@ -321,13 +323,15 @@ final class CTypes {
                     eq = tests.isEmpty ? "true" : tests.joined(separator: " && ")
                 }
             }
+            // A struct without fields has nothing to compare: its two values are not even looked at.
+            let body =
+                eq == "true"
+                ? ["(void)t, (void)a, (void)b;", "return true;"]
+                : ["(void)t;", "const \(ctype) *x = a;", "const \(ctype) *y = b;", "return \(eq);"]
             descriptorDefinitions.append(
                 """
                 static bool equal_\(name)(const cl_type *t, const void *a, const void *b) {
-                    (void)t;
-                    const \(ctype) *x = a;
-                    const \(ctype) *y = b;
-                    return \(eq);
+                \(body.map { "    " + $0 }.joined(separator: "\n"))
                 }
                 """)
             ops.append(".equal = equal_\(name)")

@@ -464,6 +464,8 @@ final class FunctionEmitter {
             for a in args { consume(a, among: args) }
             line("\(types.c(t)) \(cname) = \(backend.stateConstructor(tid))(\(args.map(atom).joined(separator: ", ")));")
         }
+        // A state made and never called is a local like any other (silenceUnusedLocals).
+        declared.append((cname, out.count - 1))
     }
 
     /// `self->field = x` on a state: promote into the state's heap, release the old value

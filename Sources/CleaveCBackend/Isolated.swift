@@ -451,18 +451,33 @@ extension CBackend {
             get = ["return true" + items.indices.map { " && \(get_(items[$0]))(r, &v->e\($0))" }.joined() + ";"]
         case .array(let e):
             let ce = types.c(e)
+            // An element that takes no bytes of its own (an empty struct, Void) is followed by a
+            // zero byte, so that every element takes one at least and a count is bounded by what is
+            // left of the message: eight bytes can never ask for millions of elements.
+            let empty = leastSize(e) == 0
             put = [
                 "cl_put_count(w, (*v)->count);",
-                "for (int64_t i = 0; i < (*v)->count; i++) \(put_(e))(w, (\(ce) const *)cl_buf_at(*v, i));",
+                "for (int64_t i = 0; i < (*v)->count; i++) {",
+                "    \(put_(e))(w, (\(ce) const *)cl_buf_at(*v, i));",
             ]
+            put += empty ? ["    uint8_t end = 0;", "    cl_put(w, &end, 1);", "}"] : ["}"]
             get = [
                 "int64_t n;",
-                "if (!cl_get_count(r, &n, \(leastSize(e)))) return false;",
+                "if (!cl_get_count(r, &n, \(max(1, leastSize(e))))) return false;",
                 "cl_buf *a = cl_array_new(\(types.descriptor(e)), n);",
                 "for (int64_t i = 0; i < n; i++) {",
                 "    \(ce) *x = cl_buf_at(a, i);",
                 "    memset(x, 0, sizeof *x);",
                 "    if (!\(get_(e))(r, x)) return false;",
+            ]
+            if empty {
+                get += [
+                    "    uint8_t end;",
+                    "    if (!cl_get(r, &end, 1)) return false;",
+                    "    if (end != 0) return cl_get_fail(r, \"an element with no value ends with a byte that is not 0\");",
+                ]
+            }
+            get += [
                 "    a->count = i + 1;",
                 "}",
                 "*v = a;",
@@ -523,7 +538,10 @@ extension CBackend {
             } else {
                 put = d.fields.map { "\(put_($0.type))(w, &v->\(types.fieldName($0.name)));" }
                 get = ["return true" + d.fields.map { " && \(get_($0.type))(r, &v->\(types.fieldName($0.name)))" }.joined() + ";"]
-                if d.fields.isEmpty { put = ["(void)w, (void)v;"] }
+                if d.fields.isEmpty {
+                    put = ["(void)w, (void)v;"]
+                    get = ["(void)r, (void)v;", "return true;"]
+                }
             }
         }
         if put.isEmpty { put = ["(void)w, (void)v;"] }

@@ -12,6 +12,7 @@
 //
 // The caret marks the first byte of the span, `~` the rest of it on that line.
 // Tabs in the source line are kept in the marker line so the caret stays aligned.
+// A line longer than `widestExcerpt` bytes is shown as a window around the caret.
 // A fix-it is printed under the marker line as the text to put there.
 //
 // As in clang, the errors printed can be limited: past the limit, the remaining
@@ -83,6 +84,11 @@ public struct DiagnosticFormatter: Sendable {
         return "cleave: \(severity): \(message)\n"
     }
 
+    /// The most bytes of a source line an excerpt shows: a longer line (a minified or generated
+    /// file) is shown as a window around the caret, `...` marking what is left out, so that one
+    /// long line does not fill the output once for every diagnostic on it.
+    public static let widestExcerpt = 160
+
     private func excerpt(_ span: SourceSpan, fixIts: [FixIt]) -> String {
         let file = span.file
         let (line, column) = file.lineAndColumn(of: span.start)
@@ -91,18 +97,29 @@ public struct DiagnosticFormatter: Sendable {
         // The marker covers the span's bytes on the first line only.
         let lineEnd = file.lineStarts[line - 1] + bytes.count
         let markEnd = min(span.end, lineEnd)
-        let width = max(1, markEnd - span.start)
-        var marker = ""
-        for i in 0..<(column - 1) where i < bytes.count {
+        // The window of the line shown, on UTF-8 character boundaries: all of it when it is short.
+        var start = 0
+        var end = bytes.count
+        if bytes.count > Self.widestExcerpt {
+            start = max(0, min(column - 1 - Self.widestExcerpt / 3, bytes.count - Self.widestExcerpt))
+            end = start + Self.widestExcerpt
+            while start > 0 && bytes[start] & 0xC0 == 0x80 { start -= 1 }
+            while end < bytes.count && bytes[end] & 0xC0 == 0x80 { end += 1 }
+        }
+        let before = start > 0 ? "..." : ""
+        let shown = before + String(decoding: bytes[start..<end], as: UTF8.self) + (end < bytes.count ? "..." : "")
+        let width = max(1, min(markEnd, file.lineStarts[line - 1] + end) - span.start)
+        var marker = String(repeating: " ", count: before.count)
+        for i in start..<(column - 1) where i < end {
             marker += bytes[i] == UInt8(ascii: "\t") ? "\t" : " "
         }
         if column - 1 > bytes.count {
             marker += String(repeating: " ", count: column - 1 - bytes.count)
         }
         marker += "^" + String(repeating: "~", count: width - 1)
-        var out = text + "\n" + marker + "\n"
+        var out = shown + "\n" + marker + "\n"
         for fix in fixIts where fix.span.file === file && fix.span.line == line {
-            let pad = String(repeating: " ", count: fix.span.column - 1)
+            let pad = String(repeating: " ", count: before.count + max(0, fix.span.column - 1 - start))
             out += pad + (fix.replacement.isEmpty ? "(delete)" : fix.replacement) + "\n"
         }
         return out

@@ -148,7 +148,7 @@ final class CheckerContext {
                 types.append(
                     TypeDeclInfo(
                         kind: .struct, name: s.name, fields: [], cases: [], methods: [:], inits: [], span: s.span,
-                        isStandard: false, isC: true))
+                        isStandard: false, isC: true, cSpelling: s.cSpelling))
                 typeIDs[s.name] = id
                 declaredAt[s.name] = s.span
                 declared.append((id, s))

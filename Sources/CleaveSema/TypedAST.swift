@@ -69,6 +69,8 @@ public struct TypeDeclInfo: Sendable {
     public let isStandard: Bool
     /// Imported from a C header.
     public let isC: Bool
+    /// How C spells an imported struct: its typedef name (`Checksum`), or `struct tag`.
+    public var cSpelling: String? = nil
 }
 
 public enum FunctionKind: Sendable, Equatable {

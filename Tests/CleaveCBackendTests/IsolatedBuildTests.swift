@@ -54,6 +54,13 @@ import Testing
         try expectSameCaptures("Tests/Inputs/Services/features.clv", port: 9100, requests, partitions: [nil, "device,log|keeper"])
     }
 
+    /// Values of every kind cross (Tests/Fuzz/wire.clv), among them arrays of empty structs, whose
+    /// elements take a byte each on the wire: 60000 of them in one message.
+    @Test func everyKindOfValueCrossesAsInTheUnikernel() throws {
+        let requests = ["", "a", "hello", String(repeating: "e", count: 1400), String(repeating: "x", count: 60_000)]
+        try expectSameCaptures("Tests/Fuzz/wire.clv", port: 9400, requests.map { Array($0.utf8) }, partitions: [nil, "device,log|keeper"])
+    }
+
     @Test func everyOtherExampleAnswersAsTheUnikernelDoes() throws {
         // One state each: the default partition is the only one.
         let cases: [(String, UInt16, [String])] = [

@@ -68,6 +68,19 @@ import Testing
         #expect(DiagnosticFormatter(showIDs: false).format(d) == "kv.clv:1:14: error: expected '}'\nstate Store {\n             ^\n")
     }
 
+    @Test func aLongLineIsShownAsAWindowAroundTheCaret() {
+        // One line of 10,002 bytes, the error in its middle: the excerpt shows 160 bytes of it.
+        let text = String(repeating: "a + ", count: 1250) + "x!" + String(repeating: " + b", count: 1250)
+        let long = SourceFile(path: "long.clv", text: text)
+        let d = Diagnostic(.error("expected", "expected an expression"), at: SourceSpan(file: long, start: 5001, end: 5002))
+        let lines = DiagnosticFormatter().format(d).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines[0] == "long.clv:1:5002: error: expected an expression [expected]")
+        let window = String(repeating: "a + ", count: 13) + "x!" + String(repeating: " + b", count: 26) + " +"
+        #expect(window.utf8.count == DiagnosticFormatter.widestExcerpt)
+        #expect(lines[1] == "..." + window + "...")
+        #expect(lines[2] == String(repeating: " ", count: 3 + 53) + "^")
+    }
+
     @Test func summaryCountsErrorsAndWarnings() {
         let e = Diagnostic(.error("a", "x"), at: nil)
         let w = Diagnostic(.warning("b", "y"), at: nil)

@@ -154,8 +154,11 @@ func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
         #expect(match.1 == file.path)
         let column = try #require(Int(match.2))
         #expect(column > 11 + 3 * 200 && column < 11 + 3 * 260)
-        let caret = String(repeating: " ", count: column - 1) + "^"
-        #expect(r.stderr.dropFirst(match.0.count).hasPrefix(line + "\n" + caret))
+        // The line, 30,000 bytes long, is shown as a window around the caret.
+        let start = column - 1 - DiagnosticFormatter.widestExcerpt / 3
+        let window = Array(line.utf8)[start..<start + DiagnosticFormatter.widestExcerpt]
+        let caret = String(repeating: " ", count: 3 + DiagnosticFormatter.widestExcerpt / 3) + "^"
+        #expect(r.stderr.dropFirst(match.0.count).hasPrefix("..." + String(decoding: window, as: UTF8.self) + "...\n" + caret))
         #expect(r.stderr.hasSuffix("1 error generated.\n"))
     }
 }
