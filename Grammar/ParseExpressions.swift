@@ -315,7 +315,7 @@ extension Parser {
         case .identifier(let name) where name != "_":
             advance()
             // identifier [ generic_args ]: only directly before "(" or ".".
-            if at(.lt) && tok.span.start == t.span.end {
+            if at(.lt) && tok.span.start == t.span.end && genericArgumentsMayFollow() {
                 if let args = speculate({ p -> [TypeExpr]? in
                     guard let args = p.parseGenericArguments() else { return nil }
                     return (p.at(.lparen) || p.at(.dot)) && !p.tok.precededByNewline ? args : nil

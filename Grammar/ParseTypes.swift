@@ -78,4 +78,32 @@ extension Parser {
         guard expect(.gt, "'>' to end the generic arguments") else { return nil }
         return args
     }
+
+    /// Whether the tokens from the `<` at hand can be generic arguments, by a look at the
+    /// tokens alone: only tokens a type is made of, until the angle brackets balance, nested no
+    /// deeper than the parser may still go and within `genericLookLimit` tokens. An expression
+    /// tries generic arguments at every `Name<` (`Map<Bytes, Int>()` against `a < b`), and a
+    /// try that fails costs a parse of everything it read: this look bounds that, so hostile
+    /// input (thousands of `Optional<` in a row) is parsed in linear time.
+    func genericArgumentsMayFollow() -> Bool {
+        var angles = 0
+        var nesting = 0
+        var i = index
+        while i < tokens.count && i - index < Parser.genericLookLimit {
+            switch tokens[i].kind {
+            case .identifier: break
+            case .punct(.lt): angles += 1
+            case .punct(.gt): angles -= 1
+            case .punct(.shr): angles -= 2
+            case .punct(.lbracket), .punct(.lparen): nesting += 1
+            case .punct(.rbracket), .punct(.rparen): nesting -= 1
+            case .punct(.comma), .punct(.question), .punct(.coalesce), .punct(.arrow): break
+            default: return false
+            }
+            if angles <= 0 { return nesting == 0 }
+            if nesting < 0 || angles + nesting + depth >= Parser.maxDepth { return false }
+            i += 1
+        }
+        return false
+    }
 }

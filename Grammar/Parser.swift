@@ -23,6 +23,8 @@ public struct Parser {
     /// the right side of `??`. Bounded so that hostile input cannot exhaust the stack.
     var depth = 0
     static let maxDepth = 256
+    /// The most tokens generic arguments in an expression may span (`genericArgumentsMayFollow`).
+    static let genericLookLimit = 1024
     /// The operations of the chains being parsed, added up over the nesting: left-associative
     /// operators and postfix suffixes (`.f`, `(…)`, `[…]`, `!`). A chain is no nesting in the
     /// source, but it is in the tree (`a + b + c` is `(a + b) + c`), and the phases after the
