@@ -56,7 +56,8 @@ public enum Lookahead {
             if case .nominal(let id) = t { return typed.type(id).isStandard && typed.type(id).name == "UdpDevice" }
             return false
         }
-        guard let loopIndex = main.body.stmts.firstIndex(where: { if case .loop = $0.kind { true } else { false } }),
+        let partitioned = projected.partitioned.main
+        guard let service = partitioned.serviceLoop(typed), let loopIndex = main.topLevelLoop(at: partitioned.body.stmts[service].span),
             case .loop(let carried, let initial, let body, let results) = main.body.stmts[loopIndex].kind
         else { return nil }
         let loopSpan = main.body.stmts[loopIndex].span

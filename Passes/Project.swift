@@ -6,8 +6,8 @@
 /// part in (yielding, carrying and breaking with only the values it owns), and
 /// nothing else; right after each value that crosses (or at the start of each
 /// iteration, for a value a loop carries), the owner `send`s it on its channel and
-/// the reader `receive`s it. Every state appears in the program of its own
-/// component only.
+/// the reader `receive`s it; a component whose part ends before `main` does halts
+/// there. Every state appears in the program of its own component only.
 ///
 /// This is endpoint projection in the sense of choreographic programming: `main` is
 /// the choreography, each component's program its projection, and every branch or
@@ -100,7 +100,12 @@ public enum Project {
     public static func run(_ p: PartitionedProgram) -> ProjectedProgram {
         let programs = p.components.indices.map { k in
             var projector = Projector(p: p, me: k)
-            let body = projector.block(p.main.body, first: 0)
+            var body = projector.block(p.main.body, first: 0)
+            // A component whose states the rest of `main` never calls (one used only in the set-up)
+            // comes to the end of its part while the others go on: it halts there, quietly.
+            if !(body.stmts.last.map(isTerminator) ?? false) {
+                body.stmts.append(IRStmt(kind: .halt, span: body.stmts.last?.span ?? p.main.span))
+            }
             return ComponentProgram(component: p.components[k], main: p.main.with(body: body, values: p.main.values))
         }
         return ProjectedProgram(partitioned: p, components: programs)

@@ -40,11 +40,15 @@ final class FunctionEmitter {
     var current = 0
     var stateNames: [IRValue: String] = [:]
     var yieldTargets: [[IRValue]] = []
-    var loops: [(carried: [IRValue], results: [IRValue], label: String, isServiceLoop: Bool)] = []
+    var loops: [(carried: [IRValue], results: [IRValue], label: String, resetsRegion: Bool)] = []
     var labelCounter = 0
     var tempCounter = 0
     /// `main`'s loops at the top of its body: their iterations reset the region.
     let isMain: Bool
+    /// Where `main`'s service loop is written (`IRFunction.serviceLoop`): the set-up ends there
+    /// (`cl_set_up_end`), and an isolated component's abandoned iterations start again there.
+    /// A component's projected `main` has its part of the partitioned `main`'s loop.
+    let serviceLoop: SourceSpan?
     /// What ends an iteration of `main`'s loop: a component of a projected program also
     /// lets the others run.
     var iterationEnd = "cl_iteration_end"
@@ -63,6 +67,8 @@ final class FunctionEmitter {
         self.backend = backend
         self.function = function
         self.isMain = isMain
+        let reference = backend.projected?.partitioned.main ?? function
+        self.serviceLoop = isMain ? reference.serviceLoop(backend.program.typed).map { reference.body.stmts[$0].span } : nil
         let types = backend.types
         self.facts = AnalyzeOwnership.analyze(
             body, params: params, ownedParams: ownedParams, types: { function.info($0).type }, isState: { types.isState($0) })
@@ -270,7 +276,8 @@ final class FunctionEmitter {
             yieldTargets.removeLast()
             line("}")
         case .loop(let carried, let initial, let body, let results):
-            let service = isMain && loops.isEmpty
+            let resetsRegion = isMain && loops.isEmpty
+            let serving = resetsRegion && here == serviceLoop
             // An initial value the body also reads is still live inside the loop.
             let readInBody = AnalyzeOwnership.usedValues(body)
             for (c, i) in zip(carried, initial) where !types.isState(ty(c)) {
@@ -284,11 +291,12 @@ final class FunctionEmitter {
             declareZero(results)
             labelCounter += 1
             let label = "loop\(labelCounter)_end"
-            if service { line("cl_loop_enter();") }
+            if serving { line("cl_set_up_end();") }
+            if resetsRegion { line("cl_loop_enter();") }
             line("for (;;) { \(CText.comment(location(here)))")
-            loops.append((carried, results, label, service))
+            loops.append((carried, results, label, resetsRegion))
             indent += 1
-            let restartable = service && backend.isolated != nil
+            let restartable = serving && backend.isolated != nil
             let labelAt = out.count
             if restartable {
                 // A peer restarted: this iteration is abandoned and the next one starts here.
@@ -311,9 +319,9 @@ final class FunctionEmitter {
             assign(targets, xs)
         case .breakLoop(let xs):
             guard let loop = loops.last else { return }
-            if loop.isServiceLoop { line("cl_loop_exit();") }
+            if loop.resetsRegion { line("cl_loop_exit();") }
             assign(loop.results, xs)
-            if loop.isServiceLoop {
+            if loop.resetsRegion {
                 for r in loop.results where types.hasBuffers(ty(r)) && !types.isState(ty(r)) {
                     line("cl_promote(\(types.descriptor(ty(r))), &\(name(r)), cl_region, true);")
                 }
@@ -323,7 +331,7 @@ final class FunctionEmitter {
         case .continueLoop(let xs):
             guard let loop = loops.last else { return }
             assign(loop.carried, xs)
-            if loop.isServiceLoop {
+            if loop.resetsRegion {
                 let kept = loop.carried.filter { types.hasBuffers(ty($0)) && !types.isState(ty($0)) }
                 if !kept.isEmpty {
                     line("cl_heap *carry = cl_carry_heap_next();")

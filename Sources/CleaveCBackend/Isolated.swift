@@ -206,9 +206,10 @@ extension CBackend {
         var files: [String] = []
         for c in projected.components { files.append(executableName(c.component.name, taken: files)) }
         // Started again after a failure (--restart): no state fields to lose, no device to bind again,
-        // and no value from the others' set-up to wait for (only turns cross before the loop).
+        // and no value from the others' set-up to wait for (only turns cross before the service loop,
+        // loops of the set-up included).
         let p = projected.partitioned
-        let loop = p.main.body.stmts.firstIndex { if case .loop = $0.kind { true } else { false } } ?? p.main.body.stmts.count
+        let loop = p.main.serviceLoop(typed) ?? p.main.body.stmts.count
         let loopNumber = p.main.body.stmts[..<loop].reduce(0) { $0 + numberedCount(IRBlock([$1])) }
         let setUpValues = p.crossingsAfter.filter { $0.key < loopNumber }.flatMap(\.value).map { p.channels[$0] }
             .filter { !$0.isTurn }

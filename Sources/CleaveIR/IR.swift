@@ -200,6 +200,45 @@ public struct IRFunction: Sendable {
     public func info(_ v: IRValue) -> IRValueInfo { values[v.id] }
 }
 
+extension IRFunction {
+    /// Where `main` serves: the index in its body of the *service loop*, the first loop at the
+    /// top of the body that calls a device (or hands one to a state), or, in a program whose
+    /// loops call none, the last loop at the top. What comes before it is the set-up, loops
+    /// included (`loop { … break }` computing a first value): an isolated component loads its
+    /// sandbox, and a restarted one rejoins its peers, where the service loop begins, not at the
+    /// first loop. Asked of the program's `main` (or the partitioned one); a component's
+    /// projected `main` finds its part of that loop by its span (`topLevelLoop(at:)`).
+    public func serviceLoop(_ typed: TypedProgram) -> Int? {
+        func isDevice(_ a: IRAtom) -> Bool {
+            guard case .value(let v) = a, case .nominal(let id) = info(v).type else { return false }
+            return typed.type(id).isDevice
+        }
+        func callsDevice(_ b: IRBlock) -> Bool {
+            b.stmts.contains { s in
+                if case .stateCall(_, _, _, let state, _, let args) = s.kind {
+                    if isDevice(state) { return true }
+                    if args.contains(where: { a in
+                        switch a {
+                        case .value(let x), .passedInout(let x): isDevice(x)
+                        }
+                    }) {
+                        return true
+                    }
+                }
+                return statementParts(s).nested.contains(where: callsDevice)
+            }
+        }
+        let loops = body.stmts.indices.filter { if case .loop = body.stmts[$0].kind { true } else { false } }
+        return loops.first { if case .loop(_, _, let b, _) = body.stmts[$0].kind { callsDevice(b) } else { false } } ?? loops.last
+    }
+
+    /// The index of the loop at the top of the body written at `span` (a component's part of
+    /// the service loop); nil when this function has none there.
+    public func topLevelLoop(at span: SourceSpan) -> Int? {
+        body.stmts.firstIndex { if case .loop = $0.kind { $0.span == span } else { false } }
+    }
+}
+
 public struct IRProgram: Sendable {
     public let typed: TypedProgram
     /// Functions with bodies, in source order; `extern` and C functions have none.

@@ -105,6 +105,35 @@ import Testing
         #expect(result.stderr.contains("restarting component 'formatter'"), "\(result.stderr)")
     }
 
+    @Test(arguments: [nil, "device,warmup|formatter"] as [String?])
+    func loopsOfTheSetUpComeBeforeTheServiceLoop(_ partition: String?) throws {
+        // The device is created after two set-up loops: its component loads its sandbox where the
+        // service loop begins, not at the first loop. The formatter takes part in a set-up loop and,
+        // killed, runs it again alone before it rejoins the others; the warm-up, which the service
+        // loop never calls, halts after its part.
+        let arguments = ["--target", "isolated"] + (partition.map { ["--partition", $0] } ?? [])
+        let run = try BuiltServices.runnable("Tests/Inputs/Isolated/set-up-loop.clv", arguments: arguments)
+        let service = try ServiceProcess(run, ["--netif", "udp:0", "--restart"])
+        let client = try UDPClient()
+        let port = service.port(9710)
+        #expect(try client.request("a".bytes, to: port)?.text == "echo a")
+        #expect(try client.request("b".bytes, to: port)?.text == "echo b")
+        let formatter = try #require(service.children()["formatter"])
+        kill(formatter, SIGKILL)
+        let deadline = Date().addingTimeInterval(5)
+        while service.children()["formatter"] == nil || service.children()["formatter"] == formatter, Date() < deadline {
+            usleep(10_000)
+        }
+        #expect(service.children()["formatter"] != formatter, "the formatter was not started again")
+        let replies = try ["c", "d"].map { try client.request($0.bytes, to: port)?.text }
+        #expect(replies == ["echo c", "echo d"])
+        let result = service.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(Self.programOutput(result.stderr).first { !$0.contains("listening on UDP") } == "warmed up in 3 rounds", "\(result.stderr)")
+        #expect(result.stderr.contains("restarting component 'formatter'"), "\(result.stderr)")
+        #expect(result.stderr.contains("received 4, sent 4,"), "\(result.stderr)")
+    }
+
     @Test func aStoppedComponentIsReportedAndDoesNotStallTheServiceForever() throws {
         let kv = try BuiltServices.runnable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
         let service = try ServiceProcess(kv, ["--netif", "udp:0", "--stall-timeout", "1"])

@@ -469,4 +469,64 @@ import Testing
             #expect(calls[1].2 == calls[0].3, "\(name)")
         }
     }
+
+    @Test func theServiceLoopIsTheFirstLoopAtTheTopThatCallsADevice() throws {
+        let p = try #require(
+            lowered(
+                """
+                import net
+                state Count {
+                    var n: Int = 0
+                    func next() -> Int {
+                        n += 1
+                        return n
+                    }
+                }
+                func main() {
+                    let count = Count()
+                    loop {
+                        if count.next() > 2 { break }
+                    }
+                    let device = UdpDevice(port: 9000)
+                    var k = 0
+                    while k < 3 { k += 1 }
+                    loop {
+                        let d = device.receive()
+                        device.send(d.reply("\\(count.next())"))
+                    }
+                }
+                """))
+        let main = try #require(p.named("main"))
+        let loops = main.body.stmts.indices.filter { if case .loop = main.body.stmts[$0].kind { true } else { false } }
+        #expect(loops.count == 3)
+        #expect(main.serviceLoop(p.typed) == loops.last)
+        #expect(main.topLevelLoop(at: main.body.stmts[loops[1]].span) == loops[1])
+
+        // Without a device call in any loop: the last loop at the top.
+        let q = try #require(
+            lowered(
+                """
+                state Count {
+                    var n: Int = 0
+                    func next() -> Int {
+                        n += 1
+                        return n
+                    }
+                }
+                func main() {
+                    let count = Count()
+                    loop {
+                        if count.next() > 2 { break }
+                    }
+                    loop {
+                        print("\\(count.next())")
+                    }
+                }
+                """))
+        let qMain = try #require(q.named("main"))
+        let qLoops = qMain.body.stmts.indices.filter { if case .loop = qMain.body.stmts[$0].kind { true } else { false } }
+        #expect(qLoops.count == 2)
+        #expect(qMain.serviceLoop(q.typed) == qLoops.last)
+    }
 }
+

@@ -19,7 +19,7 @@ import Testing
 
     /// The turns handed inside `main`'s service loop (set-up aside), as "from->to @line".
     func turnsInLoop(_ p: PartitionedProgram) -> [String] {
-        guard let loop = p.main.body.stmts.firstIndex(where: { if case .loop = $0.kind { true } else { false } }) else { return [] }
+        guard let loop = p.main.serviceLoop(p.program.typed) else { return [] }
         let first = p.main.body.stmts[..<loop].reduce(0) { $0 + numberedCount(IRBlock([$1])) }
         let inLoop = first...(first + numberedCount(IRBlock([p.main.body.stmts[loop]])))
         let ids =

@@ -75,11 +75,13 @@ void cl_free_later(cl_heap *heap, void *p);
 cl_heap *cl_heap_new(const char *name);
 /* Free every block a malloc heap holds right now (main's carried values: two-space). */
 void cl_heap_free_all(cl_heap *heap);
-/* Enter main's loop: new values go to the iteration region until cl_loop_exit. */
+/* Enter a loop at the top of main: new values go to the iteration region until cl_loop_exit. */
 void cl_loop_enter(void);
-/* Run once when main's loop is first entered: the end of the set-up (the isolated
- * target loads a component's sandbox there). */
-extern void (*cl_loop_enter_hook)(void);
+/* The set-up is over: main's service loop begins (IRFunction.serviceLoop). Runs
+ * cl_set_up_end_hook once, if set: the isolated target loads a component's sandbox
+ * there, and a restarted component rejoins its peers. */
+void cl_set_up_end(void);
+extern void (*cl_set_up_end_hook)(void);
 void cl_loop_exit(void);
 /* End of one iteration of main's loop: run deferred frees, reset the region. */
 void cl_iteration_end(void);

@@ -68,7 +68,7 @@ static volatile sig_atomic_t abandon_requested;
 static uint32_t abandon_handled; /* the launcher's last restart epoch this component has parked for */
 
 static ring_link *links; /* by ring number; ring NULL when this component is not on it */
-static bool in_loop;       /* main has entered its loop: the set-up is over */
+static bool in_loop;       /* main has entered its service loop: the set-up is over */
 static bool started_again; /* by the launcher, after a failure (--restart) */
 static cl_status *status;
 static cl_writer outgoing;
@@ -326,7 +326,7 @@ static _Noreturn void sandbox_failed(const char *what, int error) {
 static void enter_sandbox(void);
 
 /* Main enters its loop: the set-up is over, and the sandbox closes. */
-static void enter_loop(void) {
+static void end_set_up(void) {
     in_loop = true;
     enter_sandbox();
 }
@@ -429,7 +429,7 @@ int main(int argc, char **argv) {
     sigemptyset(&launcher.sa_mask);
     sigaction(SIGUSR2, &launcher, NULL); /* no SA_RESTART: a wait returns to look */
     started_again = atomic_load(&status->starts) > 1;
-    cl_loop_enter_hook = enter_loop;
+    cl_set_up_end_hook = end_set_up;
     cleave_init();
     cleave_main();
     cl_exit_clean();

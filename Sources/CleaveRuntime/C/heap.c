@@ -212,16 +212,7 @@ void cl_heap_free_all(cl_heap *h) {
     h->head.prev = h->head.next = &h->head;
 }
 
-void (*cl_loop_enter_hook)(void);
-
-void cl_loop_enter(void) {
-    cl_region = iteration_region;
-    if (cl_loop_enter_hook) {
-        void (*hook)(void) = cl_loop_enter_hook;
-        cl_loop_enter_hook = NULL;
-        hook();
-    }
-}
+void cl_loop_enter(void) { cl_region = iteration_region; }
 
 void cl_loop_exit(void) {
     cl_region = setup_region;

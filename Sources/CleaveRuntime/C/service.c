@@ -21,6 +21,14 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+void (*cl_set_up_end_hook)(void);
+
+void cl_set_up_end(void) {
+    void (*hook)(void) = cl_set_up_end_hook;
+    cl_set_up_end_hook = NULL;
+    if (hook) hook();
+}
+
 _Noreturn void cl_exit_clean(void) {
     (void)cl_components_input_ended(); /* in a projected program: the others finish first */
     cl_shutdown();
