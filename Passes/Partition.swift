@@ -629,6 +629,10 @@ struct Partitioner {
                     e.all.formUnion(branch.all)
                     e.entry.formUnion(branch.entry)
                     e.exit.formUnion(branch.exit)
+                    // A branch that leaves may stop the program there (a trap, whose participants are
+                    // few): what comes after the construct may happen only once the branch's
+                    // effectors have gone the other way, and only they can say so.
+                    if leavesConstruct(block) { e.exit.formUnion(branch.all) }
                     e.passes = e.passes || branch.passes
                     inner += numberedCount(block)
                 }

@@ -1414,8 +1414,13 @@ func problemsCompiling(_ text: String) -> [String] {
         var failed = false
         defer { if !failed { try? FileManager.default.removeItem(atPath: dir) } }
         // CLEAVE_GENERATED_RUNS=n runs n programs per batch instead of 5 (a longer search).
+        // CLEAVE_GENERATED_SEEDS=a,b,… runs those seeds in the first batch and nothing else (a failure again).
         let perBatch = Int(ProcessInfo.processInfo.environment["CLEAVE_GENERATED_RUNS"] ?? "") ?? 5
-        for seed in UInt64(batch * perBatch)..<UInt64(batch * perBatch + perBatch) {
+        var seeds = Array(UInt64(batch * perBatch)..<UInt64(batch * perBatch + perBatch))
+        if let chosen = ProcessInfo.processInfo.environment["CLEAVE_GENERATED_SEEDS"] {
+            seeds = batch == 0 ? chosen.split(separator: ",").compactMap { UInt64($0) } : []
+        }
+        for seed in seeds {
             let text = ProgramGenerator.generate(seed: seed, served: true)
             let source = "\(dir)/g\(seed).clv"
             try text.write(toFile: source, atomically: true, encoding: .utf8)
