@@ -202,6 +202,9 @@ typedef struct cl_status {
     _Atomic uint32_t drain;
     /* How many times the launcher has started this component (more than once: --restart). */
     _Atomic uint32_t starts;
+    /* Its device waits for input (netif.h: cl_netif_attach_waiting): it does not run, and is not
+     * stalled, whatever waits for it in its rings (launcher.c). */
+    _Atomic uint32_t waiting_for_input;
 } cl_status;
 
 /* Set when this component's iteration is abandoned; generated code then calls
