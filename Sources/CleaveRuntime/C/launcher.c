@@ -59,7 +59,12 @@
  * request being served is lost; the states of the others are kept. A peer
  * that does not park within 2 seconds stops the service instead. A component
  * started again runs its set-up alone (component.c), and one that exchanges
- * values with the others before its loop is not restartable.
+ * values with the others before its loop is not restartable. When a component
+ * that is not restartable fails, the service stops as it would without
+ * --restart, and the launcher says why, in the compiler's words (the program's
+ * table, Isolated.swift): "component 'tally' is not started again: it holds
+ * state fields (Tally.total)"; the other reasons are a device it drives and
+ * values it exchanges with the others' set-up.
  *
  * The launcher's own sandbox. Once every device is bound, the launcher needs
  * only to supervise: wait for its children and signals, read their status
@@ -144,7 +149,8 @@ static void usage(FILE *out, const char *program) {
     fprintf(out, "usage: %s [--netif SPEC]... [--restart]\n%s", program, cl_netif_usage);
     fprintf(out,
             "  --restart                   start again a component that holds no state fields and no device\n"
-            "                              when it fails (the request it was serving is lost)\n"
+            "                              when it fails (the request it was serving is lost); for another,\n"
+            "                              say why it is not\n"
             "  --stall-timeout SECONDS     stop a component that has a message waiting for it and does not run\n"
             "                              for this long (default 2; 0: never)\n"
             "  --print-policy              the system calls this launcher allows itself once the devices are bound\n"
@@ -546,10 +552,17 @@ static void report(const component *c, int wstatus) {
 }
 
 /* A failed component that holds no state fields may be started again (--restart): the others
- * abandon their iteration and park; once all have, the rings are reset and it starts. */
+ * abandon their iteration and park; once all have, the rings are reset and it starts. One that
+ * may not is not, and the launcher says why (the compiler's reason, from the program's table). */
 static bool begin_restart(int k) {
     component *c = &components[k];
-    if (!restart_enabled || stopping || draining || restarting >= 0 || !cl_program.restartable[k]) return false;
+    if (!restart_enabled || stopping || draining) return false;
+    const char *why_not = cl_program.not_restartable[k];
+    if (why_not) {
+        fprintf(stderr, "%s: component '%s' is not started again: %s\n", cl_program_name, c->name, why_not);
+        return false;
+    }
+    if (restarting >= 0) return false;
     long long now = now_ms();
     int recent = 0;
     for (int i = 0; i < c->restart_count && i < RESTART_LIMIT; i++) recent += now - c->restarts[i] < RESTART_WINDOW_MS;
@@ -612,7 +625,8 @@ static void reaped(int k, int wstatus) {
     bool clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
     if (!clean && !stopping && !draining) {
         report(c, wstatus);
-        if (begin_restart(k)) return;
+        bool unbound = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 2 && exit_status == 2; /* its device: said already */
+        if (!unbound && begin_restart(k)) return;
         if (exit_status == 0) exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
         close_rings_of(k);
         begin_draining();
