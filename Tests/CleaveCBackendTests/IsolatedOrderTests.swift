@@ -3,7 +3,8 @@
 // program's prints, in order), a trap at the same request with the same message,
 // the same exit status. After a restart the replies are the unikernel's but for
 // the request in flight; a component that stops answering is reported and the
-// service does not hang.
+// service does not hang, while one that only waits (for its input, or for a peer
+// that does) is left alone however long the service idles.
 //
 // The launcher's own lines (`counter: component …`, `counter: restarting …`) are
 // supervision, which a unikernel has no need of; they are set aside when the two
