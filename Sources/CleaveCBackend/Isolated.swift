@@ -16,7 +16,9 @@
 //
 // The sandbox policy of a component is computed here too (Policy.swift) and
 // emitted as the rules its process loads after set-up; `cleave build
-// --print-policy` shows the same rules.
+// --print-policy` shows the same rules. So is whether a component may be
+// started again after a failure (`run --restart`), and when it may not, why, in
+// words the launcher prints as they are (escaped, as all the user's text).
 
 import CleaveDiagnostics
 import CleaveIR
@@ -63,7 +65,11 @@ struct IsolatedTables {
     let deviceOwner: [Int]
     let version: UInt32
     let files: [String]
-    let restartable: [Bool]
+    /// Why each component may not be started again after a failure (--restart), as the launcher
+    /// says it ("it holds state fields (Tally.total)"); nil for one that may.
+    let notRestartable: [String?]
+
+    var restartable: [Bool] { notRestartable.map { $0 == nil } }
 }
 
 extension CBackend {
@@ -213,18 +219,53 @@ extension CBackend {
         let loopNumber = p.main.body.stmts[..<loop].reduce(0) { $0 + numberedCount(IRBlock([$1])) }
         let setUpValues = p.crossingsAfter.filter { $0.key < loopNumber }.flatMap(\.value).map { p.channels[$0] }
             .filter { !$0.isTurn }
-        let restartable = projected.components.indices.map { k in
-            projected.components[k].component.states.allSatisfy { s in
-                guard case .nominal(let id) = p.main.info(s).type else { return true }
-                let d = typed.type(id)
-                return d.fields.isEmpty && !d.isDevice
-            } && !setUpValues.contains { $0.from == k || $0.to == k }
+        let notRestartable = projected.components.indices.map { k in
+            whyNotRestartable(k, setUp: setUpValues, projected.components.map(\.component), p, typed)
         }
         var description = projected.components.map(\.component.name).joined(separator: "|")
         for (ch, tag) in zip(projected.channels, tags) { description += ";\(ch.id):\(ch.from)>\(ch.to):\(tag)" }
         return IsolatedTables(
             rings: rings, ringOf: ringOf, typeTags: tags, deviceOwner: owner, version: fnv1a(description), files: files,
-            restartable: restartable)
+            notRestartable: notRestartable)
+    }
+
+    /// Why component `k` may not be started again after a failure, naming what stands in the way:
+    /// the devices it drives (bound once, by the launcher), the state fields it holds (a new
+    /// process would start without them), and the values it exchanges with the others' set-up
+    /// (which a component started again runs alone); nil when nothing does.
+    static func whyNotRestartable(
+        _ k: Int, setUp: [Channel], _ components: [Component], _ p: PartitionedProgram, _ typed: TypedProgram
+    ) -> String? {
+        let c = components[k]
+        func listed(_ items: [String]) -> String {
+            var unique: [String] = []
+            for item in items where !unique.contains(item) { unique.append(item) }
+            let shown = unique.prefix(3).joined(separator: ", ")
+            return unique.count > 3 ? "\(shown) and \(unique.count - 3) more" : shown
+        }
+        func values(_ channels: [Channel]) -> String {
+            let names = channels.compactMap(\.name).map { "'\($0)'" }
+            return names.isEmpty ? "values" : listed(names)
+        }
+        func peers(_ indices: [Int]) -> String { listed(indices.map { "'\(components[$0].name)'" }) }
+        var devices: [String] = []
+        var fields: [String] = []
+        for (s, name) in zip(c.states, c.stateNames) {
+            guard case .nominal(let id) = p.main.info(s).type else { continue }
+            let d = typed.type(id)
+            if d.isDevice { devices.append("\(d.name) '\(name)'") }
+            fields += d.fields.map { "\(d.name).\($0.name)" }
+        }
+        let taken = setUp.filter { $0.to == k }
+        let given = setUp.filter { $0.from == k && $0.to != k }
+        var reasons: [String] = []
+        if !devices.isEmpty { reasons.append("it drives \(devices.count == 1 ? "a device" : "devices") (\(listed(devices)))") }
+        if !fields.isEmpty { reasons.append("it holds state fields (\(listed(fields)))") }
+        if !taken.isEmpty {
+            reasons.append("it takes \(values(taken)) from the set-up of \(peers(taken.map(\.from))) (before the service loop)")
+        }
+        if !given.isEmpty { reasons.append("its set-up gives \(values(given)) to \(peers(given.map(\.to))) (before the service loop)") }
+        return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
     }
 
     /// The longest name of a component's executable, in bytes.
@@ -354,14 +395,14 @@ extension CBackend {
         }
         let names = projected.components.map { str($0.component.name) }.joined(separator: ", ")
         let files = tables.files.map(str).joined(separator: ", ")
-        let restartable = tables.restartable.map { $0 ? "true" : "false" }.joined(separator: ", ")
+        let notRestartable = tables.notRestartable.map { $0.map(str) ?? "NULL" }.joined(separator: ", ")
         let rings = tables.rings.map { "{\($0.from), \($0.to)}" }.joined(separator: ", ")
         let owners = tables.deviceOwner.map(String.init).joined(separator: ", ")
         return """
             \(programNameDefinition())
             static const char *const component_names[] = {\(names)};
             static const char *const component_files[] = {\(files)};
-            static const bool component_restartable[] = {\(restartable)};
+            static const char *const component_not_restartable[] = {\(notRestartable)};
             static const int32_t ring_table[][2] = {\(rings.isEmpty ? "{0, 0}" : rings)};
             static const cl_wire_channel channel_table[] = {
             \(channels.isEmpty ? "    {0, 0, 0, 0, \"\", NULL, NULL}," : channels.joined(separator: "\n"))
@@ -372,7 +413,7 @@ extension CBackend {
                 .component_count = \(projected.components.count),
                 .component_names = component_names,
                 .component_files = component_files,
-                .restartable = component_restartable,
+                .not_restartable = component_not_restartable,
                 .ring_count = \(tables.rings.count),
                 .rings = ring_table,
                 .channel_count = \(projected.channels.count),

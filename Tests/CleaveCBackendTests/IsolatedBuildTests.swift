@@ -353,6 +353,45 @@ import Testing
         let result = service.waitForExit(timeout: 5)
         #expect(result != nil && result?.status != 0)
         #expect(result?.stderr.contains("restarting") == false, "\(result?.stderr ?? "")")
+        #expect(
+            result?.stderr.contains("kv: component 'store' is not started again: it holds state fields (Store.table)\n") == true,
+            "\(result?.stderr ?? "")")
+    }
+
+    @Test(arguments: [
+        ("Tests/Inputs/Isolated/restart.clv", 9400, "tally", "it holds state fields (Tally.total)"),
+        ("Tests/Inputs/Isolated/restart.clv", 9400, "device", "it drives a device (UdpDevice 'device')"),
+        ("Tests/Inputs/Isolated/setup.clv", 9820, "shaper", "it takes values from the set-up of 'config' (before the service loop)"),
+        ("Tests/Inputs/Isolated/setup.clv", 9820, "config", "its set-up gives values to 'shaper' (before the service loop)"),
+    ])
+    func restartSaysWhyAComponentIsNotStartedAgain(_ source: String, _ port: Int, _ victim: String, _ why: String) throws {
+        // Killed under --restart, a component that may not be started again stops the service as
+        // without it, and the launcher says why, once; without --restart it says nothing of it.
+        let run = try BuiltServices.runnable(source, arguments: ["--target", "isolated"])
+        let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+        let line = "\(name): component '\(victim)' is not started again: \(why)\n"
+        for restart in [true, false] {
+            let service = try ServiceProcess(run, ["--netif", "udp:0"] + (restart ? ["--restart"] : []))
+            #expect(try UDPClient().request("abcd".bytes, to: service.port(port)) != nil, "\(victim)")
+            guard let pid = service.children()[victim] else {
+                Issue.record("no component named \(victim) among \(service.children().keys.sorted())")
+                _ = service.stop()
+                return
+            }
+            kill(pid, SIGKILL)
+            let result = service.waitForExit(timeout: 5)
+            #expect(result != nil, "\(victim), restart \(restart): the service did not stop")
+            guard let result else { continue }
+            #expect(result.status == 1, "\(victim), restart \(restart): \(result.stderr)")
+            #expect(result.stderr.contains("component '\(victim)' was killed by signal 9"), "\(result.stderr)")
+            #expect(!result.stderr.contains("restarting"), "\(result.stderr)")
+            let said = result.stderr.components(separatedBy: line).count - 1
+            #expect(said == (restart ? 1 : 0), "\(victim), restart \(restart): \(result.stderr)")
+            #expect(restart || !result.stderr.contains("is not started again"), "\(result.stderr)")
+            // Supervision, not the program's output: the comparisons with the unikernel set it aside.
+            #expect(OracleTests.programLines(result.stderr).allSatisfy { !$0.contains("is not started again") })
+            #expect(IsolatedOrderTests.programOutput(result.stderr).allSatisfy { !$0.contains("is not started again") })
+        }
     }
 
     @Test func aRebuildRemovesOnlyTheComponentsItNoLongerMakes() throws {

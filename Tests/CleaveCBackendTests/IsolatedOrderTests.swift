@@ -3,7 +3,8 @@
 // program's prints, in order), a trap at the same request with the same message,
 // the same exit status. After a restart the replies are the unikernel's but for
 // the request in flight; a component that stops answering is reported and the
-// service does not hang.
+// service does not hang, while one that only waits (for its input, or for a peer
+// that does) is left alone however long the service idles.
 //
 // The launcher's own lines (`counter: component …`, `counter: restarting …`) are
 // supervision, which a unikernel has no need of; they are set aside when the two
@@ -168,6 +169,73 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("component 'parser' has not answered for"), "\(result.stderr)")
         #expect(result.stderr.contains("restarting component 'parser'"), "\(result.stderr)")
+    }
+
+    @Test(arguments: [nil, "device,formatter|count"])
+    func anIdleServiceIsNotStoppedWhileItsDeviceWaitsForInput(_ partition: String?) throws {
+        // The count runs ahead and leaves a value for the formatter (a component per state) or for
+        // the device's own component, which waits for a request; the formatter waits for the
+        // device. Idle for several stall timeouts, nobody has stalled, and every request is answered.
+        let build = ["--target", "isolated"] + (partition.map { ["--partition", $0] } ?? [])
+        let run = try BuiltServices.runnable("Tests/Inputs/Isolated/idle.clv", arguments: build)
+        let service = try ServiceProcess(run, ["--netif", "udp:0", "--stall-timeout", "0.5"])
+        let client = try UDPClient()
+        let port = service.port(9800)
+        var replies: [String?] = []
+        for n in 1...3 {
+            usleep(n == 2 ? 100_000 : 2_000_000)
+            replies.append(try client.request("r\(n)".bytes, to: port, timeout: 3)?.text)
+        }
+        let result = service.stop()
+        let what = "--partition \(partition ?? "(one component per state)")"
+        #expect(replies == ["count 1 of 2", "count 2 of 4", "count 3 of 6"], "\(what): \(result.stderr)")
+        #expect(result.status == 0, "\(what): \(result.stderr)")
+        #expect(!result.stderr.contains("has not answered"), "\(what): \(result.stderr)")
+    }
+
+    @Test func aDeviceStoppedWhileItWaitsForInputIsStillStalled() throws {
+        // Waiting for input excuses a component that waits, not one stopped by a signal there.
+        let run = try BuiltServices.runnable(
+            "Tests/Inputs/Isolated/idle.clv", arguments: ["--target", "isolated", "--partition", "device,formatter|count"])
+        let service = try ServiceProcess(run, ["--netif", "udp:0", "--stall-timeout", "0.5"])
+        #expect(try UDPClient().request("r1".bytes, to: service.port(9800))?.text == "count 1 of 2")
+        // A process's name is cut to 15 bytes: device_formatte.
+        let device = try #require(service.children().first { $0.key.hasPrefix("device_format") }?.value)
+        kill(device, SIGSTOP)
+        let result = service.waitForExit(timeout: 5)
+        #expect(result != nil, "the service still waits for the stopped device")
+        guard let result else { return }
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("component 'device+formatter' was stopped by signal \(SIGSTOP)"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("component 'device+formatter' has not answered for")
+                && result.stderr.contains("(a message waits for it and it does not run): stopping it"), "\(result.stderr)")
+    }
+
+    @Test(arguments: [nil, "device,formatter|count"])
+    func aComponentBlockedOutsideItsChannelsAndDeviceIsStopped(_ partition: String?) throws {
+        // The device's component sleeps in a C call: whoever waits for it, it is the one stopped.
+        let build = ["--target", "isolated"] + (partition.map { ["--partition", $0] } ?? [])
+        let run = try BuiltServices.runnable("Tests/Inputs/Isolated/hang.clv", arguments: build)
+        let service = try ServiceProcess(run, ["--netif", "udp:0", "--stall-timeout", "0.5"])
+        let client = try UDPClient()
+        let port = service.port(9810)
+        let what = "--partition \(partition ?? "(one component per state)")"
+        #expect(try client.request("a".bytes, to: port)?.text == "count 1", "\(what)")
+        #expect(try client.request("hang".bytes, to: port, timeout: 0.5) == nil, "\(what)")
+        let result = service.waitForExit(timeout: 5)
+        #expect(result != nil, "\(what): the service still waits for the sleeping device")
+        guard let result else { return }
+        #expect(result.status == 1, "\(what): \(result.stderr)")
+        let said =
+            partition == nil
+            ? "component 'device' has not answered for" : "component 'device+formatter' has not answered for"
+        let why =
+            partition == nil
+            ? "(a message waits for 'formatter', which waits for it, and it does not run): stopping it"
+            : "(a message waits for it and it does not run): stopping it"
+        #expect(result.stderr.contains(said) && result.stderr.contains(why), "\(what): \(result.stderr)")
+        #expect(!result.stderr.contains("component 'formatter' has not answered"), "\(what): \(result.stderr)")
     }
 
     @Test func theLauncherIsSandboxedOnceTheDevicesAreBound() throws {

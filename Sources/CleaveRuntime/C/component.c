@@ -6,6 +6,9 @@
  * program (Passes/Project.swift). Its devices are bound by the launcher: the
  * netif asks over the control socket (cl_device_broker) and receives the
  * descriptors, so the component itself never opens a socket or a file.
+ * While a device waits for its input, its netif says so on the status page
+ * (waiting_for_input), where the launcher reads it: a component waiting for a
+ * request has not stopped answering, whatever waits for it in its rings.
  *
  * When the program first enters its loop, its set-up is over and the sandbox
  * is loaded: PR_SET_NO_NEW_PRIVS, then a default-deny seccomp filter
@@ -401,6 +404,7 @@ int main(int argc, char **argv) {
         links[r].writer = ends[0] == cl_component.index;
     }
     cl_counters_attach(status->counters);
+    cl_netif_attach_waiting((uint32_t *)&status->waiting_for_input);
     cl_device_broker = ask_launcher;
     cl_netif_number_devices(cl_component.devices, (size_t)cl_component.device_count);
 

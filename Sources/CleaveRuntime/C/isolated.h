@@ -143,7 +143,10 @@ typedef struct cl_isolated_program {
     int32_t component_count;
     const char *const *component_names;
     const char *const *component_files; /* the executables, beside the launcher */
-    const bool *restartable;            /* holds no state fields */
+    /* Why each component may not be started again after a failure (--restart: it drives a
+     * device, holds state fields, or exchanges values with the others' set-up), as the launcher
+     * says it; NULL for one that may. */
+    const char *const *not_restartable;
     int32_t ring_count;
     const int32_t (*rings)[2]; /* from, to */
     int32_t channel_count;
@@ -202,6 +205,9 @@ typedef struct cl_status {
     _Atomic uint32_t drain;
     /* How many times the launcher has started this component (more than once: --restart). */
     _Atomic uint32_t starts;
+    /* Its device waits for input (netif.h: cl_netif_attach_waiting): it does not run, and is not
+     * stalled, whatever waits for it in its rings (launcher.c). */
+    _Atomic uint32_t waiting_for_input;
 } cl_status;
 
 /* Set when this component's iteration is abandoned; generated code then calls

@@ -38,8 +38,18 @@
  * once, and again when it continues. A component that has a message waiting
  * for it and uses no processor time for the stall timeout (--stall-timeout,
  * 2 s; 0: never) is not answering: it is reported, killed, and handled as a
- * failure (restarted, or the service stops). A component that computes for a
- * long time uses processor time and is left alone, as the unikernel would be.
+ * failure (restarted, or the service stops). Not running is not always
+ * stalling, though. A component whose device waits for input (its status page
+ * says so) takes the message once the input has come, and one asleep on a ring
+ * waiting for a peer takes it once the peer has answered, which passes the
+ * question on to that peer: either way the message waits its turn in the
+ * program's order, as in an idle service whose components have run ahead of
+ * its device. The waits for input are the netifs' own (a UDP socket, a
+ * capture); a FrameDevice never blocks, and a program that waits for frames in
+ * a C call (`poll` on the device's fd()) is, to the launcher, in a C call like
+ * any other. A component stopped by a signal is judged wherever it stopped. A
+ * component that computes for a long time uses processor time and is left
+ * alone, as the unikernel would be.
  *
  * With --restart, a failed component that holds no state fields and owns no
  * device is started again instead, at most 5 times in 10 seconds. Its peers
@@ -49,7 +59,12 @@
  * request being served is lost; the states of the others are kept. A peer
  * that does not park within 2 seconds stops the service instead. A component
  * started again runs its set-up alone (component.c), and one that exchanges
- * values with the others before its loop is not restartable.
+ * values with the others before its loop is not restartable. When a component
+ * that is not restartable fails, the service stops as it would without
+ * --restart, and the launcher says why, in the compiler's words (the program's
+ * table, Isolated.swift): "component 'tally' is not started again: it holds
+ * state fields (Tally.total)"; the other reasons are a device it drives and
+ * values it exchanges with the others' set-up.
  *
  * The launcher's own sandbox. Once every device is bound, the launcher needs
  * only to supervise: wait for its children and signals, read their status
@@ -104,6 +119,7 @@ typedef struct component {
     long long waiting_since;   /* a message has waited for it, using no processor time, since (ms); 0: not */
     long long cpu_seen;        /* its processor time then (ns) */
     bool stalled;              /* killed for not answering */
+    bool stopped;              /* by a signal (SIGSTOP, SIGTSTP), until it continues */
 } component;
 
 static component *components;
@@ -120,6 +136,7 @@ static uint32_t epoch;             /* of the current (or last) restart */
 static long long restart_deadline; /* the peers must have parked by then */
 static long long stall_ms = 2000;  /* --stall-timeout; 0: never */
 static int devices_bound;          /* the launcher's sandbox is loaded once all are */
+static int *needed_by;             /* liveness: the component whose message waits on each; -1: none */
 
 
 static long long now_ms(void) {
@@ -132,7 +149,8 @@ static void usage(FILE *out, const char *program) {
     fprintf(out, "usage: %s [--netif SPEC]... [--restart]\n%s", program, cl_netif_usage);
     fprintf(out,
             "  --restart                   start again a component that holds no state fields and no device\n"
-            "                              when it fails (the request it was serving is lost)\n"
+            "                              when it fails (the request it was serving is lost); for another,\n"
+            "                              say why it is not\n"
             "  --stall-timeout SECONDS     stop a component that has a message waiting for it and does not run\n"
             "                              for this long (default 2; 0: never)\n"
             "  --print-policy              the system calls this launcher allows itself once the devices are bound\n"
@@ -202,6 +220,7 @@ static void start(int k) {
     c->pid = pid;
     c->waiting_since = 0;
     c->stalled = false;
+    c->stopped = false;
     if (clock_getcpuclockid(pid, &c->cpu) != 0) c->cpu = (clockid_t)-1;
 }
 
@@ -533,10 +552,17 @@ static void report(const component *c, int wstatus) {
 }
 
 /* A failed component that holds no state fields may be started again (--restart): the others
- * abandon their iteration and park; once all have, the rings are reset and it starts. */
+ * abandon their iteration and park; once all have, the rings are reset and it starts. One that
+ * may not is not, and the launcher says why (the compiler's reason, from the program's table). */
 static bool begin_restart(int k) {
     component *c = &components[k];
-    if (!restart_enabled || stopping || draining || restarting >= 0 || !cl_program.restartable[k]) return false;
+    if (!restart_enabled || stopping || draining) return false;
+    const char *why_not = cl_program.not_restartable[k];
+    if (why_not) {
+        fprintf(stderr, "%s: component '%s' is not started again: %s\n", cl_program_name, c->name, why_not);
+        return false;
+    }
+    if (restarting >= 0) return false;
     long long now = now_ms();
     int recent = 0;
     for (int i = 0; i < c->restart_count && i < RESTART_LIMIT; i++) recent += now - c->restarts[i] < RESTART_WINDOW_MS;
@@ -583,6 +609,7 @@ static void continue_restart(void) {
     cl_status *s = components[restarting].status;
     atomic_store(&s->ended, 0);
     atomic_store(&s->forbidden, 0);
+    atomic_store(&s->waiting_for_input, 0);
     start(restarting);
     restarting = -1;
     for (int j = 0; j < component_count; j++) {
@@ -598,7 +625,8 @@ static void reaped(int k, int wstatus) {
     bool clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
     if (!clean && !stopping && !draining) {
         report(c, wstatus);
-        if (begin_restart(k)) return;
+        bool unbound = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 2 && exit_status == 2; /* its device: said already */
+        if (!unbound && begin_restart(k)) return;
         if (exit_status == 0) exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
         close_rings_of(k);
         begin_draining();
@@ -632,9 +660,11 @@ static void reap_all(void) {
             if (components[k].pid != pid) continue;
             if (WIFSTOPPED(wstatus)) {
                 int sig = WSTOPSIG(wstatus);
+                components[k].stopped = true;
                 fprintf(stderr, "%s: component '%s' was stopped by signal %d (%s); the service waits for it\n", cl_program_name,
                         components[k].name, sig, strsignal(sig));
             } else if (WIFCONTINUED(wstatus)) {
+                components[k].stopped = false;
                 fprintf(stderr, "%s: component '%s' continues\n", cl_program_name, components[k].name);
             } else {
                 reaped(k, wstatus);
@@ -660,16 +690,46 @@ static bool message_waiting(int k) {
     return false;
 }
 
-/* Stop a component that does not answer: a message waits for it, and it has not run for the
- * stall timeout (stopped by a signal, or blocked outside its channels). It is then a failure. */
+/* The peer component k sleeps for (ring.c: it announced its sleep on a ring that has nothing
+ * for it to read, or no room to write), or -1. */
+static int waits_for_peer(int k) {
+    for (int r = 0; r < cl_program.ring_count; r++) {
+        cl_ring *ring = rings[r];
+        uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
+        uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+        if (cl_program.rings[r][1] == k && atomic_load(&ring->reader_sleeping) && tail == head) return cl_program.rings[r][0];
+        if (cl_program.rings[r][0] == k && atomic_load(&ring->writer_sleeping) && tail - head >= ring->capacity)
+            return cl_program.rings[r][1];
+    }
+    return -1;
+}
+
+/* Stop a component that does not answer: a message waits for it, or for a component that waits
+ * for it, and it has not run for the stall timeout (stopped by a signal, or blocked outside its
+ * channels and its device). It is then a failure. A component that sleeps waiting for a peer
+ * hands the question on to that peer, and one whose device waits for input is answering: each
+ * takes its message in its program's order, once the peer has answered or the input has come. A
+ * component stopped by a signal is judged wherever it stopped. When waits go round in a circle,
+ * one component of the circle is judged. */
 static void look_for_stalls(void) {
     if (stall_ms <= 0 || stopping || draining || restarting >= 0) return;
     long long now = now_ms();
+    for (int k = 0; k < component_count; k++) needed_by[k] = -1;
+    for (int k = 0; k < component_count; k++) {
+        if (components[k].pid <= 0 || !message_waiting(k)) continue;
+        int j = k;
+        for (int steps = 0; steps < component_count; steps++) {
+            int peer = components[j].stopped ? -1 : waits_for_peer(j);
+            if (peer < 0 || components[peer].pid <= 0) break;
+            j = peer;
+        }
+        if (needed_by[j] < 0) needed_by[j] = k;
+    }
     for (int k = 0; k < component_count; k++) {
         component *c = &components[k];
         if (c->pid <= 0 || c->stalled) continue;
         long long cpu = cpu_ns(c);
-        if (!message_waiting(k) || cpu < 0) {
+        if (needed_by[k] < 0 || cpu < 0 || (!c->stopped && atomic_load(&c->status->waiting_for_input))) {
             c->waiting_since = 0;
             continue;
         }
@@ -679,8 +739,13 @@ static void look_for_stalls(void) {
             continue;
         }
         if (now - c->waiting_since < stall_ms) continue;
-        fprintf(stderr, "%s: component '%s' has not answered for %lld ms (a message waits for it and it does not run): "
-                        "stopping it\n", cl_program_name, c->name, now - c->waiting_since);
+        if (needed_by[k] == k)
+            fprintf(stderr, "%s: component '%s' has not answered for %lld ms (a message waits for it and it does not run): "
+                            "stopping it\n", cl_program_name, c->name, now - c->waiting_since);
+        else
+            fprintf(stderr, "%s: component '%s' has not answered for %lld ms (a message waits for '%s', which waits for it, "
+                            "and it does not run): stopping it\n", cl_program_name, c->name, now - c->waiting_since,
+                    components[needed_by[k]].name);
         c->stalled = true;
         kill(c->pid, SIGKILL);
         kill(c->pid, SIGCONT);
@@ -733,7 +798,8 @@ int main(int argc, char **argv) {
     components = calloc((size_t)component_count, sizeof *components);
     rings = calloc((size_t)cl_program.ring_count + 1, sizeof *rings);
     ring_fds = calloc((size_t)cl_program.ring_count + 1, sizeof *ring_fds);
-    if (!components || !rings || !ring_fds) fail_setup("calloc");
+    needed_by = calloc((size_t)component_count, sizeof *needed_by);
+    if (!components || !rings || !ring_fds || !needed_by) fail_setup("calloc");
     for (int k = 0; k < component_count; k++) {
         component *c = &components[k];
         c->name = cl_program.component_names[k];

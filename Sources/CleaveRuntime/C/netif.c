@@ -400,6 +400,17 @@ uint64_t cl_counter_value(cl_counter which) {
     return atomic_load_explicit(&counters[which], memory_order_relaxed);
 }
 
+/* ---- Waiting for input ---------------------------------------------------- */
+
+static _Atomic uint32_t own_waiting;
+static _Atomic uint32_t *waiting = &own_waiting;
+
+void cl_netif_attach_waiting(uint32_t *shared) { waiting = (_Atomic uint32_t *)shared; }
+
+/* Relaxed: the launcher looks now and then, and a component that has just returned from its
+ * wait runs, which the launcher sees too. */
+void cl_netif_waiting_for_input(int on) { atomic_store_explicit(waiting, on ? 1u : 0u, memory_order_relaxed); }
+
 /* Append text or a number to a fixed buffer; nothing here may call stdio. */
 typedef struct line {
     char text[256];

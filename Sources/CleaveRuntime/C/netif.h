@@ -164,6 +164,11 @@ uint64_t cl_counter_value(cl_counter which);
 /* Keep the counters in `shared` (CL_COUNT_LIMIT values) from now on: the isolated
  * target's launcher reads each component's there. */
 void cl_counters_attach(uint64_t *shared);
+/* Keep `*shared` at 1 while a device waits for its input (a UDP netif blocked in poll, a
+ * capture being read, which may be a pipe) and at 0 otherwise: the isolated target's launcher
+ * reads each component's there, and does not take one waiting for input for one that has
+ * stopped answering. */
+void cl_netif_attach_waiting(uint32_t *shared);
 /* The counters' line for these values, written to standard error (async-signal-safe). */
 void cl_print_counter_values(const uint64_t values[CL_COUNT_LIMIT]);
 
@@ -207,6 +212,8 @@ void cl_pcap_close(cl_pcap *pcap);
 /* The read end of a pipe that becomes readable when a stop is requested, for
  * a backend that blocks in poll (-1 before cl_netif_install_signals). */
 int cl_netif_stop_fd(void);
+/* Said by a backend around each wait for input (see cl_netif_attach_waiting). */
+void cl_netif_waiting_for_input(int waiting);
 
 /* ---- Raw Ethernet frames (netif_frame.c), behind the net module's FrameDevice.
  * `--netif tap:NAME` or `--netif pcap:IN[:OUT]` for the device; without one, the

@@ -154,7 +154,9 @@ int cl_frames_receive(cl_frames *f, const uint8_t **frame, size_t *length) {
     for (;;) {
         struct pcap_pkthdr *header;
         const u_char *data;
+        cl_netif_waiting_for_input(1); /* IN may be a pipe, waiting for its writer */
         int got = pcap_next_ex(f->in, &header, &data);
+        cl_netif_waiting_for_input(0);
         if (got == 1) {
             f->last_time = header->ts;
             f->ended_once = false;

@@ -411,7 +411,9 @@ static int next_datagram(cl_pcap *pcap, cl_packet *out, request *delivered) {
     while (!pcap->at_end) {
         struct pcap_pkthdr *header;
         const u_char *frame;
+        cl_netif_waiting_for_input(1); /* IN may be a pipe, waiting for its writer */
         int got = pcap_next_ex(pcap->in, &header, &frame);
+        cl_netif_waiting_for_input(0);
         if (got == 1) {
             if (parse_record(pcap, header, frame, out, delivered)) return 1;
             continue;

@@ -246,7 +246,9 @@ int cl_udp_receive(cl_udp *udp, cl_packet *out) {
             }
         }
         if (got) continue;
+        cl_netif_waiting_for_input(1);
         int n = poll(udp->polls, udp->count + 1, -1);
+        cl_netif_waiting_for_input(0);
         if (n < 0) {
             if (errno == EINTR) return -1;
             fprintf(stderr, "%s: udp: poll: %s\n", cl_program_name, strerror(errno));

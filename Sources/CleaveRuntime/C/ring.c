@@ -23,6 +23,11 @@
  *
  * Closing a side sets its flag and wakes the other, which sees the end once
  * the bytes already written are read.
+ *
+ * The launcher reads the sleeping flags too: a side that has announced its
+ * sleep on a ring that is empty (full, for the writer) waits for the other
+ * side and is not itself stalled (launcher.c). A flag is therefore set only
+ * around a sleep, never left set by a side that has gone on.
  */
 #define _GNU_SOURCE
 #include <errno.h>
