@@ -419,6 +419,20 @@ import Testing
         #expect(r.stderr.contains("[isolated-no-components]"))
     }
 
+    @Test func aPortInUseStopsTheServiceWithoutKillingTheOthersBySignal() throws {
+        // The device cannot bind its port: the launcher drains the others (SIGUSR2), which may
+        // not have their handler yet; the signal waits for it, so they leave cleanly, every time.
+        let kv = try BuiltServices.runnable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
+        let taken = try UDPClient(bindAddress: "0.0.0.0")
+        for _ in 0..<10 {
+            let r = try runProcess(kv, ["--netif", "udp:\(taken.localPort)", "--restart"])
+            #expect(r.status == 2, "\(r.stderr)")
+            #expect(r.stderr.contains("Address already in use"), "\(r.stderr)")
+            #expect(!r.stderr.contains("signal"), "\(r.stderr)")
+            #expect(r.stderr.contains("kv: received 0, sent 0,"), "\(r.stderr)")
+        }
+    }
+
     @Test func aComponentRunAloneSaysHowToStartIt() throws {
         let dir = try BuiltServices.executable("Examples/kv/kv.clv", arguments: ["--target", "isolated"])
         let r = try runProcess(dir + "/store", [])

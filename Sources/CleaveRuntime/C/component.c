@@ -432,6 +432,10 @@ int main(int argc, char **argv) {
     launcher.sa_handler = on_launcher;
     sigemptyset(&launcher.sa_mask);
     sigaction(SIGUSR2, &launcher, NULL); /* no SA_RESTART: a wait returns to look */
+    sigset_t held;                        /* the launcher started it with SIGUSR2 blocked */
+    sigemptyset(&held);
+    sigaddset(&held, SIGUSR2);
+    sigprocmask(SIG_UNBLOCK, &held, NULL);
     started_again = atomic_load(&status->starts) > 1;
     cl_set_up_end_hook = end_set_up;
     cleave_init();

@@ -206,9 +206,12 @@ static void start(int k) {
         for (int i = 0; i < count; i++)
             if (dup2(moved[i], CL_FD_CONTROL + i) < 0) _exit(2);
         close_range((unsigned)(CL_FD_CONTROL + count), ~0u, 0);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        /* SIGUSR2 (drain, abandon) stays blocked until the component has its handler (component.c):
+         * one sent while it starts waits for it instead of killing it. */
+        sigset_t held;
+        sigemptyset(&held);
+        sigaddset(&held, SIGUSR2);
+        sigprocmask(SIG_SETMASK, &held, NULL);
         signal(SIGPIPE, SIG_DFL);
         char *argv[] = {(char *)c->name, NULL};
         execv(c->path, argv);
