@@ -118,4 +118,48 @@ import Testing
             #expect(carriesTotal == (c.component.name == "stack"), "\(c.component.name)")
         }
     }
+
+    @Test func aComponentWhosePartEndsInTheSetUpHaltsThere() throws {
+        // `warmup` is called only before the service loop: its program ends there, with a halt
+        // (the others go on), and every component's program verifies.
+        let text = """
+            import net
+            state Warmup {
+                var rounds: Int = 0
+                func round() -> Int {
+                    rounds += 1
+                    return rounds
+                }
+            }
+            state Echo {
+                func answer(_ b: Bytes) -> Bytes { return b }
+            }
+            func main() {
+                let warmup = Warmup()
+                let echo = Echo()
+                loop {
+                    if warmup.round() >= 3 { break }
+                }
+                let device = UdpDevice(port: 9000)
+                loop {
+                    let d = device.receive()
+                    device.send(d.reply(echo.answer(d.payload)))
+                }
+            }
+            """
+        let p = try #require(try passes(text, through: .projected).projected)
+        let warmup = try #require(p.components.first { $0.component.name == "warmup" })
+        guard case .halt? = warmup.main.body.stmts.last?.kind else {
+            Issue.record("warmup's program does not end with a halt: \(String(describing: warmup.main.body.stmts.last?.kind))")
+            return
+        }
+        #expect(warmup.main.topLevelLoop(at: p.partitioned.main.body.stmts[p.partitioned.main.serviceLoop(p.program.typed) ?? 0].span) == nil)
+        for c in p.components where c.component.name != "warmup" {
+            if case .halt? = c.main.body.stmts.last?.kind { Issue.record("\(c.component.name) halts after its set-up") }
+        }
+        for c in p.components {
+            #expect(VerifyIR.verify(p.program.with(typed: p.program.typed, functions: [c.main])).isEmpty, "\(c.component.name)")
+        }
+    }
 }
+
