@@ -529,4 +529,3 @@ import Testing
         #expect(qMain.serviceLoop(q.typed) == qLoops.last)
     }
 }
-

@@ -153,7 +153,8 @@ import Testing
             Issue.record("warmup's program does not end with a halt: \(String(describing: warmup.main.body.stmts.last?.kind))")
             return
         }
-        #expect(warmup.main.topLevelLoop(at: p.partitioned.main.body.stmts[p.partitioned.main.serviceLoop(p.program.typed) ?? 0].span) == nil)
+        #expect(
+            warmup.main.topLevelLoop(at: p.partitioned.main.body.stmts[p.partitioned.main.serviceLoop(p.program.typed) ?? 0].span) == nil)
         for c in p.components where c.component.name != "warmup" {
             if case .halt? = c.main.body.stmts.last?.kind { Issue.record("\(c.component.name) halts after its set-up") }
         }
@@ -162,4 +163,3 @@ import Testing
         }
     }
 }
-
