@@ -132,6 +132,40 @@ public enum Partition {
         )
     }
 
+    /// The user's groups against the states `main` creates: every name a state of `main`, none
+    /// in two components. Every command given `--partition` checks it, from the IR on
+    /// (`Pipeline`), whether or not it goes as far as partitioning.
+    public static func check(_ groups: [[String]], main: IRFunction) -> [Diagnostic] {
+        var created: [(name: String, value: IRValue)] = []
+        func walk(_ b: IRBlock) {
+            for s in b.stmts {
+                if case .createState(let v, _, _, _) = s.kind { created.append((main.info(v).name ?? "state\(v.id)", v)) }
+                for n in statementParts(s).nested { walk(n) }
+            }
+        }
+        walk(main.body)
+        let known = created.map(\.name).joined(separator: ", ")
+        var diagnostics: [Diagnostic] = []
+        var placed: Set<String> = []
+        for name in groups.joined() {
+            guard let v = created.first(where: { $0.name == name })?.value else {
+                diagnostics.append(
+                    usage(
+                        "--partition names '\(name)', which is not a state of main",
+                        notes: [DiagnosticNote("the states of main are: \(known.isEmpty ? "none" : known)", at: nil)]))
+                continue
+            }
+            guard placed.insert(name).inserted else {
+                diagnostics.append(
+                    usage(
+                        "--partition puts state '\(name)' in two components",
+                        notes: [DiagnosticNote("'\(name)' is created here", at: main.info(v).span)]))
+                continue
+            }
+        }
+        return diagnostics
+    }
+
     /// Parse `--partition 'a,b|c'`: components separated by `|`, states by `,`.
     public static func parseGroups(_ text: String) -> [[String]] {
         text.split(separator: "|", omittingEmptySubsequences: false).map {
@@ -326,30 +360,14 @@ struct Partitioner {
         }
         var byName: [String: IRValue] = [:]
         for (v, name, _) in created { byName[name] = v }
+        let diagnostics = groups.map { Partition.check($0, main: main) } ?? []
+        guard diagnostics.isEmpty else { return ([], diagnostics) }
         var components: [Component] = []
         var placed: Set<IRValue> = []
-        var diagnostics: [Diagnostic] = []
-        let known = created.map(\.1).joined(separator: ", ")
         for group in groups ?? [] where !group.isEmpty {
-            var states: [IRValue] = []
-            for name in group {
-                guard let v = byName[name] else {
-                    diagnostics.append(
-                        Partition.usage(
-                            "--partition names '\(name)', which is not a state of main",
-                            notes: [DiagnosticNote("the states of main are: \(known.isEmpty ? "none" : known)", at: nil)]))
-                    continue
-                }
-                guard placed.insert(v).inserted else {
-                    diagnostics.append(
-                        Partition.usage(
-                            "--partition puts state '\(name)' in two components",
-                            notes: [DiagnosticNote("'\(name)' is created here", at: main.info(v).span)]))
-                    continue
-                }
-                states.append(v)
-            }
-            if !states.isEmpty { components.append(component(states)) }
+            let states = group.compactMap { byName[$0] }
+            placed.formUnion(states)
+            components.append(component(states))
         }
         for (v, _, _) in created where !placed.contains(v) { components.append(component([v])) }
         for (k, c) in components.enumerated() { for s in c.states { stateComponent[s] = k } }

@@ -151,6 +151,11 @@ public enum Pipeline {
                 result.ir = ir
                 let problems = VerifyIR.verify(ir)
                 if !problems.isEmpty { result.diagnostics.append(internalError("ir", "the IR verifier", problems)) }
+                // A partition given is checked by every command that gets this far, not only by one
+                // that goes on to partition the program.
+                if let groups = options.partition, let main = ir.mainFunction {
+                    result.diagnostics += Partition.check(groups, main: main)
+                }
             case .graph:
                 guard let ir = result.ir else { break }
                 let userFunctions = ir.functions.filter { ir.typed.files.contains($0.span.file) }

@@ -12,10 +12,9 @@ import CleaveInterpreter
 import CleavePasses
 import Foundation
 
-struct InputOptions: ParsableArguments {
-    @Argument(help: "Cleave source files (a directory stands for the .clv files in it).")
-    var files: [String] = []
-
+/// The options of every command that compiles (`check`, `dump`, `graph`, `build`, `run`), parsed
+/// and validated here, once.
+struct CompileOptions: ParsableArguments {
     @Option(name: .customShort("I"), help: ArgumentHelp("Add a directory to the search path of C headers.", valueName: "dir"))
     var includeDirectories: [String] = []
 
@@ -33,10 +32,30 @@ struct InputOptions: ParsableArguments {
 
     func validate() throws {
         guard errorLimit >= 0 else { throw ValidationError("--error-limit must be 0 (no limit) or more") }
+        if let partition, Partition.parseGroups(partition).allSatisfy(\.isEmpty) {
+            throw ValidationError("--partition names no state: write main's states, ',' within a component, '|' between them")
+        }
     }
+}
+
+/// The source files of a command that takes several.
+struct SourceArguments: ParsableArguments {
+    @Argument(help: "Cleave source files (a directory stands for the .clv files in it).")
+    var files: [String] = []
+}
+
+/// What a command compiles, and how: its files and its compile options.
+struct InputOptions {
+    var files: [String]
+    var compile: CompileOptions
+
+    var includeDirectories: [String] { compile.includeDirectories }
+    var noDiagnosticIds: Bool { compile.noDiagnosticIds }
+    var errorLimit: Int { compile.errorLimit }
 
     func pipelineOptions(cFrom: CSource = .source) -> PipelineOptions {
-        PipelineOptions(includeDirectories: includeDirectories, cFrom: cFrom, partition: partition.map(Partition.parseGroups))
+        PipelineOptions(
+            includeDirectories: compile.includeDirectories, cFrom: cFrom, partition: compile.partition.map(Partition.parseGroups))
     }
 }
 
@@ -70,7 +89,9 @@ struct Check: ParsableCommand {
             "Check a program: parse, import C headers, check types, analyze state use, lower to the IR, build the graphs, run the state-locality passes."
     )
 
-    @OptionGroup var input: InputOptions
+    @OptionGroup var sourceFiles: SourceArguments
+    @OptionGroup var compile: CompileOptions
+    var input: InputOptions { InputOptions(files: sourceFiles.files, compile: compile) }
 
     @Option(help: "Print the result of this stage to standard output (\(Stage.allCases.map(\.rawValue).joined(separator: ", "))).")
     var dumpAfter: Stage?
@@ -102,7 +123,9 @@ struct Dump: ParsableCommand {
     @Option(help: "The stage to print: \(Stage.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")).")
     var stage: Stage
 
-    @OptionGroup var input: InputOptions
+    @OptionGroup var sourceFiles: SourceArguments
+    @OptionGroup var compile: CompileOptions
+    var input: InputOptions { InputOptions(files: sourceFiles.files, compile: compile) }
 
     func run() throws {
         let sources = try load(input)
@@ -122,7 +145,9 @@ struct Graph: ParsableCommand {
         case json
     }
 
-    @OptionGroup var input: InputOptions
+    @OptionGroup var sourceFiles: SourceArguments
+    @OptionGroup var compile: CompileOptions
+    var input: InputOptions { InputOptions(files: sourceFiles.files, compile: compile) }
 
     @Option(
         help:
@@ -272,7 +297,9 @@ struct BuildCommand: ParsableCommand {
             $CFLAGS adds flags.
             """)
 
-    @OptionGroup var input: InputOptions
+    @OptionGroup var sourceFiles: SourceArguments
+    @OptionGroup var compile: CompileOptions
+    var input: InputOptions { InputOptions(files: sourceFiles.files, compile: compile) }
 
     @Option(help: "What to build: unikernel (one hosted process, one thread) or isolated (a process per component).")
     var target: Target = .unikernel
@@ -321,8 +348,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "The service's Cleave source file (or a directory of .clv files).")
     var file: String
 
-    @Option(name: .customShort("I"), help: ArgumentHelp("Add a directory to the search path of C headers.", valueName: "dir"))
-    var includeDirectories: [String] = []
+    @OptionGroup var compile: CompileOptions
 
     @Option(help: "What to build: unikernel or isolated (then the launcher runs, with the arguments).")
     var target: Target = .unikernel
@@ -333,15 +359,15 @@ struct RunCommand: ParsableCommand {
     )
     var interpret = false
 
-    @Option(help: ArgumentHelp("Stop printing diagnostics after this many errors (0: print them all).", valueName: "n"))
-    var errorLimit = 20
-
     @Argument(parsing: .postTerminator, help: "Arguments for the service.")
     var serviceArguments: [String] = []
 
     func run() throws {
-        let input = try InputOptions.parse([file, "--error-limit", "\(errorLimit)"] + includeDirectories.flatMap { ["-I", $0] })
+        let input = InputOptions(files: [file], compile: compile)
         if interpret {
+            if compile.partition != nil {
+                throw ValidationError("--partition groups the states of a build; the interpreter runs the program as written")
+            }
             let sources = try load(input)
             let result = Pipeline.run(sources, through: .typed, options: input.pipelineOptions(cFrom: .source))
             if report(result, input) { throw ExitCode(1) }

@@ -103,6 +103,32 @@ import Testing
         #expect(help.stdout.contains("--error-limit"))
     }
 
+    @Test(arguments: [
+        ["check"], ["dump", "--stage", "ir"], ["dump", "--stage", "c"], ["dump", "--stage", "projected"],
+        ["graph", "--stage", "components"], ["build", "--target", "isolated"], ["build"], ["run", "--target", "isolated"],
+    ])
+    func everyCommandChecksThePartitionItIsGiven(_ command: [String]) throws {
+        // One check of --partition, whatever stage the command stops at.
+        let dir = Scratch.path("partition-\(command.joined(separator: "-"))")
+        let output = command.first == "build" ? ["-o", dir + "/kv"] : []
+        let r = try runProcess(cleave, command + output + ["--partition", "nothing|device", Repo.path("Examples/kv/kv.clv")])
+        #expect(r.status == 1, "\(command): \(r.stderr.prefix(500))")
+        #expect(r.stderr.contains("--partition names 'nothing', which is not a state of main"), "\(command): \(r.stderr.prefix(500))")
+        #expect(r.stdout.isEmpty || command.first == "dump" || command.first == "graph", "\(command): \(r.stdout.prefix(200))")
+        let help = try runProcess(cleave, [command[0], "--help"])
+        #expect(help.stdout.contains("--partition"), "\(command[0])")
+    }
+
+    @Test func aPartitionOfNoStateOrForTheInterpreterIsAUsageError() throws {
+        let kv = Repo.path("Examples/kv/kv.clv")
+        let empty = try runProcess(cleave, ["check", "--partition", "|", kv])
+        #expect(empty.status == 2)
+        #expect(empty.stderr.contains("--partition names no state"), "\(empty.stderr)")
+        let interpreted = try runProcess(cleave, ["run", "--interpret", "--partition", "store", kv, "--", "--help"])
+        #expect(interpreted.status == 2)
+        #expect(interpreted.stderr.contains("the interpreter runs the program as written"), "\(interpreted.stderr)")
+    }
+
     @Test func aNegativeErrorLimitIsAUsageError() throws {
         let r = try runProcess(cleave, ["check", "--error-limit", "-1", Repo.path("Examples/kv/kv.clv")])
         #expect(r.status == 2)
