@@ -45,6 +45,22 @@ import CleaveDiagnostics
 import CleaveIR
 import CleaveSema
 
+/// Lookahead: the device's component of an isolated build reads ahead.
+///
+/// Requires: a projected program (`Project`) whose partitioned `main` has one device, a
+/// `UdpDevice`, carried by its service loop (`IRFunction.serviceLoop`); component `k`'s
+/// `main` as `Project` made it.
+/// Ensures: nil when the pattern above does not hold, and the program is left as it is;
+/// otherwise component `k`'s `main` with its part of the service loop rewritten: an
+/// iteration takes its first stage (the device's `receive`, pure work that cannot trap, and
+/// sends) from the runtime's read-ahead queue when one is there, else runs it; and before
+/// its first wait on a peer it runs the first stages of the next iterations while
+/// datagrams are ready and the queue has room, pushing their results. The rewrite is
+/// taken only where nothing a user sees changes (the essay above): the first stage reads
+/// no value the loop carries but the device, the rest never breaks and never reads the
+/// device as it was, and what `main` does after the device's first wait to the end of the
+/// iteration only changes states and uses the device (`AnalyzeEffects`). The result
+/// verifies (`VerifyIR`), and the loop keeps its span.
 public enum Lookahead {
     /// Component `k`'s `main` with its service loop pipelined, or nil when the pattern does not hold.
     public static func run(_ projected: ProjectedProgram, component k: Int) -> IRFunction? {

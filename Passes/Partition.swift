@@ -45,8 +45,10 @@
 /// value (`isTurn`), crossing right after the first effect. A construct counts as
 /// one effect of every component with an effect inside it; the turns into it go
 /// to the components that may make its first effect, the turns out of it come from
-/// those whose effect may be the last on a way through it (a branch that traps has
-/// none), and where a way through it has no effect at all (an empty branch, a loop
+/// those whose effect may be the last on a way through it, and from every component
+/// with an effect in a branch that leaves the construct (a trap may end the program
+/// there, and a component taking no part in the branch learns that it did not only
+/// from them), and where a way through it has no effect at all (an empty branch, a loop
 /// that may not run), from those whose effect came before it too. Round a loop, the
 /// first effect of an iteration comes after the last of the one before: a turn
 /// crosses at the start of each iteration where no crossing after that effect (that
@@ -164,6 +166,53 @@ public enum Partition {
             }
         }
         return diagnostics
+    }
+
+    /// What must hold of a partitioned program, as problems found (none: it holds): every state
+    /// `main` creates is in exactly one component; every channel goes from one component to
+    /// another that exist, crosses at exactly one point of `main`, and, unless it is a turn,
+    /// carries a value its sender computes.
+    public static func verify(_ p: PartitionedProgram) -> [String] {
+        var problems: [String] = []
+        var created: [IRValue] = []
+        func walk(_ b: IRBlock) {
+            for s in b.stmts {
+                if case .createState(let v, _, _, _) = s.kind { created.append(v) }
+                for n in statementParts(s).nested { walk(n) }
+            }
+        }
+        walk(p.main.body)
+        for v in created {
+            let holders = p.components.filter { $0.states.contains(v) }.map(\.name)
+            if holders.count != 1 {
+                problems.append("state '\(p.main.info(v).name ?? "%\(v.id)")' is in \(holders.count) components \(holders)")
+            }
+        }
+        for c in p.components {
+            for s in c.states where !created.contains(s) {
+                problems.append("component \(c.name) holds %\(s.id), which main does not create")
+            }
+        }
+        var crossings: [Int: Int] = [:]
+        for id in p.crossingsAfter.values.joined() { crossings[id, default: 0] += 1 }
+        for id in p.crossingsAtIterationStart.values.joined() { crossings[id, default: 0] += 1 }
+        for (k, ch) in p.channels.enumerated() {
+            let what = "channel #\(k)"
+            if ch.id != k { problems.append("\(what) is numbered \(ch.id)") }
+            guard p.components.indices.contains(ch.from), p.components.indices.contains(ch.to) else {
+                problems.append("\(what) goes from component \(ch.from) to \(ch.to), of \(p.components.count)")
+                continue
+            }
+            if ch.from == ch.to { problems.append("\(what) goes from \(p.components[ch.from].name) to itself") }
+            if crossings[k, default: 0] != 1 { problems.append("\(what) crosses at \(crossings[k, default: 0]) points of main") }
+            if !ch.isTurn && p.valueOwner[ch.value] != ch.from {
+                problems.append("\(what) carries %\(ch.value.id), which \(p.components[ch.from].name) does not compute")
+            }
+        }
+        for k in crossings.keys where !p.channels.indices.contains(k) {
+            problems.append("main crosses on channel #\(k), which does not exist")
+        }
+        return problems
     }
 
     /// Parse `--partition 'a,b|c'`: components separated by `|`, states by `,`.

@@ -193,6 +193,10 @@ public enum Pipeline {
                 let (partitioned, problems) = Partition.run(d, groups: options.partition)
                 result.partitioned = partitioned
                 result.diagnostics += problems
+                if let partitioned {
+                    let wrong = Partition.verify(partitioned)
+                    if !wrong.isEmpty { result.diagnostics.append(internalError("components", "the partition verifier", wrong)) }
+                }
             case .projected:
                 guard let partitioned = result.partitioned, !result.hasErrors else { break }
                 let projected = Project.run(partitioned)

@@ -5,10 +5,11 @@
 import CleaveDiagnostics
 import CleaveDriver
 import CleaveIR
-import CleavePasses
 import CleaveSema
 import CleaveTestSupport
 import Testing
+
+@testable import CleavePasses
 
 @Suite struct PartitionTests {
     func channels(_ p: PartitionedProgram) -> [String] {
@@ -317,5 +318,47 @@ import Testing
     @Test func parsingThePartitionOption() {
         #expect(Partition.parseGroups("a,b|c") == [["a", "b"], ["c"]])
         #expect(Partition.parseGroups(" a , b | c ") == [["a", "b"], ["c"]])
+    }
+
+    @Test(arguments: Repo.examples)
+    func theVerifierAcceptsWhatPartitionMakes(_ path: String) throws {
+        let sources = try Driver.loadSources([path])
+        for groups in [nil, [["device"]]] as [[[String]]?] {
+            let r = Pipeline.run(sources, through: .components, options: PipelineOptions(partition: groups))
+            let p = try #require(r.partitioned, "\(path)")
+            #expect(Partition.verify(p).isEmpty, "\(path): \(Partition.verify(p))")
+        }
+    }
+
+    @Test func theVerifierFindsAStateInTwoComponentsAndAChannelWithoutEnds() throws {
+        let p = try #require(try passes(threeStates, through: .components).partitioned)
+        #expect(Partition.verify(p).isEmpty)
+        func with(components: [Component]? = nil, channels: [Channel]? = nil) -> PartitionedProgram {
+            PartitionedProgram(
+                defunctionalized: p.defunctionalized, main: p.main, components: components ?? p.components,
+                systemComponent: p.systemComponent, deviceCount: p.deviceCount, statementOwner: p.statementOwner,
+                participants: p.participants, valueOwner: p.valueOwner, channels: channels ?? p.channels,
+                crossingsAfter: p.crossingsAfter, crossingsAtIterationStart: p.crossingsAtIterationStart, effects: p.effects,
+                trapReporter: p.trapReporter)
+        }
+        // A state in two components.
+        var components = p.components
+        let doubled = Component(
+            name: components[0].name, states: components[0].states + components[1].states,
+            stateNames: components[0].stateNames + components[1].stateNames)
+        components[0] = doubled
+        #expect(Partition.verify(with(components: components)).contains { $0.contains("is in 2 components") })
+        // A channel to a component that does not exist, and one to itself.
+        var channels = p.channels
+        let c = try #require(channels.first { !$0.isTurn })
+        channels[c.id] = Channel(
+            id: c.id, from: c.from, to: p.components.count, value: c.value, type: c.type, name: c.name, span: c.span, isTurn: false)
+        #expect(Partition.verify(with(channels: channels)).contains { $0.contains("goes from component") })
+        channels[c.id] = Channel(
+            id: c.id, from: c.from, to: c.from, value: c.value, type: c.type, name: c.name, span: c.span, isTurn: false)
+        #expect(Partition.verify(with(channels: channels)).contains { $0.contains("to itself") })
+        // A channel carrying a value its sender does not compute.
+        channels[c.id] = Channel(id: c.id, from: c.to, to: c.from, value: c.value, type: c.type, name: c.name, span: c.span, isTurn: false)
+        #expect(Partition.verify(with(channels: channels)).contains { $0.contains("does not compute") })
     }
 }
