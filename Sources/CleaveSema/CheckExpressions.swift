@@ -74,9 +74,6 @@ extension FunctionChecker {
         }
     }
 
-    /// The type an unconstrained literal gets (integer literals are `Int` already).
-    func defaulted(_ t: Ty) -> Ty { t }
-
     func infer(_ e: Expr, hint: Ty?) -> TExpr {
         switch e.kind {
         case .error:

@@ -467,7 +467,7 @@ final class CheckerContext {
         let holder = newFunctionlessChecker()
         let expected = syntax.type.map { resolveType($0) }
         let value = expected.map { holder.check(syntax.value, expected: $0) } ?? holder.infer(syntax.value, hint: nil)
-        let ty = expected ?? holder.defaulted(value.type)
+        let ty = expected ?? value.type
         if isState(ty) || stateInside(ty) != nil {
             diagnostics.error(.stateInsideValue(typeName(ty), "global constant '\(syntax.name.name)'"), at: syntax.value.span)
         }

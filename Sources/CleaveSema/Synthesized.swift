@@ -25,20 +25,11 @@ extension TypeDeclInfo {
         TypeDeclInfo(
             kind: .enum, name: name, fields: [], cases: cases, methods: [:], inits: [], span: span, isStandard: false, isC: false)
     }
-
-    /// A field a pass adds to a state (a lifted method's saved locals).
-    public mutating func addField(_ field: FieldInfo) { fields.append(field) }
 }
 
 extension EnumCaseInfo {
     public init(synthesized name: String, payload: [(label: String?, type: Ty)], span: SourceSpan) {
         self.init(name: name, payload: payload, span: span)
-    }
-}
-
-extension FieldInfo {
-    public init(synthesized name: String, type: Ty, span: SourceSpan) {
-        self.init(name: name, type: type, isVar: true, defaultValue: nil, span: span)
     }
 }
 

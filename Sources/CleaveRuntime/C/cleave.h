@@ -92,8 +92,6 @@ void *cl_state_alloc(size_t size);
 /* Called once by the service before anything is allocated. */
 void cl_heap_init(void);
 bool cl_heap_is_region(const cl_heap *h);
-/* Bytes allocated by regions and state heaps, for tests and SIGUSR1. */
-size_t cl_heap_bytes_in_use(void);
 /* The memory of one component of a projected program (its regions, carry heaps and
  * deferred frees); switching saves the running one's into `save`. */
 typedef struct cl_memory cl_memory;

@@ -61,8 +61,6 @@ struct cl_heap {
     cl_block head;     /* circular list of live blocks */
 };
 
-static size_t bytes_in_use;
-
 static void *checked_malloc(size_t n) {
     void *p = malloc(n);
     if (p == NULL) cl_trap("runtime", "out of memory");
@@ -116,7 +114,6 @@ static void *region_alloc(cl_heap *h, size_t size) {
         c->size = n;
         c->data = (unsigned char *)(((uintptr_t)(c + 1) + CL_ALIGN - 1) & ~(uintptr_t)(CL_ALIGN - 1));
         POISON(c->data, n);
-        bytes_in_use += n;
         if (h->current == NULL) {
             c->next = h->chunks;
             h->chunks = c;
@@ -151,7 +148,6 @@ static void region_reset(cl_heap *h) {
             last = c;
             POISON(c->data, c->size);
         } else {
-            bytes_in_use -= c->size;
             free(c);
         }
         c = n;
@@ -169,7 +165,6 @@ void *cl_alloc(cl_heap *h, size_t size) {
     b->prev = &h->head;
     h->head.next->prev = b;
     h->head.next = b;
-    bytes_in_use += size;
     return b + 1;
 }
 
@@ -195,7 +190,6 @@ void cl_free_later(cl_heap *h, void *p) {
 
 static void free_deferred(void) {
     for (size_t i = 0; i < deferred_count; i++) {
-        bytes_in_use -= deferred[i]->size;
         free(deferred[i]);
     }
     deferred_count = 0;
@@ -205,7 +199,6 @@ void cl_heap_free_all(cl_heap *h) {
     cl_block *b = h->head.next;
     while (b != &h->head) {
         cl_block *n = b->next;
-        bytes_in_use -= b->size;
         free(b);
         b = n;
     }
@@ -237,7 +230,6 @@ void *cl_state_alloc(size_t size) {
     return p;
 }
 
-size_t cl_heap_bytes_in_use(void) { return bytes_in_use; }
 
 bool cl_heap_is_region(const cl_heap *h) { return h != NULL && h->is_region; }
 
