@@ -128,7 +128,7 @@ let package = Package(
             path: "Sources/CleaveDriver"),
         .testTarget(
             name: "CleaveDriverTests",
-            dependencies: ["CleaveDriver", "CleaveTestSupport"],
+            dependencies: ["CleaveDriver", "CleaveCBackend", "CleaveTestSupport"],
             path: "Tests/CleaveDriverTests"),
 
         // MARK: The `cleave` command line.

@@ -33,6 +33,30 @@ public struct IsolatedComponent: Sendable {
     public let policy: [PolicyRule]
 }
 
+/// What the isolated target decides before any C is written (stages `lookahead` and `policy`):
+/// for each component, its `main`, what it reaches, and its sandbox.
+public struct IsolatedPlan: Sendable {
+    public struct Part: Sendable {
+        /// The component's `main`, after `lookahead`.
+        public let main: IRFunction
+        /// The functions its `main` reaches (its C holds these only).
+        let reachable: Set<FunctionID>
+        /// States whose constructors it needs.
+        let states: Set<TypeID>
+        /// The system calls its sandbox allows, with the reasons.
+        public let policy: [PolicyRule]
+    }
+
+    public let projected: ProjectedProgram
+    public let parts: [Part]
+
+    /// The sandboxes, as `--print-policy` shows them.
+    public var policyDescription: String {
+        let files = CBackend.isolatedTables(projected).files
+        return Policy.describe(projected.components.indices.map { (projected.components[$0].component.name, files[$0], parts[$0].policy) })
+    }
+}
+
 public struct IsolatedProgram: Sendable {
     public let components: [IsolatedComponent]
     /// The launcher's C: the program's table; the launcher itself is the runtime's launcher.c.
@@ -74,7 +98,86 @@ struct IsolatedTables {
 
 extension CBackend {
     /// Every component's C program and the launcher's table, or the errors that stopped them.
-    public static func emitIsolated(_ projected: ProjectedProgram) -> (IsolatedProgram?, [Diagnostic]) {
+    /// The `lookahead` stage: every component's `main`, the device's with its service loop
+    /// pipelined where `Lookahead` may (the rewrite verified, or an internal error).
+    public static func lookahead(_ projected: ProjectedProgram) -> ([IRFunction], [Diagnostic]) {
+        let program = projected.program
+        var mains: [IRFunction] = []
+        var diagnostics: [Diagnostic] = []
+        for (k, c) in projected.components.enumerated() {
+            guard let ahead = Lookahead.run(projected, component: k) else {
+                mains.append(c.main)
+                continue
+            }
+            let problems = VerifyIR.verify(program.with(typed: program.typed, functions: [ahead]))
+            if problems.isEmpty {
+                mains.append(ahead)
+            } else {
+                mains.append(c.main)
+                diagnostics.append(
+                    Diagnostic(
+                        .error(
+                            "internal-error",
+                            "internal error in stage 'lookahead': the IR verifier: \(problems.map { "\($0)" }.joined(separator: "; "))"),
+                        at: c.main.span))
+            }
+        }
+        return (mains, diagnostics)
+    }
+
+    /// The `policy` stage: what each component's `main` (after `lookahead`) reaches, and the
+    /// sandbox it gets; a system function the table does not know is a warning.
+    public static func plan(_ projected: ProjectedProgram, mains: [IRFunction]) -> (IsolatedPlan, [Diagnostic]) {
+        var parts: [IsolatedPlan.Part] = []
+        var diagnostics: [Diagnostic] = []
+        for (k, main) in mains.enumerated() {
+            let (reachable, cFunctions, states) = reach(from: main, in: projected.program)
+            let (policy, warnings) = Policy.rules(
+                component: k, projected: projected, cFunctions: cFunctions, deviceTypes: deviceTypes(of: k, projected))
+            diagnostics += warnings
+            parts.append(IsolatedPlan.Part(main: main, reachable: reachable, states: states, policy: policy))
+        }
+        return (IsolatedPlan(projected: projected, parts: parts), diagnostics)
+    }
+
+    /// What must hold of a plan, as problems found: every component allows what every component
+    /// needs, each system call once, on its own descriptors where the call takes one, never
+    /// PROT_EXEC; and a component with no device, which makes no system call of the program's
+    /// (those run in the device's), allows nothing more.
+    public static func verify(_ plan: IsolatedPlan) -> [String] {
+        var problems: [String] = []
+        let projected = plan.projected
+        for (k, part) in plan.parts.enumerated() {
+            let name = projected.components[k].component.name
+            let calls = part.policy.map(\.systemCall)
+            for (call, _) in Policy.everyComponent where !calls.contains(call) {
+                problems.append("component \(name) does not allow \(call), which every component needs")
+            }
+            for call in Set(calls) where calls.filter({ $0 == call }).count > 1 {
+                problems.append("component \(name) allows \(call) twice")
+            }
+            for r in part.policy {
+                let expected: PolicyRule.Argument =
+                    Policy.takesDescriptor.contains(r.systemCall) ? .descriptors : Policy.noExec.contains(r.systemCall) ? .noExec : .any
+                if r.argument != expected { problems.append("component \(name) allows \(r.systemCall) \(r.argument), not \(expected)") }
+            }
+            if deviceTypes(of: k, projected).isEmpty && k != projected.partitioned.systemComponent {
+                let basic = Set(Policy.everyComponent.map(\.0))
+                for call in calls where !basic.contains(call) {
+                    problems.append("component \(name) has no device, yet allows \(call)")
+                }
+            }
+        }
+        if plan.parts.count != projected.components.count {
+            problems.append("\(plan.parts.count) parts for \(projected.components.count) components")
+        }
+        return problems
+    }
+
+    /// The `c` stage of the isolated target: each component's C and the launcher's table, from
+    /// the plan. A closure that would cross between components is an error.
+    public static func emitIsolated(_ plan: IsolatedPlan) -> (IsolatedProgram?, [Diagnostic]) {
+        let projected = plan.projected
         let program = projected.program
         var diagnostics: [Diagnostic] = []
         let tables = isolatedTables(projected)
@@ -93,34 +196,17 @@ extension CBackend {
         var components: [IsolatedComponent] = []
         let headers = program.typed.imports.compactMap(\.resolvedPath)
         for (k, c) in projected.components.enumerated() {
-            var main = c.main
-            if let ahead = Lookahead.run(projected, component: k) {
-                let problems = VerifyIR.verify(program.with(typed: program.typed, functions: [ahead]))
-                if problems.isEmpty {
-                    main = ahead
-                } else {
-                    diagnostics.append(
-                        Diagnostic(
-                            .error(
-                                "internal-error",
-                                "internal error in stage 'lookahead': the IR verifier: \(problems.map { "\($0)" }.joined(separator: "; "))"),
-                            at: c.main.span))
-                }
-            }
-            let (reachable, cFunctions, states) = reach(from: main, in: program)
-            let (policy, warnings) = Policy.rules(
-                component: k, projected: projected, cFunctions: cFunctions, deviceTypes: deviceTypes(of: k, projected))
-            diagnostics += warnings
+            let part = plan.parts[k]
             let b = CBackend(program)
             b.projected = projected
             b.isolated = IsolatedContext(
-                index: k, main: main, tables: tables, reachable: reachable, states: states, policy: policy)
+                index: k, main: part.main, tables: tables, reachable: part.reachable, states: part.states, policy: part.policy)
             let text = b.emitProgram()
             diagnostics += b.diagnostics
             components.append(
                 IsolatedComponent(
                     name: c.component.name, file: tables.files[k], program: CProgram(source: text, headers: headers),
-                    policy: policy))
+                    policy: part.policy))
         }
         if diagnostics.contains(where: { $0.isError }) { return (nil, diagnostics) }
         let launcher = CBackend(program)

@@ -130,9 +130,9 @@ enum Policy {
     }
 
     /// `cleave build --print-policy`: every component's allowed system calls, and why.
-    static func describe(_ program: IsolatedProgram) -> String {
+    static func describe(_ components: [(name: String, file: String, policy: [PolicyRule])]) -> String {
         var out = ""
-        for c in program.components {
+        for c in components {
             out += "component \(c.name) (\(c.file)): \(c.policy.count) system calls\n"
             let width = c.policy.map { $0.systemCall.count }.max() ?? 0
             for r in c.policy {
@@ -147,5 +147,5 @@ enum Policy {
 
 extension IsolatedProgram {
     /// Every component's sandbox policy, as `cleave build --print-policy` shows it.
-    public var policyDescription: String { Policy.describe(self) }
+    public var policyDescription: String { Policy.describe(components.map { ($0.name, $0.file, $0.policy) }) }
 }

@@ -26,6 +26,8 @@ public enum Stage: String, CaseIterable, Sendable {
     case stateLocal = "state-local"
     case components
     case projected
+    case lookahead
+    case policy
     case c
 
     public var summary: String {
@@ -41,9 +43,20 @@ public enum Stage: String, CaseIterable, Sendable {
         case .stateLocal: "check that every state is one node per scope (the state-local graph)"
         case .components: "partition the states into components; place pure nodes; find the channels"
         case .projected: "project main onto each component: its local program, with sends and receives"
-        case .c: "emit the program as C for the unikernel target (one thread, every state in one address space)"
+        case .lookahead:
+            "isolated target: the device's component reads the next requests while its peers answer, where nothing a user sees changes"
+        case .policy: "isolated target: what each component reaches, and its sandbox (the system calls it may make, and why)"
+        case .c:
+            "emit the C: for the unikernel target one program (one thread, every state in one address space); for the isolated target each component's and the launcher's"
         }
     }
+}
+
+/// What a build makes: one program of one thread (`unikernel`), or a process per component with
+/// a launcher (`isolated`). The stages after `projected` depend on it.
+public enum Target: String, Sendable, CaseIterable {
+    case unikernel
+    case isolated
 }
 
 /// What running the pipeline produced, up to the stage where it stopped.
@@ -63,8 +76,14 @@ public struct PipelineResult: Sendable {
     public var projected: ProjectedProgram?
     /// The dataflow graph of each of the user's functions, in source order.
     public var graphs: [DataflowGraph] = []
+    /// Each component's `main` after `lookahead` (the isolated target).
+    public var componentMains: [IRFunction]?
+    /// What the isolated target decided before emitting C: the mains, what they reach, the sandboxes.
+    public var isolatedPlan: IsolatedPlan?
     /// The generated C of the unikernel target.
     public var c: CProgram?
+    /// The generated C of the isolated target: each component's and the launcher's.
+    public var isolated: IsolatedProgram?
     public var diagnostics: [Diagnostic] = []
     public var hasErrors: Bool { diagnostics.contains { $0.isError } }
 }
@@ -76,13 +95,16 @@ public struct PipelineOptions: Sendable {
     public var cFrom: CSource = .source
     /// The user's `--partition`: state names per component; nil for one component per state.
     public var partition: [[String]]?
+    /// What the `c` stage emits for (and whether the isolated stages run).
+    public var target: Target = .unikernel
     /// Run the state-locality passes even when the C is emitted from source (`cleave check`:
     /// a program they cannot make state-local is reported).
     public var runPasses = false
-    public init(includeDirectories: [String] = [], cFrom: CSource = .source, partition: [[String]]? = nil) {
+    public init(includeDirectories: [String] = [], cFrom: CSource = .source, partition: [[String]]? = nil, target: Target = .unikernel) {
         self.includeDirectories = includeDirectories
         self.cFrom = cFrom
         self.partition = partition
+        self.target = target
     }
 }
 
@@ -95,7 +117,7 @@ extension Stage {
     /// The state-locality passes: they run when a stage after them needs them.
     public var isStateLocalityPass: Bool {
         switch self {
-        case .lifted, .defunctionalized, .stateLocal, .components, .projected: true
+        case .lifted, .defunctionalized, .stateLocal, .components, .projected, .lookahead, .policy: true
         default: false
         }
     }
@@ -114,7 +136,7 @@ public enum Pipeline {
     ) -> PipelineResult {
         var result = PipelineResult()
         // The unikernel built from source does not need the state-locality passes.
-        let skipPasses = last == .c && options.cFrom == .source && !options.runPasses
+        let skipPasses = last == .c && options.cFrom == .source && options.target == .unikernel && !options.runPasses
         for stage in stages {
             if stage.isStateLocalityPass && skipPasses { continue }
             switch stage {
@@ -210,6 +232,23 @@ public enum Pipeline {
                 if !problems.isEmpty {
                     result.diagnostics.append(internalError("projected", "CheckStateLocality and the IR verifier", problems))
                 }
+            case .lookahead:
+                guard let projected = result.projected, !result.hasErrors else { break }
+                let (mains, problems) = CBackend.lookahead(projected)
+                result.componentMains = mains
+                result.diagnostics += problems
+            case .policy:
+                guard let projected = result.projected, let mains = result.componentMains, !result.hasErrors else { break }
+                let (plan, warnings) = CBackend.plan(projected, mains: mains)
+                result.isolatedPlan = plan
+                result.diagnostics += warnings
+                let problems = CBackend.verify(plan)
+                if !problems.isEmpty { result.diagnostics.append(internalError("policy", "the policy verifier", problems)) }
+            case .c where options.target == .isolated:
+                guard let plan = result.isolatedPlan, !result.hasErrors else { break }
+                let (program, problems) = CBackend.emitIsolated(plan)
+                result.isolated = program
+                result.diagnostics += problems
             case .c:
                 guard let ir = result.ir, !result.hasErrors else { break }
                 let (program, problems) =
@@ -271,7 +310,22 @@ public enum Pipeline {
             return result.partitioned.map(dumpComponents) ?? ""
         case .projected:
             return result.projected.map(dumpProjected) ?? ""
+        case .lookahead:
+            guard let p = result.projected, let mains = result.componentMains else { return "" }
+            var out = ""
+            for (c, main) in zip(p.components, mains) {
+                let changed = IRPrinter.print([main], of: p.program) != IRPrinter.print([c.main], of: p.program)
+                out += "// component \(c.component.name)\(changed ? ": reads ahead" : ": as projected")\n"
+                out += IRPrinter.print([main], of: p.program)
+            }
+            return out
+        case .policy:
+            return result.isolatedPlan?.policyDescription ?? ""
         case .c:
+            if let isolated = result.isolated {
+                return isolated.components.map { "/* component \($0.name) (\($0.file)) */\n" + $0.program.source }.joined(separator: "\n")
+                    + "\n/* the launcher's table */\n" + isolated.launcher.source
+            }
             return result.c?.source ?? ""
         }
     }

@@ -30,6 +30,12 @@ struct CompileOptions: ParsableArguments {
             valueName: "a,b|c"))
     var partition: String?
 
+    @Option(
+        help:
+            "The target: unikernel (one hosted process, one thread) or isolated (a process per component, with a launcher); the stages after projected and the C depend on it."
+    )
+    var target: Target = .unikernel
+
     func validate() throws {
         guard errorLimit >= 0 else { throw ValidationError("--error-limit must be 0 (no limit) or more") }
         if let partition, Partition.parseGroups(partition).allSatisfy(\.isEmpty) {
@@ -55,7 +61,8 @@ struct InputOptions {
 
     func pipelineOptions(cFrom: CSource = .source) -> PipelineOptions {
         PipelineOptions(
-            includeDirectories: compile.includeDirectories, cFrom: cFrom, partition: compile.partition.map(Partition.parseGroups))
+            includeDirectories: compile.includeDirectories, cFrom: cFrom, partition: compile.partition.map(Partition.parseGroups),
+            target: compile.target)
     }
 }
 
@@ -208,10 +215,7 @@ struct Graph: ParsableCommand {
     }
 }
 
-enum Target: String, ExpressibleByArgument, CaseIterable {
-    case unikernel
-    case isolated
-}
+extension Target: ExpressibleByArgument {}
 
 /// Make the directory `--emit-c` names (a problem with it is the user's to fix: exit 2).
 func createEmitDirectory(_ emitC: String?) throws {
@@ -234,9 +238,11 @@ func buildIsolated(_ input: InputOptions, output: String?, emitC: String?, print
         throw ValidationError("cannot write the isolated build to '\(output)': it is a file, and the build is a directory")
     }
     let sources = try load(input)
-    var result = Pipeline.run(sources, through: .projected, options: input.pipelineOptions(cFrom: .projected))
+    var options = input.pipelineOptions(cFrom: .projected)
+    options.target = .isolated
+    var result = Pipeline.run(sources, through: .c, options: options)
     if report(result, input) { throw ExitCode(1) }
-    guard let projected = result.projected else {
+    guard result.projected != nil else {
         // No error, yet nothing to project: there is no main, or it creates no state.
         let span = result.typed.flatMap { t in t.functions.first { $0.name == "main" && $0.kind == .free }?.span }
         var d = Diagnostic(
@@ -249,14 +255,11 @@ func buildIsolated(_ input: InputOptions, output: String?, emitC: String?, print
         _ = report(result, input)
         throw ExitCode(1)
     }
-    let (isolated, diagnostics) = CBackend.emitIsolated(projected)
-    result.diagnostics = diagnostics
-    if report(result, input) { throw ExitCode(1) }
-    guard let isolated else { throw ExitCode(1) }
+    guard let isolated = result.isolated else { throw ExitCode(1) }
     if printPolicy { FileHandle.standardOutput.write(Data(isolated.policyDescription.utf8)) }
     guard let output else { return }
-    let options = BuildOptions(output: output, emitC: emitC, includeDirectories: input.includeDirectories)
-    result.diagnostics = Build.compile(isolated, options: options)
+    result.diagnostics = Build.compile(
+        isolated, options: BuildOptions(output: output, emitC: emitC, includeDirectories: input.includeDirectories))
     if report(result, input) { throw ExitCode(1) }
 }
 
@@ -301,9 +304,6 @@ struct BuildCommand: ParsableCommand {
     @OptionGroup var compile: CompileOptions
     var input: InputOptions { InputOptions(files: sourceFiles.files, compile: compile) }
 
-    @Option(help: "What to build: unikernel (one hosted process, one thread) or isolated (a process per component).")
-    var target: Target = .unikernel
-
     @Option(
         name: .shortAndLong,
         help:
@@ -328,7 +328,7 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         let base = URL(fileURLWithPath: input.files.first ?? "a.clv").deletingPathExtension().lastPathComponent
-        switch target {
+        switch compile.target {
         case .unikernel:
             if printPolicy { throw ValidationError("--print-policy is for the isolated target (--target isolated)") }
             try buildExecutable(input, output: output ?? base, emitC: emitC, from: fromStage)
@@ -349,9 +349,6 @@ struct RunCommand: ParsableCommand {
     var file: String
 
     @OptionGroup var compile: CompileOptions
-
-    @Option(help: "What to build: unikernel or isolated (then the launcher runs, with the arguments).")
-    var target: Target = .unikernel
 
     @Flag(
         help:
@@ -381,7 +378,7 @@ struct RunCommand: ParsableCommand {
         let dir = String(cString: made)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var exe = dir + "/service"
-        switch target {
+        switch compile.target {
         case .unikernel:
             try buildExecutable(input, output: exe, emitC: nil)
         case .isolated:

@@ -37,7 +37,9 @@ func goldenText(source: String, output: String) -> String {
         Repo.examples.flatMap { path in [Stage.ast, .typed, .ir, .graph].map { GoldenCase(stage: $0, source: path) } }
         // Every state-locality pass on every example, and on a service using states in branches and loops.
         + (Repo.examples + [Repo.path("Tests/Inputs/Services/stages.clv")]).flatMap { path in
-            [Stage.lifted, .defunctionalized, .stateLocal, .components, .projected].map { GoldenCase(stage: $0, source: path) }
+            [Stage.lifted, .defunctionalized, .stateLocal, .components, .projected, .lookahead, .policy].map {
+                GoldenCase(stage: $0, source: path)
+            }
         }
         + [
             GoldenCase(stage: .imports, source: Repo.path("Tests/Inputs/cimport/checksum.clv")),

@@ -5,6 +5,8 @@ import CleaveDriver
 import CleaveTestSupport
 import Testing
 
+@testable import CleaveCBackend
+
 @Suite struct PipelineTests {
     @Test func stagesAreInDependencyOrder() {
         // Parsing comes first, imports need the syntax trees, checking needs the imports,
@@ -12,7 +14,8 @@ import Testing
         // IR, each the one before it; the C backend the IR, or the projected program.
         #expect(
             Pipeline.stages == [
-                .ast, .imports, .typed, .states, .ir, .graph, .lifted, .defunctionalized, .stateLocal, .components, .projected, .c,
+                .ast, .imports, .typed, .states, .ir, .graph, .lifted, .defunctionalized, .stateLocal, .components, .projected, .lookahead,
+                .policy, .c,
             ])
     }
 
@@ -65,11 +68,57 @@ import Testing
             #expect(result.projected?.components.count == 2)
             #expect(Pipeline.dump(.projected, result).contains("receive #0"))
             #expect(result.c == nil)
+        case .lookahead:
+            #expect(result.componentMains?.count == 2)
+            #expect(Pipeline.dump(.lookahead, result).contains("// component device: reads ahead"))
+            #expect(Pipeline.dump(.lookahead, result).contains("builtin Lookahead.pop()"))
+            #expect(result.isolatedPlan == nil)
+        case .policy:
+            #expect(result.isolatedPlan?.parts.count == 2)
+            #expect(Pipeline.dump(.policy, result).contains("component store (store):"))
+            #expect(result.c == nil)
         case .c:
             let c = Pipeline.dump(.c, result)
             #expect(c.contains("#include \"cleave.h\""))
             #expect(c.contains("void cleave_main(void)"))
         }
+    }
+
+    @Test func theIsolatedTargetRunsThroughItsStagesToItsC() throws {
+        let path = Repo.path("Examples/kv/kv.clv")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var seen: [Stage] = []
+        let result = Pipeline.run(
+            [SourceFile(path: path, text: text)], through: .c, options: PipelineOptions(cFrom: .projected, target: .isolated)
+        ) { s, _ in seen.append(s) }
+        #expect(seen == Pipeline.stages)
+        #expect(!result.hasErrors, "\(result.diagnostics)")
+        #expect(result.c == nil)
+        let isolated = try #require(result.isolated)
+        #expect(isolated.components.map(\.name) == ["device", "store"])
+        #expect(isolated.policyDescription == result.isolatedPlan?.policyDescription)
+        // The device's C is the lookahead stage's main: it reads ahead.
+        #expect(isolated.components[0].program.source.contains("cl_udp_device_read_ahead"))
+        #expect(Pipeline.dump(.c, result).contains("/* the launcher's table */"))
+    }
+
+    @Test func thePolicyVerifierFindsADevicelessComponentThatMayOpenFiles() throws {
+        let path = Repo.path("Examples/kv/kv.clv")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let result = Pipeline.run([SourceFile(path: path, text: text)], through: .policy)
+        let plan = try #require(result.isolatedPlan)
+        #expect(CBackend.verify(plan).isEmpty)
+        // The store (no device) given the device's rules: the verifier says so.
+        let store = plan.parts[1]
+        let widened = IsolatedPlan(
+            projected: plan.projected,
+            parts: [
+                plan.parts[0],
+                IsolatedPlan.Part(
+                    main: store.main, reachable: store.reachable, states: store.states,
+                    policy: store.policy + plan.parts[0].policy.filter { $0.systemCall == "recvmmsg" }),
+            ])
+        #expect(CBackend.verify(widened).contains { $0.contains("component store has no device, yet allows recvmmsg") })
     }
 
     @Test func aProgramWithErrorsIsNotLowered() {
