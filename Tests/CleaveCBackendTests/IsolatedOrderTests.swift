@@ -34,6 +34,16 @@ import Testing
         return "line \(k + 1): \(k < a.count ? String(a[k]) : "<end>") | \(k < b.count ? String(b[k]) : "<end>")"
     }
 
+    /// Kill component `name` of `service` and wait up to 5 seconds for the launcher to start it
+    /// again: whether it did.
+    static func killAndAwaitRestart(_ name: String, of service: ServiceProcess) throws -> Bool {
+        let old = try #require(service.children()[name])
+        kill(old, SIGKILL)
+        let deadline = Date().addingTimeInterval(5)
+        while service.children()[name] == nil || service.children()[name] == old, Date() < deadline { usleep(10_000) }
+        return service.children()[name].map { $0 != old } ?? false
+    }
+
     static let partitions: [String?] = [nil, "device,count|formatter", "device|count,formatter", "device,formatter|count"]
 
     @Test func aCounterTrapsAtTheSameRequestWithTheSameOutput() throws {
@@ -91,14 +101,8 @@ import Testing
         let port = service.port(9700)
         #expect(try client.request("a".bytes, to: port)?.text == "count 1")
         #expect(try client.request("b".bytes, to: port)?.text == "count 2")
-        let formatter = try #require(service.children()["formatter"])
-        kill(formatter, SIGKILL)
         // Nothing was in flight: once the formatter runs again, the count goes on from 2.
-        let deadline = Date().addingTimeInterval(5)
-        while service.children()["formatter"] == nil || service.children()["formatter"] == formatter, Date() < deadline {
-            usleep(10_000)
-        }
-        #expect(service.children()["formatter"] != formatter, "the formatter was not started again")
+        #expect(try Self.killAndAwaitRestart("formatter", of: service), "the formatter was not started again")
         let replies = try (3...6).map { try client.request("r\($0)".bytes, to: port)?.text }
         #expect(replies == ["count 3", "count 4", "count 5", "count 6"])
         let result = service.stop()
@@ -119,13 +123,7 @@ import Testing
         let port = service.port(9710)
         #expect(try client.request("a".bytes, to: port)?.text == "echo a")
         #expect(try client.request("b".bytes, to: port)?.text == "echo b")
-        let formatter = try #require(service.children()["formatter"])
-        kill(formatter, SIGKILL)
-        let deadline = Date().addingTimeInterval(5)
-        while service.children()["formatter"] == nil || service.children()["formatter"] == formatter, Date() < deadline {
-            usleep(10_000)
-        }
-        #expect(service.children()["formatter"] != formatter, "the formatter was not started again")
+        #expect(try Self.killAndAwaitRestart("formatter", of: service), "the formatter was not started again")
         let replies = try ["c", "d"].map { try client.request($0.bytes, to: port)?.text }
         #expect(replies == ["echo c", "echo d"])
         let result = service.stop()

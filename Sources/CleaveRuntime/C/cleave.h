@@ -87,7 +87,7 @@ void cl_loop_exit(void);
 void cl_iteration_end(void);
 /* The heap main's loop carries its values in for the next iteration (two-space). */
 cl_heap *cl_carry_heap_next(void);
-/* A state's struct, zeroed (calloc); a trap when memory is exhausted. */
+/* A state's struct, zeroed (calloc) and kept for the life of the process; a trap when memory is exhausted. */
 void *cl_state_alloc(size_t size);
 /* Called once by the service before anything is allocated. */
 void cl_heap_init(void);

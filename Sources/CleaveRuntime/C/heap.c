@@ -224,12 +224,25 @@ cl_heap *cl_carry_heap_next(void) {
     return h;
 }
 
+/* Every state made, kept for the life of the process: a state lives as long as the service, and
+ * what the generated code holds it in (a local of main, a register) may be gone at the clean end,
+ * where a sanitized build looks for memory nothing reaches. */
+static void **states;
+static size_t state_count, state_capacity;
+
 void *cl_state_alloc(size_t size) {
     void *p = calloc(1, size);
     if (p == NULL) cl_trap("runtime", "out of memory");
+    if (state_count == state_capacity) {
+        size_t capacity = state_capacity ? 2 * state_capacity : 16;
+        void **grown = realloc(states, capacity * sizeof *grown);
+        if (grown == NULL) cl_trap("runtime", "out of memory");
+        states = grown;
+        state_capacity = capacity;
+    }
+    states[state_count++] = p;
     return p;
 }
-
 
 bool cl_heap_is_region(const cl_heap *h) { return h != NULL && h->is_region; }
 
