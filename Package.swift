@@ -123,7 +123,7 @@ let package = Package(
             name: "CleaveDriver",
             dependencies: [
                 "CleaveCBackend", "CleaveRuntime", "CleavePasses", "CleaveGraph", "CleaveIR", "CleaveSema", "CleaveGrammar",
-                "CleaveCImport", "CleaveDiagnostics",
+                "CleaveCImport", "CleaveDiagnostics", "CleaveInterpreter",
             ],
             path: "Sources/CleaveDriver"),
         .testTarget(
@@ -135,11 +135,8 @@ let package = Package(
         .executableTarget(
             name: "cleave",
             dependencies: [
-                "CleaveCBackend",
                 "CleaveDriver",
-                "CleaveGraph",
-                "CleaveInterpreter",
-                "CleavePasses",
+                "CleaveDiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/cleave"),

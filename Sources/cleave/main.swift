@@ -4,12 +4,8 @@
 // diagnostics on standard error), 2 for bad usage or unreadable input.
 
 import ArgumentParser
-import CleaveCBackend
 import CleaveDiagnostics
 import CleaveDriver
-import CleaveGraph
-import CleaveInterpreter
-import CleavePasses
 import Foundation
 
 /// The options of every command that compiles (`check`, `dump`, `graph`, `build`, `run`), parsed
@@ -38,7 +34,7 @@ struct CompileOptions: ParsableArguments {
 
     func validate() throws {
         guard errorLimit >= 0 else { throw ValidationError("--error-limit must be 0 (no limit) or more") }
-        if let partition, Partition.parseGroups(partition).allSatisfy(\.isEmpty) {
+        if let partition, Driver.partitionGroups(partition).allSatisfy(\.isEmpty) {
             throw ValidationError("--partition names no state: write main's states, ',' within a component, '|' between them")
         }
     }
@@ -61,7 +57,7 @@ struct InputOptions {
 
     func pipelineOptions(cFrom: CSource = .source) -> PipelineOptions {
         PipelineOptions(
-            includeDirectories: compile.includeDirectories, cFrom: cFrom, partition: compile.partition.map(Partition.parseGroups),
+            includeDirectories: compile.includeDirectories, cFrom: cFrom, partition: compile.partition.map(Driver.partitionGroups),
             target: compile.target)
     }
 }
@@ -147,10 +143,7 @@ struct Graph: ParsableCommand {
         abstract: "Write the dataflow graph of a function (main by default) as Graphviz DOT or JSON.",
         discussion: "A program with errors gets its diagnostics and no graph (exit 1). Render with: dot -Tsvg kv.dot -o kv.svg")
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case dot
-        case json
-    }
+    typealias Format = Driver.GraphFormat
 
     @OptionGroup var sourceFiles: SourceArguments
     @OptionGroup var compile: CompileOptions
@@ -181,25 +174,12 @@ struct Graph: ParsableCommand {
         let sources = try load(input)
         let result = Pipeline.run(sources, through: stage == .components ? .projected : stage, options: input.pipelineOptions())
         if report(result, input) { throw ExitCode(1) }
-        guard var ir = result.ir else { throw ExitCode(1) }
-        var graphs = result.graphs
-        switch stage {
-        case .stateLocal:
-            graphs = result.stateLocalGraphs
-            ir = result.defunctionalized?.program ?? ir
-        case .components:
-            guard let projected = result.projected else { throw ExitCode(1) }
-            guard format == .dot else { throw ValidationError("the components graph is written as DOT only") }
-            try write(Pipeline.componentsGraph(projected))
-            return
-        default:
-            break
+        guard result.ir != nil else { throw ExitCode(1) }
+        do {
+            try write(Driver.graph(result, stage: stage, function: function, format: format))
+        } catch let e as UsageError {
+            throw ValidationError(e.description)
         }
-        guard let graph = graphs.first(where: { $0.function == function }) else {
-            let names = result.graphs.map(\.function).joined(separator: ", ")
-            throw ValidationError("no function '\(function)' in the program (functions: \(names))")
-        }
-        try write(format == .dot ? GraphOutput.dot(graph, program: ir) : GraphOutput.json([graph], program: ir))
     }
 
     func write(_ text: String) throws {
@@ -216,6 +196,8 @@ struct Graph: ParsableCommand {
 }
 
 extension Target: ExpressibleByArgument {}
+
+extension Driver.GraphFormat: ExpressibleByArgument {}
 
 /// Make the directory `--emit-c` names (a problem with it is the user's to fix: exit 2).
 func createEmitDirectory(_ emitC: String?) throws {
@@ -279,7 +261,7 @@ func buildExecutable(_ input: InputOptions, output: String, emitC: String?, from
     let result = Pipeline.run(sources, through: .c, options: input.pipelineOptions(cFrom: from))
     if report(result, input) { throw ExitCode(1) }
     guard let program = result.c else { throw ExitCode(1) }
-    let name = CBackend.executableName(URL(fileURLWithPath: sources[0].path).deletingPathExtension().lastPathComponent, taken: [])
+    let name = Driver.executableName(URL(fileURLWithPath: sources[0].path).deletingPathExtension().lastPathComponent)
     let options = BuildOptions(output: output, emitC: emitC, includeDirectories: input.includeDirectories)
     let problems = Build.compile(program, name: name, options: options)
     var failed = result
@@ -371,7 +353,7 @@ struct RunCommand: ParsableCommand {
             guard let typed = result.typed else { throw ExitCode(1) }
             var name = URL(fileURLWithPath: sources[0].path).lastPathComponent
             if name.hasSuffix(".clv") { name.removeLast(4) }
-            throw ExitCode(Interpreter.run(typed, name: name, arguments: serviceArguments))
+            throw ExitCode(Driver.interpret(typed, name: name, arguments: serviceArguments))
         }
         var template = Array((NSTemporaryDirectory() + "cleave-run-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw ValidationError("cannot make a temporary directory to build in") }
