@@ -138,14 +138,7 @@ public enum Partition {
     /// in two components. Every command given `--partition` checks it, from the IR on
     /// (`Pipeline`), whether or not it goes as far as partitioning.
     public static func check(_ groups: [[String]], main: IRFunction) -> [Diagnostic] {
-        var created: [(name: String, value: IRValue)] = []
-        func walk(_ b: IRBlock) {
-            for s in b.stmts {
-                if case .createState(let v, _, _, _) = s.kind { created.append((main.info(v).name ?? "state\(v.id)", v)) }
-                for n in statementParts(s).nested { walk(n) }
-            }
-        }
-        walk(main.body)
+        let created = createdStates(main).map { (name: stateName($0.value, in: main), value: $0.value) }
         let known = created.map(\.name).joined(separator: ", ")
         var diagnostics: [Diagnostic] = []
         var placed: Set<String> = []
@@ -174,14 +167,7 @@ public enum Partition {
     /// carries a value its sender computes.
     public static func verify(_ p: PartitionedProgram) -> [String] {
         var problems: [String] = []
-        var created: [IRValue] = []
-        func walk(_ b: IRBlock) {
-            for s in b.stmts {
-                if case .createState(let v, _, _, _) = s.kind { created.append(v) }
-                for n in statementParts(s).nested { walk(n) }
-            }
-        }
-        walk(p.main.body)
+        let created = createdStates(p.main).map(\.value)
         for v in created {
             let holders = p.components.filter { $0.states.contains(v) }.map(\.name)
             if holders.count != 1 {
@@ -214,6 +200,22 @@ public enum Partition {
         }
         return problems
     }
+
+    /// The states `main` creates, in the order it creates them, with their types.
+    public static func createdStates(_ main: IRFunction) -> [(value: IRValue, type: TypeID)] {
+        var created: [(value: IRValue, type: TypeID)] = []
+        func walk(_ b: IRBlock) {
+            for s in b.stmts {
+                if case .createState(let v, let t, _, _) = s.kind { created.append((v, t)) }
+                for n in statementParts(s).nested { walk(n) }
+            }
+        }
+        walk(main.body)
+        return created
+    }
+
+    /// A state's name, as `--partition` and the components' names use it.
+    static func stateName(_ v: IRValue, in main: IRFunction) -> String { main.info(v).name ?? "state\(v.id)" }
 
     /// Parse `--partition 'a,b|c'`: components separated by `|`, states by `,`.
     public static func parseGroups(_ text: String) -> [[String]] {
@@ -403,10 +405,7 @@ struct Partitioner {
     }
 
     mutating func components(_ groups: [[String]]?) -> ([Component], [Diagnostic]) {
-        var created: [(IRValue, String, TypeID)] = []
-        for (_, s, _) in statements {
-            if case .createState(let v, let t, _, _) = s.kind { created.append((v, main.info(v).name ?? "state\(v.id)", t)) }
-        }
+        let created = Partition.createdStates(main).map { ($0.value, Partition.stateName($0.value, in: main), $0.type) }
         var byName: [String: IRValue] = [:]
         for (v, name, _) in created { byName[name] = v }
         let diagnostics = groups.map { Partition.check($0, main: main) } ?? []
@@ -428,7 +427,7 @@ struct Partitioner {
     }
 
     func component(_ states: [IRValue]) -> Component {
-        let names = states.map { main.info($0).name ?? "state\($0.id)" }
+        let names = states.map { Partition.stateName($0, in: main) }
         return Component(name: names.joined(separator: "+"), states: states, stateNames: names)
     }
 

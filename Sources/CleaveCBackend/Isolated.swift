@@ -285,16 +285,9 @@ extension CBackend {
         var owner: [Int] = []
         var ownerOfState: [IRValue: Int] = [:]
         for (k, c) in projected.components.enumerated() { for s in c.component.states { ownerOfState[s] = k } }
-        func walk(_ b: IRBlock) {
-            for s in b.stmts {
-                if case .createState(let v, let tid, _, _) = s.kind {
-                    let d = typed.type(tid)
-                    if d.isDevice { owner.append(ownerOfState[v] ?? 0) }
-                }
-                for n in statementParts(s).nested { walk(n) }
-            }
+        for (v, tid) in Partition.createdStates(projected.partitioned.main) where typed.type(tid).isDevice {
+            owner.append(ownerOfState[v] ?? 0)
         }
-        walk(projected.partitioned.main.body)
         var files: [String] = []
         for c in projected.components { files.append(executableName(c.component.name, taken: files)) }
         // Started again after a failure (--restart): no state fields to lose, no device to bind again,
