@@ -55,7 +55,6 @@ final class FunctionEmitter {
     /// An isolated component's main: where an abandoned iteration starts again (`--restart`), and
     /// whether anything jumps there.
     var abandonLabel: String?
-    var abandonUsed = false
     /// Out-pointers for all results but the last; the last is returned.
     var resultSlots: [(ty: Ty, isState: Bool)] = []
     var returnsValue = false
@@ -77,9 +76,9 @@ final class FunctionEmitter {
 
     /// The C function: signature, environment and hoisted declarations, body.
     func finish(signature: String, prefix: [String], params: [IRValue]) -> String {
-        silenceUnusedLocals()
         var lines = [signature + " {"] + prefix + prologue.map { "    " + $0 }
-        for p in params where !used.contains(p) || (types.isState(ty(p)) && !out.contains { $0.contains(name(p)) }) {
+        // A state's versions share the parameter's pointer, which a call may not name again.
+        for p in params where !used.contains(p) || types.isState(ty(p)) {
             lines.append("    (void)\(name(p));")
         }
         lines += out
@@ -152,45 +151,11 @@ final class FunctionEmitter {
         return CText.string("\(file):\(l):\(c)")
     }
 
+    /// A local for `v`; one no statement reads gets `(void)x;`, so -Wall stays quiet.
     func declare(_ v: IRValue, _ value: String) {
         if types.isState(ty(v)) { return }
         line("\(types.c(ty(v))) \(name(v)) = \(value);")
-        declared.append((name(v), out.count - 1))
-    }
-
-    /// Locals declared so far, with the line of their declaration.
-    var declared: [(name: String, line: Int)] = []
-
-    /// `(void)x;` after each local that is only ever assigned: -Wall's unused warnings stay quiet.
-    func silenceUnusedLocals() {
-        var reads: [String: Int] = [:]
-        for text in out {
-            let trimmed = text.drop { $0 == " " }
-            var assigned: Substring?
-            // `x = …` and `x.part = …` set x without reading it.
-            if let eq = trimmed.range(of: " = "),
-                trimmed[..<eq.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." })
-            {
-                assigned = trimmed[..<eq.lowerBound].split(separator: ".").first
-            }
-            var token = ""
-            var isFirstToken = true
-            for ch in text + " " {
-                if ch.isLetter || ch.isNumber || ch == "_" {
-                    token.append(ch)
-                    continue
-                }
-                if !token.isEmpty {
-                    if !(isFirstToken && assigned.map { String($0) == token } == true) { reads[token, default: 0] += 1 }
-                    isFirstToken = false
-                    token = ""
-                }
-            }
-        }
-        for d in declared.reversed() where reads[d.name, default: 0] <= 1 {
-            let indent = String(out[d.line].prefix { $0 == " " })
-            out.insert(indent + "(void)\(d.name);", at: d.line + 1)
-        }
+        if !used.contains(v) { line("(void)\(name(v));") }
     }
 
     func declareZero(_ vs: [IRValue]) {
@@ -297,19 +262,16 @@ final class FunctionEmitter {
             loops.append((carried, results, label, resetsRegion))
             indent += 1
             let restartable = serving && backend.isolated != nil
-            let labelAt = out.count
-            if restartable {
+            if restartable && Self.mayWait(body) {
                 // A peer restarted: this iteration is abandoned and the next one starts here.
                 let start = "iteration\(labelCounter)_start"
                 abandonLabel = start
-                abandonUsed = false
                 line("\(start):;")
+            } else if restartable {
+                line("/* no waits: nothing to abandon */")
             }
             emit(body)
-            if restartable {
-                if !abandonUsed { out[labelAt] = String(repeating: "    ", count: indent) + "/* no waits: nothing to abandon */" }
-                abandonLabel = nil
-            }
+            abandonLabel = nil
             indent -= 1
             loops.removeLast()
             line("}")
@@ -365,8 +327,20 @@ final class FunctionEmitter {
     /// abandoned (a peer is being restarted), wait for the restart and begin the next one.
     func checkAbandoned() {
         guard let label = abandonLabel else { return }
-        abandonUsed = true
         line("if (cl_abandoned) { cl_component_abandon(); goto \(label); }")
+    }
+
+    /// Does `block` hold a step after which `checkAbandoned` asks (closures are functions of their own)?
+    static func mayWait(_ block: IRBlock) -> Bool {
+        block.stmts.contains { s in
+            switch s.kind {
+            case .stateCall, .send, .receive: return true
+            case .ifThen(_, let a, let b, _): return mayWait(a) || mayWait(b)
+            case .switchOf(_, let cases, _): return cases.contains(where: mayWait)
+            case .loop(_, _, let body, _): return mayWait(body)
+            default: return false
+            }
+        }
     }
 
     func location(_ span: SourceSpan) -> String {
@@ -472,8 +446,8 @@ final class FunctionEmitter {
             for a in args { consume(a, among: args) }
             line("\(types.c(t)) \(cname) = \(backend.stateConstructor(tid))(\(args.map(atom).joined(separator: ", ")));")
         }
-        // A state made and never called is a local like any other (silenceUnusedLocals).
-        declared.append((cname, out.count - 1))
+        // A state made and never called is a local like any other.
+        if !used.contains(where: { facts.stateRoot($0) == root }) { line("(void)\(cname);") }
     }
 
     /// `self->field = x` on a state: promote into the state's heap, release the old value
