@@ -16,7 +16,7 @@
 ///
 /// The answers are conservative: an operation is pure only when it cannot trap
 /// whatever its operands (`&+` never traps, `+` on integers may; a `Map` lookup
-/// never traps, an `Array` index may), a built-in only when `Builtins.cannotTrap` says so, a call of a function only when
+/// never traps, an `Array` index may), a built-in only when `Builtin.cannotTrap` says so, a call of a function only when
 /// its body, and every body it calls, is pure. A closure called through a value, or
 /// handed to a built-in, may do anything.
 ///
@@ -139,7 +139,6 @@ public enum AnalyzeEffects {
         case .binary(let b, let x, _):
             switch b {
             case .add, .sub, .mul, .div, .mod: return type(x).isInteger ? .traps : []
-            case .halfOpenRange, .closedRange: return .traps
             default: return []
             }
         case .index(let base, _), .setIndex(let base, _, _):
@@ -148,9 +147,9 @@ public enum AnalyzeEffects {
         case .slice, .unwrap:
             return .traps
         case .builtin(let name, let operands):
-            if name == "print" { return .prints }
+            if name == .free(.print) { return .prints }
             if operands.contains(where: { if case .function = type($0) { true } else { false } }) { return anyClosure }
-            return Builtins.cannotTrap(name) ? [] : .traps
+            return name.cannotTrap ? [] : .traps
         case .call(let f, _), .method(let f, _):
             return callee(f)
         case .callClosure:

@@ -56,13 +56,6 @@ public struct OwnershipFacts {
 }
 
 public enum AnalyzeOwnership {
-    /// Built-ins that change their receiver (first operand) and return its next version first.
-    public static let changesReceiver: Set<String> = [
-        "Array.append", "Array.appendContents", "Array.insert", "Array.remove", "Array.removeLast", "Array.swapAt",
-        "Bytes.append", "Bytes.appendContents", "Bytes.writeUInt8", "Bytes.writeUInt16", "Bytes.writeUInt32",
-        "Bytes.writeUInt64", "Map.removeValue",
-    ]
-
     /// Values a body reads but does not define.
     public static func freeValues(_ body: IRBlock) -> Set<IRValue> {
         let (defined, used) = OwnershipWalker.definedAndUsed(body)
@@ -316,7 +309,7 @@ struct OwnershipWalker {
     func changes(_ op: IROp, receiver x: IRValue) -> Bool {
         var operands: [IRAtom] = []
         switch op {
-        case .builtin(let name, let args) where AnalyzeOwnership.changesReceiver.contains(name):
+        case .builtin(let name, let args) where name.changesReceiver:
             guard let first = args.first, value(first) == x else { return false }
             operands = Array(args.dropFirst())
         case .setIndex(let base, let key, let element):
@@ -450,7 +443,7 @@ struct OwnershipWalker {
                 }
             case .index(.value(let p), _), .enumPayload(.value(let p), _, _), .unwrap(.value(let p)):
                 o = !isState(types(p)) && ownership(p) && !facts.isLive(p, after: n)
-            case .builtin("Map.entry", _), .global, .copy:
+            case .builtin(.map(.entry), _), .global, .copy:
                 o = false
             default:
                 o = true

@@ -129,14 +129,14 @@ public enum Lookahead {
 
         // This iteration's first stage: the oldest one read ahead, or run now.
         let readAheadBefore = b.value(.bool, "readAhead", at: span)
-        let anyAhead = IRStmt(kind: .assign([readAheadBefore], .builtin("Lookahead.any", [])), span: span)
+        let anyAhead = IRStmt(kind: .assign([readAheadBefore], .builtin(.lookahead(.any), [])), span: span)
         var renamer = IRRenamer(builder: b)
         let ranNow = renamer.block(
             IRBlock(first + [IRStmt(kind: .yield([.value(deviceAfter)] + kept.map { .value($0) }), span: span)]),
             info: { main.info($0) })
         b = renamer.builder
         let popped = b.value(stage, "ahead", at: span)
-        var fromQueue = [IRStmt(kind: .assign([popped], .builtin("Lookahead.pop", [])), span: span)]
+        var fromQueue = [IRStmt(kind: .assign([popped], .builtin(.lookahead(.pop), [])), span: span)]
         var parts: [IRAtom] = []
         for (k, v) in kept.enumerated() {
             let part = b.value(main.info(v).type, main.info(v).name, at: span)
@@ -159,7 +159,7 @@ public enum Lookahead {
             IRBlock(
                 first + [
                     IRStmt(kind: .assign([packed], .tuple(kept.map { .value($0) })), span: span),
-                    IRStmt(kind: .assign([pushed], .builtin("Lookahead.push", [.value(packed)])), span: span),
+                    IRStmt(kind: .assign([pushed], .builtin(.lookahead(.push), [.value(packed)])), span: span),
                     IRStmt(kind: .continueLoop([.value(deviceAfter)]), span: span),
                 ]),
             info: { values[$0.id] })
@@ -169,7 +169,7 @@ public enum Lookahead {
             kind: .loop(
                 carried: [inner], initial: [.value(deviceAfter)],
                 body: IRBlock([
-                    IRStmt(kind: .assign([go], .builtin("UdpDevice.readAhead", [.value(inner)])), span: span),
+                    IRStmt(kind: .assign([go], .builtin(.lookahead(.readAhead), [.value(inner)])), span: span),
                     IRStmt(
                         kind: .ifThen(
                             .value(go), then: readOne, else: IRBlock([IRStmt(kind: .breakLoop([.value(inner)]), span: span)]),

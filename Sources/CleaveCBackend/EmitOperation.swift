@@ -8,7 +8,6 @@
 // pointer.
 
 import CleaveDiagnostics
-import CleaveGrammar
 import CleaveIR
 import CleaveSema
 
@@ -154,7 +153,7 @@ struct EmitOperation {
 
     // MARK: Operators
 
-    func unary(_ u: UnaryOp, _ a: IRAtom) -> String {
+    func unary(_ u: IRUnaryOperator, _ a: IRAtom) -> String {
         let t = type(a)
         switch u {
         case .not: return "!\(atom(a))"
@@ -165,7 +164,7 @@ struct EmitOperation {
         }
     }
 
-    func binary(_ b: BinaryOp, _ x: IRAtom, _ y: IRAtom) -> String {
+    func binary(_ b: IRBinaryOperator, _ x: IRAtom, _ y: IRAtom) -> String {
         let t = type(x)
         var (a, c) = (atom(x), atom(y))
         if a == c, case .value = x {

@@ -250,7 +250,7 @@ struct GraphBuilder {
         case .copy(let a): return (.value("copy"), [a])
         case .unary(let o, let a): return (.unaryOperator(o.rawValue), [a])
         case .binary(let o, let a, let b): return (.binaryOperator(o.rawValue), [a, b])
-        case .builtin(let name, let xs): return (.builtin(name), xs)
+        case .builtin(let name, let xs): return (.builtin(name.description), xs)
         case .call(let f, let xs), .method(let f, let xs):
             if case .c(let isSystem) = program.typed.function(f).kind { return (.cCall(f, isSystem: isSystem), xs) }
             return (.call(f), xs)

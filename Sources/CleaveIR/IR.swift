@@ -21,7 +21,6 @@
 // `self` first; states passed `inout` come back as further results.
 
 import CleaveDiagnostics
-import CleaveGrammar
 import CleaveSema
 
 public struct IRValue: Hashable, Sendable, Comparable {
@@ -65,15 +64,46 @@ public struct IRClosure: Sendable {
     public let body: IRBlock
 }
 
+/// An operator on one value. `rawValue` is its spelling.
+public enum IRUnaryOperator: String, Sendable {
+    case negate = "-"
+    case not = "!"
+    case bitNot = "~"
+}
+
+/// Arithmetic, bitwise and comparison operators: those of the source that stay operators.
+/// Lowering turns `&&`, `||` and `??` into `if`, and ranges (`..<`, `...`) into loops,
+/// slices and pattern tests. `rawValue` is the operator's spelling.
+public enum IRBinaryOperator: String, Sendable, CaseIterable {
+    case add = "+"
+    case sub = "-"
+    case mul = "*"
+    case div = "/"
+    case mod = "%"
+    case wrapAdd = "&+"
+    case wrapSub = "&-"
+    case wrapMul = "&*"
+    case bitAnd = "&"
+    case bitOr = "|"
+    case bitXor = "^"
+    case shl = "<<"
+    case shr = ">>"
+    case eq = "=="
+    case ne = "!="
+    case lt = "<"
+    case le = "<="
+    case gt = ">"
+    case ge = ">="
+}
+
 /// The right-hand side of a pure assignment.
 public indirect enum IROp: Sendable {
     case copy(IRAtom)
-    case unary(UnaryOp, IRAtom)
-    /// Arithmetic, bitwise and comparison operators (`&&`, `||` and `??` become `if`).
-    case binary(BinaryOp, IRAtom, IRAtom)
-    /// A built-in (names as in the typed AST, `Bytes.split`, …). A built-in that changes
-    /// its receiver returns the receiver's next version as its first result.
-    case builtin(String, [IRAtom])
+    case unary(IRUnaryOperator, IRAtom)
+    case binary(IRBinaryOperator, IRAtom, IRAtom)
+    /// A built-in (`Builtin`, as in the typed AST). A built-in that changes its receiver
+    /// returns the receiver's next version as its first result.
+    case builtin(Builtin, [IRAtom])
     /// A free function of the program, an initializer of a struct, or an imported C
     /// function. Results: the next versions of the inout arguments, in order, then the
     /// function's own result.

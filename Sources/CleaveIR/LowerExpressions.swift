@@ -62,7 +62,7 @@ extension FunctionLowering {
             return assign(.functionRef(f), t, span)
         case .builtin(let name, let operands):
             let ops = operands.map { lowerExpr($0) }
-            guard Builtins.mutating.contains(name), let receiver = operands.first else {
+            guard name.changesReceiver, let receiver = operands.first else {
                 return assign(.builtin(name, ops), t, span)
             }
             // The receiver's next version comes first, then the result (if any).
@@ -78,7 +78,7 @@ extension FunctionLowering {
             store(.value(next), into: receiver)
             return result
         case .unary(let op, let x):
-            return assign(.unary(op, lowerExpr(x)), t, span)
+            return assign(.unary(IRUnaryOperator(op), lowerExpr(x)), t, span)
         case .binary(.and, let a, let b):
             let l = lowerExpr(a)
             return conditional(l, then: [b], else: nil, type: .bool, span: span) {
@@ -96,6 +96,8 @@ extension FunctionLowering {
         case .binary(let op, let a, let b):
             let l = lowerExpr(a)
             let r = lowerExpr(b)
+            // The checker leaves no other operator here (ranges are slices, loops and patterns).
+            guard let op = IRBinaryOperator(op) else { return .undefined(t) }
             return assign(.binary(op, l, r), t, span)
         case .ternary(let c, let a, let b):
             let cond = lowerExpr(c)
@@ -267,5 +269,25 @@ extension FunctionLowering {
             if !terminated { emit(.returnValues([]), span) }
         }
         return IRClosure(params: params, result: c.result, body: body)
+    }
+}
+
+extension IRUnaryOperator {
+    init(_ op: UnaryOp) {
+        switch op {
+        case .negate: self = .negate
+        case .not: self = .not
+        case .bitNot: self = .bitNot
+        }
+    }
+}
+
+extension IRBinaryOperator {
+    /// The source's operator, when it stays one in the IR.
+    init?(_ op: BinaryOp) {
+        switch op {
+        case .and, .or, .coalesce, .halfOpenRange, .closedRange: return nil
+        default: self.init(rawValue: op.rawValue)
+        }
     }
 }

@@ -276,7 +276,8 @@ final class FunctionLowering {
             bind(pattern, v, span: s.span)
         case .assign(let target, let op, let value):
             var v = lowerExpr(value)
-            if let op {
+            // A compound assignment's operator is an arithmetic or bitwise one (`+=`, `&=`).
+            if let op, let op = IRBinaryOperator(op) {
                 let current = lowerExpr(target)
                 v = assign(.binary(op, current, v), target.type, s.span)
             }
@@ -409,7 +410,7 @@ final class FunctionLowering {
                     expr(a.value)
                 }
             case .builtin(let name, let operands):
-                if Builtins.mutating.contains(name), let first = operands.first { note(first) }
+                if name.changesReceiver, let first = operands.first { note(first) }
                 operands.forEach(expr)
             default:
                 e.forEachChild(expr)
@@ -701,7 +702,7 @@ final class FunctionLowering {
                     stopUnless(more, span: span)
                     let x: IRAtom
                     if case .map = seq.type {
-                        x = assign(.builtin("Map.entry", [s, .value(index)]), element, span)
+                        x = assign(.builtin(.map(.entry), [s, .value(index)]), element, span)
                     } else {
                         x = assign(.index(s, .value(index)), element, span)
                     }
@@ -710,11 +711,11 @@ final class FunctionLowering {
         }
     }
 
-    func countName(_ t: Ty) -> String {
+    func countName(_ t: Ty) -> Builtin {
         switch t {
-        case .bytes: "Bytes.count"
-        case .map: "Map.count"
-        default: "Array.count"
+        case .bytes: .bytes(.count)
+        case .map: .map(.count)
+        default: .array(.count)
         }
     }
 

@@ -119,37 +119,36 @@ extension Interpreter {
 
     // MARK: Built-ins
 
-    func builtin(_ name: String, _ operands: [TExpr], type: Ty, span: SourceSpan, in frame: Frame) throws -> Value {
-        let parts = name.split(separator: ".").map(String.init)
+    func builtin(_ name: Builtin, _ operands: [TExpr], type: Ty, span: SourceSpan, in frame: Frame) throws -> Value {
         // Changing built-ins change their receiver, a place: evaluate, change, store back.
-        if Builtins.mutating.contains(name), let receiver = operands.first {
+        if name.changesReceiver, let receiver = operands.first {
             let args = try operands.dropFirst().map { try eval($0, in: frame) }
             var r = try eval(receiver, in: frame)
             let result = try mutatingBuiltin(name, &r, args, type: type, span: span)
             try assign(receiver, r, in: frame)
             return result
         }
-        if parts.count == 2, let k = IntKind(rawValue: parts[0]) {
-            return try integerBuiltin(k, parts[1], try operands.map { try eval($0, in: frame) }, span: span)
+        if case .integer(let k, let method) = name {
+            return try integerBuiltin(k, method, try operands.map { try eval($0, in: frame) }, span: span)
         }
         // The built-ins that take a closure call it element by element, in order.
         switch name {
-        case "Array.map", "Array.filter", "Array.forEach", "Array.containsWhere", "Array.sortedBy":
+        case .array(.map), .array(.filter), .array(.forEach), .array(.containsWhere), .array(.sortedBy):
             let items = try eval(operands[0], in: frame).elements
             let f = try eval(operands[1], in: frame)
             switch name {
-            case "Array.map": return .array(try items.map { try callClosure(f, [$0], span: span) })
-            case "Array.filter": return .array(try items.filter { try callClosure(f, [$0], span: span).boolean })
-            case "Array.forEach":
+            case .array(.map): return .array(try items.map { try callClosure(f, [$0], span: span) })
+            case .array(.filter): return .array(try items.filter { try callClosure(f, [$0], span: span).boolean })
+            case .array(.forEach):
                 for x in items { _ = try callClosure(f, [x], span: span) }
                 return .void
-            case "Array.containsWhere":
+            case .array(.containsWhere):
                 for x in items where try callClosure(f, [x], span: span).boolean { return .bool(true) }
                 return .bool(false)
             default:
                 return .array(try insertionSort(items) { try callClosure(f, [$0, $1], span: span).boolean })
             }
-        case "Array.reduce":
+        case .array(.reduce):
             var acc = try eval(operands[1], in: frame)
             let items = try eval(operands[0], in: frame).elements
             let f = try eval(operands[2], in: frame)
@@ -161,59 +160,59 @@ extension Interpreter {
         let v = try operands.map { try eval($0, in: frame) }
         let a = v.first ?? .void
         switch name {
-        case "print":
+        case .free(.print):
             output(String(decoding: a.byteArray, as: UTF8.self))
             return .void
-        case "Bytes.count", "String.count": return .int(Int128(a.byteArray.count))
-        case "Array.count": return .int(Int128(a.elements.count))
-        case "Map.count": return .int(Int128(a.entries.count))
-        case "Bytes.isEmpty", "String.isEmpty": return .bool(a.byteArray.isEmpty)
-        case "Array.isEmpty": return .bool(a.elements.isEmpty)
-        case "Map.isEmpty": return .bool(a.entries.isEmpty)
-        case "Array.first": return .optional(a.elements.first)
-        case "Array.last": return .optional(a.elements.last)
-        case "Array.min", "Array.max":
+        case .bytes(.count), .string(.count): return .int(Int128(a.byteArray.count))
+        case .array(.count): return .int(Int128(a.elements.count))
+        case .map(.count): return .int(Int128(a.entries.count))
+        case .bytes(.isEmpty), .string(.isEmpty): return .bool(a.byteArray.isEmpty)
+        case .array(.isEmpty): return .bool(a.elements.isEmpty)
+        case .map(.isEmpty): return .bool(a.entries.isEmpty)
+        case .array(.first): return .optional(a.elements.first)
+        case .array(.last): return .optional(a.elements.last)
+        case .array(.min), .array(.max):
             var best: Value?
             for x in a.elements {
-                if let b = best, !(name == "Array.min" ? lessThan(x, b) : lessThan(b, x)) { continue }
+                if let b = best, !(name == .array(.min) ? lessThan(x, b) : lessThan(b, x)) { continue }
                 best = x
             }
             return .optional(best)
-        case "Array.contains": return .bool(a.elements.contains { Value.equal($0, v[1]) })
-        case "Array.firstIndex": return .optional(a.elements.firstIndex { Value.equal($0, v[1]) }.map { .int(Int128($0)) })
-        case "Array.reversed": return .array(a.elements.reversed())
-        case "Array.sorted": return .array(try insertionSort(a.elements) { lessThan($0, $1) })
-        case "Array.enumerated": return .array(a.elements.enumerated().map { .tuple([.int(Int128($0.offset)), $0.element]) })
-        case "Array.joined":
+        case .array(.contains): return .bool(a.elements.contains { Value.equal($0, v[1]) })
+        case .array(.firstIndex): return .optional(a.elements.firstIndex { Value.equal($0, v[1]) }.map { .int(Int128($0)) })
+        case .array(.reversed): return .array(a.elements.reversed())
+        case .array(.sorted): return .array(try insertionSort(a.elements) { lessThan($0, $1) })
+        case .array(.enumerated): return .array(a.elements.enumerated().map { .tuple([.int(Int128($0.offset)), $0.element]) })
+        case .array(.joined):
             let separator = v[1].byteArray
             var out: [UInt8] = []
             for (i, x) in a.elements.enumerated() { out += (i > 0 ? separator : []) + x.byteArray }
             return .bytes(out)
-        case "Array.repeating":
+        case .array(.repeating):
             let n = v[1].integer
             guard n >= 0 else { throw trap("can't make an array with a negative count", at: span) }
             return .array(Array(repeating: v[0], count: Int(n)))
-        case "Bytes.repeating":
+        case .bytes(.repeating):
             let n = v[1].integer
             guard n >= 0 else { throw trap("can't make Bytes with a negative count", at: span) }
             return .bytes(Array(repeating: UInt8(truncatingIfNeeded: v[0].integer), count: Int(n)))
-        case "Bytes.split":
+        case .bytes(.split):
             guard v[2].integer >= 0 else { throw trap("can't split with a negative maxSplits", at: span) }
             return .array(split(a.byteArray, separator: UInt8(truncatingIfNeeded: v[1].integer), maxSplits: v[2].integer))
-        case "Bytes.hasPrefix", "String.hasPrefix": return .bool(a.byteArray.starts(with: v[1].byteArray))
-        case "Bytes.hasSuffix", "String.hasSuffix": return .bool(a.byteArray.reversed().starts(with: v[1].byteArray.reversed()))
-        case "Bytes.firstIndex":
+        case .bytes(.hasPrefix), .string(.hasPrefix): return .bool(a.byteArray.starts(with: v[1].byteArray))
+        case .bytes(.hasSuffix), .string(.hasSuffix): return .bool(a.byteArray.reversed().starts(with: v[1].byteArray.reversed()))
+        case .bytes(.firstIndex):
             return .optional(a.byteArray.firstIndex(of: UInt8(truncatingIfNeeded: v[1].integer)).map { .int(Int128($0)) })
-        case "Bytes.trimmed":
+        case .bytes(.trimmed):
             let space: Set<UInt8> = [9, 10, 11, 12, 13, 32]
             let b = a.byteArray
             guard let lo = b.firstIndex(where: { !space.contains($0) }), let hi = b.lastIndex(where: { !space.contains($0) })
             else { return .bytes([]) }
             return .bytes(Array(b[lo...hi]))
-        case "Bytes.lowercased": return .bytes(a.byteArray.map { (65...90).contains($0) ? $0 + 32 : $0 })
-        case "Bytes.uppercased": return .bytes(a.byteArray.map { (97...122).contains($0) ? $0 - 32 : $0 })
-        case "Bytes.readUInt8", "Bytes.readUInt16", "Bytes.readUInt32", "Bytes.readUInt64":
-            let width = (type.intKind?.bits ?? 8) / 8
+        case .bytes(.lowercased): return .bytes(a.byteArray.map { (65...90).contains($0) ? $0 + 32 : $0 })
+        case .bytes(.uppercased): return .bytes(a.byteArray.map { (97...122).contains($0) ? $0 - 32 : $0 })
+        case .bytes(.read(let k)):
+            let width = k.bits / 8
             let b = a.byteArray
             let at = v[1].integer
             guard at >= 0 && at + Int128(width) <= Int128(b.count) else {
@@ -222,24 +221,24 @@ extension Interpreter {
             var x: Int128 = 0
             for i in 0..<width { x = x << 8 | Int128(b[Int(at) + i]) }
             return .int(x)
-        case "Bytes.encode", "String.decode":
-            return name == "Bytes.encode" ? a : .bytes(Array(String(decoding: a.byteArray, as: UTF8.self).utf8))
-        case "Bytes.fromArray": return .bytes(a.elements.map { UInt8(truncatingIfNeeded: $0.integer) })
-        case "String.format": return .bytes(text(a, type: operands[0].type))
-        case "Double.convert":
+        case .bytes(.encode), .string(.decode):
+            return name == .bytes(.encode) ? a : .bytes(Array(String(decoding: a.byteArray, as: UTF8.self).utf8))
+        case .bytes(.fromArray): return .bytes(a.elements.map { UInt8(truncatingIfNeeded: $0.integer) })
+        case .string(.format): return .bytes(text(a, type: operands[0].type))
+        case .double(.convert):
             if case .double = a { return a }
             return .double(Double(a.integer))
-        case "Double.parse": return .optional(Double(String(decoding: a.byteArray, as: UTF8.self)).map { .double($0) })
-        case "Double.squareRoot": return .double(a.double.squareRoot())
-        case "Double.rounded": return .double(a.double.rounded())
-        case "Double.magnitude": return .double(a.double.magnitude)
-        case "Map.empty": return .map([])
-        case "Map.keys": return .array(a.entries.map(\.key))
-        case "Map.values": return .array(a.entries.map(\.value))
-        case "min", "max":
-            let first = name == "min" ? lessThan(v[1], v[0]) : lessThan(v[0], v[1])
+        case .double(.parse): return .optional(Double(String(decoding: a.byteArray, as: UTF8.self)).map { .double($0) })
+        case .double(.squareRoot): return .double(a.double.squareRoot())
+        case .double(.rounded): return .double(a.double.rounded())
+        case .double(.magnitude): return .double(a.double.magnitude)
+        case .map(.empty): return .map([])
+        case .map(.keys): return .array(a.entries.map(\.key))
+        case .map(.values): return .array(a.entries.map(\.value))
+        case .free(.min), .free(.max):
+            let first = name == .free(.min) ? lessThan(v[1], v[0]) : lessThan(v[0], v[1])
             return first ? v[1] : v[0]
-        case "abs":
+        case .free(.abs):
             if case .double(let d) = a { return .double(d.magnitude) }
             return a.integer < 0 ? try unary(.negate, a, type: type, span: span) : a
         default:
@@ -247,14 +246,14 @@ extension Interpreter {
         }
     }
 
-    func mutatingBuiltin(_ name: String, _ r: inout Value, _ v: [Value], type: Ty, span: SourceSpan) throws -> Value {
+    func mutatingBuiltin(_ name: Builtin, _ r: inout Value, _ v: [Value], type: Ty, span: SourceSpan) throws -> Value {
         switch name {
-        case "Bytes.append":
+        case .bytes(.append):
             r = .bytes(r.byteArray + [UInt8(truncatingIfNeeded: v[0].integer)])
-        case "Bytes.appendContents":
+        case .bytes(.appendContents):
             r = .bytes(r.byteArray + v[0].byteArray)
-        case "Bytes.writeUInt8", "Bytes.writeUInt16", "Bytes.writeUInt32", "Bytes.writeUInt64":
-            let width = Int(name.dropFirst("Bytes.writeUInt".count))! / 8
+        case .bytes(.write(let k)):
+            let width = k.bits / 8
             var b = r.byteArray
             let at = v[1].integer
             guard at >= 0 && at + Int128(width) <= Int128(b.count) else {
@@ -266,36 +265,36 @@ extension Interpreter {
                 x >>= 8
             }
             r = .bytes(b)
-        case "Array.append":
+        case .array(.append):
             r = .array(r.elements + [v[0]])
-        case "Array.appendContents":
+        case .array(.appendContents):
             r = .array(r.elements + v[0].elements)
-        case "Array.removeLast":
+        case .array(.removeLast):
             var items = r.elements
             guard let last = items.popLast() else { throw trap("can't remove the last element from an empty array", at: span) }
             r = .array(items)
             return last
-        case "Array.insert":
+        case .array(.insert):
             var items = r.elements
             let at = v[1].integer
             guard at >= 0 && at <= Int128(items.count) else { throw indexTrap(at, items.count, at: span) }
             items.insert(v[0], at: Int(at))
             r = .array(items)
-        case "Array.remove":
+        case .array(.remove):
             var items = r.elements
             let at = v[0].integer
             guard at >= 0 && at < Int128(items.count) else { throw indexTrap(at, items.count, at: span) }
             let removed = items.remove(at: Int(at))
             r = .array(items)
             return removed
-        case "Array.swapAt":
+        case .array(.swapAt):
             var items = r.elements
             let (i, j) = (v[0].integer, v[1].integer)
             guard i >= 0 && i < Int128(items.count) else { throw indexTrap(i, items.count, at: span) }
             guard j >= 0 && j < Int128(items.count) else { throw indexTrap(j, items.count, at: span) }
             items.swapAt(Int(i), Int(j))
             r = .array(items)
-        case "Map.removeValue":
+        case .map(.removeValue):
             var entries = r.entries
             guard let at = entries.firstIndex(where: { Value.equal($0.key, v[0]) }) else { return .optional(nil) }
             let removed = entries.remove(at: at)
@@ -307,12 +306,12 @@ extension Interpreter {
         return .void
     }
 
-    func integerBuiltin(_ k: IntKind, _ method: String, _ v: [Value], span: SourceSpan) throws -> Value {
+    func integerBuiltin(_ k: IntKind, _ method: Builtin.IntegerMember, _ v: [Value], span: SourceSpan) throws -> Value {
         switch method {
-        case "max": return .int(k.maximum)
-        case "min": return .int(k.minimum)
-        case "truncating": return .int(k.wrapping(v[0].integer))
-        case "convert":
+        case .max: return .int(k.maximum)
+        case .min: return .int(k.minimum)
+        case .truncating: return .int(k.wrapping(v[0].integer))
+        case .convert:
             if case .double(let d) = v[0] {
                 let t = d.rounded(.towardZero)
                 guard d.isFinite, t >= -1.7e38, t <= 1.7e38, k.contains(Int128(t)) else {
@@ -322,7 +321,7 @@ extension Interpreter {
             }
             guard k.contains(v[0].integer) else { throw trap("integer conversion: value does not fit", at: span) }
             return v[0]
-        case "parse":
+        case .parse:
             let s = String(decoding: v[0].byteArray, as: UTF8.self)
             var parsed: Int128?
             if k.isSigned {

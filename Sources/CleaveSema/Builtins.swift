@@ -1,51 +1,13 @@
-// Built-in properties, methods, initializers and free functions.
+// Built-in properties, methods, initializers and free functions: how the checker
+// finds and types them.
 //
 // Documentation/Builtins.md is the user's view of this file. Each built-in is
-// elaborated to `TExpr.Kind.builtin(name, operands)` where the name is
-// `Type.member` (`Bytes.split`, `Array.append`, `Int.parse`, …) and the operands
-// are the receiver (if any) followed by the arguments in parameter order, with
-// defaults filled in. Later stages switch on these names; `Builtins.names`
-// lists every one, and a test checks each is reachable from source.
+// elaborated to `TExpr.Kind.builtin(builtin, operands)` where `builtin` is a
+// `Builtin` (Builtin.swift) and the operands are the receiver (if any) followed
+// by the arguments in parameter order, with defaults filled in.
 
 import CleaveDiagnostics
 import CleaveGrammar
-
-public enum Builtins {
-    /// Built-ins that change their receiver (the first operand): their next version
-    /// of the receiver is written back where the receiver came from.
-    public static let mutating: Set<String> = [
-        "Bytes.append", "Bytes.appendContents", "Bytes.writeUInt8", "Bytes.writeUInt16", "Bytes.writeUInt32",
-        "Bytes.writeUInt64", "Array.append", "Array.appendContents", "Array.removeLast", "Array.insert", "Array.remove",
-        "Array.swapAt", "Map.removeValue",
-    ]
-    static let freeFunctions: Set<String> = ["print", "fatalError", "min", "max", "abs"]
-    /// Built-ins whose result may be ignored without a warning.
-    static let discardable: Set<String> = ["Array.removeLast", "Array.remove", "Map.removeValue"]
-
-    /// Built-ins that never trap, whatever their operands (those taking a closure aside:
-    /// what they do is what the closure does). An answer an operand can make absent is an
-    /// optional (`first`, `min()`, `parse`), never a trap. Any built-in not listed may trap.
-    static let neverTrap: Set<String> = [
-        "Bytes.count", "String.count", "Array.count", "Map.count", "Bytes.isEmpty", "String.isEmpty", "Array.isEmpty",
-        "Map.isEmpty", "Array.first", "Array.last", "Array.min", "Array.max", "Array.contains", "Array.firstIndex",
-        "Array.reversed", "Array.sorted", "Array.joined", "Array.enumerated", "Array.append", "Array.appendContents",
-        "Bytes.split", "Bytes.append", "Bytes.appendContents", "Bytes.hasPrefix", "String.hasPrefix",
-        "Bytes.hasSuffix", "String.hasSuffix", "Bytes.trimmed", "Bytes.lowercased", "Bytes.uppercased",
-        "Bytes.firstIndex", "Bytes.encode", "Bytes.fromArray", "String.decode", "String.format", "Double.convert",
-        "Double.parse", "Double.squareRoot", "Double.rounded", "Double.magnitude", "Map.empty", "Map.keys",
-        "Map.values", "Map.removeValue", "UdpDevice.readAhead", "Lookahead.any", "Lookahead.push", "Lookahead.pop",
-    ]
-    /// Of each integer type's built-ins (`Int.max`, `UInt8.parse`), those that never trap.
-    static let integerNeverTrap: Set<String> = ["max", "min", "truncating", "parse"]
-
-    /// The built-in never traps, whatever its operands.
-    public static func cannotTrap(_ name: String) -> Bool {
-        if neverTrap.contains(name) { return true }
-        let parts = name.split(separator: ".")
-        guard parts.count == 2, IntKind(rawValue: String(parts[0])) != nil else { return false }
-        return integerNeverTrap.contains(String(parts[1]))
-    }
-}
 
 /// A parameter of a built-in: label, type, default.
 struct BuiltinParam {
@@ -86,7 +48,7 @@ extension FunctionChecker {
         return out
     }
 
-    func builtin(_ name: String, _ operands: [TExpr]?, _ type: Ty, _ span: SourceSpan) -> TExpr {
+    func builtin(_ name: Builtin, _ operands: [TExpr]?, _ type: Ty, _ span: SourceSpan) -> TExpr {
         guard let operands else { return .error(span) }
         return TExpr(.builtin(name, operands), type, span)
     }
@@ -99,38 +61,29 @@ extension FunctionChecker {
 
     func builtinProperty(_ base: TExpr, _ name: Identifier, span: SourceSpan) -> TExpr? {
         let t = base.type
-        let typeName = builtinTypeName(t)
         switch (t, name.name) {
-        case (.bytes, "count"), (.string, "count"), (.array, "count"), (.map, "count"):
-            return TExpr(.builtin("\(typeName).count", [base]), .int, span)
-        case (.bytes, "isEmpty"), (.string, "isEmpty"), (.array, "isEmpty"), (.map, "isEmpty"):
-            return TExpr(.builtin("\(typeName).isEmpty", [base]), .bool, span)
-        case (.array(let e), "first"), (.array(let e), "last"):
-            return TExpr(.builtin("Array.\(name.name)", [base]), .optional(e), span)
+        case (.bytes, "count"): return TExpr(.builtin(.bytes(.count), [base]), .int, span)
+        case (.string, "count"): return TExpr(.builtin(.string(.count), [base]), .int, span)
+        case (.array, "count"): return TExpr(.builtin(.array(.count), [base]), .int, span)
+        case (.map, "count"): return TExpr(.builtin(.map(.count), [base]), .int, span)
+        case (.bytes, "isEmpty"): return TExpr(.builtin(.bytes(.isEmpty), [base]), .bool, span)
+        case (.string, "isEmpty"): return TExpr(.builtin(.string(.isEmpty), [base]), .bool, span)
+        case (.array, "isEmpty"): return TExpr(.builtin(.array(.isEmpty), [base]), .bool, span)
+        case (.map, "isEmpty"): return TExpr(.builtin(.map(.isEmpty), [base]), .bool, span)
+        case (.array(let e), "first"): return TExpr(.builtin(.array(.first), [base]), .optional(e), span)
+        case (.array(let e), "last"): return TExpr(.builtin(.array(.last), [base]), .optional(e), span)
         case (.map(let k, _), "keys"):
-            return TExpr(.builtin("Map.keys", [base]), .array(k), span)
+            return TExpr(.builtin(.map(.keys), [base]), .array(k), span)
         case (.map(_, let v), "values"):
-            return TExpr(.builtin("Map.values", [base]), .array(v), span)
+            return TExpr(.builtin(.map(.values), [base]), .array(v), span)
         case (.double, "magnitude"):
-            return TExpr(.builtin("Double.magnitude", [base]), .double, span)
+            return TExpr(.builtin(.double(.magnitude), [base]), .double, span)
         default:
             if isBuiltinMethodName(t, name.name) {
                 error(.methodNotCalled(name.name), at: name.span)
                 return .error(span)
             }
             return nil
-        }
-    }
-
-    func builtinTypeName(_ t: Ty) -> String {
-        switch t {
-        case .bytes: "Bytes"
-        case .string: "String"
-        case .array: "Array"
-        case .map: "Map"
-        case .double: "Double"
-        case .int(let k): k.rawValue
-        default: context.typeName(t)
         }
     }
 
@@ -155,7 +108,6 @@ extension FunctionChecker {
 
     func builtinMethod(_ base: TExpr, _ name: Identifier, _ args: [Argument], hint: Ty?, span: SourceSpan) -> TExpr {
         let m = name.name
-        let qualified = "\(builtinTypeName(base.type)).\(m)"
         func mutating() {
             checkMutableReceiver(base, method: m, at: name.span)
             checkChangeAllowedInClosure(base, at: name.span)
@@ -169,7 +121,7 @@ extension FunctionChecker {
             case "split":
                 let maxSplits = intConstant(Int.max, span)
                 return builtin(
-                    qualified,
+                    .bytes(.split),
                     args1([
                         BuiltinParam(label: "separator", type: .uint8),
                         BuiltinParam(label: "maxSplits", type: .int, defaultValue: maxSplits),
@@ -177,41 +129,47 @@ extension FunctionChecker {
             case "append":
                 mutating()
                 if args.first?.label?.name == "contentsOf" {
-                    return builtin("Bytes.appendContents", args1([BuiltinParam(label: "contentsOf", type: .bytes)]), .void, span)
+                    return builtin(.bytes(.appendContents), args1([BuiltinParam(label: "contentsOf", type: .bytes)]), .void, span)
                 }
-                return builtin(qualified, args1([BuiltinParam(label: nil, type: .uint8)]), .void, span)
-            case "hasPrefix", "hasSuffix":
-                return builtin(qualified, args1([BuiltinParam(label: nil, type: .bytes)]), .bool, span)
+                return builtin(.bytes(.append), args1([BuiltinParam(label: nil, type: .uint8)]), .void, span)
+            case "hasPrefix":
+                return builtin(.bytes(.hasPrefix), args1([BuiltinParam(label: nil, type: .bytes)]), .bool, span)
+            case "hasSuffix":
+                return builtin(.bytes(.hasSuffix), args1([BuiltinParam(label: nil, type: .bytes)]), .bool, span)
             case "firstIndex":
-                return builtin(qualified, args1([BuiltinParam(label: "of", type: .uint8)]), .optional(.int), span)
-            case "trimmed", "lowercased", "uppercased":
-                return builtin(qualified, args1([]), .bytes, span)
-            case "readUInt8", "readUInt16", "readUInt32", "readUInt64":
-                let k = IntKind(rawValue: String(m.dropFirst(4)))!
-                return builtin(qualified, args1([BuiltinParam(label: "at", type: .int)]), .int(k), span)
-            case "writeUInt8", "writeUInt16", "writeUInt32", "writeUInt64":
+                return builtin(.bytes(.firstIndex), args1([BuiltinParam(label: "of", type: .uint8)]), .optional(.int), span)
+            case "trimmed": return builtin(.bytes(.trimmed), args1([]), .bytes, span)
+            case "lowercased": return builtin(.bytes(.lowercased), args1([]), .bytes, span)
+            case "uppercased": return builtin(.bytes(.uppercased), args1([]), .bytes, span)
+            case _ where m.hasPrefix("readUInt"):
+                guard let k = IntKind(rawValue: String(m.dropFirst(4))) else { break }
+                return builtin(.bytes(.read(k)), args1([BuiltinParam(label: "at", type: .int)]), .int(k), span)
+            case _ where m.hasPrefix("writeUInt"):
+                guard let k = IntKind(rawValue: String(m.dropFirst(5))) else { break }
                 mutating()
-                let k = IntKind(rawValue: String(m.dropFirst(5)))!
                 return builtin(
-                    qualified, args1([BuiltinParam(label: nil, type: .int(k)), BuiltinParam(label: "at", type: .int)]), .void, span)
+                    .bytes(.write(k)), args1([BuiltinParam(label: nil, type: .int(k)), BuiltinParam(label: "at", type: .int)]), .void,
+                    span)
             default: break
             }
         case .string:
             switch m {
-            case "hasPrefix", "hasSuffix":
-                return builtin(qualified, args1([BuiltinParam(label: nil, type: .string)]), .bool, span)
+            case "hasPrefix":
+                return builtin(.string(.hasPrefix), args1([BuiltinParam(label: nil, type: .string)]), .bool, span)
+            case "hasSuffix":
+                return builtin(.string(.hasSuffix), args1([BuiltinParam(label: nil, type: .string)]), .bool, span)
             default: break
             }
         case .double:
             switch m {
-            case "squareRoot", "rounded":
-                return builtin(qualified, args1([]), .double, span)
+            case "squareRoot": return builtin(.double(.squareRoot), args1([]), .double, span)
+            case "rounded": return builtin(.double(.rounded), args1([]), .double, span)
             default: break
             }
         case .map(let k, let v):
             if m == "removeValue" {
                 mutating()
-                return builtin(qualified, args1([BuiltinParam(label: "forKey", type: k)]), .optional(v), span)
+                return builtin(.map(.removeValue), args1([BuiltinParam(label: "forKey", type: k)]), .optional(v), span)
             }
         case .array(let e):
             if let v = arrayMethod(base, e, name, args, hint: hint, span: span) { return v }
@@ -248,48 +206,48 @@ extension FunctionChecker {
         case "append":
             mutating()
             if args.first?.label?.name == "contentsOf" {
-                return builtin("Array.appendContents", args1([BuiltinParam(label: "contentsOf", type: .array(e))]), .void, span)
+                return builtin(.array(.appendContents), args1([BuiltinParam(label: "contentsOf", type: .array(e))]), .void, span)
             }
-            return builtin("Array.append", args1([BuiltinParam(label: nil, type: e)]), .void, span)
+            return builtin(.array(.append), args1([BuiltinParam(label: nil, type: e)]), .void, span)
         case "removeLast":
             mutating()
-            return builtin("Array.removeLast", args1([]), e, span)
+            return builtin(.array(.removeLast), args1([]), e, span)
         case "insert":
             mutating()
-            return builtin("Array.insert", args1([BuiltinParam(label: nil, type: e), BuiltinParam(label: "at", type: .int)]), .void, span)
+            return builtin(.array(.insert), args1([BuiltinParam(label: nil, type: e), BuiltinParam(label: "at", type: .int)]), .void, span)
         case "remove":
             mutating()
-            return builtin("Array.remove", args1([BuiltinParam(label: "at", type: .int)]), e, span)
+            return builtin(.array(.remove), args1([BuiltinParam(label: "at", type: .int)]), e, span)
         case "swapAt":
             mutating()
             return builtin(
-                "Array.swapAt", args1([BuiltinParam(label: nil, type: .int), BuiltinParam(label: nil, type: .int)]), .void, span)
+                .array(.swapAt), args1([BuiltinParam(label: nil, type: .int), BuiltinParam(label: nil, type: .int)]), .void, span)
         case "reversed":
-            return builtin("Array.reversed", args1([]), .array(e), span)
+            return builtin(.array(.reversed), args1([]), .array(e), span)
         case "enumerated":
-            return builtin("Array.enumerated", args1([]), .array(.tuple([.int, e])), span)
+            return builtin(.array(.enumerated), args1([]), .array(.tuple([.int, e])), span)
         case "sorted":
             if args.isEmpty {
                 guard requireComparable() else { return .error(span) }
-                return builtin("Array.sorted", [base], .array(e), span)
+                return builtin(.array(.sorted), [base], .array(e), span)
             }
-            return builtin("Array.sortedBy", args1([BuiltinParam(label: "by", type: .function([e, e], .bool))]), .array(e), span)
+            return builtin(.array(.sortedBy), args1([BuiltinParam(label: "by", type: .function([e, e], .bool))]), .array(e), span)
         case "min", "max":
             guard requireComparable() else { return .error(span) }
-            return builtin("Array.\(m)", args1([]), .optional(e), span)
+            return builtin(.array(m == "min" ? .min : .max), args1([]), .optional(e), span)
         case "contains":
             if args.first?.label?.name == "where" || args.first?.isTrailingClosure == true {
-                return builtin("Array.containsWhere", args1([BuiltinParam(label: "where", type: .function([e], .bool))]), .bool, span)
+                return builtin(.array(.containsWhere), args1([BuiltinParam(label: "where", type: .function([e], .bool))]), .bool, span)
             }
             guard requireEquatable() else { return .error(span) }
-            return builtin("Array.contains", args1([BuiltinParam(label: nil, type: e)]), .bool, span)
+            return builtin(.array(.contains), args1([BuiltinParam(label: nil, type: e)]), .bool, span)
         case "firstIndex":
             guard requireEquatable() else { return .error(span) }
-            return builtin("Array.firstIndex", args1([BuiltinParam(label: "of", type: e)]), .optional(.int), span)
+            return builtin(.array(.firstIndex), args1([BuiltinParam(label: "of", type: e)]), .optional(.int), span)
         case "filter":
-            return builtin("Array.filter", args1([BuiltinParam(label: nil, type: .function([e], .bool))]), .array(e), span)
+            return builtin(.array(.filter), args1([BuiltinParam(label: nil, type: .function([e], .bool))]), .array(e), span)
         case "forEach":
-            return builtin("Array.forEach", args1([BuiltinParam(label: nil, type: .function([e], .void))]), .void, span)
+            return builtin(.array(.forEach), args1([BuiltinParam(label: nil, type: .function([e], .void))]), .void, span)
         case "map":
             guard args.count == 1, args[0].label == nil else {
                 error(.argumentCount(1, args.count), at: span)
@@ -305,7 +263,7 @@ extension FunctionChecker {
             if u == .void {
                 error(.mapToVoid, at: args[0].span)
             }
-            return TExpr(.builtin("Array.map", [base, f]), .array(u), span)
+            return TExpr(.builtin(.array(.map), [base, f]), .array(u), span)
         case "reduce":
             guard args.count == 2, args[0].label == nil, args[1].label == nil else {
                 error(.argumentCount(2, args.count), at: span)
@@ -313,17 +271,17 @@ extension FunctionChecker {
             }
             let initial = infer(args[0].value, hint: hint)
             let f = closureArgument(args[1], params: [initial.type, e], result: initial.type)
-            return TExpr(.builtin("Array.reduce", [base, initial, f]), initial.type, span)
+            return TExpr(.builtin(.array(.reduce), [base, initial, f]), initial.type, span)
         case "joined":
             switch e {
             case .string:
                 return builtin(
-                    "Array.joined",
+                    .array(.joined),
                     args1([BuiltinParam(label: "separator", type: .string, defaultValue: TExpr(.stringLiteral([]), .string, span))]),
                     .string, span)
             case .bytes:
                 return builtin(
-                    "Array.joined",
+                    .array(.joined),
                     args1([BuiltinParam(label: "separator", type: .bytes, defaultValue: TExpr(.stringLiteral([]), .bytes, span))]), .bytes,
                     span)
             default:
@@ -367,13 +325,13 @@ extension FunctionChecker {
                     error(.conversion(context.typeName(v.type), "an integer", "argument type"), at: args[0].value.span)
                     return .error(span)
                 }
-                return TExpr(.builtin("\(k.rawValue).truncating", [v]), target, span)
+                return TExpr(.builtin(.integer(k, .truncating), [v]), target, span)
             }
             guard labels == [nil] else { return badConstructor(typeName, args, span) }
             let v = infer(args[0].value, hint: conversionHint(args[0].value, target))
             switch v.type {
-            case .int, .double: return TExpr(.builtin("\(k.rawValue).convert", [v]), target, span)
-            case .string, .bytes: return TExpr(.builtin("\(k.rawValue).parse", [v]), .optional(target), span)
+            case .int, .double: return TExpr(.builtin(.integer(k, .convert), [v]), target, span)
+            case .string, .bytes: return TExpr(.builtin(.integer(k, .parse), [v]), .optional(target), span)
             case .error: return .error(span)
             default:
                 error(.noConversion(context.typeName(v.type), typeName), at: args[0].value.span)
@@ -385,8 +343,8 @@ extension FunctionChecker {
             guard labels == [nil] else { return badConstructor(typeName, args, span) }
             let v = infer(args[0].value, hint: conversionHint(args[0].value, .double))
             switch v.type {
-            case .int, .double: return TExpr(.builtin("Double.convert", [v]), .double, span)
-            case .string, .bytes: return TExpr(.builtin("Double.parse", [v]), .optional(.double), span)
+            case .int, .double: return TExpr(.builtin(.double(.convert), [v]), .double, span)
+            case .string, .bytes: return TExpr(.builtin(.double(.parse), [v]), .optional(.double), span)
             case .error: return .error(span)
             default:
                 error(.noConversion(context.typeName(v.type), typeName), at: args[0].value.span)
@@ -397,8 +355,8 @@ extension FunctionChecker {
             guard labels == [nil] else { return badConstructor(typeName, args, span) }
             let v = infer(args[0].value, hint: conversionHint(args[0].value, .string))
             switch v.type {
-            case .int, .double, .bool: return TExpr(.builtin("String.format", [v]), .string, span)
-            case .bytes: return TExpr(.builtin("String.decode", [v]), .string, span)
+            case .int, .double, .bool: return TExpr(.builtin(.string(.format), [v]), .string, span)
+            case .bytes: return TExpr(.builtin(.string(.decode), [v]), .string, span)
             case .string: return v
             case .error: return .error(span)
             default:
@@ -409,7 +367,7 @@ extension FunctionChecker {
             if args.isEmpty { return TExpr(.stringLiteral([]), .bytes, span) }
             if labels == ["repeating", "count"] {
                 return builtin(
-                    "Bytes.repeating",
+                    .bytes(.repeating),
                     builtinArguments(
                         args, [BuiltinParam(label: "repeating", type: .uint8), BuiltinParam(label: "count", type: .int)], name: "Bytes",
                         span: span), .bytes, span)
@@ -417,8 +375,8 @@ extension FunctionChecker {
             guard labels == [nil] else { return badConstructor(typeName, args, span) }
             let v = infer(args[0].value, hint: conversionHint(args[0].value, .array(.uint8)))
             switch v.type {
-            case .string: return TExpr(.builtin("Bytes.encode", [v]), .bytes, span)
-            case .array(.int(.uint8)): return TExpr(.builtin("Bytes.fromArray", [v]), .bytes, span)
+            case .string: return TExpr(.builtin(.bytes(.encode), [v]), .bytes, span)
+            case .array(.int(.uint8)): return TExpr(.builtin(.bytes(.fromArray), [v]), .bytes, span)
             case .bytes: return v
             case .error: return .error(span)
             default:
@@ -442,13 +400,13 @@ extension FunctionChecker {
                 return .error(span)
             }
             guard args.isEmpty else { return badConstructor("Map", args, span) }
-            return TExpr(.builtin("Map.empty", []), .map(k, v), span)
+            return TExpr(.builtin(.map(.empty), []), .map(k, v), span)
         case "Array":
             guard let e = element else { return .error(span) }
             if args.isEmpty { return TExpr(.array([]), .array(e), span) }
             if labels == ["repeating", "count"] {
                 return builtin(
-                    "Array.repeating",
+                    .array(.repeating),
                     builtinArguments(
                         args, [BuiltinParam(label: "repeating", type: e), BuiltinParam(label: "count", type: .int)], name: "Array",
                         span: span), .array(e), span)
@@ -479,7 +437,8 @@ extension FunctionChecker {
     func builtinFreeCall(_ name: String, _ args: [Argument], hint: Ty?, span: SourceSpan) -> TExpr? {
         switch name {
         case "print":
-            return builtin("print", builtinArguments(args, [BuiltinParam(label: nil, type: .string)], name: name, span: span), .void, span)
+            return builtin(
+                .free(.print), builtinArguments(args, [BuiltinParam(label: nil, type: .string)], name: name, span: span), .void, span)
         case "fatalError":
             let empty = TExpr(.stringLiteral([]), .string, span)
             guard let a = builtinArguments(args, [BuiltinParam(label: nil, type: .string, defaultValue: empty)], name: name, span: span)
@@ -507,7 +466,7 @@ extension FunctionChecker {
                 error(.notComparable(context.typeName(a.type)), at: span)
                 return .error(span)
             }
-            return TExpr(.builtin(name, [a, b]), a.type, span)
+            return TExpr(.builtin(.free(name == "min" ? .min : .max), [a, b]), a.type, span)
         case "abs":
             guard args.count == 1, args[0].label == nil else {
                 error(.argumentCount(1, args.count), at: span)
@@ -519,7 +478,7 @@ extension FunctionChecker {
                 error(.unaryOperand("abs", context.typeName(v.type)), at: span)
                 return .error(span)
             }
-            return TExpr(.builtin("abs", [v]), v.type, span)
+            return TExpr(.builtin(.free(.abs), [v]), v.type, span)
         default:
             return nil
         }

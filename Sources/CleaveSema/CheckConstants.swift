@@ -40,11 +40,11 @@ extension FunctionChecker {
             return constantInteger(x).map { -$0 }
         case .unary(.bitNot, let x):
             return constantInteger(x).map { wrapped(~$0, kind) }
-        case .builtin(let name, let operands) where operands.isEmpty:
+        case .builtin(.integer(kind, .max), let operands) where operands.isEmpty:
             // The bounds of the type (`Int.max`) are constants too.
-            if name == "\(kind.rawValue).max" { return Int128(kind.maxValue) }
-            if name == "\(kind.rawValue).min" { return -Int128(kind.minMagnitude) }
-            return nil
+            return Int128(kind.maxValue)
+        case .builtin(.integer(kind, .min), let operands) where operands.isEmpty:
+            return -Int128(kind.minMagnitude)
         default:
             return nil
         }

@@ -387,7 +387,7 @@ extension FunctionChecker {
             error(.typeAsValue("type '\(name)'"), at: span)
             return .error(span)
         }
-        if Builtins.freeFunctions.contains(name) {
+        if Builtin.FreeFunction(rawValue: name) != nil || name == "fatalError" {
             error(.methodNotCalled(name), at: span)
             return .error(span)
         }
@@ -490,7 +490,7 @@ extension FunctionChecker {
             }
             if let scalar = BuiltinNames.scalar(typeName) {
                 if let k = scalar.intKind, name.name == "max" || name.name == "min" {
-                    return TExpr(.builtin("\(k.rawValue).\(name.name)", []), scalar, span)
+                    return TExpr(.builtin(.integer(k, name.name == "max" ? .max : .min), []), scalar, span)
                 }
                 error(.noStaticMember(typeName, name.name), at: name.span)
                 return .error(span)

@@ -316,8 +316,8 @@ final class FunctionChecker {
             warning(.unusedResult(context.functions[f.index].name, context.typeName(v.type)), at: e.span)
         case .initCall, .memberwise:
             warning(.unusedValue(context.typeName(v.type)), at: e.span)
-        case .builtin(let name, _):
-            if !Builtins.discardable.contains(name) {
+        case .builtin(let b, _):
+            if !b.isDiscardable {
                 warning(.unusedValue(context.typeName(v.type)), at: e.span)
             }
         case .callClosure:

@@ -265,8 +265,8 @@ public struct TExpr: Sendable {
         case closure(TClosure)
         /// A named free function used as a function value (an argument).
         case functionRef(FunctionID)
-        /// A built-in operation (see `Builtins.swift` for the names), with its receiver first when it has one.
-        case builtin(String, [TExpr])
+        /// A built-in operation (`Builtin`), with its receiver first when it has one.
+        case builtin(Builtin, [TExpr])
         case unary(UnaryOp, TExpr)
         case binary(BinaryOp, TExpr, TExpr)
         case ternary(TExpr, TExpr, TExpr)

@@ -245,7 +245,7 @@ import Testing
             switch op {
             case .setIndex: return "setIndex"
             case .setField: return "setField"
-            case .builtin(let n, _): return n
+            case .builtin(let n, _): return n.description
             default: return nil
             }
         }

@@ -39,7 +39,7 @@ func ownership(_ text: String, function name: String) throws -> (IRFunction, Own
 /// The statement number and receiver of the first call of built-in `name`.
 func builtinCall(_ name: String, in stmts: [IRStmt]) -> (Int, IRValue)? {
     for (n, s) in stmts.enumerated() {
-        if case .assign(_, .builtin(name, let args)) = s.kind, case .value(let v)? = args.first { return (n, v) }
+        if case .assign(_, .builtin(let b, let args)) = s.kind, b.description == name, case .value(let v)? = args.first { return (n, v) }
     }
     return nil
 }

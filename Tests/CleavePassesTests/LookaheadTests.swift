@@ -49,7 +49,7 @@ import Testing
         #expect(receives.count == 3)  // this iteration's receive, the read-ahead's, the reply's send
         #expect(sends.count == 2)
         func builtin(_ name: String) -> Bool {
-            statements.contains { if case .assign(_, .builtin(let n, _)) = $0.kind { n == name } else { false } }
+            statements.contains { if case .assign(_, .builtin(let n, _)) = $0.kind { n.description == name } else { false } }
         }
         // It asks whether it may read ahead, and keeps what it read for the iterations to come.
         #expect(builtin("UdpDevice.readAhead") && builtin("Lookahead.push") && builtin("Lookahead.pop"))

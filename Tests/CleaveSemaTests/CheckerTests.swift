@@ -848,7 +848,8 @@ import Testing
                 }
             }
             """)
-        guard case .builtin("Array.map", let ops)? = returnedValues(c.function("f")).first?.kind, case .closure(let cl) = ops[1].kind else {
+        guard case .builtin(.array(.map), let ops)? = returnedValues(c.function("f")).first?.kind, case .closure(let cl) = ops[1].kind
+        else {
             Issue.record("expected Array.map with a closure")
             return
         }
