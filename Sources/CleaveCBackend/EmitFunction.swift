@@ -271,7 +271,7 @@ final class FunctionEmitter {
                 line("/* no waits: nothing to abandon */")
             }
             emit(body)
-            abandonLabel = nil
+            if restartable { abandonLabel = nil }
             indent -= 1
             loops.removeLast()
             line("}")
