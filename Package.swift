@@ -136,7 +136,6 @@ let package = Package(
             name: "cleave",
             dependencies: [
                 "CleaveDriver",
-                "CleaveDiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/cleave"),

@@ -281,14 +281,3 @@ struct StateUseWalker {
         }
     }
 }
-
-extension DiagnosticMessage {
-    static func stateAliased(_ original: String, _ alias: String) -> DiagnosticMessage {
-        .error(
-            "state-aliased",
-            "state '\(original)' cannot get a second name '\(alias)': no pass can keep two names of one state in one component")
-    }
-    static func stateCreatedInLoop(_ name: String) -> DiagnosticMessage {
-        .error("state-created-in-loop", "state '\(name)' is created inside a loop: a state is created once, before the service loop")
-    }
-}

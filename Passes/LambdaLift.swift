@@ -105,11 +105,7 @@ struct Lifter {
             guard others.count == 1, let device = stateType(f.info(others[0]).type), device != owner else {
                 diagnostics.append(
                     Diagnostic(
-                        .error(
-                            "lambda-lift-unsupported",
-                            "state method '\(typed.function(f.source).name)' takes \(others.count) states inout; the passes can split a method at the calls on one"
-                        ),
-                        at: f.span,
+                        .liftedMethodTakesStatesInout(typed.function(f.source).name, others.count), at: f.span,
                         notes: others.map { DiagnosticNote("'\(f.info($0).name ?? "state")' is taken inout here", at: f.info($0).span) }))
                 continue
             }
@@ -182,11 +178,8 @@ struct Lifter {
         for span in problems {
             diagnostics.append(
                 Diagnostic(
-                    .error(
-                        "lambda-lift-unsupported",
-                        "a method that takes a state inout passes it on to another method; the passes can split a method only at direct calls on the state"
-                    ),
-                    at: span, notes: [DiagnosticNote("in state method '\(typed.function(f.source).name)'", at: f.span)]))
+                    .liftedMethodPassesStateOn, at: span,
+                    notes: [DiagnosticNote("in state method '\(typed.function(f.source).name)'", at: f.span)]))
         }
         guard problems.isEmpty else { return nil }
 

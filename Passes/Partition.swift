@@ -145,15 +145,15 @@ public enum Partition {
         for name in groups.joined() {
             guard let v = created.first(where: { $0.name == name })?.value else {
                 diagnostics.append(
-                    usage(
-                        "--partition names '\(name)', which is not a state of main",
+                    Diagnostic(
+                        .partitionUnknownState(name), at: nil,
                         notes: [DiagnosticNote("the states of main are: \(known.isEmpty ? "none" : known)", at: nil)]))
                 continue
             }
             guard placed.insert(name).inserted else {
                 diagnostics.append(
-                    usage(
-                        "--partition puts state '\(name)' in two components",
+                    Diagnostic(
+                        .partitionStateTwice(name), at: nil,
                         notes: [DiagnosticNote("'\(name)' is created here", at: main.info(v).span)]))
                 continue
             }
@@ -222,10 +222,6 @@ public enum Partition {
         text.split(separator: "|", omittingEmptySubsequences: false).map {
             $0.split(separator: ",").map { $0.trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
         }
-    }
-
-    static func usage(_ message: String, notes: [DiagnosticNote] = []) -> Diagnostic {
-        Diagnostic(.error("partition", message), at: nil, notes: notes)
     }
 }
 

@@ -74,7 +74,7 @@ public final class CBackend {
     }
 
     func internalError(_ message: String, at span: SourceSpan?) {
-        diagnostics.append(Diagnostic(.error("internal-error", "internal error in stage 'c': \(message)"), at: span))
+        diagnostics.append(Diagnostic(.internalError(stage: "c", message), at: span))
     }
 
     // MARK: Names

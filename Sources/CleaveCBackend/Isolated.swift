@@ -116,9 +116,7 @@ extension CBackend {
                 mains.append(c.main)
                 diagnostics.append(
                     Diagnostic(
-                        .error(
-                            "internal-error",
-                            "internal error in stage 'lookahead': the IR verifier: \(problems.map { "\($0)" }.joined(separator: "; "))"),
+                        .internalError(stage: "lookahead", "the IR verifier: \(problems.map { "\($0)" }.joined(separator: "; "))"),
                         at: c.main.span))
             }
         }
@@ -184,10 +182,9 @@ extension CBackend {
         // A closure cannot be serialized: it is code and captures of one address space.
         for ch in projected.channels where containsFunction(ch.type, program.typed) {
             var d = Diagnostic(
-                .error(
-                    "isolated-closure-crosses",
-                    "the value '\(ch.name ?? "%\(ch.value.id)")' of type \(program.typed.typeName(ch.type)) would cross between components \(projected.components[ch.from].component.name) and \(projected.components[ch.to].component.name), but a closure cannot leave its process"
-                ),
+                .isolatedClosureCrosses(
+                    ch.name ?? "%\(ch.value.id)", type: program.typed.typeName(ch.type),
+                    between: projected.components[ch.from].component.name, and: projected.components[ch.to].component.name),
                 at: ch.span)
             d.notes = [DiagnosticNote("choose a partition that keeps its maker and its user together (--partition)", at: nil)]
             diagnostics.append(d)

@@ -106,11 +106,7 @@ enum Policy {
             let f = typed.function(id)
             guard case .c(let isSystem) = f.kind, isSystem else { continue }
             guard let calls = SystemCallTable.systemCalls(of: f.name) else {
-                var d = Diagnostic(
-                    .warning(
-                        "unknown-system-function",
-                        "the system function '\(f.name)' is not in Cleave's table of system calls: component '\(projected.components[k].component.name)' will be stopped by its sandbox if it calls it"
-                    ), at: call)
+                var d = Diagnostic(.unknownSystemFunction(f.name, component: projected.components[k].component.name), at: call)
                 d.notes = [
                     DiagnosticNote("'\(f.name)' is declared here", at: f.span),
                     DiagnosticNote("its sandbox allows only the system calls it is known to need", at: nil),

@@ -43,6 +43,10 @@ public struct DiagnosticMessage: Sendable, Hashable {
     public static func warning(_ id: String, _ text: String) -> DiagnosticMessage {
         DiagnosticMessage(id, .warning, text)
     }
+    /// A compiler bug, found at `stage`: never the user's fault, always worth a report.
+    public static func internalError(stage: String, _ text: String) -> DiagnosticMessage {
+        error("internal-error", "internal error in stage '\(stage)': \(text)")
+    }
 }
 
 /// A secondary location with its own message.

@@ -163,11 +163,7 @@ public enum Build {
         let (status, output) = run(setup.cc, args)
         if status != 0 {
             let lines = output.split(separator: "\n").prefix(30).map { DiagnosticNote(String($0), at: nil) }
-            var d = Diagnostic(
-                .error(
-                    "internal-error",
-                    "internal error in stage 'cc': the C compiler (\(setup.cc)) failed on the generated file \(cFile) (exit \(status))"),
-                at: nil)
+            var d = internalError("the C compiler (\(setup.cc)) failed on the generated file \(cFile) (exit \(status))")
             d.notes = lines
             return [d]
         }
@@ -242,7 +238,7 @@ public enum Build {
     }
 
     static func internalError(_ message: String) -> Diagnostic {
-        Diagnostic(.error("internal-error", "internal error in stage 'cc': \(message)"), at: nil)
+        Diagnostic(.internalError(stage: "cc", message), at: nil)
     }
 
     /// Run a program found on PATH; its exit status and merged output.

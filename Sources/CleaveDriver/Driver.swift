@@ -20,9 +20,22 @@ public struct UsageError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
+/// A program's source files, as the pipeline takes them.
+public typealias SourceFiles = [SourceFile]
+
 public enum Driver {
+    /// Diagnostics as the command line prints them (sorted, at most `errorLimit` errors, then a
+    /// summary), and whether one is an error.
+    public static func format(_ diagnostics: [Diagnostic], showIDs: Bool, errorLimit: Int) -> (text: String, hasErrors: Bool) {
+        var ds = Diagnostics()
+        ds.append(contentsOf: diagnostics)
+        let formatter = DiagnosticFormatter(showIDs: showIDs, errorLimit: errorLimit)
+        let sorted = ds.sorted
+        return (formatter.format(sorted) + formatter.summary(sorted), ds.hasErrors)
+    }
+
     /// Read the source files named by `paths`. A directory contributes its `.clv` files, sorted.
-    public static func loadSources(_ paths: [String]) throws -> [SourceFile] {
+    public static func loadSources(_ paths: [String]) throws -> SourceFiles {
         guard !paths.isEmpty else { throw UsageError("no input files") }
         var files: [SourceFile] = []
         var seen = Set<String>()

@@ -233,7 +233,15 @@ public enum Pipeline {
                     result.diagnostics.append(internalError("projected", "CheckStateLocality and the IR verifier", problems))
                 }
             case .lookahead:
-                guard let projected = result.projected, !result.hasErrors else { break }
+                guard !result.hasErrors else { break }
+                guard let projected = result.projected else {
+                    // No error, yet nothing was projected: there is no main, or it creates no state.
+                    guard options.target == .isolated else { break }
+                    let main = result.typed?.functions.first { $0.name == "main" && $0.kind == .free }
+                    let note = DiagnosticNote("build it with --target unikernel, or create its states in main", at: nil)
+                    result.diagnostics.append(Diagnostic(.isolatedNoComponents(hasMain: main != nil), at: main?.span, notes: [note]))
+                    break
+                }
                 let (mains, problems) = CBackend.lookahead(projected)
                 result.componentMains = mains
                 result.diagnostics += problems
@@ -275,10 +283,8 @@ public enum Pipeline {
     /// A compiler bug found by a verifier: an error naming the stage, with the problems as notes.
     static func internalError(_ stage: String, _ verifier: String, _ problems: [String]) -> Diagnostic {
         Diagnostic(
-            .error(
-                "internal-error",
-                "internal error in stage '\(stage)': \(verifier) found \(problems.count) problem\(problems.count == 1 ? "" : "s")"),
-            at: nil, notes: problems.prefix(20).map { DiagnosticNote($0, at: nil) })
+            .internalError(stage: stage, "\(verifier) found \(problems.count) problem\(problems.count == 1 ? "" : "s")"), at: nil,
+            notes: problems.prefix(20).map { DiagnosticNote($0, at: nil) })
     }
 
     /// The dump of a stage's result.

@@ -4,7 +4,6 @@
 // diagnostics on standard error), 2 for bad usage or unreadable input.
 
 import ArgumentParser
-import CleaveDiagnostics
 import CleaveDriver
 import Foundation
 
@@ -68,17 +67,12 @@ extension Stage: ExpressibleByArgument {}
 
 /// Print diagnostics to standard error; true when there were errors.
 func report(_ result: PipelineResult, _ options: InputOptions) -> Bool {
-    var ds = Diagnostics()
-    ds.append(contentsOf: result.diagnostics)
-    let formatter = DiagnosticFormatter(showIDs: !options.noDiagnosticIds, errorLimit: options.errorLimit)
-    let sorted = ds.sorted
-    var text = formatter.format(sorted)
-    text += formatter.summary(sorted)
+    let (text, hasErrors) = Driver.format(result.diagnostics, showIDs: !options.noDiagnosticIds, errorLimit: options.errorLimit)
     FileHandle.standardError.write(Data(text.utf8))
-    return ds.hasErrors
+    return hasErrors
 }
 
-func load(_ options: InputOptions) throws -> [SourceFile] {
+func load(_ options: InputOptions) throws -> SourceFiles {
     do {
         return try Driver.loadSources(options.files)
     } catch let e as UsageError {
@@ -224,19 +218,6 @@ func buildIsolated(_ input: InputOptions, output: String?, emitC: String?, print
     options.target = .isolated
     var result = Pipeline.run(sources, through: .c, options: options)
     if report(result, input) { throw ExitCode(1) }
-    guard result.projected != nil else {
-        // No error, yet nothing to project: there is no main, or it creates no state.
-        let span = result.typed.flatMap { t in t.functions.first { $0.name == "main" && $0.kind == .free }?.span }
-        var d = Diagnostic(
-            .error(
-                "isolated-no-components",
-                "the isolated target makes a process of each component, and \(span == nil ? "this program has no main" : "main creates no state") to make components of"
-            ), at: span)
-        d.notes = [DiagnosticNote("build it with --target unikernel, or create its states in main", at: nil)]
-        result.diagnostics = [d]
-        _ = report(result, input)
-        throw ExitCode(1)
-    }
     guard let isolated = result.isolated else { throw ExitCode(1) }
     if printPolicy { FileHandle.standardOutput.write(Data(isolated.policyDescription.utf8)) }
     guard let output else { return }
