@@ -9,6 +9,7 @@ packages=(
     libpcap-dev    # the runtime's pcap netif (replaying captures, recording replies)
     libseccomp-dev # the isolated target's per-component sandbox (seccomp filters)
     netcat-openbsd # `nc`, to talk to a service by hand as the README and the examples show
+    gdb            # source-level debugging of `cleave build -g` (a test sets a breakpoint on a .clv line)
 )
 
 missing=()

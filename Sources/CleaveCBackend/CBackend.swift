@@ -47,6 +47,8 @@ public final class CBackend {
     var wireNames: [WireKey: String] = [:]
     var wireDeclarations: [String] = []
     var wireDefinitions: [String] = []
+    /// Each statement's C is preceded by `#line` naming its source line (`cleave build -g`).
+    var lineDirectives = false
 
     init(_ program: IRProgram) {
         self.program = program
@@ -56,17 +58,18 @@ public final class CBackend {
     /// The program as C, or the internal errors that stopped the backend.
     /// A projected program as C: every component's local program, run as coroutines of one
     /// thread by the runtime (components.c), with channels as in-memory queues.
-    public static func emit(_ projected: ProjectedProgram) -> (CProgram?, [Diagnostic]) {
-        emit(projected.program, projected: projected)
+    public static func emit(_ projected: ProjectedProgram, lineDirectives: Bool = false) -> (CProgram?, [Diagnostic]) {
+        emit(projected.program, projected: projected, lineDirectives: lineDirectives)
     }
 
-    public static func emit(_ program: IRProgram) -> (CProgram?, [Diagnostic]) {
-        emit(program, projected: nil)
+    public static func emit(_ program: IRProgram, lineDirectives: Bool = false) -> (CProgram?, [Diagnostic]) {
+        emit(program, projected: nil, lineDirectives: lineDirectives)
     }
 
-    static func emit(_ program: IRProgram, projected: ProjectedProgram?) -> (CProgram?, [Diagnostic]) {
+    static func emit(_ program: IRProgram, projected: ProjectedProgram?, lineDirectives: Bool) -> (CProgram?, [Diagnostic]) {
         let b = CBackend(program)
         b.projected = projected
+        b.lineDirectives = lineDirectives
         let text = b.emitProgram()
         if !b.diagnostics.isEmpty { return (nil, b.diagnostics) }
         let headers = program.typed.imports.compactMap(\.resolvedPath)

@@ -25,6 +25,7 @@ import CleaveDiagnostics
 import CleaveIR
 import CleavePasses
 import CleaveSema
+import Foundation
 
 final class FunctionEmitter {
     let backend: CBackend
@@ -55,6 +56,8 @@ final class FunctionEmitter {
     /// An isolated component's main: where an abandoned iteration starts again (`--restart`), and
     /// whether anything jumps there.
     var abandonLabel: String?
+    /// With `#line` (`cleave build -g`): the directive for the source line of the statement being emitted.
+    var sourceLine: String?
     /// Out-pointers for all results but the last; the last is returned.
     var resultSlots: [(ty: Ty, isState: Bool)] = []
     var returnsValue = false
@@ -142,6 +145,8 @@ final class FunctionEmitter {
     }
 
     func line(_ s: String) {
+        // Every line of a statement's C is its source line: C would number the next one line after.
+        if let sourceLine { out.append(sourceLine) }
         out.append(String(repeating: "    ", count: indent) + s)
     }
 
@@ -205,6 +210,7 @@ final class FunctionEmitter {
         current = stmtNumber
         stmtNumber += 1
         let here = s.span
+        if backend.lineDirectives { sourceLine = Self.lineDirective(here) }
         switch s.kind {
         case .assign(let results, let op):
             EmitOperation(self, results: results, span: here).emit(op)
@@ -341,6 +347,14 @@ final class FunctionEmitter {
             default: return false
             }
         }
+    }
+
+    /// `#line` naming the source line of `span`, by the file's absolute path (a debugger reads
+    /// it from a build directory of its own); a module shipped in the compiler keeps its name.
+    static func lineDirective(_ span: SourceSpan) -> String {
+        let path = span.file.path
+        let named = path.hasPrefix("<") ? path : URL(fileURLWithPath: path).standardizedFileURL.path
+        return "#line \(span.line) \(CText.string(named))"
     }
 
     func location(_ span: SourceSpan) -> String {

@@ -174,7 +174,7 @@ extension CBackend {
 
     /// The `c` stage of the isolated target: each component's C and the launcher's table, from
     /// the plan. A closure that would cross between components is an error.
-    public static func emitIsolated(_ plan: IsolatedPlan) -> (IsolatedProgram?, [Diagnostic]) {
+    public static func emitIsolated(_ plan: IsolatedPlan, lineDirectives: Bool = false) -> (IsolatedProgram?, [Diagnostic]) {
         let projected = plan.projected
         let program = projected.program
         var diagnostics: [Diagnostic] = []
@@ -196,6 +196,7 @@ extension CBackend {
             let part = plan.parts[k]
             let b = CBackend(program)
             b.projected = projected
+            b.lineDirectives = lineDirectives
             b.isolated = IsolatedContext(
                 index: k, main: part.main, tables: tables, reachable: part.reachable, states: part.states, policy: part.policy)
             let text = b.emitProgram()

@@ -5,8 +5,8 @@
 // compiled together with the runtime's C sources (Sources/CleaveRuntime/C)
 // by the system C compiler: `cc`, or the one named by `CC`, with the dialect
 // the C importer parses headers in (C11 with the default POSIX and BSD
-// declarations), `-O2`, and every warning of `-Wall -Wextra`. Extra flags come
-// from `CFLAGS`. The C compiler failing is a bug of Cleave, not of the user's
+// declarations), `-O2` (`-g -O0` for `cleave build -g`), and every warning of
+// `-Wall -Wextra`. Extra flags come from `CFLAGS`. The C compiler failing is a bug of Cleave, not of the user's
 // program: it is reported as an internal error naming the generated file.
 //
 // The runtime is the same for every program, so its object files are compiled
@@ -26,6 +26,8 @@ public struct BuildOptions: Sendable {
     public var emitC: String?
     public var includeDirectories: [String] = []
     public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// `-g -O0`: what a debugger needs (the C the pipeline emitted with `#line` points at the source).
+    public var debugInfo = false
 
     public init(output: String, emitC: String? = nil, includeDirectories: [String] = []) {
         self.output = output
@@ -131,7 +133,8 @@ public enum Build {
             return .failed(internalError("cannot create the directory '\(setup.dir)' for the generated C: \(error.localizedDescription)"))
         }
         setup.cc = options.environment["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
-        setup.extra = (options.environment["CFLAGS"] ?? "").split(separator: " ").map(String.init)
+        setup.extra =
+            (options.debugInfo ? ["-g", "-O0"] : []) + (options.environment["CFLAGS"] ?? "").split(separator: " ").map(String.init)
         switch runtimeObjectFiles(runtime: runtime, cc: setup.cc, flags: cFlags + setup.extra, environment: options.environment) {
         case .success(let objects, let library):
             setup.objects = objects

@@ -100,6 +100,8 @@ public struct PipelineOptions: Sendable {
     /// Run the state-locality passes even when the C is emitted from source (`cleave check`:
     /// a program they cannot make state-local is reported).
     public var runPasses = false
+    /// The C says which source line each statement comes from (`#line`), for debuggers (`-g`).
+    public var lineDirectives = false
     public init(includeDirectories: [String] = [], cFrom: CSource = .source, partition: [[String]]? = nil, target: Target = .unikernel) {
         self.includeDirectories = includeDirectories
         self.cFrom = cFrom
@@ -254,16 +256,17 @@ public enum Pipeline {
                 if !problems.isEmpty { result.diagnostics.append(internalError("policy", "the policy verifier", problems)) }
             case .c where options.target == .isolated:
                 guard let plan = result.isolatedPlan, !result.hasErrors else { break }
-                let (program, problems) = CBackend.emitIsolated(plan)
+                let (program, problems) = CBackend.emitIsolated(plan, lineDirectives: options.lineDirectives)
                 result.isolated = program
                 result.diagnostics += problems
             case .c:
                 guard let ir = result.ir, !result.hasErrors else { break }
                 let (program, problems) =
                     switch options.cFrom {
-                    case .source: CBackend.emit(ir)
+                    case .source: CBackend.emit(ir, lineDirectives: options.lineDirectives)
                     case .projected:
-                        result.projected.map(CBackend.emit) ?? (nil, [internalError("c", "the C backend", ["no projected program"])])
+                        result.projected.map { CBackend.emit($0, lineDirectives: options.lineDirectives) }
+                            ?? (nil, [internalError("c", "the C backend", ["no projected program"])])
                     }
                 result.c = program
                 result.diagnostics += problems

@@ -31,6 +31,13 @@ struct CompileOptions: ParsableArguments {
     )
     var target: Target = .unikernel
 
+    @Flag(
+        name: .customShort("g"),
+        help:
+            "Debugging: the C says which .clv line each statement comes from (#line) and is compiled with -g -O0, so gdb, perf and sanitizer reports point at the source."
+    )
+    var debugInfo = false
+
     func validate() throws {
         guard errorLimit >= 0 else { throw ValidationError("--error-limit must be 0 (no limit) or more") }
         if let partition, Driver.partitionGroups(partition).allSatisfy(\.isEmpty) {
@@ -55,9 +62,17 @@ struct InputOptions {
     var errorLimit: Int { compile.errorLimit }
 
     func pipelineOptions(cFrom: CSource = .source) -> PipelineOptions {
-        PipelineOptions(
+        var options = PipelineOptions(
             includeDirectories: compile.includeDirectories, cFrom: cFrom, partition: compile.partition.map(Driver.partitionGroups),
             target: compile.target)
+        options.lineDirectives = compile.debugInfo
+        return options
+    }
+
+    func buildOptions(output: String, emitC: String?) -> BuildOptions {
+        var options = BuildOptions(output: output, emitC: emitC, includeDirectories: includeDirectories)
+        options.debugInfo = compile.debugInfo
+        return options
     }
 }
 
@@ -221,8 +236,7 @@ func buildIsolated(_ input: InputOptions, output: String?, emitC: String?, print
     guard let isolated = result.isolated else { throw ExitCode(1) }
     if printPolicy { FileHandle.standardOutput.write(Data(isolated.policyDescription.utf8)) }
     guard let output else { return }
-    result.diagnostics = Build.compile(
-        isolated, options: BuildOptions(output: output, emitC: emitC, includeDirectories: input.includeDirectories))
+    result.diagnostics = Build.compile(isolated, options: input.buildOptions(output: output, emitC: emitC))
     if report(result, input) { throw ExitCode(1) }
 }
 
@@ -243,8 +257,7 @@ func buildExecutable(_ input: InputOptions, output: String, emitC: String?, from
     if report(result, input) { throw ExitCode(1) }
     guard let program = result.c else { throw ExitCode(1) }
     let name = Driver.executableName(URL(fileURLWithPath: sources[0].path).deletingPathExtension().lastPathComponent)
-    let options = BuildOptions(output: output, emitC: emitC, includeDirectories: input.includeDirectories)
-    let problems = Build.compile(program, name: name, options: options)
+    let problems = Build.compile(program, name: name, options: input.buildOptions(output: output, emitC: emitC))
     var failed = result
     failed.diagnostics = problems
     if report(failed, input) { throw ExitCode(1) }
