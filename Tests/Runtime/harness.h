@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cleave.h"
+#include "core/cleave.h"
 
 /* The runtime names the program in its messages (netif.c, launcher.c). */
 const char cl_program_name[] = "runtime-test";

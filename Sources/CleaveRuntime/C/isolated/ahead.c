@@ -9,7 +9,7 @@
  * iteration that read it ahead ends, and its region with it), popped into the
  * region of the iteration that takes it.
  */
-#include "cleave.h"
+#include "core/cleave.h"
 
 #define CL_AHEAD_MAX 32 /* at most this many iterations ahead */
 

@@ -34,7 +34,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "cleave.h"
+#include "core/cleave.h"
 
 struct cl_frames {
     int tap_fd; /* tap: the descriptor; -1 otherwise */

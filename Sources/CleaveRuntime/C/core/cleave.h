@@ -45,7 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netif.h"
+#include "netif/netif.h"
 
 /* CL_ASAN: built with AddressSanitizer (CFLAGS=-fsanitize=address, as the tests do). Regions
  * then poison what they have not handed out (heap.c), a clean end checks for leaks

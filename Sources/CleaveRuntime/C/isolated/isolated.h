@@ -23,7 +23,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 
-#include "cleave.h"
+#include "core/cleave.h"
 
 /* ---- rings (ring.c) ------------------------------------------------------- */
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "cleave.h"
+#include "core/cleave.h"
 
 static void usage(FILE *out, const char *program) {
     fprintf(out, "usage: %s [--netif SPEC]...\n%s", program, cl_netif_usage);

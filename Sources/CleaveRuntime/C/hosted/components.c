@@ -37,7 +37,7 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
-#include "cleave.h"
+#include "core/cleave.h"
 
 #if CL_ASAN
 #include <sanitizer/common_interface_defs.h>
