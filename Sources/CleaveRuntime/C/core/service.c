@@ -1,25 +1,23 @@
-/* service.c: the process around a hosted Cleave service.
+/* service.c: the life of a service process, as the core sees it.
  *
- * The net module's devices: a thin layer over the netifs (netif.h) that
- * copies each received payload into the iteration's region, so the program
- * owns what it reads; and the clean way out at the end of the input. The
- * process's `main` is service_main.c's (one process) or component.c's (one
- * component of the isolated target).
+ * A service sets up (main before its loop), then serves; cl_set_up_end marks
+ * the moment, and whoever needs to act there sets a hook (the isolated target
+ * loads a component's sandbox). It ends in one of three ways: a trap
+ * (trap.c, exit 1), the end of its input (cl_exit_clean, exit 0) or a stop
+ * asked for from outside (cl_stop_now, exit 0). Whatever must be finished on
+ * every way out (captures being written, the counters said) registers a
+ * shutdown hook, and each way out runs them before the platform ends the
+ * process (platform.h: cl_platform_exit). So the core needs nothing of the
+ * code above it: the netifs and the platform register what they need.
  *
- * The way out is _exit, which skips what atexit registered, the sanitizer's
- * leak check among them: a build with AddressSanitizer asks for that check
- * itself. Everything the service still holds (its states, their heaps, the
- * regions) is reachable then; a block nothing reaches any more is a leak, and
- * the check reports it and ends the process with a failure.
+ * A stop is only asked for where it comes from (a signal handler, on a hosted
+ * platform): cl_request_stop sets a flag, which is all a handler may do. What
+ * waits for input looks at the flag and stops there (netif/netif.c; a
+ * component's wait on a peer, isolated/component.c), where stopping is safe.
  */
-#include <stdio.h>
-#include <unistd.h>
+#include <stdatomic.h>
 
 #include "cleave.h"
-
-#if CL_ASAN
-#include <sanitizer/lsan_interface.h>
-#endif
 
 void (*cl_set_up_end_hook)(void);
 
@@ -29,73 +27,42 @@ void cl_set_up_end(void) {
     if (hook) hook();
 }
 
+/* ---- Shutdown hooks --------------------------------------------------------- */
+
+#define CL_SHUTDOWN_HOOKS 8
+
+static void (*shutdown_hooks[CL_SHUTDOWN_HOOKS])(void);
+static int shutdown_hook_count;
+
+void cl_at_shutdown(void (*hook)(void)) {
+    for (int i = 0; i < shutdown_hook_count; i++)
+        if (shutdown_hooks[i] == hook) return;
+    if (shutdown_hook_count < CL_SHUTDOWN_HOOKS) shutdown_hooks[shutdown_hook_count++] = hook;
+}
+
+void cl_shutdown(void) {
+    /* Each hook runs once, even when a hook itself ends the process (a trap while closing). */
+    while (shutdown_hook_count > 0) shutdown_hooks[--shutdown_hook_count]();
+}
+
+/* ---- The ways out ----------------------------------------------------------- */
+
+void (*cl_input_ended_hook)(void);
+
 _Noreturn void cl_exit_clean(void) {
-    (void)cl_components_input_ended(); /* in a projected program: the others finish first */
+    if (cl_input_ended_hook) cl_input_ended_hook(); /* in a projected program: the others finish first */
     cl_shutdown();
-    cl_print_counters();
-    fflush(stdout);
-    fflush(stderr);
-#if CL_ASAN
-    __lsan_do_leak_check(); /* nothing where leak checking is off (the sandboxed processes) */
-#endif
-    _exit(0);
+    cl_platform_exit(0);
 }
 
-cl_udp_device *cl_udp_device_open(const int64_t *ports, size_t count) {
-    cl_udp_device *d = cl_state_alloc(sizeof *d);
-    d->netif = cl_netif_open(ports, count);
-    return d;
-}
+/* Lock-free, so that a signal handler may set it. */
+static atomic_bool stop_requested;
 
-void cl_udp_device_receive(cl_udp_device *d, cl_bytes *payload, int64_t *port, uint32_t *peer_address, uint16_t *peer_port) {
-    cl_packet p;
-    int got = cl_netif_receive(d->netif, &p);
-    if (got == 0) cl_exit_clean();
-    if (got < 0) { /* the iteration is abandoned: no datagram */
-        *payload = cl_bytes_empty();
-        *port = 0;
-        *peer_address = 0;
-        *peer_port = 0;
-        return;
-    }
-    *payload = cl_bytes_from(p.payload, p.length);
-    *port = p.port;
-    *peer_address = p.peer_address;
-    *peer_port = p.peer_port;
-}
+void cl_request_stop(void) { atomic_store_explicit(&stop_requested, true, memory_order_relaxed); }
 
-bool cl_udp_device_read_ahead(cl_udp_device *d) {
-    if (!cl_ahead_room() || !cl_netif_ready(d->netif)) return false;
-    cl_count(CL_COUNT_READ_AHEAD, 1); /* asked only to read ahead, which it now will */
-    return true;
-}
+bool cl_stop_requested(void) { return atomic_load_explicit(&stop_requested, memory_order_relaxed); }
 
-void cl_udp_device_send(cl_udp_device *d, cl_bytes payload, int64_t port, uint32_t peer_address, uint16_t peer_port) {
-    cl_packet p = {.payload = payload->data, .length = (size_t)payload->count, .port = port,
-        .peer_address = peer_address, .peer_port = peer_port};
-    cl_netif_send(d->netif, &p);
+_Noreturn void cl_stop_now(void) {
+    cl_shutdown();
+    cl_platform_exit(0);
 }
-
-cl_frame_device *cl_frame_device_open(cl_bytes tap_name) {
-    cl_frame_device *d = cl_state_alloc(sizeof *d);
-    char name[64];
-    size_t n = tap_name->count < (int64_t)sizeof name - 1 ? (size_t)tap_name->count : sizeof name - 1;
-    memcpy(name, tap_name->data, n);
-    name[n] = '\0';
-    d->frames = cl_frames_open(name);
-    return d;
-}
-
-bool cl_frame_device_receive(cl_frame_device *d, cl_bytes *frame) {
-    const uint8_t *data;
-    size_t length;
-    if (!cl_frames_next(d->frames, &data, &length)) return false;
-    *frame = cl_bytes_from(data, length);
-    return true;
-}
-
-void cl_frame_device_send(cl_frame_device *d, cl_bytes frame) {
-    cl_frames_write(d->frames, frame->data, (size_t)frame->count);
-}
-
-int32_t cl_frame_device_fd(cl_frame_device *d) { return (int32_t)cl_frames_fd(d->frames); }

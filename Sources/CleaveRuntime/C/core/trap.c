@@ -1,41 +1,42 @@
 /* trap.c: stopping a service that reached an impossible state.
  *
  * Integer overflow, an index out of range, unwrapping nil and fatalError all
- * end here: the message names the Cleave source location, the netif counters
- * follow, captures being written are completed, and the process exits with
- * status 1 (0 is a clean end, 2 a problem with how it was started).
+ * end here: the message names the Cleave source location, the shutdown hooks
+ * run (service.c: captures being written are completed, the counters said),
+ * and the process exits with status 1 (0 is a clean end, 2 a problem with how
+ * it was started).
  *
- * What must be finished on every way out (captures being written) registers
- * a shutdown hook; the trap runs them, so this file needs nothing else of the
- * runtime, and a component without devices carries no netif code.
+ * The message is written with the platform's console write, in one piece when
+ * it fits a buffer (as stdio would write it), so that the lines of several
+ * processes of one service do not interleave.
  */
 #include <stdio.h>
-#include <unistd.h>
 
 #include "cleave.h"
 
-#define CL_SHUTDOWN_HOOKS 8
-
-static void (*shutdown_hooks[CL_SHUTDOWN_HOOKS])(void);
-static int shutdown_hook_count;
-
-void cl_at_shutdown(void (*hook)(void)) {
-    for (int i = 0; i < shutdown_hook_count; i++)
-        if (shutdown_hooks[i] == hook) return;
-    if (shutdown_hook_count < CL_SHUTDOWN_HOOKS) shutdown_hooks[shutdown_hook_count++] = hook;
-}
-
-void cl_shutdown(void) {
-    /* Each hook runs once, even when a hook itself ends the process (a trap while closing). */
-    while (shutdown_hook_count > 0) shutdown_hooks[--shutdown_hook_count]();
+static void put(char *buffer, size_t *length, size_t capacity, const char *text) {
+    size_t n = strlen(text);
+    if (*length + n <= capacity) memcpy(buffer + *length, text, n);
+    *length += n;
 }
 
 _Noreturn void cl_trap(const char *where, const char *message) {
-    fprintf(stderr, "%s: fatal error: %s\n", where, message);
-    fflush(stderr);
+    char text[8192];
+    size_t length = 0;
+    put(text, &length, sizeof text, where);
+    put(text, &length, sizeof text, ": fatal error: ");
+    put(text, &length, sizeof text, message);
+    put(text, &length, sizeof text, "\n");
+    if (length <= sizeof text) {
+        cl_platform_write(CL_CONSOLE_ERR, text, length);
+    } else {
+        cl_platform_write(CL_CONSOLE_ERR, where, strlen(where));
+        cl_platform_write(CL_CONSOLE_ERR, ": fatal error: ", 15);
+        cl_platform_write(CL_CONSOLE_ERR, message, strlen(message));
+        cl_platform_write(CL_CONSOLE_ERR, "\n", 1);
+    }
     cl_shutdown();
-    cl_print_counters();
-    _exit(1);
+    cl_platform_exit(1);
 }
 
 _Noreturn void cl_trap_index(const char *where, int64_t i, int64_t count) {
@@ -53,6 +54,6 @@ _Noreturn void cl_trap_bytes(const char *where, cl_bytes message) {
 }
 
 void cl_print(cl_bytes line) {
-    fwrite(line->data, 1, (size_t)line->count, stderr);
-    fputc('\n', stderr);
+    cl_platform_write(CL_CONSOLE_ERR, line->data, (size_t)line->count);
+    cl_platform_write(CL_CONSOLE_ERR, "\n", 1);
 }
