@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """channel.py: the isolated target's channel (a shared-memory ring) against a pipe.
 
-Builds Benchmarks/channel/channel_bench.c with Sources/CleaveRuntime/C/ring.c into
+Builds Benchmarks/channel/channel_bench.c with Sources/CleaveRuntime/C/isolated/ring.c into
 Benchmarks/.build/channel_bench, runs it --reps times (default 3) and takes the median
 of every figure: streaming messages/s for each payload size and ping-pong one-way
 latency, each over a ring (set up as the launcher does, used as a component does) and
@@ -44,7 +44,7 @@ def build(cc):
     """Compile the benchmark from the repository root; stop with the compiler's words if it fails."""
     BUILD.mkdir(exist_ok=True)
     out = BUILD / "channel_bench"
-    cmd = [cc, *CFLAGS, "-I", str(RUNTIME), str(SOURCE), str(RUNTIME / "ring.c"), "-o", os.path.relpath(out, ROOT)]
+    cmd = [cc, *CFLAGS, "-I", str(RUNTIME), str(SOURCE), str(RUNTIME / "isolated" / "ring.c"), "-o", os.path.relpath(out, ROOT)]
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     except OSError as e:
@@ -140,11 +140,11 @@ def main():
     lat_p50 = med([p["pipe"]["p50_us"] / p["ring"]["p50_us"] for p in pp])
     lat_p99 = med([p["pipe"]["p99_us"] / p["ring"]["p99_us"] for p in pp])
 
-    ring_files = [str(RUNTIME / "ring.c"), str(RUNTIME / "isolated.h")]
+    ring_files = [str(RUNTIME / "isolated" / "ring.c"), str(RUNTIME / "isolated" / "isolated.h")]
     changed = sh(["git", "status", "--porcelain", "--", *ring_files])
     ring_state = ("as committed" if changed in ("", "?") else
                   f"**with uncommitted changes** (`ring.c` sha256 "
-                  f"{hashlib.sha256((ROOT / RUNTIME / 'ring.c').read_bytes()).hexdigest()[:12]})")
+                  f"{hashlib.sha256((ROOT / RUNTIME / 'isolated' / 'ring.c').read_bytes()).hexdigest()[:12]})")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     spins = f"{first['spins']}" + (" (the ring's default)" if first["spins"] == first["default_spins"] else

@@ -27,7 +27,7 @@
  *
  * Build (from the repository root):
  *   cc -O2 -std=c11 -D_DEFAULT_SOURCE -I Sources/CleaveRuntime/C \
- *      Benchmarks/channel/channel_bench.c Sources/CleaveRuntime/C/ring.c -o /tmp/channel_bench
+ *      Benchmarks/channel/channel_bench.c Sources/CleaveRuntime/C/isolated/ring.c -o /tmp/channel_bench
  * Run: /tmp/channel_bench --help
  */
 #define _GNU_SOURCE
@@ -44,7 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "isolated.h"
+#include "isolated/isolated.h"
 
 #define CHANNEL 3u
 #define TYPE_TAG 0x5eed1234u

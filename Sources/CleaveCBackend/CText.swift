@@ -23,7 +23,8 @@
 //     `result_19` would let `M_PI` as value 2 be <math.h>'s `M_PI_2`).
 //     Prefixes are lowercase because headers' macros are not: <sys/stat.h>
 //     defines `S_IFMT`, <arpa/nameser.h> `T_A`. HostileSourceTests checks the
-//     macros of everything cleave.h and isolated.h include.
+//     macros of everything the runtime's headers (CBackend.unikernelHeaders,
+//     isolatedHeaders) include.
 
 enum CText {
     /// The bytes as the inside of a C string literal.

@@ -47,11 +47,12 @@ public enum Build {
     /// The isolated target's processes also load seccomp filters (components) and name system calls (launcher).
     public static let isolatedLibraries = ["-lpcap", "-lseccomp", "-lm"]
 
-    /// The runtime's files that are a process's `main`, one per kind of executable; the rest is a library.
+    /// The runtime's files that are a process's `main`, one per kind of executable (paths in the
+    /// runtime's folder, without `.c`); the rest is a library.
     static let processMains: [String: [String]] = [
-        "unikernel": ["service_main", "components"],
-        "component": ["component"],
-        "launcher": ["launcher"],
+        "unikernel": ["hosted/service_main", "hosted/components"],
+        "component": ["isolated/component"],
+        "launcher": ["isolated/launcher"],
     ]
 
     /// Compile `program` to the executable `options.output`; diagnostics when that fails.
@@ -184,24 +185,26 @@ public enum Build {
         -> RuntimeObjects
     {
         let fm = FileManager.default
-        let files = ((try? fm.contentsOfDirectory(atPath: runtime)) ?? []).sorted()
+        let files = Runtime.files(in: runtime)
         let sources = files.filter { $0.hasSuffix(".c") }
-        // The key: the compiler, the flags and every byte of the runtime (FNV-1a).
+        // The key: the compiler, the flags and every byte of the runtime, in every folder (FNV-1a).
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ bytes: some Sequence<UInt8>) {
             for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
         }
         mix((([cc] + flags).joined(separator: " ") + "\n").utf8)
-        for f in files where f.hasSuffix(".c") || f.hasSuffix(".h") {
+        for f in files {
             mix(f.utf8)
             mix(fm.contents(atPath: (runtime as NSString).appendingPathComponent(f)) ?? Data())
         }
         let home = environment["HOME"] ?? NSTemporaryDirectory()
         let cacheRoot = environment["CLEAVE_CACHE"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(home)/.cache/cleave"
         let entry = "\(cacheRoot)/runtime-\(String(hash, radix: 16))"
+        // "core/heap.c" is named "core/heap" and compiled to core-heap.o: one folder of objects, one name each.
         let names = sources.map { ($0 as NSString).deletingPathExtension }
+        func objectFile(_ name: String) -> String { name.replacingOccurrences(of: "/", with: "-") + ".o" }
         var objects: [String: String] = [:]
-        for n in names { objects[n] = "\(entry)/\(n).o" }
+        for n in names { objects[n] = "\(entry)/\(objectFile(n))" }
         let library = "\(entry)/libcleave.a"
         if objects.values.allSatisfy({ fm.fileExists(atPath: $0) }) && fm.fileExists(atPath: library) {
             return .success(objects, library)
@@ -214,7 +217,7 @@ public enum Build {
         }
         defer { try? fm.removeItem(atPath: scratch) }
         for (source, n) in zip(sources, names) {
-            let object = "\(scratch)/\(n).o"
+            let object = "\(scratch)/\(objectFile(n))"
             let (status, output) = run(
                 cc, flags + ["-I", runtime, "-c", (runtime as NSString).appendingPathComponent(source), "-o", object])
             if status != 0 {
@@ -224,7 +227,7 @@ public enum Build {
             }
         }
         let mains = Set(processMains.values.joined())
-        let members = names.filter { !mains.contains($0) }.map { "\(scratch)/\($0).o" }
+        let members = names.filter { !mains.contains($0) }.map { "\(scratch)/\(objectFile($0))" }
         let (status, output) = run("ar", ["rcs", "\(scratch)/libcleave.a"] + members)
         if status != 0 {
             var d = internalError("ar failed making the runtime's library (exit \(status))")

@@ -85,7 +85,7 @@ import Testing
         wrapper.append("#include \"\(Repo.path("scripts/fuzz/channel_harness.c"))\"")
         try (wrapper.joined(separator: "\n") + "\n").write(toFile: "\(dir)/\(component)-harness.c", atomically: true, encoding: .utf8)
 
-        let runtime = Repo.path("Sources/CleaveRuntime/C")
+        let runtime = RuntimeSources.root
         let flags = [
             "-std=c11", "-D_DEFAULT_SOURCE", "-O1", "-g", "-w", "-I", runtime, "-fsanitize=address,undefined",
             "-fno-sanitize-recover=all",
@@ -93,11 +93,10 @@ import Testing
         // component.c as a component links it, its own main out of the way of the harness's.
         let compiled = try runProcess(
             "/usr/bin/env",
-            ["cc"] + flags + ["-Dmain=cl_component_process_main", "-c", "\(runtime)/component.c", "-o", "\(dir)/component.o"])
+            ["cc"] + flags + ["-Dmain=cl_component_process_main", "-c", "\(runtime)/isolated/component.c", "-o", "\(dir)/component.o"])
         guard compiled.status == 0 else { throw BuildFailure(description: compiled.stderr) }
-        let others = try FileManager.default.contentsOfDirectory(atPath: runtime)
-            .filter { $0.hasSuffix(".c") && !["service_main.c", "launcher.c", "components.c", "component.c"].contains($0) }
-            .sorted().map { "\(runtime)/\($0)" }
+        let others = RuntimeSources.paths(
+            excluding: RuntimeSources.processMains.union(["hosted/components.c"]))
         let exe = "\(dir)/\(component)-harness"
         let link = try runProcess(
             "/usr/bin/env",

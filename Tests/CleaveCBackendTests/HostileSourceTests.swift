@@ -10,6 +10,7 @@
 // source spells; the generated C, outside its string literals, holds none of
 // the user's text.
 
+import CleaveCBackend
 import CleaveTestSupport
 import Foundation
 import Testing
@@ -454,16 +455,17 @@ extension HostileSourceTests {
     }
 
     /// The forms the backend gives the program's names in C (CText.swift) are forms no macro of the
-    /// headers the generated C includes (cleave.h, isolated.h and the system headers they include) has.
+    /// runtime's headers the generated C includes (CBackend.unikernelHeaders, isolatedHeaders, and
+    /// the system headers they include) has.
     @Test func noMacroOfTheRuntimesHeadersHasTheFormOfAProgramsName() throws {
-        let runtime = Repo.path("Sources/CleaveRuntime/C")
+        let runtime = RuntimeSources.root
         let prefixes = ["f_", "m_", "init_", "g_", "global_g_", "new_state_", "state_", "struct_", "enum_", "component_"]
         func isValueName(_ n: Substring) -> Bool {
             guard n.first == "v", let underscore = n.firstIndex(of: "_") else { return false }
             let digits = n[n.index(after: n.startIndex)..<underscore]
             return !digits.isEmpty && digits.allSatisfy(\.isNumber)
         }
-        for header in ["cleave.h", "isolated.h"] {
+        for header in CBackend.unikernelHeaders + CBackend.isolatedHeaders {
             let r = try runProcess(
                 "/bin/sh", ["-c", "echo '#include \"\(header)\"' | cc -std=c11 -D_DEFAULT_SOURCE -I \"$0\" -dM -E -x c -", runtime])
             #expect(r.status == 0, "\(r.stderr)")

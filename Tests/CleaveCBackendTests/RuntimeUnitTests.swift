@@ -49,7 +49,7 @@ import Testing
 
 /// The runtime compiled once per flavor into an archive the test programs link with.
 enum RuntimeLibrary {
-    static let runtime = Repo.path("Sources/CleaveRuntime/C")
+    static let runtime = RuntimeSources.root
     static let directory = Scratch.path("runtime-unit")
     static let flags = ["-std=c11", "-D_DEFAULT_SOURCE", "-O1", "-Wall", "-Wextra", "-Werror"]
     private static let lock = NSLock()
@@ -59,18 +59,17 @@ enum RuntimeLibrary {
         lock.lock()
         defer { lock.unlock() }
         if let built = archives[flavor] { return built }
-        // The runtime's files that are a process's `main` stay out: the test is the `main`.
-        let processMains: Set<String> = ["service_main.c", "component.c", "launcher.c"]
-        let sources = try FileManager.default.contentsOfDirectory(atPath: runtime)
-            .filter { $0.hasSuffix(".c") && !processMains.contains($0) }.sorted()
+        // The runtime's files that are a process's `main` stay out: the test is the `main`. One
+        // compiler call makes an object per source, named after its file (names are unique).
+        let sources = RuntimeSources.paths(excluding: RuntimeSources.processMains)
         let objects = Scratch.path("runtime-unit/\(flavor.rawValue)")
         let compile = try runProcess(
-            "/usr/bin/env", ["cc"] + flags + flavor.flags + ["-I", runtime, "-c"] + sources.map { "\(runtime)/\($0)" },
-            in: objects)
+            "/usr/bin/env", ["cc"] + flags + flavor.flags + ["-I", runtime, "-c"] + sources, in: objects)
         guard compile.status == 0 else { throw BuildFailure(description: "the runtime does not compile:\n\(compile.stderr)") }
         let archive = "\(directory)/libruntime-\(flavor.rawValue).a"
         let ar = try runProcess(
-            "/usr/bin/env", ["ar", "rcs", archive] + sources.map { "\(objects)/\($0.dropLast(2)).o" })
+            "/usr/bin/env",
+            ["ar", "rcs", archive] + sources.map { "\(objects)/\(URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent).o" })
         guard ar.status == 0 else { throw BuildFailure(description: "ar: \(ar.stderr)") }
         archives[flavor] = archive
         return archive

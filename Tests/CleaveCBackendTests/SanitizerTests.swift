@@ -9,12 +9,12 @@
 // What a sanitized build checks beyond the normal one: every read and write
 // of the runtime and of the generated code, in malloc'd memory and in the
 // regions (which poison what they have not handed out in such a build,
-// heap.c); undefined behavior, which stops the process at once; and, at the
+// core/heap.c); undefined behavior, which stops the process at once; and, at the
 // clean end of the unikernel and projected builds, leaks: anything allocated
-// that the service no longer reaches (service.c). The isolated build's
+// that the service no longer reaches (hosted/platform.c). The isolated build's
 // sandboxed processes run without the leak check, which needs ptrace; their
 // sandboxes allow what the sanitizer's reports need, in such a build only
-// (sandbox.c). The C compiler is `cc`, or `$CC`.
+// (isolated/sandbox.c). The C compiler is `cc`, or `$CC`.
 
 import CleaveTestSupport
 import Foundation

@@ -11,10 +11,8 @@ import Testing
 
 @Suite struct WireTests {
     @Test func malformedValuesAreRefused() throws {
-        let runtime = Repo.path("Sources/CleaveRuntime/C")
-        let processMains: Set<String> = ["service_main.c", "component.c", "launcher.c"]
-        let sources = try FileManager.default.contentsOfDirectory(atPath: runtime)
-            .filter { $0.hasSuffix(".c") && !processMains.contains($0) }.sorted().map { "\(runtime)/\($0)" }
+        let runtime = RuntimeSources.root
+        let sources = RuntimeSources.paths(excluding: RuntimeSources.processMains)
         let exe = BuiltServices.directory + "/wire_check"
         let build = try runProcess(
             "/usr/bin/env",

@@ -15,7 +15,7 @@ import Testing
     func expectCompiles(_ c: String, _ path: String) throws {
         let file = Scratch.path("fuzz-found-sources") + "/" + URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + ".c"
         try c.write(toFile: file, atomically: true, encoding: .utf8)
-        let runtime = Repo.path("Sources/CleaveRuntime/C")
+        let runtime = RuntimeSources.root
         let r = try runProcess(
             "/usr/bin/env", ["cc", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I", runtime, file])
         #expect(r.status == 0, "the C of \(path) does not compile:\n\(r.stderr.prefix(1500))")

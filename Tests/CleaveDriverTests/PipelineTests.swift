@@ -79,7 +79,7 @@ import Testing
             #expect(result.c == nil)
         case .c:
             let c = Pipeline.dump(.c, result)
-            #expect(c.contains("#include \"cleave.h\""))
+            #expect(c.contains("#include \"core/cleave.h\""))
             #expect(c.contains("void cleave_main(void)"))
         }
     }

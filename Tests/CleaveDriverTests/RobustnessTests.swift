@@ -90,7 +90,7 @@ func checkSurvives(_ text: String, path: String) -> [Diagnostic] {
                     "/usr/bin/env",
                     [
                         "cc", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I",
-                        Repo.path("Sources/CleaveRuntime/C"), file.path,
+                        RuntimeSources.root, file.path,
                     ])
                 #expect(r.status == 0, "mutation \(i) of \(path): the C does not compile:\n\(r.stderr.prefix(1500))\n--- program ---\n\(m)")
             }

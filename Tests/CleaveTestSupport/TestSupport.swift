@@ -28,6 +28,26 @@ public enum Repo {
     }
 }
 
+/// The C runtime's sources, a folder per concern (Sources/CleaveRuntime/C/README.md), compiled
+/// with the runtime's folder as the include root, as `cleave build` does.
+public enum RuntimeSources {
+    public static let root = Repo.path("Sources/CleaveRuntime/C")
+
+    /// The runtime's process mains (each a `main` of its own; `cleave build` links one with a program).
+    public static let processMains: Set<String> = ["hosted/service_main.c", "isolated/component.c", "isolated/launcher.c"]
+
+    /// Every `.c` file of every folder, as a path relative to `root` ("core/heap.c"), sorted.
+    public static var all: [String] {
+        guard let items = FileManager.default.enumerator(atPath: root) else { return [] }
+        return items.compactMap { $0 as? String }.filter { $0.hasSuffix(".c") }.sorted()
+    }
+
+    /// The full paths of every `.c` file but those in `excluded` (paths relative to `root`).
+    public static func paths(excluding excluded: Set<String>) -> [String] {
+        all.filter { !excluded.contains($0) }.map { root + "/" + $0 }
+    }
+}
+
 /// Where the tests write what they make: one directory per test process, removed when the process
 /// ends, so that a run leaves nothing behind in the temporary directory (`CLEAVE_KEEP_SCRATCH=1`
 /// keeps it, to look at what a failing test built).

@@ -23,9 +23,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cleave.h"
+#include "core/cleave.h"
 
-/* The runtime names the program in its messages (netif.c, launcher.c). */
+/* The runtime names the program in its messages (the netifs, the counters, the launcher). */
 const char cl_program_name[] = "runtime-test";
 
 static int harness_checks, harness_failures;

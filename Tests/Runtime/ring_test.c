@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 
 #include "harness.h"
-#include "isolated.h"
+#include "isolated/isolated.h"
 
 /* The byte at position p of every stream: neighbours differ, and the pattern does not repeat
  * within a ring's capacity, so a byte moved, lost or doubled is seen. */

@@ -34,8 +34,8 @@ def runtime_objects(work, cc):
     """The runtime compiled once, as a component links it; component.c's own main renamed out of the way."""
     folder = os.path.join(work, "runtime")
     os.makedirs(folder, exist_ok=True)
-    sources = [s for s in sorted(glob.glob(os.path.join(RUNTIME, "*.c")))
-               if os.path.basename(s) not in ("service_main.c", "launcher.c", "components.c")]
+    sources = [s for s in sorted(glob.glob(os.path.join(RUNTIME, "*", "*.c")))
+               if os.path.relpath(s, RUNTIME) not in ("hosted/service_main.c", "isolated/launcher.c", "hosted/components.c")]
 
     def compile_one(source):
         name = os.path.basename(source)

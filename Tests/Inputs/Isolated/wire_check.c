@@ -3,7 +3,7 @@
  * prints one line per check that fails and exits 1 if any did. */
 #include <stdio.h>
 
-#include "isolated.h"
+#include "isolated/isolated.h"
 
 const char cl_program_name[] = "wire_check";
 

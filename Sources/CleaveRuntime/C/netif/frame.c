@@ -1,4 +1,5 @@
-/* netif_frame.c: raw Ethernet frames for the net module's FrameDevice.
+/* frame.c: raw Ethernet frames, the frame I/O of the hosted platform (platform.h)
+ * behind the net module's FrameDevice.
  *
  * A FrameDevice hands whole Ethernet frames to the program, which brings its
  * own protocol stack (written in Cleave). Two netifs stand behind it:
@@ -34,7 +35,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "cleave.h"
+#include "driver.h"
 
 struct cl_frames {
     int tap_fd; /* tap: the descriptor; -1 otherwise */
@@ -47,10 +48,9 @@ struct cl_frames {
     uint8_t buffer[CL_FRAME_MAX];
 };
 
-static _Noreturn void frames_failed(cl_frames *f) {
+static cl_frames *frames_failed(cl_frames *f) {
     cl_frames_close(f);
-    cl_netif_close_all();
-    exit(2);
+    return NULL;
 }
 
 int cl_tap_bind(const char *name) {
@@ -81,7 +81,7 @@ static cl_frames *new_frames(void) {
     cl_frames *f = calloc(1, sizeof *f);
     if (!f) {
         fprintf(stderr, "%s: frames: out of memory\n", cl_program_name);
-        exit(2);
+        return NULL;
     }
     f->tap_fd = f->in_fd = f->out_fd = -1;
     return f;
@@ -90,12 +90,14 @@ static cl_frames *new_frames(void) {
 cl_frames *cl_frames_open_tap(int fd, const char *name) {
     (void)name;
     cl_frames *f = new_frames();
+    if (!f) return NULL;
     f->tap_fd = fd;
     return f;
 }
 
 cl_frames *cl_frames_open_pcap(int in_fd, int out_fd, const char *in_path, const char *out_path) {
     cl_frames *f = new_frames();
+    if (!f) return NULL;
     f->in_fd = in_fd;
     f->out_fd = out_fd;
     char error[PCAP_ERRBUF_SIZE] = "";
@@ -106,11 +108,11 @@ cl_frames *cl_frames_open_pcap(int in_fd, int out_fd, const char *in_path, const
         if (in) fclose(in);
         else close(in_fd);
         f->in_fd = -1;
-        frames_failed(f);
+        return frames_failed(f);
     }
     if (pcap_datalink(f->in) != DLT_EN10MB) {
         fprintf(stderr, "%s: pcap: capture %s is not of Ethernet frames, which a FrameDevice needs\n", cl_program_name, in_path);
-        frames_failed(f);
+        return frames_failed(f);
     }
     if (out_fd >= 0) {
         f->out_dead = pcap_open_dead(DLT_EN10MB, CL_FRAME_MAX);
@@ -122,7 +124,7 @@ cl_frames *cl_frames_open_pcap(int in_fd, int out_fd, const char *in_path, const
             if (out) fclose(out);
             else close(out_fd);
             f->out_fd = -1;
-            frames_failed(f);
+            return frames_failed(f);
         }
     }
     return f;

@@ -7,9 +7,11 @@
  * wait here, oldest first, until their iteration comes. A value is copied in
  * and out, as a channel's would be: pushed into the queue's own heap (the
  * iteration that read it ahead ends, and its region with it), popped into the
- * region of the iteration that takes it.
+ * region of the iteration that takes it. The device reads one more ahead only
+ * while the queue has room and its netif already holds a datagram
+ * (cl_udp_device_read_ahead), so reading ahead never waits for input.
  */
-#include "cleave.h"
+#include "isolated.h"
 
 #define CL_AHEAD_MAX 32 /* at most this many iterations ahead */
 
@@ -23,6 +25,12 @@ static struct {
 bool cl_ahead_any(void) { return queue.count > 0; }
 
 bool cl_ahead_room(void) { return queue.count < CL_AHEAD_MAX; }
+
+bool cl_udp_device_read_ahead(cl_udp_device *d) {
+    if (!cl_ahead_room() || !cl_netif_ready(d->netif)) return false;
+    cl_count(CL_COUNT_READ_AHEAD, 1); /* asked only to read ahead, which it now will */
+    return true;
+}
 
 void cl_ahead_push(const cl_type *t, const void *value) {
     if (queue.count == CL_AHEAD_MAX) cl_trap("runtime", "internal error: read ahead beyond the queue");

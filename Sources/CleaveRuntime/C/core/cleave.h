@@ -1,4 +1,9 @@
-/* cleave.h: the hosted runtime of a Cleave program, as generated code sees it.
+/* cleave.h: the core of the runtime of a Cleave program, as generated code sees it.
+ *
+ * The core is what every platform runs (C/README.md): values and their memory,
+ * formatting, traps, the counters, the life of the service, and the net
+ * module's FrameDevice. It reaches the world outside the program only through
+ * platform.h, and calls nothing of netif/, hosted/ or isolated/.
  *
  * Values. Scalars are C scalars; structs, enums, tuples and optionals are C
  * structs passed by value; the four kinds of variable-size value, `Bytes`,
@@ -42,14 +47,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "netif.h"
+#include "platform.h"
 
 /* CL_ASAN: built with AddressSanitizer (CFLAGS=-fsanitize=address, as the tests do). Regions
  * then poison what they have not handed out (heap.c), a clean end checks for leaks
- * (service.c), and the sandboxes allow what the sanitizer's runtime needs (sandbox.c). */
+ * (hosted/platform.c), and the sandboxes allow what the sanitizer's runtime needs
+ * (isolated/sandbox.c). */
 #if defined(__SANITIZE_ADDRESS__)
 #define CL_ASAN 1
 #elif defined(__has_feature)
@@ -77,11 +82,6 @@ cl_heap *cl_heap_new(const char *name);
 void cl_heap_free_all(cl_heap *heap);
 /* Enter a loop at the top of main: new values go to the iteration region until cl_loop_exit. */
 void cl_loop_enter(void);
-/* The set-up is over: main's service loop begins (IRFunction.serviceLoop). Runs
- * cl_set_up_end_hook once, if set: the isolated target loads a component's sandbox
- * there, and a restarted component rejoins its peers. */
-void cl_set_up_end(void);
-extern void (*cl_set_up_end_hook)(void);
 void cl_loop_exit(void);
 /* End of one iteration of main's loop: run deferred frees, reset the region. */
 void cl_iteration_end(void);
@@ -260,30 +260,88 @@ static inline void cl_map_share(cl_map *m);
 
 /* ---- traps (trap.c) ----------------------------------------------------- */
 
-/* Stop the service: "file.clv:12:5: fatal error: message", counters, exit 1. */
+/* Stop the service: "file.clv:12:5: fatal error: message", shut down, exit 1. */
 _Noreturn void cl_trap(const char *where, const char *message);
 _Noreturn void cl_trap_bytes(const char *where, cl_bytes message);
 /* An index i outside 0..<count. */
 _Noreturn void cl_trap_index(const char *where, int64_t i, int64_t count);
 void cl_print(cl_bytes line);
 
-/* ---- the service (service.c) -------------------------------------------- */
+/* ---- the life of the service (service.c) --------------------------------- */
 
 /* Generated: the program's `main`. */
 void cleave_main(void);
 /* Generated: globals and constants, before cleave_main. */
 void cleave_init(void);
-/* The end of the input (a capture replayed to its end): leave cleanly. */
-_Noreturn void cl_exit_clean(void);
+/* Generated: the service's name on standard error (its source file's). */
+extern const char cl_program_name[];
 
-/* ---- components of a projected program, in one thread (components.c) --- */
+/* The set-up is over: main's service loop begins (IRFunction.serviceLoop). Runs
+ * cl_set_up_end_hook once, if set: the isolated target loads a component's sandbox
+ * there, and a restarted component rejoins its peers. */
+void cl_set_up_end(void);
+extern void (*cl_set_up_end_hook)(void);
+
+/* Run `hook` on every way out of the process (a trap, the end of the input, a stop):
+ * hooks run once each, the last registered first. */
+void cl_at_shutdown(void (*hook)(void));
+void cl_shutdown(void);
+
+/* The end of the input (a capture replayed to its end): leave cleanly, exit 0. Runs
+ * cl_input_ended_hook first, if set: in a projected program, the process that runs
+ * the components lets the others finish (hosted/components.c) or says that this one
+ * has ended (isolated/component.c). */
+_Noreturn void cl_exit_clean(void);
+extern void (*cl_input_ended_hook)(void);
+
+/* A stop is asked for (hosted: SIGINT or SIGTERM). Only sets a flag, so it is safe
+ * in a signal handler; what waits for input looks at it (cl_stop_requested) and
+ * stops where stopping is safe. */
+void cl_request_stop(void);
+bool cl_stop_requested(void);
+/* Stop now as asked: shut down, exit 0. */
+_Noreturn void cl_stop_now(void);
+
+/* ---- counters (counters.c) ------------------------------------------------ */
+
+/* Counters of what crossed the device boundary, over all devices. */
+typedef enum cl_counter {
+    CL_COUNT_RECEIVED,      /* datagrams handed to the program */
+    CL_COUNT_SENT,          /* datagrams sent (or written to the output capture) */
+    CL_COUNT_MALFORMED,     /* input that is not a well-formed IPv4/UDP datagram */
+    CL_COUNT_OVERSIZED,     /* input or replies larger than CL_UDP_MAX_PAYLOAD, or truncated */
+    CL_COUNT_NOT_FOR_US,    /* captured datagrams to a port the device does not have */
+    CL_COUNT_SEND_FAILED,   /* the kernel refused to send */
+    CL_COUNT_READ_AHEAD,    /* datagrams an isolated build's device read ahead (not in the line) */
+    CL_COUNT_LIMIT
+} cl_counter;
+
+void cl_count(cl_counter which, uint64_t n);
+/* Take back n counted before (what turned out never to be handed to the program). */
+void cl_uncount(cl_counter which, uint64_t n);
+uint64_t cl_counter_value(cl_counter which);
+
+/* Keep the counters in `shared` (CL_COUNT_LIMIT values) from now on: the isolated
+ * target's launcher reads each component's there, and says them itself. */
+void cl_counters_attach(uint64_t *shared);
+/* The counters' line for these values, on the console's standard error (safe in a
+ * signal handler):
+ * "kv: received R, sent S, dropped D (malformed M, oversized O, not for this service N, send failed F)". */
+void cl_print_counter_values(const uint64_t values[CL_COUNT_LIMIT]);
+/* The line for this process's counters; nothing once they are attached (someone else
+ * says them). Safe in a signal handler. */
+void cl_print_counters(void);
+
+/* ---- components of a projected program ----------------------------------
+ * Implemented by the process that runs them: in one thread as coroutines
+ * (hosted/components.c), or each in a process of its own (isolated/component.c). */
 
 /* Channel `id` carries values from component `from` to component `to`. */
 typedef struct cl_channel_info {
     int from, to;
     const char *name; /* the value's name and type, for messages */
 } cl_channel_info;
-/* Run the components' local programs as coroutines until all have ended. */
+/* Run the components' local programs as coroutines until all have ended (hosted). */
 void cl_components_run(int count, void (*const *mains)(void), const char *const *names, int channels,
     const cl_channel_info *table);
 /* Hand a copy of *value to the channel's reader; never waits. */
@@ -293,41 +351,13 @@ void cl_channel_send(int channel, const void *value, const cl_type *type);
 void cl_channel_receive(int channel, void *value, const cl_type *type);
 /* The end of an iteration of a component's loop: reset its region, let others run. */
 void cl_component_iteration_end(void);
-/* Called where the input has ended: inside a component, let the others finish and
- * never return (true is never seen); outside one, false. */
-bool cl_components_input_ended(void);
 /* Where another component reports a trap (`halt` in a projected program): this one stops
  * here without a word, and never returns. */
 _Noreturn void cl_component_halt(void);
 
-/* ---- the net module's UdpDevice ---------------------------------------- */
+/* ---- the net module's FrameDevice (frame_device.c) ------------------------ */
 
-typedef struct cl_udp_device {
-    cl_netif *netif;
-} cl_udp_device;
-cl_udp_device *cl_udp_device_open(const int64_t *ports, size_t count);
-/* receive(): fills the parts of a Datagram; the payload is a region copy. */
-void cl_udp_device_receive(cl_udp_device *d, cl_bytes *payload, int64_t *port, uint32_t *peer_address, uint16_t *peer_port);
-void cl_udp_device_send(cl_udp_device *d, cl_bytes payload, int64_t port, uint32_t peer_address, uint16_t peer_port);
-/* Read one more iteration ahead (Passes/Lookahead.swift): a datagram is waiting in what the
- * netif has already read, so receive() will not block, and the read-ahead queue has room. */
-bool cl_udp_device_read_ahead(cl_udp_device *d);
-
-/* ---- the read-ahead queue of an isolated device's component (ahead.c) ------ */
-
-bool cl_ahead_any(void);
-bool cl_ahead_room(void);
-/* Keep a copy of *value (its buffers in the queue's heap) for a later iteration. */
-void cl_ahead_push(const cl_type *t, const void *value);
-/* The oldest one, copied into the current region. */
-void cl_ahead_pop(const cl_type *t, void *out);
-/* Forget what was read ahead (an abandoned iteration). */
-void cl_ahead_clear(void);
-/* Drop what was read ahead when the component leaves: those iterations never come. */
-void cl_ahead_forget(void);
-
-/* ---- the net module's FrameDevice ---------------------------------------- */
-
+/* Raw Ethernet frames, through the platform's frame I/O (platform.h). */
 typedef struct cl_frame_device {
     cl_frames *frames;
 } cl_frame_device;

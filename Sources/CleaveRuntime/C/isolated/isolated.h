@@ -22,8 +22,10 @@
 
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
-#include "cleave.h"
+#include "core/cleave.h"
+#include "netif/netif.h"
 
 /* ---- rings (ring.c) ------------------------------------------------------- */
 
@@ -182,6 +184,22 @@ extern const int32_t cl_sanitizer_rule_count;
  * component started again runs under the launcher's sandbox too). */
 extern const cl_policy_rule cl_restart_rules[];
 extern const int32_t cl_restart_rule_count;
+
+/* ---- the read-ahead queue of an isolated device's component (ahead.c) ------ */
+
+bool cl_ahead_any(void);
+bool cl_ahead_room(void);
+/* Keep a copy of *value (its buffers in the queue's heap) for a later iteration. */
+void cl_ahead_push(const cl_type *t, const void *value);
+/* The oldest one, copied into the current region. */
+void cl_ahead_pop(const cl_type *t, void *out);
+/* Forget what was read ahead (an abandoned iteration). */
+void cl_ahead_clear(void);
+/* Drop what was read ahead when the component leaves: those iterations never come. */
+void cl_ahead_forget(void);
+/* Read one more iteration ahead (Passes/Lookahead.swift): a datagram is waiting in what the
+ * netif has already read, so receive() will not block, and the read-ahead queue has room. */
+bool cl_udp_device_read_ahead(cl_udp_device *d);
 
 /* ---- what the launcher and a component share ------------------------------ */
 

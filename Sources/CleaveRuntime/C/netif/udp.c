@@ -1,4 +1,4 @@
-/* netif_udp.c: a netif made of kernel UDP sockets, one per port.
+/* udp.c: a netif made of kernel UDP sockets, one per port.
  *
  * Each of the device's source ports gets its own socket bound on 0.0.0.0 and
  * the port its spec maps it to (by default the same port; 0 lets the kernel
@@ -12,8 +12,8 @@
  * processes share a port (the last one to bind gets the datagrams), so a port
  * already in use would silently steal traffic instead of failing to open.
  *
- * Receiving waits with poll on every socket and on the stop pipe (see
- * netif.c), then reads one datagram at a time without blocking, round robin
+ * Receiving waits with poll on every socket and on the wake pipe (see
+ * wait.c), then reads one datagram at a time without blocking, round robin
  * over the sockets poll found readable, and polls again only when all of them
  * are drained: one poll per burst rather than per datagram, and no port can
  * starve another. Reading asks for the datagram's real length (MSG_TRUNC), so
@@ -29,7 +29,7 @@
  * leave in the order the program sent them.
  */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
-#include "netif.h"
+#include "driver.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,7 +49,7 @@
 struct cl_udp {
     size_t count;
     int64_t *ports;        /* source ports, as the program names them */
-    struct pollfd *polls;  /* one per socket, then the stop pipe (fd -1 if none) */
+    struct pollfd *polls;  /* one per socket, then the wake pipe (fd -1 if none) */
     unsigned char *ready;  /* poll said readable and no EAGAIN since */
     size_t next;           /* where the round robin goes on */
     uint8_t *buffer;       /* BATCH received payloads; each valid until the next receive */
@@ -68,10 +68,9 @@ struct cl_udp {
     int tx_count;
 };
 
-static _Noreturn void udp_failed(cl_udp *udp) {
+static cl_udp *udp_failed(cl_udp *udp) {
     cl_udp_close(udp);
-    cl_netif_close_all();
-    exit(2);
+    return NULL;
 }
 
 int cl_udp_bind(const int64_t *ports, const uint16_t *bind_ports, size_t count, int *fds) {
@@ -118,8 +117,7 @@ cl_udp *cl_udp_adopt(const int64_t *ports, const int *fds, size_t count) {
     cl_udp *udp = calloc(1, sizeof *udp);
     if (!udp) {
         fprintf(stderr, "%s: udp: out of memory\n", cl_program_name);
-        cl_netif_close_all();
-        exit(2);
+        return NULL;
     }
     udp->count = count;
     udp->ports = calloc(count, sizeof *udp->ports);
@@ -129,14 +127,14 @@ cl_udp *cl_udp_adopt(const int64_t *ports, const int *fds, size_t count) {
     udp->tx_buffer = malloc((size_t)BATCH * SMALL);
     if (!udp->ports || !udp->polls || !udp->ready || !udp->buffer || !udp->tx_buffer) {
         fprintf(stderr, "%s: udp: out of memory\n", cl_program_name);
-        udp_failed(udp);
+        return udp_failed(udp);
     }
     for (size_t i = 0; i < count; i++) {
         udp->ports[i] = ports[i];
         udp->polls[i].fd = fds[i];
         udp->polls[i].events = POLLIN;
     }
-    udp->polls[count].fd = cl_netif_stop_fd();
+    udp->polls[count].fd = cl_netif_stop_pipe(0);
     udp->polls[count].events = POLLIN;
     return udp;
 }

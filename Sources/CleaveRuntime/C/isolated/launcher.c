@@ -10,7 +10,7 @@
  *   - each component is its own executable beside the launcher, started with
  *     exactly its descriptors (isolated.h), its signals unblocked, and
  *     PR_SET_PDEATHSIG so that it cannot outlive the launcher;
- *   - devices are bound here, by their --netif specs (netif.c: sockets bound,
+ *   - devices are bound here, by their --netif specs (netif/spec.c: sockets bound,
  *     TAP attached, captures opened), when the component that creates the
  *     device asks over its control socket; the descriptors go to that
  *     component only (SCM_RIGHTS), and a component asking for a device that

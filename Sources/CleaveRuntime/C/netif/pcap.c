@@ -1,4 +1,4 @@
-/* netif_pcap.c: a netif that replays a capture and records the replies.
+/* pcap.c: a netif that replays a capture and records the replies.
  *
  * `pcap:IN[:OUT]` reads IN with libpcap (pcap or pcapng) and hands the
  * program, in capture order, the payload of every UDP/IPv4 datagram addressed
@@ -50,7 +50,7 @@
  * payload, 65549 bytes on Ethernet, fits in one record. Without OUT, replies
  * are counted as sent and discarded.
  */
-#include "netif.h"
+#include "driver.h"
 
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -124,18 +124,16 @@ static void count(cl_pcap *pcap, cl_counter which) {
 
 /* ---- Opening and closing ------------------------------------------------- */
 
-static _Noreturn void pcap_failed(cl_pcap *pcap) {
+static cl_pcap *pcap_failed(cl_pcap *pcap) {
     cl_pcap_close(pcap);
-    cl_netif_close_all();
-    exit(2);
+    return NULL;
 }
 
 cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd, const char *in_path, const char *out_path) {
     cl_pcap *pcap = calloc(1, sizeof *pcap);
     if (!pcap) {
         fprintf(stderr, "%s: pcap: out of memory\n", cl_program_name);
-        cl_netif_close_all();
-        exit(2);
+        return NULL;
     }
     pcap->in_fd = in_fd;
     pcap->out_fd = out_fd;
@@ -144,7 +142,7 @@ cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd,
     pcap->in_path = strdup(in_path);
     if (!pcap->ports || !pcap->in_path) {
         fprintf(stderr, "%s: pcap: out of memory\n", cl_program_name);
-        pcap_failed(pcap);
+        return pcap_failed(pcap);
     }
     memcpy(pcap->ports, ports, count * sizeof *ports);
     memcpy(pcap->last.local_mac, service_mac, 6);
@@ -159,7 +157,7 @@ cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd,
         if (in) fclose(in);
         else close(in_fd);
         pcap->in_fd = -1;
-        pcap_failed(pcap);
+        return pcap_failed(pcap);
     }
     pcap->link_type = pcap_datalink(pcap->in);
     switch (pcap->link_type) {
@@ -168,7 +166,7 @@ cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd,
     default:
         fprintf(stderr, "%s: pcap: capture %s has link type %s, not Ethernet, raw IPv4, Linux cooked or loopback\n", cl_program_name,
                 in_path, pcap_datalink_val_to_name(pcap->link_type) ? pcap_datalink_val_to_name(pcap->link_type) : "?");
-        pcap_failed(pcap);
+        return pcap_failed(pcap);
     }
 
     if (out_fd >= 0) {
@@ -176,7 +174,7 @@ cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd,
         pcap->out_dead = pcap_open_dead(DLT_EN10MB, OUT_SNAPLEN);
         if (!pcap->frame || !pcap->out_dead) {
             fprintf(stderr, "%s: pcap: out of memory\n", cl_program_name);
-            pcap_failed(pcap);
+            return pcap_failed(pcap);
         }
         FILE *out = fdopen(out_fd, "wb");
         pcap->out = out ? pcap_dump_fopen(pcap->out_dead, out) : NULL;
@@ -186,7 +184,7 @@ cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd,
             if (out) fclose(out);
             else close(out_fd);
             pcap->out_fd = -1;
-            pcap_failed(pcap);
+            return pcap_failed(pcap);
         }
     }
     return pcap;

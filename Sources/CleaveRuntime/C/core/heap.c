@@ -7,21 +7,18 @@
  * to the system, so a service that once computed 10000! does not keep that
  * memory for ever.
  *
- * A state heap is malloc with bookkeeping: every block carries a header that
- * links it into its heap (so a heap can be emptied at once: the two-space
- * heaps of main's carried values) and records its size (for the memory
- * counters). Blocks of a state heap are freed "later": at the end of the
- * current iteration, when no value of the iteration can refer to them any
- * more (see cleave.h).
+ * A state heap is malloc (the platform's, platform.h) with bookkeeping:
+ * every block carries a header that links it into its heap (so a heap can be
+ * emptied at once: the two-space heaps of main's carried values) and records
+ * its size (for the memory counters). Blocks of a state heap are freed
+ * "later": at the end of the current iteration, when no value of the
+ * iteration can refer to them any more (see cleave.h).
  *
  * Built with AddressSanitizer, a region keeps what it has not handed out
  * poisoned, and a gap after each value: a read or write past a value, or of a
  * value whose iteration has ended, is then reported as it is for memory from
  * malloc, which the sanitizer watches by itself.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "cleave.h"
 
 #define CL_ALIGN 16
@@ -61,14 +58,14 @@ struct cl_heap {
     cl_block head;     /* circular list of live blocks */
 };
 
-static void *checked_malloc(size_t n) {
-    void *p = malloc(n);
+static void *checked_alloc(size_t n) {
+    void *p = cl_platform_alloc(n);
     if (p == NULL) cl_trap("runtime", "out of memory");
     return p;
 }
 
 static cl_heap *region_new(const char *name) {
-    cl_heap *h = calloc(1, sizeof *h);
+    cl_heap *h = cl_platform_alloc_zeroed(1, sizeof *h);
     if (h == NULL) cl_trap("runtime", "out of memory");
     h->name = name;
     h->is_region = true;
@@ -76,7 +73,7 @@ static cl_heap *region_new(const char *name) {
 }
 
 cl_heap *cl_heap_new(const char *name) {
-    cl_heap *h = calloc(1, sizeof *h);
+    cl_heap *h = cl_platform_alloc_zeroed(1, sizeof *h);
     if (h == NULL) cl_trap("runtime", "out of memory");
     h->name = name;
     h->head.prev = h->head.next = &h->head;
@@ -110,7 +107,7 @@ static void *region_alloc(cl_heap *h, size_t size) {
     cl_chunk *next = h->current ? h->current->next : h->chunks;
     if (next == NULL || next->size < size) {
         size_t n = size > CL_CHUNK ? size : CL_CHUNK;
-        cl_chunk *c = checked_malloc(sizeof *c + n + CL_ALIGN);
+        cl_chunk *c = checked_alloc(sizeof *c + n + CL_ALIGN);
         c->size = n;
         c->data = (unsigned char *)(((uintptr_t)(c + 1) + CL_ALIGN - 1) & ~(uintptr_t)(CL_ALIGN - 1));
         POISON(c->data, n);
@@ -148,7 +145,7 @@ static void region_reset(cl_heap *h) {
             last = c;
             POISON(c->data, c->size);
         } else {
-            free(c);
+            cl_platform_free(c);
         }
         c = n;
     }
@@ -159,7 +156,7 @@ static void region_reset(cl_heap *h) {
 
 void *cl_alloc(cl_heap *h, size_t size) {
     if (h->is_region) return region_alloc(h, size);
-    cl_block *b = checked_malloc(sizeof *b + size);
+    cl_block *b = checked_alloc(sizeof *b + size);
     b->size = size;
     b->next = h->head.next;
     b->prev = &h->head;
@@ -181,7 +178,7 @@ void cl_free_later(cl_heap *h, void *p) {
     b->prev = b->next = b;
     if (deferred_count == deferred_capacity) {
         deferred_capacity = deferred_capacity ? 2 * deferred_capacity : 256;
-        cl_block **d = realloc(deferred, deferred_capacity * sizeof *d);
+        cl_block **d = cl_platform_resize(deferred, deferred_capacity * sizeof *d);
         if (d == NULL) cl_trap("runtime", "out of memory");
         deferred = d;
     }
@@ -190,7 +187,7 @@ void cl_free_later(cl_heap *h, void *p) {
 
 static void free_deferred(void) {
     for (size_t i = 0; i < deferred_count; i++) {
-        free(deferred[i]);
+        cl_platform_free(deferred[i]);
     }
     deferred_count = 0;
 }
@@ -199,7 +196,7 @@ void cl_heap_free_all(cl_heap *h) {
     cl_block *b = h->head.next;
     while (b != &h->head) {
         cl_block *n = b->next;
-        free(b);
+        cl_platform_free(b);
         b = n;
     }
     h->head.prev = h->head.next = &h->head;
@@ -231,11 +228,11 @@ static void **states;
 static size_t state_count, state_capacity;
 
 void *cl_state_alloc(size_t size) {
-    void *p = calloc(1, size);
+    void *p = cl_platform_alloc_zeroed(1, size);
     if (p == NULL) cl_trap("runtime", "out of memory");
     if (state_count == state_capacity) {
         size_t capacity = state_capacity ? 2 * state_capacity : 16;
-        void **grown = realloc(states, capacity * sizeof *grown);
+        void **grown = cl_platform_resize(states, capacity * sizeof *grown);
         if (grown == NULL) cl_trap("runtime", "out of memory");
         states = grown;
         state_capacity = capacity;
@@ -260,7 +257,7 @@ struct cl_memory {
 };
 
 cl_memory *cl_memory_new(void) {
-    cl_memory *m = calloc(1, sizeof *m);
+    cl_memory *m = cl_platform_alloc_zeroed(1, sizeof *m);
     if (m == NULL) cl_trap("runtime", "out of memory");
     m->setup_region = region_new("setup");
     m->iteration_region = region_new("iteration");
@@ -271,7 +268,7 @@ cl_memory *cl_memory_new(void) {
 }
 
 cl_memory *cl_memory_slot(void) {
-    cl_memory *m = calloc(1, sizeof *m);
+    cl_memory *m = cl_platform_alloc_zeroed(1, sizeof *m);
     if (m == NULL) cl_trap("runtime", "out of memory");
     return m;
 }

@@ -196,12 +196,11 @@ void cl_channel_receive(int channel, void *value, const cl_type *type) {
         type == &cl_type_void ? &status->turns_received : &status->messages_received, 1, memory_order_relaxed);
 }
 
-bool cl_components_input_ended(void) {
+static void input_ended_here(void) {
     /* This component's device ended the input: say so, and close its rings (a failing
      * component leaves them to the launcher, which may start it again on them). */
     if (status) atomic_store(&status->ended, 1);
     if (links) close_rings();
-    return false;
 }
 
 _Noreturn void cl_component_halt(void) {
@@ -423,7 +422,7 @@ int main(int argc, char **argv) {
     const char *adapt = getenv("CLEAVE_RING_ADAPT");
     if (adapt && *adapt) cl_ring_adapt = strcmp(adapt, "0") != 0;
     cl_heap_init();
-    cl_netif_install_signals();
+    cl_platform_start();
     signal(SIGUSR1, SIG_IGN);
     cl_ring_interrupted = on_ring_interrupted;
     cl_netif_interrupted = on_input_interrupted;
@@ -438,6 +437,7 @@ int main(int argc, char **argv) {
     sigprocmask(SIG_UNBLOCK, &held, NULL);
     started_again = atomic_load(&status->starts) > 1;
     cl_set_up_end_hook = end_set_up;
+    cl_input_ended_hook = input_ended_here;
     cleave_init();
     cleave_main();
     cl_exit_clean();

@@ -1,13 +1,13 @@
 /* service_main.c: the process of a unikernel (or one-thread projected) build.
  *
  * `main` reads the command line (`--netif SPEC`, once per device, and
- * `--help`), sets up memory and signals, computes the program's constants
- * and globals, and runs the program's `main`.
+ * `--help`), sets up memory and the platform (signals.c), computes the
+ * program's constants and globals, and runs the program's `main`.
  */
 #include <stdio.h>
 #include <unistd.h>
 
-#include "cleave.h"
+#include "netif/netif.h"
 
 static void usage(FILE *out, const char *program) {
     fprintf(out, "usage: %s [--netif SPEC]...\n%s", program, cl_netif_usage);
@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
         }
     }
     cl_heap_init();
-    cl_netif_install_signals();
+    cl_platform_start();
     cleave_init();
     cleave_main();
     cl_exit_clean();

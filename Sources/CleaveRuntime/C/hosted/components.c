@@ -34,10 +34,11 @@
  */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 
-#include "cleave.h"
+#include "core/cleave.h"
 
 #if CL_ASAN
 #include <sanitizer/common_interface_defs.h>
@@ -152,14 +153,15 @@ void cl_channel_receive(int channel, void *value, const cl_type *type) {
     free(m);
 }
 
-bool cl_components_input_ended(void) {
-    if (running < 0) return false;
+/* The input has ended (core/service.c: cl_exit_clean), inside a component or, once they have
+ * all ended, outside one. */
+static void input_ended_here(void) {
+    if (running < 0) return;
     /* The sequential program would stop at this receive, after everything before it: the
      * others finish what they can without this component, then the service ends. */
     input_ended = true;
     components[running].done = true;
-    yield_to_scheduler();
-    return true; /* not reached: a finished component is never resumed */
+    yield_to_scheduler(); /* never returns: a finished component is never resumed */
 }
 
 _Noreturn void cl_component_halt(void) {
@@ -191,6 +193,7 @@ void cl_components_run(int count, void (*const *mains)(void), const char *const 
     links = calloc((size_t)count * (size_t)count, sizeof *links);
     scheduler_memory = cl_memory_slot(); /* the first switch saves the running memory here */
     if (components == NULL || links == NULL || scheduler_memory == NULL) cl_trap("runtime", "out of memory");
+    cl_input_ended_hook = input_ended_here;
     for (int i = 0; i < count * count; i++) links[i].heap = cl_heap_new("channel");
     for (int k = 0; k < count; k++) {
         cl_component *c = &components[k];

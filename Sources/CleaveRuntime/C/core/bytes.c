@@ -24,7 +24,7 @@ cl_bytes cl_bytes_from(const uint8_t *data, size_t length) {
 cl_bytes cl_bytes_empty(void) { return bytes_new(0); }
 
 cl_bytes cl_bytes_constant(const char *text, size_t length) {
-    cl_bytes b = malloc(sizeof(cl_buf) + length + 1);
+    cl_bytes b = cl_platform_alloc(sizeof(cl_buf) + length + 1);
     if (b == NULL) cl_trap("runtime", "out of memory");
     b->count = (int64_t)length;
     b->capacity = (int64_t)length;

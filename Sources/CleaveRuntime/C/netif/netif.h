@@ -28,14 +28,21 @@
  * which is how tests find a port chosen with 0.
  *
  * What a netif cannot deliver is dropped and counted, never passed on: see the
- * counters below. They are printed to standard error when the service ends
- * and whenever it receives SIGUSR1.
+ * core's counters (core/counters.c). They are said on standard error when the
+ * service ends and whenever it is asked (hosted: SIGUSR1).
+ *
+ * The files: netif.c keeps the table of open devices and is what the rest of
+ * the runtime calls; spec.c reads the --netif options and binds a device by
+ * its spec; udp.c, pcap.c and frame.c are the netifs themselves, below
+ * netif.c (driver.h is what they share with it); wait.c is what a wait for
+ * input watches; udp_device.c is the net module's UdpDevice, as the generated
+ * code calls it. The netifs call nothing above them: they count and shut down
+ * through the core, and a failure to open is returned to netif.c.
  */
 #ifndef CLEAVE_NETIF_H
 #define CLEAVE_NETIF_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "core/cleave.h"
 
 /* The largest payload of one UDP datagram over IPv4: 65535 - 20 - 8. */
 #define CL_UDP_MAX_PAYLOAD 65507
@@ -63,7 +70,8 @@ extern const char cl_netif_usage[];
 int cl_netif_configure(const char *spec);
 
 /* Open the next device, bound to `count` source ports. On failure (a port in
- * use, a capture that cannot be read) prints the reason and exits with status 2. */
+ * use, a capture that cannot be read) prints the reason, closes every netif and
+ * exits with status 2. */
 cl_netif *cl_netif_open(const int64_t *ports, size_t count);
 
 /* Block until a datagram arrives for one of the device's ports and fill *out.
@@ -81,7 +89,8 @@ int cl_netif_ready(const cl_netif *netif);
 void cl_netif_send(cl_netif *netif, const cl_packet *packet);
 
 /* Flush and close every netif (captures being written are completed). Safe to
- * call more than once; called on every way out of the program. */
+ * call more than once; a shutdown hook (core/service.c) from the first device on,
+ * so it runs on every way out of the program. */
 void cl_netif_close_all(void);
 
 /* ---- Opening a device: the request and what answers it ----------------------
@@ -124,120 +133,49 @@ void cl_netif_number_devices(const int32_t *numbers, size_t count);
 /* Every descriptor of the open devices (what a sandbox lets through); NULL until a
  * device is opened, so that a process without devices carries no netif code. */
 extern size_t (*cl_device_descriptors)(int *out, size_t capacity);
-/* The stop pipe's read (0) or write (1) end; -1 before cl_netif_install_signals. */
-int cl_netif_stop_pipe(int end);
-
-/* Run `hook` on every way out of the process (trap.c: traps, the end of the input,
- * a stop); hooks run once each, the last registered first. */
-void cl_at_shutdown(void (*hook)(void));
-void cl_shutdown(void);
 /* Asked when a wait for input is interrupted: nonzero makes cl_netif_receive give up (-2). */
 extern int (*cl_netif_interrupted)(void);
-/* Wake a wait for input from a signal handler (async-signal-safe); drain that wake-up. */
-void cl_netif_wake(void);
+/* Drain the wake-ups written to the wake pipe (cl_netif_wake) while no device waited. */
 void cl_netif_drain_wake(void);
-/* SIGINT or SIGTERM came (see cl_netif_install_signals). */
-int cl_stop_requested(void);
-/* Stop now as a stop signal asks: shut down, print the counters, exit 0. */
-_Noreturn void cl_stop_now(void);
 
-/* Counters of what crossed the device boundary, over all devices. */
-typedef enum cl_counter {
-    CL_COUNT_RECEIVED,      /* datagrams handed to the program */
-    CL_COUNT_SENT,          /* datagrams sent (or written to the output capture) */
-    CL_COUNT_MALFORMED,     /* input that is not a well-formed IPv4/UDP datagram */
-    CL_COUNT_OVERSIZED,     /* input or replies larger than CL_UDP_MAX_PAYLOAD, or truncated */
-    CL_COUNT_NOT_FOR_US,    /* captured datagrams to a port the device does not have */
-    CL_COUNT_SEND_FAILED,   /* the kernel refused to send */
-    CL_COUNT_READ_AHEAD,    /* datagrams an isolated build's device read ahead (not in the line) */
-    CL_COUNT_LIMIT
-} cl_counter;
+/* ---- Waiting for input (wait.c) ------------------------------------------- */
 
-/* The service's name on standard error (its source file's, generated into every program). */
-extern const char cl_program_name[];
-
-void cl_count(cl_counter which, uint64_t n);
-/* Take back n counted before (what turned out never to be handed to the program). */
-void cl_uncount(cl_counter which, uint64_t n);
-uint64_t cl_counter_value(cl_counter which);
-
-/* Keep the counters in `shared` (CL_COUNT_LIMIT values) from now on: the isolated
- * target's launcher reads each component's there. */
-void cl_counters_attach(uint64_t *shared);
+/* Make the wake pipe (once, at the start of the process: hosted/signals.c). */
+void cl_netif_wake_open(void);
+/* The wake pipe's read (0) or write (1) end; -1 before cl_netif_wake_open. */
+int cl_netif_stop_pipe(int end);
+/* Wake a wait for input (safe in a signal handler): a stop, or a change the wait
+ * must look at (cl_netif_interrupted). */
+void cl_netif_wake(void);
 /* Keep `*shared` at 1 while a device waits for its input (a UDP netif blocked in poll, a
  * capture being read, which may be a pipe) and at 0 otherwise: the isolated target's launcher
  * reads each component's there, and does not take one waiting for input for one that has
  * stopped answering. */
 void cl_netif_attach_waiting(uint32_t *shared);
-/* The counters' line for these values, written to standard error (async-signal-safe). */
-void cl_print_counter_values(const uint64_t values[CL_COUNT_LIMIT]);
 
-/* Print the counters to standard error as one line:
- * "kv: received R, sent S, dropped D (malformed M, oversized O, not for this service N, send failed F)".
- * Async-signal-safe (used by the SIGUSR1 handler). */
-void cl_print_counters(void);
-
-/* Install the service's signal handling; call once, first thing in main.
- * SIGUSR1 prints the counters and the service goes on. SIGINT and SIGTERM stop
- * it cleanly: the next (or current, blocked) cl_netif_receive closes every
- * netif, prints the counters and exits with status 0. A second SIGINT or
- * SIGTERM before that happens ends the process at once, as without handlers. */
-void cl_netif_install_signals(void);
-
-/* ---- Between netif.c and its backends (netif_udp.c, netif_pcap.c) ----------
- * Not for generated code. A backend's open prints the reason and exits with
- * status 2 on failure; receive returns 1 (a datagram), 0 (the input has ended)
- * or -1 (interrupted by a signal: netif.c checks for a stop and calls again). */
-
-typedef struct cl_udp cl_udp;
-/* Create and bind one socket per port into fds: 0, or -1 after printing why not (closing any made). */
-int cl_udp_bind(const int64_t *ports, const uint16_t *bind_ports, size_t count, int *fds);
-cl_udp *cl_udp_adopt(const int64_t *ports, const int *fds, size_t count);
-int cl_udp_receive(cl_udp *udp, cl_packet *out);
-int cl_udp_ready(const cl_udp *udp);
-size_t cl_udp_descriptors(const cl_udp *udp, int *out, size_t capacity);
-void cl_udp_send(cl_udp *udp, const cl_packet *packet);
-void cl_udp_close(cl_udp *udp);
-
-typedef struct cl_pcap cl_pcap;
-/* Replay the capture open on in_fd, replies to out_fd (-1: none); the paths are for messages. */
-cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd, const char *in_path, const char *out_path);
-int cl_pcap_receive(cl_pcap *pcap, cl_packet *out);
-/* A datagram of the burst being served is waiting (records captured at the same instant). */
-int cl_pcap_ready(cl_pcap *pcap);
-size_t cl_pcap_descriptors(const cl_pcap *pcap, int *out);
-void cl_pcap_send(cl_pcap *pcap, const cl_packet *packet);
-void cl_pcap_close(cl_pcap *pcap);
-
-/* The read end of a pipe that becomes readable when a stop is requested, for
- * a backend that blocks in poll (-1 before cl_netif_install_signals). */
-int cl_netif_stop_fd(void);
-/* Said by a backend around each wait for input (see cl_netif_attach_waiting). */
-void cl_netif_waiting_for_input(int waiting);
-
-/* ---- Raw Ethernet frames (netif_frame.c), behind the net module's FrameDevice.
+/* ---- Frames, for the hosted platform's frame I/O (platform.h) -------------
  * `--netif tap:NAME` or `--netif pcap:IN[:OUT]` for the device; without one, the
- * TAP interface named in the source. receive never blocks: 1 and the frame
- * (valid until the next call), 0 when none is waiting (see netif_frame.c for
- * the end of a capture), -1 when interrupted. */
+ * TAP interface named in the source (frame.c). */
 
 /* The largest Ethernet frame accepted or sent: a 1500-byte payload, the header
  * and a VLAN tag, rounded up. Jumbo frames are not supported. */
 #define CL_FRAME_MAX 1536
 
-typedef struct cl_frames cl_frames;
 cl_frames *cl_frames_open(const char *default_tap);
+/* Never blocks: 1 and the frame (valid until the next call), 0 when none is waiting
+ * (see frame.c for the end of a capture). A stop asked for is acted on here. */
 int cl_frames_next(cl_frames *frames, const uint8_t **frame, size_t *length);
-void cl_frames_write(cl_frames *frames, const uint8_t *frame, size_t length);
+void cl_frames_send(cl_frames *frames, const uint8_t *frame, size_t length);
 int cl_frames_fd(const cl_frames *frames);
 
-/* Open /dev/net/tun attached to the TAP interface `name`: the descriptor, or -1 after printing why not. */
-int cl_tap_bind(const char *name);
-cl_frames *cl_frames_open_tap(int fd, const char *name);
-cl_frames *cl_frames_open_pcap(int in_fd, int out_fd, const char *in_path, const char *out_path);
-int cl_frames_receive(cl_frames *frames, const uint8_t **frame, size_t *length);
-void cl_frames_send(cl_frames *frames, const uint8_t *frame, size_t length);
-void cl_frames_close(cl_frames *frames);
-size_t cl_frames_descriptors(const cl_frames *frames, int *out);
+/* ---- the net module's UdpDevice (udp_device.c) ---------------------------- */
+
+typedef struct cl_udp_device {
+    cl_netif *netif;
+} cl_udp_device;
+cl_udp_device *cl_udp_device_open(const int64_t *ports, size_t count);
+/* receive(): fills the parts of a Datagram; the payload is a region copy. */
+void cl_udp_device_receive(cl_udp_device *d, cl_bytes *payload, int64_t *port, uint32_t *peer_address, uint16_t *peer_port);
+void cl_udp_device_send(cl_udp_device *d, cl_bytes payload, int64_t port, uint32_t peer_address, uint16_t peer_port);
 
 #endif

@@ -1,0 +1,34 @@
+/* frame_device.c: the net module's FrameDevice, over the platform's frames.
+ *
+ * A FrameDevice hands whole Ethernet frames to the program, which brings its
+ * own protocol stack (written in Cleave). Where the frames come from is the
+ * platform's business (platform.h: frame I/O; on Linux a TAP interface or a
+ * capture, netif/frame.c); this is the thin layer the generated code calls,
+ * which copies each frame received into the iteration's region, so the
+ * program owns what it reads.
+ */
+#include "cleave.h"
+
+cl_frame_device *cl_frame_device_open(cl_bytes tap_name) {
+    cl_frame_device *d = cl_state_alloc(sizeof *d);
+    char name[64];
+    size_t n = tap_name->count < (int64_t)sizeof name - 1 ? (size_t)tap_name->count : sizeof name - 1;
+    memcpy(name, tap_name->data, n);
+    name[n] = '\0';
+    d->frames = cl_platform_frames_open(name);
+    return d;
+}
+
+bool cl_frame_device_receive(cl_frame_device *d, cl_bytes *frame) {
+    const uint8_t *data;
+    size_t length;
+    if (!cl_platform_frames_receive(d->frames, &data, &length)) return false;
+    *frame = cl_bytes_from(data, length);
+    return true;
+}
+
+void cl_frame_device_send(cl_frame_device *d, cl_bytes frame) {
+    cl_platform_frames_send(d->frames, frame->data, (size_t)frame->count);
+}
+
+int32_t cl_frame_device_fd(cl_frame_device *d) { return (int32_t)cl_platform_frames_fd(d->frames); }

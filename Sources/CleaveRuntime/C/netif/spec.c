@@ -1,0 +1,200 @@
+/* spec.c: the --netif options, and binding a device by its spec.
+ *
+ * The generated `main` (or the isolated target's launcher) hands every
+ * `--netif SPEC` to cl_netif_configure, which only checks and remembers it:
+ * specs are matched to devices by position, so the n-th spec goes to the n-th
+ * device created. A device without a spec is a kernel UDP socket on each of
+ * its source ports (FrameDevice: the TAP interface the source names).
+ *
+ * Binding is the half of opening a device that needs privileges (netif.h):
+ * sockets created and bound, /dev/net/tun attached, capture files opened,
+ * according to the device's spec. A unikernel binds its own devices
+ * (netif.c); in the isolated target the launcher does, for its components.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "driver.h"
+
+typedef enum { SPEC_UDP, SPEC_PCAP, SPEC_TAP } spec_kind;
+
+typedef struct netif_spec {
+    spec_kind kind;
+    const char *text;                         /* the spec as given, for messages */
+    size_t port_count;                        /* udp: 0 = the source's own ports */
+    uint16_t ports[CL_NETIF_MAX_PORTS];
+    char *in_path, *out_path;                 /* pcap: OUT may be NULL; tap: in_path is the name */
+} netif_spec;
+
+static netif_spec specs[CL_NETIF_MAX];
+static size_t spec_count;
+
+static int spec_error(const char *spec, const char *why) {
+    fprintf(stderr, "%s: --netif '%s': %s\n", cl_program_name, spec, why);
+    return -1;
+}
+
+/* "PORT[,PORT...]", each 0...65535; the empty list means the source's ports. */
+static int parse_ports(const char *spec, const char *list, netif_spec *out) {
+    const char *p = list;
+    out->port_count = 0;
+    if (*p == '\0') return 0;
+    for (;;) {
+        unsigned long value = 0;
+        size_t digits = 0;
+        while (*p >= '0' && *p <= '9') {
+            value = value * 10 + (unsigned long)(*p - '0');
+            if (value > 65535) return spec_error(spec, "a port is larger than 65535");
+            p++, digits++;
+        }
+        if (digits == 0) return spec_error(spec, "expected a port number (0 to 65535) after 'udp:' and each ','");
+        if (out->port_count == CL_NETIF_MAX_PORTS) return spec_error(spec, "too many ports (at most 64)");
+        out->ports[out->port_count++] = (uint16_t)value;
+        if (*p == '\0') return 0;
+        if (*p != ',') return spec_error(spec, "ports are numbers separated by ','");
+        p++;
+    }
+}
+
+int cl_netif_configure(const char *spec) {
+    if (spec_count == CL_NETIF_MAX) return spec_error(spec, "too many --netif options (at most 64)");
+    netif_spec s;
+    memset(&s, 0, sizeof s);
+    s.text = spec;
+    if (strcmp(spec, "udp") == 0 || strncmp(spec, "udp:", 4) == 0) {
+        s.kind = SPEC_UDP;
+        if (parse_ports(spec, spec[3] == ':' ? spec + 4 : spec + 3, &s) != 0) return -1;
+    } else if (strncmp(spec, "pcap:", 5) == 0) {
+        /* IN runs to the first ':' after "pcap:"; OUT is everything after it. */
+        const char *in = spec + 5;
+        const char *colon = strchr(in, ':');
+        size_t in_length = colon ? (size_t)(colon - in) : strlen(in);
+        if (in_length == 0) return spec_error(spec, "expected pcap:IN[:OUT], IN is missing");
+        if (colon && colon[1] == '\0') return spec_error(spec, "expected pcap:IN[:OUT], OUT is empty");
+        s.kind = SPEC_PCAP;
+        s.in_path = strndup(in, in_length);
+        s.out_path = colon ? strdup(colon + 1) : NULL;
+        if (!s.in_path || (colon && !s.out_path)) {
+            free(s.in_path);
+            free(s.out_path);
+            return spec_error(spec, "out of memory");
+        }
+    } else if (strncmp(spec, "tap:", 4) == 0) {
+        if (spec[4] == '\0') return spec_error(spec, "expected tap:NAME, NAME is missing");
+        s.kind = SPEC_TAP;
+        s.in_path = strdup(spec + 4);
+        if (!s.in_path) return spec_error(spec, "out of memory");
+    } else {
+        return spec_error(spec, "expected udp:PORT[,PORT...], pcap:IN[:OUT] or tap:NAME");
+    }
+    specs[spec_count++] = s;
+    return 0;
+}
+
+int cl_netif_option(int argc, char **argv, int *i) {
+    const char *a = argv[*i];
+    const char *spec = NULL;
+    if (strcmp(a, "--netif") == 0 && *i + 1 < argc) spec = argv[++*i];
+    else if (strncmp(a, "--netif=", 8) == 0) spec = a + 8;
+    else return 0;
+    return cl_netif_configure(spec) == 0 ? 1 : -1;
+}
+
+const char cl_netif_usage[] =
+    "  --netif udp:PORT[,PORT...]  serve UDP on these ports instead of the source's (0: any free port)\n"
+    "  --netif pcap:IN[:OUT]       answer the UDP requests of capture IN, write the replies to OUT\n"
+    "                              (a FrameDevice: read the Ethernet frames of IN, write those sent to OUT)\n"
+    "  --netif tap:NAME            a FrameDevice on the Linux TAP interface NAME\n";
+
+/* ---- Binding ---------------------------------------------------------------- */
+
+static void print_ports(const int64_t *ports, size_t count) {
+    for (size_t i = 0; i < count; i++) fprintf(stderr, "%s%lld", i ? ", " : "", (long long)ports[i]);
+}
+
+static void copy_path(char *to, const char *from) {
+    snprintf(to, CL_NETIF_PATH, "%s", from ? from : "");
+}
+
+/* Open the capture files of a pcap spec: the input, and the output unless it is
+ * missing or is the input itself. */
+static int bind_captures(const netif_spec *spec, cl_device_grant *grant) {
+    grant->fd_count = 2;
+    grant->fds[0] = open(spec->in_path, O_RDONLY | O_CLOEXEC);
+    grant->fds[1] = -1;
+    copy_path(grant->in_path, spec->in_path);
+    copy_path(grant->out_path, spec->out_path);
+    if (grant->fds[0] < 0) {
+        fprintf(stderr, "%s: pcap: cannot read capture %s: %s\n", cl_program_name, spec->in_path, strerror(errno));
+        return -1;
+    }
+    if (!spec->out_path) return 0;
+    struct stat in_stat, out_stat;
+    if (fstat(grant->fds[0], &in_stat) == 0 && stat(spec->out_path, &out_stat) == 0 && in_stat.st_dev == out_stat.st_dev &&
+        in_stat.st_ino == out_stat.st_ino) {
+        fprintf(stderr, "%s: pcap: %s is both the input and the output capture\n", cl_program_name, spec->in_path);
+        close(grant->fds[0]);
+        return -1;
+    }
+    grant->fds[1] = open(spec->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (grant->fds[1] < 0) {
+        fprintf(stderr, "%s: pcap: cannot write capture %s: %s\n", cl_program_name, spec->out_path, strerror(errno));
+        close(grant->fds[0]);
+        return -1;
+    }
+    return 0;
+}
+
+int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
+    memset(grant, 0, sizeof *grant);
+    int number = request->number + 1; /* devices are numbered from 1 in messages */
+    const netif_spec *spec = request->number >= 0 && (size_t)request->number < spec_count ? &specs[request->number] : NULL;
+    if (request->frames) {
+        if (spec && spec->kind == SPEC_UDP) {
+            fprintf(stderr, "%s: --netif '%s': device %d is a FrameDevice, which takes tap:NAME or pcap:IN[:OUT]\n", cl_program_name,
+                    spec->text, number);
+            return -1;
+        }
+        if (spec && spec->kind == SPEC_PCAP) {
+            grant->kind = CL_GRANT_FRAMES_PCAP;
+            return bind_captures(spec, grant);
+        }
+        const char *name = spec ? spec->in_path : request->tap;
+        grant->kind = CL_GRANT_TAP;
+        grant->fd_count = 1;
+        copy_path(grant->in_path, name);
+        grant->fds[0] = cl_tap_bind(name);
+        return grant->fds[0] < 0 ? -1 : 0;
+    }
+    size_t count = (size_t)request->port_count;
+    if (spec && spec->kind == SPEC_TAP) {
+        fprintf(stderr, "%s: --netif '%s': device %d is a UDP device; tap: is for a FrameDevice\n", cl_program_name, spec->text, number);
+        return -1;
+    }
+    if (spec && spec->kind == SPEC_PCAP) {
+        grant->kind = CL_GRANT_PCAP;
+        return bind_captures(spec, grant);
+    }
+    uint16_t bind_ports[CL_NETIF_MAX_PORTS];
+    if (spec && spec->port_count != 0) {
+        if (spec->port_count != count) {
+            fprintf(stderr, "%s: --netif '%s' gives %zu port%s, but device %d has %zu (", cl_program_name, spec->text, spec->port_count,
+                    spec->port_count == 1 ? "" : "s", number, count);
+            print_ports(request->ports, count);
+            fprintf(stderr, "): give one port for each, in order\n");
+            return -1;
+        }
+        memcpy(bind_ports, spec->ports, count * sizeof bind_ports[0]);
+    } else {
+        for (size_t i = 0; i < count; i++) bind_ports[i] = (uint16_t)request->ports[i];
+    }
+    grant->kind = CL_GRANT_UDP;
+    grant->fd_count = (int32_t)count;
+    return cl_udp_bind(request->ports, bind_ports, count, grant->fds);
+}
+
