@@ -40,7 +40,7 @@ extension Driver {
         case .components:
             guard let projected = result.projected else { throw UsageError("the program has no components to draw") }
             guard format == .dot else { throw UsageError("the components graph is written as DOT only") }
-            return Pipeline.componentsGraph(projected)
+            return componentsGraph(projected)
         default:
             break
         }
@@ -49,5 +49,29 @@ extension Driver {
             throw UsageError("no function '\(function)' in the program (functions: \(names))")
         }
         return format == .dot ? GraphOutput.dot(graph, program: ir) : GraphOutput.json([graph], program: ir)
+    }
+
+    /// What defunctionalization made for each state, as the graphs need it to draw a call made
+    /// through `process` as the call it stands for.
+    static func stateCallEnums(_ d: DefunctionalizedProgram) -> [StateCallEnums] {
+        d.interfaces.map { StateCallEnums(callType: $0.callType, resultType: $0.resultType, process: $0.process, methods: $0.methods) }
+    }
+
+    /// The components as Graphviz DOT: a cluster per component, its local program with each call
+    /// drawn once, where it is made, and an edge per channel, labelled with what crosses.
+    static func componentsGraph(_ p: ProjectedProgram) -> String {
+        let calls = stateCallEnums(p.partitioned.defunctionalized)
+        let graphs = p.components.map { ($0.component.name, BuildGraph.build($0.main, in: p.program, calls: calls)) }
+        let channels = p.channels.map { ch in
+            var what = ch.name ?? BuildGraph.sourceText(ch.span)
+            if ch.name == nil, ["if ", "guard ", "while ", "switch "].contains(where: { what.hasPrefix($0) }) {
+                what = "decision: " + what
+            } else if case .nominal(let t) = ch.type, calls.contains(where: { $0.callType == t }) {
+                what = "call " + what
+            }
+            return GraphOutput.ChannelEdge(
+                id: ch.id, from: ch.from, to: ch.to, what: what, type: p.program.typed.typeName(ch.type), isTurn: ch.isTurn)
+        }
+        return GraphOutput.componentsDot(graphs, channels: channels, program: p.program, title: "components of main")
     }
 }

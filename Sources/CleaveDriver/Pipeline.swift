@@ -207,7 +207,7 @@ public enum Pipeline {
                 guard let d = result.defunctionalized, !result.hasErrors else { break }
                 var problems = CheckStateLocality.check(d)
                 if let main = d.program.mainFunction {
-                    let g = FuseStateNodes.fuse(BuildGraph.build(main, in: d.program))
+                    let g = FuseStateNodes.fuse(BuildGraph.build(main, in: d.program, calls: Driver.stateCallEnums(d)))
                     result.stateLocalGraphs = [g]
                     problems += FuseStateNodes.violations(g).map { "the state-local graph of main: \($0)" }
                 }
@@ -351,17 +351,6 @@ public enum Pipeline {
                 "channel #\(ch.id): \(p.components[ch.from].name) -> \(p.components[ch.to].name): \(ch.name ?? "%\(ch.value.id)"): \(p.program.typed.typeName(ch.type))  @\(ch.span.line)\n"
         }
         return out
-    }
-
-    /// The components as Graphviz DOT: a cluster per component, an edge per channel.
-    public static func componentsGraph(_ p: ProjectedProgram) -> String {
-        let graphs = p.components.map { ($0.component.name, FuseStateNodes.fuse(BuildGraph.build($0.main, in: p.program))) }
-        let channels = p.channels.map {
-            GraphOutput.ChannelEdge(
-                id: $0.id, from: $0.from, to: $0.to,
-                label: "#\($0.id) \($0.name ?? "%\($0.value.id)"): \(p.program.typed.typeName($0.type))")
-        }
-        return GraphOutput.componentsDot(graphs, channels: channels, program: p.program, title: "components of main")
     }
 
     /// The channels, then each component's local program.

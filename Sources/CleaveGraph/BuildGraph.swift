@@ -9,17 +9,107 @@
 // each iteration's `continue` values back in, carried values out), a body scope,
 // and a `loopExit` node taking the `break` values. A closure is one node whose
 // inputs are the values its body reads from around it.
+//
+// Labels are for a reader of the source: a node is labelled with the source text
+// it stands for, or, where lowering made it and the text would name another node
+// as well, with what it does in the source's names (`stack.recv() != nil`,
+// `merge input`, `fields of request`). No label shows an IR value's name.
+//
+// After defunctionalization a call on a state is three operations: its call value
+// `c = SCall.m(a)`, `(s1, res) = s0.process(c)`, and taking the fields of `res`.
+// Given the enums defunctionalization made (`StateCallEnums`), the graph draws the
+// three as the one call they stand for: a node of method `m` whose inputs are the
+// state and `a` and whose outputs are the next state and the fields of the result.
+// A call value sent to another component becomes part of its `send` node. So a
+// call written once in the source is one node, wherever the program has moved it.
 
 import CleaveDiagnostics
 import CleaveIR
 import CleaveSema
 import Foundation
 
+/// What defunctionalization made for one state type: the enum a call is a case of, the
+/// enum its result is a case of, the method `process` that runs a call, and the method
+/// behind each case of the call enum, in case order.
+public struct StateCallEnums: Sendable {
+    public let callType: TypeID
+    public let resultType: TypeID
+    public let process: FunctionID
+    public let methods: [FunctionID]
+
+    public init(callType: TypeID, resultType: TypeID, process: FunctionID, methods: [FunctionID]) {
+        self.callType = callType
+        self.resultType = resultType
+        self.process = process
+        self.methods = methods
+    }
+}
+
 public enum BuildGraph {
-    /// The graph of one lowered function.
-    public static func build(_ f: IRFunction, in program: IRProgram) -> DataflowGraph {
-        var b = GraphBuilder(function: f, program: program)
+    /// The graph of one lowered function; with `calls`, what defunctionalization made, each
+    /// call through a state's `process` method is drawn as the call it stands for.
+    public static func build(_ f: IRFunction, in program: IRProgram, calls: [StateCallEnums] = []) -> DataflowGraph {
+        var b = GraphBuilder(function: f, program: program, calls: calls)
         return b.run()
+    }
+
+    /// The source text of a span as a label: its first line without a block's opening
+    /// brace, at most 40 characters.
+    public static func sourceText(_ span: SourceSpan) -> String {
+        // Only the first bytes are read, enough for 40 characters: the span of an operation
+        // covers its operands, and in a long chain `a + b + …` each one nearly the whole chain.
+        let start = SourceSpan(file: span.file, start: span.start, end: min(span.end, span.start + 256))
+        let first = span.file.text(of: start).split(separator: "\n").first.map(String.init) ?? ""
+        var text = first.replacingOccurrences(of: "\t", with: " ").trimmingCharacters(in: .whitespaces)
+        if text.hasSuffix("{") { text = String(text.dropLast()).trimmingCharacters(in: .whitespaces) }
+        return text.count > 40 ? String(text.prefix(39)) + "…" : text
+    }
+}
+
+/// The call values and results of defunctionalized calls that the graph folds into the
+/// node of the call: found by one walk before the graph is built.
+struct CallFolding {
+    typealias Call = (enums: StateCallEnums, caseIndex: Int, args: [IRAtom])
+    /// Call values `SCall.m(a)` read once, by the `process` call on a state of that type or by
+    /// a `send`, with the enums of their state and their case.
+    var callValues: [IRValue: Call] = [:]
+    /// Results of `process` calls read only by taking their fields.
+    var results: Set<IRValue> = []
+
+    init(_ f: IRFunction, _ calls: [StateCallEnums]) {
+        guard !calls.isEmpty else { return }
+        var uses: [IRValue: Int] = [:]
+        var made: [IRValue: Call] = [:]
+        var foldableUse: Set<IRValue> = []
+        var processResults: Set<IRValue> = []
+        var fieldReads: [IRValue: Int] = [:]
+        func visit(_ b: IRBlock) {
+            for s in b.stmts {
+                let parts = statementParts(s)
+                for case .value(let v) in parts.reads { uses[v, default: 0] += 1 }
+                switch s.kind {
+                case .assign(let results, .enumCase(let t, let k, let xs)):
+                    if results.count == 1, let enums = calls.first(where: { $0.callType == t }) { made[results[0]] = (enums, k, xs) }
+                case .assign(_, .enumPayload(.value(let r), _, _)):
+                    fieldReads[r, default: 0] += 1
+                case .stateCall(_, _, let result, _, let method, let args):
+                    guard let enums = calls.first(where: { $0.process == method }), args.count == 1,
+                        case .value(.value(let c)) = args[0]
+                    else { break }
+                    if made[c]?.enums.callType == enums.callType { foldableUse.insert(c) }
+                    if let result { processResults.insert(result) }
+                case .send(_, .value(let c)):
+                    foldableUse.insert(c)
+                default:
+                    break
+                }
+                parts.nested.forEach(visit)
+                parts.closures.forEach { visit($0.body) }
+            }
+        }
+        visit(f.body)
+        callValues = made.filter { uses[$0.key] == 1 && foldableUse.contains($0.key) }
+        results = processResults.filter { uses[$0, default: 0] == fieldReads[$0, default: 0] }
     }
 }
 
@@ -45,16 +135,29 @@ struct GraphBuilder {
     var breaks: [NodeID: Int] = [:]
     var continues: [NodeID: Int] = [:]
 
-    init(function: IRFunction, program: IRProgram) {
+    /// The call values and results folded into the nodes of their calls.
+    let folding: CallFolding
+    /// The node of the call each folded result comes from: its fields are outputs of that node.
+    var resultNodes: [IRValue: NodeID] = [:]
+    /// The node taking the fields of one case of a value in one scope: each field is an output.
+    struct FieldsKey: Hashable {
+        let subject: IRValue
+        let caseIndex: Int
+        let scope: ScopeID
+    }
+    var fieldNodes: [FieldsKey: NodeID] = [:]
+
+    init(function: IRFunction, program: IRProgram, calls: [StateCallEnums]) {
         self.function = function
         self.program = program
         self.graph = DataflowGraph(function: function.name, span: function.span)
+        self.folding = CallFolding(function, calls)
     }
 
     mutating func run() -> DataflowGraph {
         graph.scopes.append(GraphScope(id: ScopeID(index: 0), kind: .function, parent: nil, opener: nil))
         for (i, p) in function.params.enumerated() {
-            let n = addNode(.parameter(index: i), label: function.info(p).name ?? "%\(p.id)", span: function.info(p).span)
+            let n = addNode(.parameter(index: i), label: function.info(p).name ?? "parameter \(i + 1)", span: function.info(p).span)
             producer[p] = (n, 0)
         }
         block(function.body)
@@ -106,6 +209,21 @@ struct GraphBuilder {
         graph.nodes[node.index].outputs = values.map { function.info($0).type }
     }
 
+    /// One more output of `node`: the value `v`.
+    mutating func addOutput(_ v: IRValue, to node: NodeID) {
+        producer[v] = (node, graph.nodes[node.index].outputs.count)
+        graph.nodes[node.index].outputs.append(function.info(v).type)
+    }
+
+    /// How a label names an operand: the source variable's name, else the label of the node
+    /// that made it.
+    func name(_ a: IRAtom) -> String {
+        guard case .value(let v) = a else { return "a constant" }
+        if let n = function.info(v).name { return n }
+        if let (p, _) = producer[v] { return graph.nodes[p.index].label }
+        return "a value"
+    }
+
     mutating func openScope(_ kind: GraphScope.Kind, opener: NodeID) -> ScopeID {
         let id = ScopeID(index: graph.scopes.count)
         graph.scopes.append(GraphScope(id: id, kind: kind, parent: scope, opener: opener))
@@ -119,14 +237,17 @@ struct GraphBuilder {
         scope = saved
     }
 
-    /// The source text of a span: its first line, at most 40 characters.
-    func label(_ span: SourceSpan) -> String {
-        // Only the first bytes are read, enough for 40 characters: the span of an operation
-        // covers its operands, and in a long chain `a + b + …` each one nearly the whole chain.
-        let start = SourceSpan(file: span.file, start: span.start, end: min(span.end, span.start + 256))
-        let first = span.file.text(of: start).split(separator: "\n").first.map(String.init) ?? ""
-        let text = first.replacingOccurrences(of: "\t", with: " ").trimmingCharacters(in: .whitespaces)
-        return text.count > 40 ? String(text.prefix(39)) + "…" : text
+    func label(_ span: SourceSpan) -> String { BuildGraph.sourceText(span) }
+
+    /// The label of an operation: its source text, or what it does where lowering made it
+    /// from source that names another node too (an `if let`, a `??`, a `switch` on a case).
+    func label(_ op: IROp, _ span: SourceSpan) -> String {
+        switch op {
+        case .isSome(let a): "\(name(a)) != nil"
+        case .unwrap(let a): "\(name(a))!"
+        case .enumTag(let a): "case of \(name(a))"
+        default: label(span)
+        }
     }
 
     // MARK: Statements
@@ -143,12 +264,24 @@ struct GraphBuilder {
                 producer[results[0]] = p
                 return
             }
+            if results.count == 1, folding.callValues[results[0]] != nil {
+                return  // drawn as part of the call or the send that reads it
+            }
+            if case .enumPayload(.value(let subject), let k, _) = op, results.count == 1 {
+                takeField(results[0], of: subject, caseIndex: k, span: span)
+                return
+            }
             let (kind, inputs) = describe(op)
-            let n = addNode(kind, label: label(span), span: span)
+            let n = addNode(kind, label: label(op, span), span: span)
             for (i, a) in inputs.enumerated() { connect(a, to: n, port: i) }
             produce(results, by: n)
-        case .stateCall(let next, let inoutNext, let result, let state, let method, let args):
+        case .stateCall(let next, let inoutNext, let result, let state, var method, var args):
             guard case .nominal(let t) = function.info(next).type else { return }
+            // A folded call value: the call it stands for, with its arguments.
+            if args.count == 1, case .value(.value(let c)) = args[0], let call = folding.callValues[c] {
+                method = call.enums.methods[call.caseIndex]
+                args = call.args.map { .value($0) }
+            }
             let n = addNode(.stateCall(state: t, method: method), label: label(span), span: span, stateName: stateName(state))
             connect(state, to: n, port: 0)
             for (i, a) in args.enumerated() {
@@ -156,7 +289,12 @@ struct GraphBuilder {
                 case .value(let x), .passedInout(let x): connect(x, to: n, port: i + 1)
                 }
             }
-            produce([next] + inoutNext + (result.map { [$0] } ?? []), by: n)
+            if let result, folding.results.contains(result) {
+                produce([next] + inoutNext, by: n)
+                resultNodes[result] = n
+            } else {
+                produce([next] + inoutNext + (result.map { [$0] } ?? []), by: n)
+            }
         case .createState(let v, let t, _, let args):
             let n = addNode(.createState(t), label: label(span), span: span, stateName: function.info(v).name)
             for (i, a) in args.enumerated() { connect(a, to: n, port: i) }
@@ -197,12 +335,38 @@ struct GraphBuilder {
         case .halt:
             _ = addNode(.trap, label: "halt", span: span)
         case .send(let c, let x):
-            let n = addNode(.send(channel: c), label: "send #\(c)", span: span)
-            connect(x, to: n, port: 0)
+            let n = addNode(.send(channel: c), label: "send", span: span)
+            if case .value(let v) = x, let call = folding.callValues[v] {
+                for (i, a) in call.args.enumerated() { connect(a, to: n, port: i) }
+            } else {
+                connect(x, to: n, port: 0)
+            }
         case .receive(let c, let v):
-            let n = addNode(.receive(channel: c), label: "receive #\(c)", span: span)
+            let n = addNode(.receive(channel: c), label: "receive", span: span)
             produce([v], by: n)
         }
+    }
+
+    /// `v` is field of case `caseIndex` of `subject`: an output of the call whose result the
+    /// subject is, or of the one node taking the fields of that case in this scope.
+    mutating func takeField(_ v: IRValue, of subject: IRValue, caseIndex: Int, span: SourceSpan) {
+        if let n = resultNodes[subject] {
+            addOutput(v, to: n)
+            return
+        }
+        let key = FieldsKey(subject: subject, caseIndex: caseIndex, scope: scope)
+        if let n = fieldNodes[key] {
+            addOutput(v, to: n)
+            return
+        }
+        var caseName = ""
+        if case .nominal(let t) = function.info(subject).type, program.typed.type(t).cases.indices.contains(caseIndex) {
+            caseName = " (case \(program.typed.type(t).cases[caseIndex].name))"
+        }
+        let n = addNode(.value("payload"), label: "fields of \(name(.value(subject)))\(caseName)", span: span)
+        connect(.value(subject), to: n, port: 0)
+        fieldNodes[key] = n
+        addOutput(v, to: n)
     }
 
     func innermostLoop() -> (NodeID, [IRValue], Int)? {
@@ -228,10 +392,16 @@ struct GraphBuilder {
     mutating func branching(_ decision: IRAtom, _ ways: [IRBlock], _ results: [IRValue], span: SourceSpan, isSwitch: Bool) {
         let text = label(span)
         let keyword = ["if ", "guard ", "while "].contains { text.hasPrefix($0) }
-        let title = isSwitch ? "switch" : keyword ? text : "if " + text
+        var title = isSwitch ? "switch" : keyword ? text : "if " + text
+        // The test an `if let` or a `??` makes first: whether its value is there.
+        if case .value(let d) = decision, let (p, _) = producer[d], graph.nodes[p.index].kind == .value("isSome") {
+            title = "if " + graph.nodes[p.index].label
+        }
         let b = addNode(.branch(ways: ways.count), label: title, span: span)
         connect(decision, to: b, port: 0)
-        let merge = results.isEmpty ? nil : addNode(.merge, label: "merge", span: span)
+        let names = results.compactMap { function.info($0).name }
+        let merge =
+            results.isEmpty ? nil : addNode(.merge, label: names.isEmpty ? "merge" : "merge " + names.joined(separator: ", "), span: span)
         if let merge {
             graph.edges.append(GraphEdge(from: b, fromPort: 0, to: merge, port: 0, kind: .control, type: .void, isBackEdge: false))
             produce(results, by: merge)

@@ -2,8 +2,11 @@
 //
 // After defunctionalization every call on a state is a call of its `process`
 // method, fed by a call value, so all the calls on one state in one scope can
-// be one node: it reads its call values in program order and hands out the
-// results in the same order. This transformation draws that node. The calls on
+// be one node: it reads its calls in program order and hands out the results
+// in the same order. This transformation draws that node, from a graph where
+// each call through `process` is drawn as the call it stands for (`BuildGraph`
+// given the enums defunctionalization made), so the node's inputs are the
+// calls' arguments and its outputs their results. The calls on
 // a state in a loop body (or the function's body), including those inside the
 // branches of an `if` or `switch` there, become one node in that scope; each
 // branch that holds some of them sends its decision to the node (a control
@@ -15,7 +18,10 @@
 // state that passed from one of the calls to the next (directly or through a
 // branch's merge) now stay inside the node and are not drawn; the state enters
 // the node from where the scope gets it (the loop entry, its creation) and
-// leaves it for the next iteration or the scope's end.
+// leaves it for the next iteration or the scope's end. A later call's argument
+// can be made from an earlier call's result (`device.send(reply(datagram))`
+// after `device.receive()`): such an edge goes from below the node back into it,
+// and the DOT output draws it upward, apart from the ranking.
 
 import CleaveSema
 
@@ -57,6 +63,11 @@ public enum FuseStateNodes {
                     members.count == 1 ? n.label : "\(members.count) calls: " + members.map { g.node($0).label }.joined(separator: "; ")
                 node = GraphNode(id: id, kind: n.kind, scope: key.scope, label: label, span: n.span, stateName: n.stateName)
                 node.outputs = members.flatMap { g.node($0).outputs }
+                if members.count > 1 {
+                    node.fusedMethods = members.compactMap {
+                        if case .stateCall(_, let m) = g.node($0).kind { m } else { nil }
+                    }
+                }
             } else {
                 node = GraphNode(id: id, kind: n.kind, scope: n.scope, label: n.label, span: n.span, stateName: n.stateName)
                 node.outputs = n.outputs

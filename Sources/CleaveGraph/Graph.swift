@@ -84,6 +84,9 @@ public struct GraphNode: Sendable {
     public let stateName: String?
     /// The types of the node's outputs, in order.
     public internal(set) var outputs: [Ty] = []
+    /// For a node that stands for several calls on one state (the state-local graph): their
+    /// methods, in program order.
+    public internal(set) var fusedMethods: [FunctionID] = []
 }
 
 public struct GraphEdge: Sendable, Hashable {
