@@ -172,6 +172,36 @@ extension CBackend {
         return problems
     }
 
+    /// What the `c` stage of the isolated target must have made of the plan: one executable per
+    /// component, in order, under a distinct file name that is safe beside the launcher (`run`),
+    /// each with its `main` and its descriptor; a launcher's table that counts them all. Each
+    /// string is a problem.
+    public static func verify(_ program: IsolatedProgram, plan: IsolatedPlan) -> [String] {
+        var problems: [String] = []
+        let names = plan.projected.components.map(\.component.name)
+        if program.components.map(\.name) != names {
+            problems.append("components \(program.components.map(\.name)) for the plan's \(names)")
+        }
+        var files: Set<String> = []
+        for c in program.components {
+            let safe = c.file.utf8.allSatisfy { b in
+                (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
+            }
+            if c.file.isEmpty || !safe || c.file == "run" || c.file.count > 64 {
+                problems.append("component \(c.name) has the file name '\(c.file)'")
+            }
+            if !files.insert(c.file).inserted { problems.append("two components have the file name '\(c.file)'") }
+            for part in ["#include \"isolated/isolated.h\"", "void cleave_main(void) {", "const cl_isolated_component cl_component = {"]
+            where !c.program.source.contains(part) {
+                problems.append("component \(c.name)'s C has no '\(part)'")
+            }
+        }
+        if !program.launcher.source.contains(".component_count = \(names.count),") {
+            problems.append("the launcher's table does not count \(names.count) components")
+        }
+        return problems
+    }
+
     /// The `c` stage of the isolated target: each component's C and the launcher's table, from
     /// the plan. A closure that would cross between components is an error.
     public static func emitIsolated(_ plan: IsolatedPlan, lineDirectives: Bool = false) -> (IsolatedProgram?, [Diagnostic]) {

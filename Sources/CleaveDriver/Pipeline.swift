@@ -259,6 +259,10 @@ public enum Pipeline {
                 let (program, problems) = CBackend.emitIsolated(plan, lineDirectives: options.lineDirectives)
                 result.isolated = program
                 result.diagnostics += problems
+                if let program {
+                    let wrong = CBackend.verify(program, plan: plan)
+                    if !wrong.isEmpty { result.diagnostics.append(internalError("c", "the packaging verifier", wrong)) }
+                }
             case .c:
                 guard let ir = result.ir, !result.hasErrors else { break }
                 let (program, problems) =

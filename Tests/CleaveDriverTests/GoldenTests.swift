@@ -20,11 +20,14 @@ import Testing
 struct GoldenCase: Sendable, CustomStringConvertible {
     let stage: Stage
     let source: String
-    var description: String { "\(stage.rawValue) \(URL(fileURLWithPath: source).lastPathComponent)" }
+    /// The isolated target's packaging (its `c` stage) has a folder of its own, `c-isolated`.
+    var target: Target = .unikernel
+    var description: String { "\(folder) \(URL(fileURLWithPath: source).lastPathComponent)" }
+    var folder: String { target == .unikernel ? stage.rawValue : "\(stage.rawValue)-\(target.rawValue)" }
 
     var goldenPath: String {
         let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
-        return Repo.path("Tests/Golden/\(stage.rawValue)/\(name).golden")
+        return Repo.path("Tests/Golden/\(folder)/\(name).golden")
     }
 }
 
@@ -45,12 +48,16 @@ func goldenText(source: String, output: String) -> String {
             GoldenCase(stage: .imports, source: Repo.path("Tests/Inputs/cimport/checksum.clv")),
             GoldenCase(stage: .typed, source: Repo.path("Tests/Inputs/cimport/checksum.clv")),
             GoldenCase(stage: .ir, source: Repo.path("Tests/Inputs/cimport/checksum.clv")),
+            // The isolated target's packaging: each component's C and the launcher's table.
+            GoldenCase(stage: .c, source: Repo.path("Examples/kv/kv.clv"), target: .isolated),
         ]
 
     @Test(arguments: cases)
     func dumpMatchesGolden(_ c: GoldenCase) throws {
         let text = try String(contentsOfFile: c.source, encoding: .utf8)
-        let result = Pipeline.run([SourceFile(path: c.source, text: text)], through: c.stage)
+        var options = PipelineOptions(cFrom: c.target == .isolated ? .projected : .source)
+        options.target = c.target
+        let result = Pipeline.run([SourceFile(path: c.source, text: text)], through: c.stage, options: options)
         #expect(!result.hasErrors, "\(c) has errors:\n\(DiagnosticFormatter().format(result.diagnostics))")
         let output = Pipeline.dump(c.stage, result).replacingOccurrences(of: Repo.root.path, with: "<repo>")
         let actual = goldenText(source: text, output: output)

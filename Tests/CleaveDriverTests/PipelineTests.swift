@@ -121,6 +121,28 @@ import Testing
         #expect(CBackend.verify(widened).contains { $0.contains("component store has no device, yet allows recvmmsg") })
     }
 
+    @Test func thePackagingVerifierFindsComponentsThatDoNotFitThePlan() throws {
+        let path = Repo.path("Examples/kv/kv.clv")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var options = PipelineOptions(cFrom: .projected)
+        options.target = .isolated
+        let result = Pipeline.run([SourceFile(path: path, text: text)], through: .c, options: options)
+        let plan = try #require(result.isolatedPlan)
+        let program = try #require(result.isolated)
+        #expect(CBackend.verify(program, plan: plan).isEmpty)
+        let (device, store) = (program.components[0], program.components[1])
+        func with(_ store: IsolatedComponent) -> IsolatedProgram {
+            IsolatedProgram(components: [device, store], launcher: program.launcher)
+        }
+        func renamed(_ file: String) -> IsolatedComponent {
+            IsolatedComponent(name: store.name, file: file, program: store.program, policy: store.policy)
+        }
+        #expect(CBackend.verify(with(renamed(device.file)), plan: plan).contains("two components have the file name 'device'"))
+        #expect(CBackend.verify(with(renamed("../store")), plan: plan).contains("component store has the file name '../store'"))
+        let missing = IsolatedProgram(components: [device], launcher: program.launcher)
+        #expect(CBackend.verify(missing, plan: plan).contains { $0.hasPrefix("components [\"device\"] for the plan's") })
+    }
+
     @Test func aProgramWithErrorsIsNotLowered() {
         let result = runPipeline("func main() {\n    let x: Bool = 1\n}\n", through: .ir)
         #expect(result.hasErrors)
