@@ -234,10 +234,14 @@ static int on_ring_interrupted(void) {
 }
 
 /* A wait for input also ends the component once a peer has failed: nothing it could read
- * comes before the failure. */
+ * comes before the failure. A wait given up for a restart marks the iteration abandoned at
+ * once: the device hands back no datagram, and the generated code, which checks cl_abandoned
+ * right after the device's call, parks before a state beside the device counts it. */
 static int on_input_interrupted(void) {
     if (atomic_load(&status->drain)) leave_cleanly();
-    return on_ring_interrupted();
+    if (!on_ring_interrupted()) return 0;
+    cl_abandoned = 1;
+    return 1;
 }
 
 /* SIGUSR2: the launcher has changed the status page (a restart, or a peer that failed). */
