@@ -115,6 +115,45 @@ import Testing
         #expect(result.stderr.contains("restarting component 'formatter'"), "\(build): \(result.stderr)")
     }
 
+    /// A burst of requests with the formatter killed halfway through sending it: the device's
+    /// component reads ahead in a burst (`Lookahead`), and a restart abandons its iteration. Only
+    /// the request in flight may go unanswered; every other reply is the unikernel's, the count of
+    /// a lost request counted or not.
+    @Test func aRestartInABurstLosesOnlyTheRequestInFlight() throws {
+        let run = try BuiltServices.runnable("Tests/Inputs/Isolated/ahead-restart.clv", arguments: ["--target", "isolated"])
+        let service = try ServiceProcess(run, ["--netif", "udp:0", "--restart"])
+        let client = try UDPClient()
+        let port = service.port(9720)
+        #expect(try client.request("r0".bytes, to: port)?.text == "1 r0")
+        let formatter = try #require(service.children()["formatter"])
+        let burst = 200
+        for n in 1...burst {
+            try client.send("r\(n)".bytes, to: port)
+            if n == burst / 2 { kill(formatter, SIGKILL) }
+        }
+        var counts: [Int: Int] = [:]  // request → the count in its reply
+        while let reply = try client.receive(timeout: 3) {
+            let words = reply.payload.text.split(separator: " ")
+            guard words.count == 2, let count = Int(words[0]), let n = Int(words[1].dropFirst()) else {
+                Issue.record("a reply of another shape: \(reply.payload.text)")
+                continue
+            }
+            counts[n] = count
+        }
+        let result = service.stop()
+        let lost = (1...burst).filter { counts[$0] == nil }
+        #expect(lost.count <= 1, "\(lost.count) requests lost (\(lost.prefix(5))…): \(result.stderr)")
+        var previous = 1
+        for n in 1...burst {
+            guard let count = counts[n] else { continue }
+            let allowed = lost.contains(n - 1) ? [previous + 1, previous + 2] : [previous + 1]
+            #expect(allowed.contains(count), "request \(n) answered count \(count) after \(previous)")
+            previous = count
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("restarting component 'formatter'"), "\(result.stderr)")
+    }
+
     @Test(arguments: [nil, "device,warmup|formatter"] as [String?])
     func loopsOfTheSetUpComeBeforeTheServiceLoop(_ partition: String?) throws {
         // The device is created after two set-up loops: its component loads its sandbox where the

@@ -22,7 +22,9 @@ static struct {
 
 bool cl_ahead_any(void) { return queue.count > 0; }
 
-bool cl_ahead_room(void) { return queue.count < CL_AHEAD_MAX; }
+bool cl_ahead_held;
+
+bool cl_ahead_room(void) { return !cl_ahead_held && queue.count < CL_AHEAD_MAX; }
 
 void cl_ahead_push(const cl_type *t, const void *value) {
     if (queue.count == CL_AHEAD_MAX) cl_trap("runtime", "internal error: read ahead beyond the queue");

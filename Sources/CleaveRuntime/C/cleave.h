@@ -316,7 +316,11 @@ bool cl_udp_device_read_ahead(cl_udp_device *d);
 /* ---- the read-ahead queue of an isolated device's component (ahead.c) ------ */
 
 bool cl_ahead_any(void);
+/* Room for one more, and reading ahead not held (cl_ahead_held). */
 bool cl_ahead_room(void);
+/* Set by a component under --restart with a peer that may be started again: a restart abandons
+ * what was read ahead with the iteration, which would lose more than the request in flight. */
+extern bool cl_ahead_held;
 /* Keep a copy of *value (its buffers in the queue's heap) for a later iteration. */
 void cl_ahead_push(const cl_type *t, const void *value);
 /* The oldest one, copied into the current region. */

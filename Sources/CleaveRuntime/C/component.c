@@ -408,6 +408,7 @@ int main(int argc, char **argv) {
         links[r].writer = ends[0] == cl_component.index;
     }
     cl_counters_attach(status->counters);
+    cl_ahead_held = atomic_load(&status->hold_ahead) != 0;
     cl_netif_attach_waiting((uint32_t *)&status->waiting_for_input);
     cl_device_broker = ask_launcher;
     cl_netif_number_devices(cl_component.devices, (size_t)cl_component.device_count);

@@ -208,6 +208,8 @@ typedef struct cl_status {
     /* Its device waits for input (netif.h: cl_netif_attach_waiting): it does not run, and is not
      * stalled, whatever waits for it in its rings (launcher.c). */
     _Atomic uint32_t waiting_for_input;
+    /* --restart, and a component may be started again: read nothing ahead (cl_ahead_held). */
+    _Atomic uint32_t hold_ahead;
 } cl_status;
 
 /* Set when this component's iteration is abandoned; generated code then calls
