@@ -33,6 +33,10 @@
 //   - the program has one device: another device's component would not be held
 //     back by this one's reads.
 //
+// At run time, under `--restart` with a component that may be started again, the
+// launcher holds reading ahead (`cl_ahead_held`): a restart abandons the iteration
+// and what was read ahead with it, which would lose more than the request in flight.
+//
 // Otherwise the program is left as it is. The rewrite, in IR: an iteration takes
 // its first stage's results from the runtime's read-ahead queue (`Lookahead.pop`,
 // copied in and out like a channel's values) when there are any, or runs the

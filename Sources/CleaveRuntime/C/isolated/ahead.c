@@ -24,7 +24,9 @@ static struct {
 
 bool cl_ahead_any(void) { return queue.count > 0; }
 
-bool cl_ahead_room(void) { return queue.count < CL_AHEAD_MAX; }
+bool cl_ahead_held;
+
+bool cl_ahead_room(void) { return !cl_ahead_held && queue.count < CL_AHEAD_MAX; }
 
 bool cl_udp_device_read_ahead(cl_udp_device *d) {
     if (!cl_ahead_room() || !cl_netif_ready(d->netif)) return false;

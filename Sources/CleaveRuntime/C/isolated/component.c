@@ -233,10 +233,14 @@ static int on_ring_interrupted(void) {
 }
 
 /* A wait for input also ends the component once a peer has failed: nothing it could read
- * comes before the failure. */
+ * comes before the failure. A wait given up for a restart marks the iteration abandoned at
+ * once: the device hands back no datagram, and the generated code, which checks cl_abandoned
+ * right after the device's call, parks before a state beside the device counts it. */
 static int on_input_interrupted(void) {
     if (atomic_load(&status->drain)) leave_cleanly();
-    return on_ring_interrupted();
+    if (!on_ring_interrupted()) return 0;
+    cl_abandoned = 1;
+    return 1;
 }
 
 /* SIGUSR2: the launcher has changed the status page (a restart, or a peer that failed). */
@@ -403,6 +407,7 @@ int main(int argc, char **argv) {
         links[r].writer = ends[0] == cl_component.index;
     }
     cl_counters_attach(status->counters);
+    cl_ahead_held = atomic_load(&status->hold_ahead) != 0;
     cl_netif_attach_waiting((uint32_t *)&status->waiting_for_input);
     cl_device_broker = ask_launcher;
     cl_netif_number_devices(cl_component.devices, (size_t)cl_component.device_count);

@@ -188,7 +188,11 @@ extern const int32_t cl_restart_rule_count;
 /* ---- the read-ahead queue of an isolated device's component (ahead.c) ------ */
 
 bool cl_ahead_any(void);
+/* Room for one more, and reading ahead not held (cl_ahead_held). */
 bool cl_ahead_room(void);
+/* Set by a component under --restart with a peer that may be started again: a restart abandons
+ * what was read ahead with the iteration, which would lose more than the request in flight. */
+extern bool cl_ahead_held;
 /* Keep a copy of *value (its buffers in the queue's heap) for a later iteration. */
 void cl_ahead_push(const cl_type *t, const void *value);
 /* The oldest one, copied into the current region. */
@@ -226,6 +230,8 @@ typedef struct cl_status {
     /* Its device waits for input (netif.h: cl_netif_attach_waiting): it does not run, and is not
      * stalled, whatever waits for it in its rings (launcher.c). */
     _Atomic uint32_t waiting_for_input;
+    /* --restart, and a component may be started again: read nothing ahead (cl_ahead_held). */
+    _Atomic uint32_t hold_ahead;
 } cl_status;
 
 /* Set when this component's iteration is abandoned; generated code then calls

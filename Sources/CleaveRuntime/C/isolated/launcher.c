@@ -56,7 +56,9 @@
  * are asked to abandon the iteration in progress (SIGUSR2): each stops at its
  * next wait for a peer or for input, and parks. When all have, the rings are
  * reset, the component starts again, and the peers begin a new iteration. The
- * request being served is lost; the states of the others are kept. A peer
+ * request being served is lost; the states of the others are kept. What a
+ * device's component had read ahead would be lost with it, so under --restart,
+ * where some component may be started again, no component reads ahead. A peer
  * that does not park within 2 seconds stops the service instead. A component
  * started again runs its set-up alone (component.c), and one that exchanges
  * values with the others before its loop is not restartable. When a component
@@ -818,6 +820,12 @@ int main(int argc, char **argv) {
         }
         c->status = shared_memory("cleave-status", sizeof(cl_status), &c->status_fd);
     }
+    /* A restart abandons what a device's component has read ahead with the iteration: under
+     * --restart, where a component may be started again, nothing is read ahead, so that only the
+     * request in flight is lost. */
+    bool any_restartable = false;
+    for (int k = 0; k < component_count; k++) any_restartable |= cl_program.not_restartable[k] == NULL;
+    for (int k = 0; k < component_count; k++) atomic_store(&components[k].status->hold_ahead, restart_enabled && any_restartable);
     for (int r = 0; r < cl_program.ring_count; r++) {
         rings[r] = shared_memory("cleave-ring", cl_ring_bytes(CL_RING_CAPACITY), &ring_fds[r]);
         cl_ring_init(rings[r], CL_RING_CAPACITY);
