@@ -188,7 +188,7 @@ extension CBackend {
                 (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "_")
                     || b == UInt8(ascii: "-")
             }
-            if c.file.isEmpty || !safe || c.file == "run" || c.file.count > 64 {
+            if c.file.isEmpty || !safe || c.file == "run" || c.file.hasPrefix("-") || c.file.utf8.count > executableNameLimit {
                 problems.append("component \(c.name) has the file name '\(c.file)'")
             }
             if !files.insert(c.file).inserted { problems.append("two components have the file name '\(c.file)'") }
