@@ -185,7 +185,8 @@ extension CBackend {
         var files: Set<String> = []
         for c in program.components {
             let safe = c.file.utf8.allSatisfy { b in
-                (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
+                (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "_")
+                    || b == UInt8(ascii: "-")
             }
             if c.file.isEmpty || !safe || c.file == "run" || c.file.count > 64 {
                 problems.append("component \(c.name) has the file name '\(c.file)'")
