@@ -269,10 +269,15 @@ final class FunctionEmitter {
             indent += 1
             let restartable = serving && backend.isolated != nil
             if restartable && Self.mayWait(body) {
-                // A peer restarted: this iteration is abandoned and the next one starts here.
+                // A peer restarted: this iteration is abandoned and the next one starts here, from
+                // the values the loop carries as they were when it began. The iteration must change
+                // copies of them, never them: marked shared, a buffer is copied into the region
+                // before it changes (and never moved, its old block freed, while a variable here
+                // still names it).
                 let start = "iteration\(labelCounter)_start"
                 abandonLabel = start
                 line("\(start):;")
+                for c in carried where !types.isState(ty(c)) && types.hasBuffers(ty(c)) { mark(name(c), ty(c)) }
             } else if restartable {
                 line("/* no waits: nothing to abandon */")
             }

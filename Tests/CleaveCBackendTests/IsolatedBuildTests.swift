@@ -340,6 +340,26 @@ import Testing
         #expect(stopped?.stderr.contains("component 'parser' stopped with exit status 1") == true)
     }
 
+    @Test func restartAbandonsWhatTheIterationInFlightChangedInTheValuesItCarries() throws {
+        // The formatter fails while the device's component, having added the request to the list
+        // its loop carries, waits for it. The next iteration begins from the list as it was: the
+        // failed request is not in it, and the list is still there to read (the abandoned
+        // iteration grew a copy, never the list itself into a new block, its old one freed).
+        let run = try BuiltServices.runnable("Tests/Inputs/Isolated/restart-carried.clv", arguments: ["--target", "isolated"])
+        let service = try ServiceProcess(run, ["--netif", "udp:0", "--restart"])
+        let client = try UDPClient()
+        let port = service.port(9730)
+        #expect(try client.request("a".bytes, to: port)?.text == "1 asked, first a, last a")
+        for round in 1...3 {
+            #expect(try client.request("crash".bytes, to: port, timeout: 1) == nil)
+            let reply = try client.request("b\(round)".bytes, to: port)?.text
+            #expect(reply == "\(round + 1) asked, first a, last b\(round)", "round \(round)")
+        }
+        let result = service.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: "restarting component 'formatter'").count == 4, "\(result.stderr)")
+    }
+
     @Test func restartLeavesComponentsWithStateOrDevicesAlone() throws {
         // kv's store holds the table and the device owns the socket: neither is started again.
         let service = try ServiceProcess(

@@ -139,6 +139,8 @@ import Testing
         }
         #expect(CBackend.verify(with(renamed(device.file)), plan: plan).contains("two components have the file name 'device'"))
         #expect(CBackend.verify(with(renamed("../store")), plan: plan).contains("component store has the file name '../store'"))
+        // The names executableName makes are safe, capital letters included (a state named netDevice).
+        #expect(CBackend.verify(with(renamed("netDevice_2")), plan: plan).isEmpty)
         let missing = IsolatedProgram(components: [device], launcher: program.launcher)
         #expect(CBackend.verify(missing, plan: plan).contains { $0.hasPrefix("components [\"device\"] for the plan's") })
     }

@@ -9,6 +9,8 @@
  * messages larger than the ring, sleeping on the futex and being woken).
  * Closing: a reader gets what was written before the writer closed, then -1;
  * a writer gets -1 once the reader has gone, also while it waits for room.
+ * A signal whose handler asks a wait to give up (cl_ring_wake_waiter) ends it
+ * even when it lands between the wait's last look and its sleep.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -324,11 +326,54 @@ static void check_closing(void) {
     free_ring(ring);
 }
 
+/* ---- a signal just before the sleep -------------------------------------------- */
+
+static volatile sig_atomic_t give_up_asked;
+
+static void on_give_up_signal(int signal_number) {
+    (void)signal_number;
+    give_up_asked = 1;
+    cl_ring_wake_waiter();
+}
+
+/* The answer as it was, then the signal that changes it: its handler runs after the wait has
+ * asked and before it sleeps, where a signal from outside (the launcher's) can land too. */
+static int answer_then_signal(void) {
+    int answer = give_up_asked;
+    if (!answer) raise(SIGUSR2);
+    return answer;
+}
+
+static void wait_through_a_late_signal(const void *writing) {
+    signal(SIGUSR2, on_give_up_signal);
+    sigset_t used; /* whoever started the test may have left them blocked */
+    sigemptyset(&used);
+    sigaddset(&used, SIGUSR2);
+    sigaddset(&used, SIGALRM);
+    sigprocmask(SIG_UNBLOCK, &used, NULL);
+    signal(SIGALRM, SIG_DFL);
+    alarm(2); /* a wait left asleep ends here, by SIGALRM */
+    cl_ring_interrupted = answer_then_signal;
+    cl_ring_spins = 0;
+    cl_ring *ring = new_ring(16);
+    cl_ring_end end = {.ring = ring};
+    uint8_t bytes[17] = {0};
+    int result = writing ? cl_ring_write(&end, bytes, sizeof bytes) : cl_ring_read(&end, bytes, 1);
+    if (result != -2) WRONG("the wait said %d, not -2", result);
+}
+
+static void check_a_late_signal(void) {
+    /* Each in a process of its own: a wait that sleeps on is ended by its alarm, a failure. */
+    run_case("a read about to sleep when a signal asks it to give up", wait_through_a_late_signal, NULL, NULL);
+    run_case("a write about to sleep when a signal asks it to give up", wait_through_a_late_signal, "", NULL);
+}
+
 int main(void) {
     check_one_thread();
     check_two_threads(4000);
     check_two_threads(0);
     check_two_processes();
     check_closing();
+    check_a_late_signal();
     return harness_done();
 }

@@ -247,7 +247,8 @@ static int on_input_interrupted(void) {
 static void on_launcher(int signal_number) {
     (void)signal_number;
     if (atomic_load(&status->abandon) != abandon_handled) abandon_requested = 1;
-    cl_netif_wake(); /* a device waiting for input wakes up to see it */
+    cl_ring_wake_waiter(); /* a wait on a peer that was about to sleep looks again */
+    cl_netif_wake();       /* a device waiting for input wakes up to see it */
 }
 
 static void futex(_Atomic uint32_t *word, int operation, uint32_t value) {

@@ -75,6 +75,9 @@ void cl_ring_close_reader(cl_ring *ring);
 /* Asked before a wait sleeps and when a signal interrupts it: nonzero makes the wait
  * give up (-2: the iteration is abandoned). It may also end the process (a stop). */
 extern int (*cl_ring_interrupted)(void);
+/* From a signal handler that changes what cl_ring_interrupted answers: a wait about to sleep
+ * does not sleep, and asks again (async-signal-safe). */
+void cl_ring_wake_waiter(void);
 /* Spins before sleeping in a wait; 0 sleeps at once. */
 extern unsigned cl_ring_spins;
 /* While spinning, give the processor away every this many spins (0: never). */

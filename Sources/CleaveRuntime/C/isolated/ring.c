@@ -24,6 +24,14 @@
  * Closing a side sets its flag and wakes the other, which sees the end once
  * the bytes already written are read.
  *
+ * A wait gives up when cl_ring_interrupted says so, which it asks before it
+ * sleeps and again after a signal interrupts the sleep. A signal whose
+ * handler runs after that question and before the futex call would leave the
+ * wait asleep, the answer changed and no one to wake it: the handler calls
+ * cl_ring_wake_waiter, which moves the wake counter the wait is about to
+ * sleep on, so the futex call returns at once and the question is asked
+ * again (the netifs' wake pipe does the same for a wait for input).
+ *
  * The launcher reads the sleeping flags too: a side that has announced its
  * sleep on a ring that is empty (full, for the writer) waits for the other
  * side and is not itself stalled (launcher.c). A flag is therefore set only
@@ -39,6 +47,8 @@
 #include "isolated.h"
 
 int (*cl_ring_interrupted)(void);
+/* The wake counter of this thread's wait in progress (NULL: none), for cl_ring_wake_waiter. */
+static _Thread_local _Atomic(_Atomic uint32_t *) waiting_on;
 unsigned cl_ring_spins = 4000;
 unsigned cl_ring_yield_every = 16;
 bool cl_ring_adapt = true;
@@ -92,6 +102,10 @@ static int wait_for(cl_ring_end *e, bool writer) {
         if (cl_ring_yield_every && i % cl_ring_yield_every == cl_ring_yield_every - 1) sched_yield();
     }
     e->spin = e->spin / 2 > 16 ? e->spin / 2 : 16;
+    /* From here a signal handler may move `wake` (cl_ring_wake_waiter): a move before the ticket
+     * is taken is harmless, as the handler's word is seen by the question below. */
+    atomic_store(&waiting_on, wake);
+    int result;
     for (;;) {
         uint32_t ticket = atomic_load_explicit(wake, memory_order_seq_cst);
         atomic_store_explicit(sleeping, 1, memory_order_seq_cst);
@@ -99,17 +113,25 @@ static int wait_for(cl_ring_end *e, bool writer) {
         bool gone = atomic_load_explicit(closed, memory_order_seq_cst) != 0;
         if (moved || gone) {
             atomic_store_explicit(sleeping, 0, memory_order_relaxed);
-            if (moved) return 0;
             /* Closed: a reader still gets what was written before. */
-            return atomic_load_explicit(other, memory_order_acquire) != seen ? 0 : -1;
+            result = moved || atomic_load_explicit(other, memory_order_acquire) != seen ? 0 : -1;
+            break;
         }
         if (cl_ring_interrupted && cl_ring_interrupted()) {
             atomic_store_explicit(sleeping, 0, memory_order_relaxed);
-            return -2;
+            result = -2;
+            break;
         }
         futex_wait(wake, ticket);
         atomic_store_explicit(sleeping, 0, memory_order_relaxed);
     }
+    atomic_store(&waiting_on, NULL);
+    return result;
+}
+
+void cl_ring_wake_waiter(void) {
+    _Atomic uint32_t *wake = atomic_load(&waiting_on);
+    if (wake) atomic_fetch_add_explicit(wake, 1, memory_order_seq_cst);
 }
 
 /* The waker claims the sleeper's flag: one futex call per sleep, not one per message
