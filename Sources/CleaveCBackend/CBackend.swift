@@ -17,6 +17,7 @@ import CleaveDiagnostics
 import CleaveIR
 import CleavePasses
 import CleaveSema
+import Foundation
 
 public struct CProgram: Sendable {
     /// The generated C file.
@@ -49,6 +50,8 @@ public final class CBackend {
     var wireDefinitions: [String] = []
     /// Each statement's C is preceded by `#line` naming its source line (`cleave build -g`).
     var lineDirectives = false
+    /// The file name of `#line`, as a C string literal, by the source's path.
+    var lineDirectiveFiles: [String: String] = [:]
 
     /// The runtime's headers the C of each target includes, from the runtime's folder
     /// (Sources/CleaveRuntime/C/README.md): the core and the netifs for the unikernel, the
@@ -84,6 +87,16 @@ public final class CBackend {
 
     func internalError(_ message: String, at span: SourceSpan?) {
         diagnostics.append(Diagnostic(.internalError(stage: "c", message), at: span))
+    }
+
+    /// How `#line` names the source at `path`: by its absolute path (a debugger reads it from a
+    /// build directory of its own); a module shipped in the compiler keeps its name. Once a file.
+    func lineDirectiveFile(_ path: String) -> String {
+        if let known = lineDirectiveFiles[path] { return known }
+        let named = path.hasPrefix("<") ? path : URL(fileURLWithPath: path).standardizedFileURL.path
+        let literal = CText.string(named)
+        lineDirectiveFiles[path] = literal
+        return literal
     }
 
     // MARK: Names

@@ -25,7 +25,6 @@ import CleaveDiagnostics
 import CleaveIR
 import CleavePasses
 import CleaveSema
-import Foundation
 
 final class FunctionEmitter {
     let backend: CBackend
@@ -210,7 +209,7 @@ final class FunctionEmitter {
         current = stmtNumber
         stmtNumber += 1
         let here = s.span
-        if backend.lineDirectives { sourceLine = Self.lineDirective(here) }
+        if backend.lineDirectives { sourceLine = "#line \(here.line) \(backend.lineDirectiveFile(here.file.path))" }
         switch s.kind {
         case .assign(let results, let op):
             EmitOperation(self, results: results, span: here).emit(op)
@@ -352,14 +351,6 @@ final class FunctionEmitter {
             default: return false
             }
         }
-    }
-
-    /// `#line` naming the source line of `span`, by the file's absolute path (a debugger reads
-    /// it from a build directory of its own); a module shipped in the compiler keeps its name.
-    static func lineDirective(_ span: SourceSpan) -> String {
-        let path = span.file.path
-        let named = path.hasPrefix("<") ? path : URL(fileURLWithPath: path).standardizedFileURL.path
-        return "#line \(span.line) \(CText.string(named))"
     }
 
     func location(_ span: SourceSpan) -> String {

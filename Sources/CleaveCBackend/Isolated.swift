@@ -184,11 +184,7 @@ extension CBackend {
         }
         var files: Set<String> = []
         for c in program.components {
-            let safe = c.file.utf8.allSatisfy { b in
-                (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "_")
-                    || b == UInt8(ascii: "-")
-            }
-            if c.file.isEmpty || !safe || c.file == "run" || c.file.hasPrefix("-") || c.file.utf8.count > executableNameLimit {
+            if !isExecutableName(c.file) {
                 problems.append("component \(c.name) has the file name '\(c.file)'")
             }
             if !files.insert(c.file).inserted { problems.append("two components have the file name '\(c.file)'") }
@@ -379,6 +375,18 @@ extension CBackend {
     /// The longest name of a component's executable, in bytes.
     static let executableNameLimit = 64
 
+    /// A character an executable's file name keeps; `executableName` makes any other `_`.
+    static func keptInExecutableName(_ c: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "-" || c == "_"
+    }
+
+    /// A file name `executableName` may give: made of kept characters, not empty, not `run` nor an
+    /// option, within the limit.
+    static func isExecutableName(_ f: String) -> Bool {
+        !f.isEmpty && f != "run" && !f.hasPrefix("-") && f.utf8.count <= executableNameLimit
+            && f.unicodeScalars.allSatisfy(keptInExecutableName)
+    }
+
     /// The file name of a component's executable, beside the launcher, from the component's name
     /// (its states' variable names, which may be of any length): ASCII letters, digits, `-` and
     /// `_` kept, anything else `_`; never empty, never starting with `.` or `-` (a hidden file,
@@ -387,10 +395,7 @@ extension CBackend {
     /// apart; and unlike every name in `taken`. `IsolatedComponent.file` carries it to the build,
     /// `--print-policy` and the launcher's table.
     public static func executableName(_ name: String, taken: [String]) -> String {
-        func kept(_ c: Unicode.Scalar) -> Bool {
-            ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "-" || c == "_"
-        }
-        var f = String(String.UnicodeScalarView(name.unicodeScalars.map { kept($0) ? $0 : "_" }))
+        var f = String(String.UnicodeScalarView(name.unicodeScalars.map { keptInExecutableName($0) ? $0 : "_" }))
         if f.isEmpty || f == "run" || f.hasPrefix("-") { f = "component-" + f }
         if f.utf8.count > executableNameLimit {
             let hash = String(fnv1a(name), radix: 16)
