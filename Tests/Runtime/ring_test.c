@@ -368,6 +368,65 @@ static void check_a_late_signal(void) {
     run_case("a write about to sleep when a signal asks it to give up", wait_through_a_late_signal, "", NULL);
 }
 
+/* ---- posting: visible at once, the reader woken later --------------------------- */
+
+typedef struct sleeper {
+    cl_ring *ring;
+    uint8_t in[3];
+    int result;
+    _Atomic int done;
+} sleeper;
+
+static void *read_three(void *argument) {
+    sleeper *s = argument;
+    cl_ring_end r = {.ring = s->ring};
+    s->result = cl_ring_read(&r, s->in, 3);
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
+static int waits_begun;
+static void count_wait(void) { waits_begun++; }
+
+static void check_posting(void) {
+    uint8_t bytes[3] = {stream_byte(0), stream_byte(1), stream_byte(2)};
+    cl_ring_spins = 0; /* the reader sleeps at once */
+    cl_ring *ring = new_ring(16);
+    sleeper s = {.ring = ring};
+    pthread_t reader;
+    pthread_create(&reader, NULL, read_three, &s);
+    while (!atomic_load(&ring->reader_sleeping)) sched_yield();
+    cl_ring_end w = {.ring = ring};
+    cl_ring_write(&w, bytes, 3);
+    cl_ring_post(&w);
+    CHECK(atomic_load(&ring->tail) == 3, "a post makes the bytes visible at once");
+    usleep(50000);
+    CHECK(!atomic_load(&s.done) && atomic_load(&ring->reader_sleeping), "a post leaves a sleeping reader asleep");
+    cl_ring_wake(&w);
+    pthread_join(reader, NULL);
+    CHECK(s.result == 0 && memcmp(s.in, bytes, 3) == 0, "the wake a post owes wakes the reader, which gets the bytes");
+    CHECK(!w.owed, "a wake given is no longer owed");
+    free_ring(ring);
+    cl_ring_spins = 4000;
+
+    /* Every wait begins with cl_ring_before_wait: a side settles before it waits. */
+    cl_ring_before_wait = count_wait;
+    cl_ring_interrupted = give_up;
+    ring = new_ring(16);
+    cl_ring_end r = {.ring = ring};
+    uint8_t in[1];
+    int result = cl_ring_read(&r, in, 1);
+    CHECK(result == -2 && waits_begun == 1, "a wait calls cl_ring_before_wait once before it waits (%d calls, read %d)",
+        waits_begun, result);
+    cl_ring_write(&(cl_ring_end){.ring = ring}, bytes, 1);
+    waits_begun = 0;
+    r = (cl_ring_end){.ring = ring};
+    CHECK(cl_ring_read(&r, in, 1) == -2 && waits_begun == 1, "bytes written but not posted are not read");
+    cl_ring_before_wait = NULL;
+    cl_ring_interrupted = NULL;
+    free_ring(ring);
+}
+
 int main(void) {
     check_one_thread();
     check_two_threads(4000);
@@ -375,5 +434,6 @@ int main(void) {
     check_two_processes();
     check_closing();
     check_a_late_signal();
+    check_posting();
     return harness_done();
 }

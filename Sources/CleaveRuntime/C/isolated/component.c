@@ -38,10 +38,24 @@
  * no new input, and everything after it waits for the failed peer. A component
  * that reports a trap another one also reaches halts there and leaves.
  *
+ * Settling. Sending posts a message (ring.c): it is visible at once, but a
+ * peer asleep on the ring is woken only when this component settles; and a
+ * message received is given back as room to its writer only then, not one by
+ * one. A component settles whenever it stops: before it waits on a ring or for
+ * input, when it parks or leaves, and at the end of an iteration after which
+ * it has nothing waiting for it in its rings (or after 64 iterations that
+ * had). A burst of messages, such as the requests a device reads ahead, thus
+ * wakes its peer once, and the peer answers the whole burst before it wakes
+ * this component once in turn; nobody is woken, and on a shared processor run,
+ * for each message. Waiting for a wake never outlasts the writer's running:
+ * the launcher counts a component asleep on a ring whose writer owes it a wake
+ * as waiting for that writer.
+ *
  * Waiting on a ring can be tuned from the launcher's environment, for
  * measurements: CLEAVE_RING_SPINS (spins before sleeping, 4000), CLEAVE_RING_YIELD
  * (sched_yield every this many spins, 16; 0: never), CLEAVE_RING_ADAPT (0: a
- * fixed budget instead of one that adapts). See ring.c.
+ * fixed budget instead of one that adapts, and as long after a burst). See
+ * ring.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -74,6 +88,8 @@ static ring_link *links; /* by ring number; ring NULL when this component is not
 static bool in_loop;       /* main has entered its service loop: the set-up is over */
 static bool started_again; /* by the launcher, after a failure (--restart) */
 static cl_status *status;
+static bool unsettled;           /* posted or received since this component last settled */
+static unsigned busy_iterations; /* iterations ended unsettled, with more waiting for it */
 static cl_writer outgoing;
 static uint8_t *incoming;
 static size_t incoming_capacity;
@@ -120,6 +136,35 @@ static bool setting_up_again(const cl_type *type) {
     return true;
 }
 
+/* Only this component writes its counts (the launcher reads them): no locked add. */
+static void count_message(_Atomic uint64_t *count) {
+    atomic_store_explicit(count, atomic_load_explicit(count, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+/* This component stops: wake the readers its posts owe a wake, give its writers the room it has
+ * read. */
+static void settle(void) {
+    if (!unsettled) return;
+    unsettled = false;
+    busy_iterations = 0;
+    for (int32_t r = 0; r < cl_program.ring_count; r++) {
+        cl_ring_end *e = &links[r].end;
+        if (!e->ring) continue;
+        if (links[r].writer) cl_ring_wake(e);
+        else if (e->position != atomic_load_explicit(&e->ring->head, memory_order_relaxed)) cl_ring_release(e);
+    }
+}
+
+/* A message already waits for this component in one of its rings: it goes on without waiting. */
+static bool more_waiting(void) {
+    for (int32_t r = 0; r < cl_program.ring_count; r++) {
+        const cl_ring_end *e = &links[r].end;
+        if (e->ring && !links[r].writer && atomic_load_explicit(&e->ring->tail, memory_order_relaxed) != e->position)
+            return true;
+    }
+    return false;
+}
+
 void cl_channel_send(int channel, const void *value, const cl_type *type) {
     if (setting_up_again(type)) return;
     if (abandoning(0)) return;
@@ -134,9 +179,10 @@ void cl_channel_send(int channel, const void *value, const cl_type *type) {
     if (written == 0) written = cl_ring_write(&l->end, outgoing.data, outgoing.length);
     if (abandoning(written)) return;
     if (written < 0) leave_cleanly(); /* the reader has gone */
-    cl_ring_publish(&l->end);
+    cl_ring_post(&l->end);
+    unsettled = true;
     l->sequence++;
-    atomic_fetch_add_explicit(type == &cl_type_void ? &status->turns_sent : &status->messages_sent, 1, memory_order_relaxed);
+    count_message(type == &cl_type_void ? &status->turns_sent : &status->messages_sent);
 }
 
 static _Noreturn void malformed(const cl_wire_channel *c, const char *problem) {
@@ -186,14 +232,15 @@ void cl_channel_receive(int channel, void *value, const cl_type *type) {
     got = cl_ring_read(&l->end, incoming, h.length);
     if (abandoning(got)) return;
     if (got < 0) malformed(c, "the writer left in the middle of it");
-    cl_ring_release(&l->end);
+    unsettled = true;
+    if (l->end.position - atomic_load_explicit(&l->end.ring->head, memory_order_relaxed) > l->end.ring->capacity / 4)
+        cl_ring_release(&l->end); /* a long burst: room for the writer before the settling */
     cl_reader r = {.at = incoming, .end = incoming + h.length, .problem = NULL};
     memset(value, 0, type->size);
     if (!c->get(&r, value)) malformed(c, r.problem ? r.problem : "it does not hold a value of the channel's type");
     if (r.at != r.end) malformed(c, "bytes are left after the value");
     l->sequence++;
-    atomic_fetch_add_explicit(
-        type == &cl_type_void ? &status->turns_received : &status->messages_received, 1, memory_order_relaxed);
+    count_message(type == &cl_type_void ? &status->turns_received : &status->messages_received);
 }
 
 static void input_ended_here(void) {
@@ -210,6 +257,7 @@ _Noreturn void cl_component_halt(void) {
 }
 
 void cl_component_iteration_end(void) {
+    if (unsettled && (++busy_iterations >= 64 || !more_waiting())) settle();
     cl_iteration_end();
     if (atomic_load_explicit(&status->input_ended, memory_order_relaxed)) leave_cleanly();
 }
@@ -257,6 +305,7 @@ static void futex(_Atomic uint32_t *word, int operation, uint32_t value) {
 
 void cl_component_abandon(void) {
     /* Park until the launcher has reset the rings and started the failed peer again. */
+    settle();
     uint32_t epoch = atomic_load(&status->abandon);
     abandon_handled = epoch;
     atomic_store(&status->parked, epoch);
@@ -269,8 +318,10 @@ void cl_component_abandon(void) {
     }
     for (int32_t r = 0; r < cl_program.ring_count; r++) {
         links[r].end.position = links[r].end.seen = 0;
+        links[r].end.owed = false;
         links[r].sequence = 0;
     }
+    unsettled = false;
     cl_netif_drain_wake();
     cl_ahead_clear(); /* what was read ahead is abandoned with the iteration */
     cl_abandoned = 0;
@@ -431,7 +482,9 @@ int main(int argc, char **argv) {
     cl_platform_start();
     signal(SIGUSR1, SIG_IGN);
     cl_ring_interrupted = on_ring_interrupted;
+    cl_ring_before_wait = settle;
     cl_netif_interrupted = on_input_interrupted;
+    cl_netif_before_wait = settle;
     struct sigaction launcher;
     memset(&launcher, 0, sizeof launcher);
     launcher.sa_handler = on_launcher;

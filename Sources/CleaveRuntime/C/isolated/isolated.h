@@ -56,6 +56,8 @@ typedef struct cl_ring_end {
     uint64_t position; /* written (writer) or read (reader) so far */
     uint64_t seen;     /* the other side's position when last read */
     unsigned spin;     /* how long a wait spins before it sleeps (adapts) */
+    unsigned run;      /* reads (writes) since this end last waited */
+    bool owed;         /* posted while the reader may sleep, and not yet woken (cl_ring_wake) */
 } cl_ring_end;
 
 size_t cl_ring_bytes(uint64_t capacity);
@@ -65,6 +67,11 @@ void cl_ring_init(cl_ring *ring, uint64_t capacity);
 int cl_ring_write(cl_ring_end *w, const void *data, size_t n);
 /* Make what was written visible, waking the reader if it sleeps. */
 void cl_ring_publish(cl_ring_end *w);
+/* Make what was written visible, leaving a sleeping reader asleep for now: the writer owes it
+ * a wake, which cl_ring_wake gives. For a writer with more to send before it stops. */
+void cl_ring_post(cl_ring_end *w);
+/* Give the wake a post owes, if the reader sleeps. */
+void cl_ring_wake(cl_ring_end *w);
 /* Copy n bytes out, waiting while the ring is empty: 0, -1 when the writer has gone and
  * nothing is left, -2 when the wait was given up. */
 int cl_ring_read(cl_ring_end *r, void *data, size_t n);
@@ -78,11 +85,14 @@ extern int (*cl_ring_interrupted)(void);
 /* From a signal handler that changes what cl_ring_interrupted answers: a wait about to sleep
  * does not sleep, and asks again (async-signal-safe). */
 void cl_ring_wake_waiter(void);
+/* Called as a wait begins, before it spins: whoever this side waits for may be waiting for
+ * the wakes it owes and the room it has read (component.c). */
+extern void (*cl_ring_before_wait)(void);
 /* Spins before sleeping in a wait; 0 sleeps at once. */
 extern unsigned cl_ring_spins;
 /* While spinning, give the processor away every this many spins (0: never). */
 extern unsigned cl_ring_yield_every;
-/* Adapt each end's spinning to how often it pays off. */
+/* Adapt each end's spinning to how often it pays off, and spin only briefly after a burst. */
 extern bool cl_ring_adapt;
 
 /* ---- messages (wire.c) ---------------------------------------------------- */

@@ -41,8 +41,9 @@
  * failure (restarted, or the service stops). Not running is not always
  * stalling, though. A component whose device waits for input (its status page
  * says so) takes the message once the input has come, and one asleep on a ring
- * waiting for a peer takes it once the peer has answered, which passes the
- * question on to that peer: either way the message waits its turn in the
+ * waiting for a peer takes it once the peer has answered (and woken it: a peer
+ * wakes its readers when it settles, component.c), which passes the question on
+ * to that peer: either way the message waits its turn in the
  * program's order, as in an idle service whose components have run ahead of
  * its device. The waits for input are the netifs' own (a UDP socket, a
  * capture); a FrameDevice never blocks, and a program that waits for frames in
@@ -695,14 +696,15 @@ static bool message_waiting(int k) {
     return false;
 }
 
-/* The peer component k sleeps for (ring.c: it announced its sleep on a ring that has nothing
- * for it to read, or no room to write), or -1. */
+/* The peer component k sleeps for (ring.c: it announced its sleep on a ring that had nothing
+ * for it to read, whose writer has yet to post or to wake it, or that has no room to write), or
+ * -1. */
 static int waits_for_peer(int k) {
     for (int r = 0; r < cl_program.ring_count; r++) {
         cl_ring *ring = rings[r];
         uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
         uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
-        if (cl_program.rings[r][1] == k && atomic_load(&ring->reader_sleeping) && tail == head) return cl_program.rings[r][0];
+        if (cl_program.rings[r][1] == k && atomic_load(&ring->reader_sleeping)) return cl_program.rings[r][0];
         if (cl_program.rings[r][0] == k && atomic_load(&ring->writer_sleeping) && tail - head >= ring->capacity)
             return cl_program.rings[r][1];
     }

@@ -11,15 +11,27 @@
  * giving the processor away every few spins (sched_yield: on a machine with
  * fewer processors than busy processes the other side may need this one to
  * answer at all), for as long as spinning has been paying off on this end
- * (the budget adapts), then sleeps on a futex: the sleeper announces itself (`*_sleeping`), re-checks,
- * and sleeps on a wake counter; the other side, after publishing, looks for
- * an announced sleeper, claims its flag, and bumps the counter and wakes it.
- * Each side's sleeping flag and wake counter have a cache line of their own:
- * they change only around a sleep, while the positions change with every
- * message. Both sides order
+ * (the budget adapts), then sleeps on a futex. After a burst, though (this end
+ * read or wrote several times since it last waited), the wait is for the next
+ * burst, which is further off: it spins only briefly, without yielding, and
+ * sleeps. A service answering one request at a time keeps spinning between
+ * requests, which is what its latency needs; one answering bursts sleeps
+ * between them instead of taking a processor the others need. The sleeper
+ * announces itself (`*_sleeping`), re-checks, and sleeps on a wake counter;
+ * the other side, after publishing, looks for an announced sleeper, claims
+ * its flag, and bumps the counter and wakes it. Each side's sleeping flag and
+ * wake counter have a cache line of their own: they change only around a
+ * sleep, while the positions change with every message. Both sides order
  * "announce, re-check" and "publish, look" with sequentially consistent
  * operations, so a wake-up is never lost, and the futex system call happens
  * only when the ring really was empty (or full) and the waiter really slept.
+ *
+ * A writer with more to send may post instead of publish: the bytes are
+ * visible at once, but a sleeping reader is left asleep and owed a wake, which
+ * the writer gives (cl_ring_wake) when it has sent what it had, at the latest
+ * before it waits itself (cl_ring_before_wait). A burst then costs one wake,
+ * and the reader, once awake, takes the whole burst instead of being woken
+ * (and, on a shared processor, run) for each message.
  *
  * Closing a side sets its flag and wakes the other, which sees the end once
  * the bytes already written are read.
@@ -33,9 +45,10 @@
  * again (the netifs' wake pipe does the same for a wait for input).
  *
  * The launcher reads the sleeping flags too: a side that has announced its
- * sleep on a ring that is empty (full, for the writer) waits for the other
- * side and is not itself stalled (launcher.c). A flag is therefore set only
- * around a sleep, never left set by a side that has gone on.
+ * sleep waits for the other side and is not itself stalled (launcher.c): a
+ * reader on an empty ring, or on one whose writer owes it a wake; a writer on
+ * a full ring. A flag is therefore set only around a sleep, never left set by
+ * a side that has gone on.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -47,11 +60,15 @@
 #include "isolated.h"
 
 int (*cl_ring_interrupted)(void);
+void (*cl_ring_before_wait)(void);
 /* The wake counter of this thread's wait in progress (NULL: none), for cl_ring_wake_waiter. */
 static _Thread_local _Atomic(_Atomic uint32_t *) waiting_on;
 unsigned cl_ring_spins = 4000;
 unsigned cl_ring_yield_every = 16;
 bool cl_ring_adapt = true;
+
+#define BURST 8          /* reads (writes) since the last wait that make a burst */
+#define AFTER_BURST 64u  /* the spins of a wait after a burst, without yielding */
 
 static void futex_wait(_Atomic uint32_t *word, uint32_t expected) {
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, NULL, NULL, 0);
@@ -81,27 +98,14 @@ void cl_ring_init(cl_ring *ring, uint64_t capacity) {
     ring->magic = CL_RING_MAGIC;
 }
 
-/* Wait until `ready` holds (the other side moved) or the other side closed: 0 or -1. */
-static int wait_for(cl_ring_end *e, bool writer) {
+/* Sleep until the other side moves or closes: 0, -1 (closed, nothing left), -2 (given up). */
+static int sleep_for(cl_ring_end *e, bool writer) {
     cl_ring *ring = e->ring;
     _Atomic uint64_t *other = writer ? &ring->head : &ring->tail;
     _Atomic uint32_t *sleeping = writer ? &ring->writer_sleeping : &ring->reader_sleeping;
     _Atomic uint32_t *wake = writer ? &ring->writer_wake : &ring->reader_wake;
     _Atomic uint32_t *closed = writer ? &ring->reader_closed : &ring->writer_closed;
     uint64_t seen = e->seen;
-    /* Spin as long as spinning has been paying off on this end: a budget that doubles when
-     * the other side answered within it and halves when it did not. */
-    if (e->spin == 0 || e->spin > cl_ring_spins || !cl_ring_adapt) e->spin = cl_ring_spins;
-    for (unsigned i = 0; i < e->spin; i++) {
-        if (atomic_load_explicit(other, memory_order_acquire) != seen) {
-            e->spin = e->spin * 2 > cl_ring_spins ? cl_ring_spins : e->spin * 2;
-            return 0;
-        }
-        if (atomic_load_explicit(closed, memory_order_relaxed)) break;
-        relax();
-        if (cl_ring_yield_every && i % cl_ring_yield_every == cl_ring_yield_every - 1) sched_yield();
-    }
-    e->spin = e->spin / 2 > 16 ? e->spin / 2 : 16;
     /* From here a signal handler may move `wake` (cl_ring_wake_waiter): a move before the ticket
      * is taken is harmless, as the handler's word is seen by the question below. */
     atomic_store(&waiting_on, wake);
@@ -134,6 +138,40 @@ void cl_ring_wake_waiter(void) {
     if (wake) atomic_fetch_add_explicit(wake, 1, memory_order_seq_cst);
 }
 
+/* Wait until the other side moved (0) or closed (-1), or the wait was given up (-2). */
+static int wait_for(cl_ring_end *e, bool writer) {
+    if (cl_ring_before_wait) cl_ring_before_wait();
+    cl_ring *ring = e->ring;
+    _Atomic uint64_t *other = writer ? &ring->head : &ring->tail;
+    _Atomic uint32_t *closed = writer ? &ring->reader_closed : &ring->writer_closed;
+    uint64_t seen = e->seen;
+    bool after_burst = cl_ring_adapt && e->run >= BURST;
+    e->run = 0;
+    if (after_burst) {
+        unsigned spins = cl_ring_spins < AFTER_BURST ? cl_ring_spins : AFTER_BURST;
+        for (unsigned i = 0; i < spins; i++) {
+            if (atomic_load_explicit(other, memory_order_acquire) != seen) return 0;
+            if (atomic_load_explicit(closed, memory_order_relaxed)) break;
+            relax();
+        }
+        return sleep_for(e, writer);
+    }
+    /* Spin as long as spinning has been paying off on this end: a budget that doubles when
+     * the other side answered within it and halves when it did not. */
+    if (e->spin == 0 || e->spin > cl_ring_spins || !cl_ring_adapt) e->spin = cl_ring_spins;
+    for (unsigned i = 0; i < e->spin; i++) {
+        if (atomic_load_explicit(other, memory_order_acquire) != seen) {
+            e->spin = e->spin * 2 > cl_ring_spins ? cl_ring_spins : e->spin * 2;
+            return 0;
+        }
+        if (atomic_load_explicit(closed, memory_order_relaxed)) break;
+        relax();
+        if (cl_ring_yield_every && i % cl_ring_yield_every == cl_ring_yield_every - 1) sched_yield();
+    }
+    e->spin = e->spin / 2 > 16 ? e->spin / 2 : 16;
+    return sleep_for(e, writer);
+}
+
 /* The waker claims the sleeper's flag: one futex call per sleep, not one per message
  * until the sleeper runs again. */
 static void wake_if_sleeping(_Atomic uint32_t *sleeping, _Atomic uint32_t *wake) {
@@ -144,6 +182,7 @@ static void wake_if_sleeping(_Atomic uint32_t *sleeping, _Atomic uint32_t *wake)
 
 int cl_ring_write(cl_ring_end *w, const void *data, size_t n) {
     cl_ring *ring = w->ring;
+    w->run++;
     const uint64_t capacity = ring->capacity;
     const unsigned char *p = data;
     while (n > 0) {
@@ -172,12 +211,24 @@ int cl_ring_write(cl_ring_end *w, const void *data, size_t n) {
 }
 
 void cl_ring_publish(cl_ring_end *w) {
+    cl_ring_post(w);
+    cl_ring_wake(w);
+}
+
+void cl_ring_post(cl_ring_end *w) {
     atomic_store_explicit(&w->ring->tail, w->position, memory_order_release);
+    w->owed = true;
+}
+
+void cl_ring_wake(cl_ring_end *w) {
+    if (!w->owed) return;
+    w->owed = false;
     wake_if_sleeping(&w->ring->reader_sleeping, &w->ring->reader_wake);
 }
 
 int cl_ring_read(cl_ring_end *r, void *data, size_t n) {
     cl_ring *ring = r->ring;
+    r->run++;
     const uint64_t capacity = ring->capacity;
     unsigned char *p = data;
     while (n > 0) {

@@ -135,6 +135,8 @@ void cl_netif_number_devices(const int32_t *numbers, size_t count);
 extern size_t (*cl_device_descriptors)(int *out, size_t capacity);
 /* Asked when a wait for input is interrupted: nonzero makes cl_netif_receive give up (-2). */
 extern int (*cl_netif_interrupted)(void);
+/* Called as a wait for input begins (an isolated component settles its rings: component.c). */
+extern void (*cl_netif_before_wait)(void);
 /* Drain the wake-ups written to the wake pipe (cl_netif_wake) while no device waited. */
 void cl_netif_drain_wake(void);
 

@@ -49,6 +49,11 @@ static _Atomic uint32_t *waiting = &own_waiting;
 
 void cl_netif_attach_waiting(uint32_t *shared) { waiting = (_Atomic uint32_t *)shared; }
 
+void (*cl_netif_before_wait)(void);
+
 /* Relaxed: the launcher looks now and then, and a component that has just returned from its
  * wait runs, which the launcher sees too. */
-void cl_netif_waiting_for_input(int on) { atomic_store_explicit(waiting, on ? 1u : 0u, memory_order_relaxed); }
+void cl_netif_waiting_for_input(int on) {
+    if (on && cl_netif_before_wait) cl_netif_before_wait();
+    atomic_store_explicit(waiting, on ? 1u : 0u, memory_order_relaxed);
+}
