@@ -415,8 +415,8 @@ struct Partitioner {
         }
         for (v, _, _) in created where !placed.contains(v) { components.append(component([v])) }
         for (k, c) in components.enumerated() { for s in c.states { stateComponent[s] = k } }
-        let device = created.first { program.typed.type($0.2).isStandard }?.0 ?? created.first?.0
-        deviceCount = created.filter { program.typed.type($0.2).isStandard }.count
+        let device = created.first { program.typed.type($0.2).isDevice }?.0 ?? created.first?.0
+        deviceCount = created.filter { program.typed.type($0.2).isDevice }.count
         system = device.flatMap { stateComponent[$0] } ?? 0
         componentCount = components.count
         return (components, diagnostics)

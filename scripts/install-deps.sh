@@ -10,6 +10,9 @@ packages=(
     libseccomp-dev # the isolated target's per-component sandbox (seccomp filters)
     netcat-openbsd # `nc`, to talk to a service by hand as the README and the examples show
     gdb            # source-level debugging of `cleave build -g` (a test sets a breakpoint on a .clv line)
+    iputils-ping   # the stack's tests ping it over a TAP interface in a namespace
+    arping         # ... and ask for its address with ARP
+    tcpdump        # recording the frames the stack's capture tests replay
 )
 
 missing=()

@@ -197,6 +197,8 @@ public final class CBackend {
                 f.line("cl_frame_device_send(\(receiver), \(f.atom(frame)));")
             case ("fd", let r?, _):
                 f.declare(r, "cl_frame_device_fd(\(receiver))")
+            case ("now", let r?, _):
+                f.declare(r, "cl_frame_device_now(\(receiver))")
             default:
                 internalError("no runtime for FrameDevice.\(method.name)", at: span)
             }
@@ -361,6 +363,20 @@ public final class CBackend {
 
     /// Each component's local program as a C function, the channel table, and a `cleave_main`
     /// that runs the components.
+    /// What the unikernel's main reaches (each component's main, for a projected program): its
+    /// functions with bodies and the states it creates.
+    func unikernelReach() -> (functions: Set<FunctionID>, states: Set<TypeID>) {
+        let mains = projected.map { $0.components.map(\.main) } ?? program.functions.filter { $0.kind == .main }
+        var functions: Set<FunctionID> = []
+        var states: Set<TypeID> = []
+        for main in mains {
+            let (f, _, s) = Self.reach(from: main, in: program)
+            functions.formUnion(f)
+            states.formUnion(s)
+        }
+        return (functions, states)
+    }
+
     func componentMains(_ projected: ProjectedProgram) -> [String] {
         var out: [String] = []
         var names: [String] = []
@@ -436,6 +452,13 @@ public final class CBackend {
                 globalInits.append("    cl_mark(\(types.descriptor(info.type)), &\(name));")
             }
         }
+        // The unikernel holds what its main reaches of the standard modules (a program that does
+        // not use the net module's stack carries none of it); the user's own code is all there.
+        let used = isolated == nil ? unikernelReach() : nil
+        func unused(_ fn: IRFunction) -> Bool {
+            guard let used, !program.typed.files.contains(fn.span.file) else { return false }
+            return !used.functions.contains(fn.source)
+        }
         var hasMain = false
         for fn in program.functions {
             if fn.kind == .main {
@@ -453,14 +476,16 @@ public final class CBackend {
                 }
             }
             if let isolated, !isolated.reachable.contains(fn.source) { continue }
+            if unused(fn) { continue }
             let (p, d) = emitFunction(fn)
             if fn.kind != .main { prototypes.append(p) }
             definitions.append(d)
         }
         if !hasMain { definitions.append("void cleave_main(void) {}") }
         // States get their struct definitions once all field types are known.
-        for (k, d) in program.typed.types.enumerated() where d.kind == .state && !d.isStandard {
+        for (k, d) in program.typed.types.enumerated() where d.kind == .state && !d.isDevice {
             if let isolated, !isolated.states.contains(TypeID(k)) { continue }
+            if let used, d.isStandard, !used.states.contains(TypeID(k)) { continue }
             _ = stateConstructor(TypeID(k))
             for f in d.fields { _ = types.c(f.type) }
         }

@@ -83,7 +83,7 @@ enum Policy {
             "poll", "ppoll", "recvmmsg", "sendmmsg", "sendto", "read", "write", "lseek", "fstat", "newfstatat", "close",
         ],
         // tap: a non-blocking descriptor; pcap: captures as for UdpDevice.
-        "FrameDevice": ["read", "write", "lseek", "fstat", "newfstatat", "close"],
+        "FrameDevice": ["read", "write", "lseek", "fstat", "newfstatat", "close", "clock_gettime"],
     ]
 
     /// The rules of component `k`, and warnings for system functions the table does not know.

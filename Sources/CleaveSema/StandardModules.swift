@@ -10,7 +10,7 @@ enum StandardModules {
 
     static func source(named name: String) -> String? {
         switch name {
-        case "net": net
+        case "net": net + "\n\n" + netStack
         default: nil
         }
     }
@@ -62,6 +62,10 @@ enum StandardModules {
             /// The file descriptor to wait on for frames (`poll` from <poll.h>), or -1 when
             /// there is none (a replayed capture).
             extern func fd() -> Int32
+            /// Milliseconds on the device's clock, which never goes back: the machine's for a
+            /// TAP interface; for a replayed capture, the time the frame received last was
+            /// recorded, so that timeouts replay as they happened.
+            extern func now() -> Int
         }
         """
 }

@@ -63,6 +63,9 @@ int cl_platform_frames_receive(cl_frames *frames, const uint8_t **frame, size_t 
 void cl_platform_frames_send(cl_frames *frames, const uint8_t *frame, size_t length);
 /* A descriptor the program can wait on for frames (poll), or -1 when there is none. */
 int cl_platform_frames_fd(const cl_frames *frames);
+/* Milliseconds on the frames' clock, which never goes back: the machine's, or a replayed
+ * capture's own (the time of the frame received last). */
+int64_t cl_platform_frames_clock(const cl_frames *frames);
 
 /* ---- start ---------------------------------------------------------------- */
 

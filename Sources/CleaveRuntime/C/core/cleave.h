@@ -366,6 +366,7 @@ cl_frame_device *cl_frame_device_open(cl_bytes tap_name);
 bool cl_frame_device_receive(cl_frame_device *d, cl_bytes *frame);
 void cl_frame_device_send(cl_frame_device *d, cl_bytes frame);
 int32_t cl_frame_device_fd(cl_frame_device *d);
+int64_t cl_frame_device_now(cl_frame_device *d);
 
 #include "arith.h"
 

@@ -32,3 +32,5 @@ void cl_frame_device_send(cl_frame_device *d, cl_bytes frame) {
 }
 
 int32_t cl_frame_device_fd(cl_frame_device *d) { return (int32_t)cl_platform_frames_fd(d->frames); }
+
+int64_t cl_frame_device_now(cl_frame_device *d) { return cl_platform_frames_clock(d->frames); }

@@ -72,3 +72,5 @@ int cl_platform_frames_receive(cl_frames *frames, const uint8_t **frame, size_t 
 void cl_platform_frames_send(cl_frames *frames, const uint8_t *frame, size_t length) { cl_frames_send(frames, frame, length); }
 
 int cl_platform_frames_fd(const cl_frames *frames) { return cl_frames_fd(frames); }
+
+int64_t cl_platform_frames_clock(const cl_frames *frames) { return cl_frames_clock(frames); }

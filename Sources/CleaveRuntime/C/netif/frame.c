@@ -19,6 +19,10 @@
  *                   its device in a loop therefore flushes what it still has
  *                   to send before it ends.
  *
+ * The frames' clock (cl_frames_clock, a FrameDevice's now()) is the monotonic
+ * clock for a TAP interface, and a capture's own time for a capture: the time
+ * of the frame received last.
+ *
  * Frames are counted as received and sent; a frame longer than the largest
  * Ethernet frame (CL_FRAME_MAX) is dropped and counted as oversized, in
  * either direction. Telling good frames from bad is the program's business.
@@ -201,6 +205,13 @@ void cl_frames_send(cl_frames *f, const uint8_t *frame, size_t length) {
 }
 
 int cl_frames_fd(const cl_frames *f) { return f->tap_fd; }
+
+int64_t cl_frames_clock(const cl_frames *f) {
+    if (f->tap_fd >= 0) return (int64_t)(cl_platform_clock() / 1000000u);
+    /* A capture's time is its own: the time of the frame received last, so that timeouts in a
+     * replay happen where they happened when it was recorded, however fast it is replayed. */
+    return (int64_t)f->last_time.tv_sec * 1000 + (int64_t)f->last_time.tv_usec / 1000;
+}
 
 void cl_frames_close(cl_frames *f) {
     if (!f) return;
