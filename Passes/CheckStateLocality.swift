@@ -3,8 +3,8 @@
 /// Requires: nothing; it inspects what the passes made.
 /// Ensures: a list of violations, each naming the pass that should have prevented
 /// it, empty when:
-///   - no state method takes another state, nor makes a call on one (after
-///     `LambdaLift`);
+///   - no method of a state `main` creates takes another state, nor makes a call on
+///     one (after `LambdaLift`);
 ///   - every call on a state in `main` is its `process` method (after
 ///     `Defunctionalize`), so the state is one node per scope;
 ///   - every state of `main` is created and called by exactly one component's
@@ -27,8 +27,9 @@ public enum CheckStateLocality {
             return nil
         }
         var problems: [String] = []
+        let created = Partition.createdStateTypes(d.program)
         for f in d.program.functions {
-            guard case .stateMethod(let owner) = f.kind else { continue }
+            guard case .stateMethod(let owner) = f.kind, created.contains(owner) else { continue }
             let name = "\(typed.type(owner).name).\(typed.function(f.source).name)"
             for p in f.params.dropFirst() where stateType(f.info(p).type) != nil {
                 problems.append(

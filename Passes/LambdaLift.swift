@@ -3,8 +3,8 @@
 /// request, and the caller makes the call and resumes the method.
 ///
 /// Requires: a verified IR program (`VerifyIR`).
-/// Ensures: no state method takes another state or calls one. For each method `m`
-/// of state `S` that takes state `D` `inout` (seed 000's `ipStack.poll(&device)`):
+/// Ensures: no method of a state `main` creates takes another state or calls one. For each
+/// such method `m` of state `S` that takes state `D` `inout` (seed 000's `ipStack.poll(&device)`):
 ///   - an enum `SMRequest` (`IPStackPollRequest`) with a case `done` carrying what the
 ///     method returns (its result, the next versions of its other `inout`
 ///     arguments) and one case per call on `D` in the method (`receive1`, `send2`),
@@ -98,8 +98,12 @@ struct Lifter {
 
     mutating func run() -> (IRProgram, [Diagnostic]) {
         var lifted: [FunctionID: LiftedMethod] = [:]
+        // Only the states main creates have methods anyone calls: a standard module's state a
+        // program never makes (the net module's stack, in a program on the kernel's sockets)
+        // keeps its methods as they are.
+        let created = Partition.createdStateTypes(program)
         for f in program.functions {
-            guard case .stateMethod(let owner) = f.kind else { continue }
+            guard case .stateMethod(let owner) = f.kind, created.contains(owner) else { continue }
             let others = f.params.dropFirst().filter { stateType(f.info($0).type) != nil }
             guard !others.isEmpty else { continue }
             guard others.count == 1, let device = stateType(f.info(others[0]).type), device != owner else {

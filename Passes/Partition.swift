@@ -214,6 +214,11 @@ public enum Partition {
         return created
     }
 
+    /// The types of the states `main` creates: the only states whose methods are ever called.
+    public static func createdStateTypes(_ program: IRProgram) -> Set<TypeID> {
+        Set(program.functions.filter { $0.kind == .main }.flatMap { createdStates($0).map(\.type) })
+    }
+
     /// A state's name, as `--partition` and the components' names use it.
     static func stateName(_ v: IRValue, in main: IRFunction) -> String { main.info(v).name ?? "state\(v.id)" }
 

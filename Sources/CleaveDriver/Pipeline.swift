@@ -312,17 +312,10 @@ public enum Pipeline {
             return result.graphs.map { GraphOutput.dot($0, program: ir) }.joined()
         case .lifted:
             guard let ir = result.lifted else { return "" }
-            // The user's functions, and those lifting made of the user's states and of the standard
-            // modules' states the program creates (a program without the net module's stack is
-            // shown without its lifted methods).
+            // The user's functions, and those lifting made (of the user's states and of the
+            // standard modules' states the program creates).
             let made = Set(ir.functions.map(\.source)).subtracting(result.ir?.functions.map(\.source) ?? [])
-            let created = Set(ir.functions.filter { $0.kind == .main }.flatMap { Partition.createdStates($0).map(\.type) })
-            func shown(_ f: IRFunction) -> Bool {
-                if ir.typed.files.contains(f.span.file) { return true }
-                guard made.contains(f.source) else { return false }
-                if case .method(let tid) = ir.typed.function(f.source).kind { return created.contains(tid) }
-                return true
-            }
+            func shown(_ f: IRFunction) -> Bool { ir.typed.files.contains(f.span.file) || made.contains(f.source) }
             return IRPrinter.print(ir.functions.filter(shown), of: ir)
         case .defunctionalized:
             return result.defunctionalized.map(dumpDefunctionalized) ?? ""

@@ -104,7 +104,7 @@ extension StandardModules {
             var assembling: Map<UInt64, Reassembly> = Map()
             var assemblingBytes: Int = 0
             var identification: UInt16 = 0
-            /// Milliseconds, the device's clock at the last poll.
+            /// Milliseconds, the device's clock at the last poll or frame received.
             var now: Int = 0
             var announced: Bool = false
             /// Frames and datagrams dropped, by reason.
@@ -127,9 +127,9 @@ extension StandardModules {
 
             // ---- The device ----------------------------------------------------------------
 
-            /// Send what is waiting, take every frame the device has and answer what the stack
-            /// answers itself (ARP, ping), then send those answers: one call on the device's
-            /// side of the loop.
+            /// Send what is waiting, take the device's frames until one is a datagram for the
+            /// program (or none is left), answering what the stack answers itself (ARP, ping),
+            /// then send those answers: one call on the device's side of the loop.
             func poll(_ device: inout FrameDevice) {
                 now = device.now()
                 if !announced {
@@ -142,7 +142,14 @@ extension StandardModules {
                 }
                 framesOut += outgoing.count
                 outgoing = []
-                while let frame = device.receive() {
+                // Frames until one brings the program a datagram: what waits for the program is
+                // one datagram at most, and a burst stays in the device until it is wanted.
+                while received.isEmpty {
+                    guard let frame = device.receive() else {
+                        break
+                    }
+                    // The time of this frame: a capture's clock moves with the frames it gives.
+                    now = device.now()
                     framesIn += 1
                     input(frame)
                 }

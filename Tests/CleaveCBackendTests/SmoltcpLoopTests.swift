@@ -188,7 +188,10 @@ import Testing
     func run(_ build: [String], name: String, _ cases: [Case]) throws -> (ProcessResult, [UInt8], [UDPDatagram]) {
         let exe = try BuiltServices.runnable(Self.source, arguments: build)
         let dir = BuiltServices.directory
+        // Fifty frames a second: the run lasts seconds, inside the stack's ARP cache lifetime (a
+        // capture holds no answers to the questions an expired entry would make it ask).
         var w = PcapWriter()
+        w.burst = 50
         for c in cases { w.appendRecord(c.frame) }
         try w.write(to: "\(dir)/\(name)-in.pcap")
         let r = try runProcess(exe, ["--netif", "pcap:\(dir)/\(name)-in.pcap:\(dir)/\(name)-out.pcap"])

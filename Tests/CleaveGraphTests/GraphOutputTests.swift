@@ -236,7 +236,7 @@ struct Layout {
         let calls =
             c.path.contains("kv")
             ? ["device.receive()", "store.answer(datagram.payload)", "device.send(datagram.reply(reply))"]
-            : ["stack.recv()", "stack.canSend()", "device.fd()", "stack.delay()", "store.answer(input.payload)"]
+            : ["device.fd()", "stack.delay()", "store.answer(input.payload)"]
         for call in calls {
             #expect(picture.nodes.filter { picture.title($0.id) == call }.count == 1, "\(c): \(call)")
         }

@@ -1,7 +1,8 @@
-"""The frame fuzzer: raw Ethernet frames through Examples/smoltcp-loop, whose
-Ethernet/IPv4/UDP stack is written in Cleave.
+"""The frame fuzzer: raw Ethernet frames through Examples/smoltcp-loop, on the
+net module's NetStack (Cleave's own stack, written in Cleave).
 
-A capture of frames (`--netif pcap:IN:OUT` on a FrameDevice) mixes requests to
+A capture of frames (`--netif pcap:IN:OUT` on a FrameDevice) starts with an
+ARP question from every client (as Linux peers ask before they send) and mixes requests to
 the stack (10.77.0.2, UDP 7000, MAC 02:00:00:00:00:02) with frames broken on
 purpose: header fields set to edge values or flipped bits, and then, for half
 of them, the IPv4 and UDP checksums made right again so the break reaches the
@@ -29,10 +30,19 @@ FRAME_MAX = 1518 + 4  # the runtime's largest frame (with one VLAN tag); longer 
 REQUESTS = [b"SET a 1", b"GET a", b"SET k v w", b"GET", b"HELLO", b"", b"SET b " + b"x" * 1400, b"GET a b"]
 
 
-def client(rng):
-    k = rng.randrange(1, 20)
+def endpoints(k):
     return packets.Endpoints(PORT, service=STACK, client=f"10.77.0.{100 + k}", client_port=40000 + k,
                              service_mac=STACK_MAC, client_mac=bytes([2, 0, 0, 0, 1, k]))
+
+
+def client(rng):
+    return endpoints(rng.randrange(1, 20))
+
+
+def introductions():
+    """Every client asks for the stack's address first, as a Linux peer would: the stack learns
+    their Ethernet addresses and can answer them."""
+    return [endpoints(k).arp_request() for k in range(1, 20)]
 
 
 def fix_checksums(frame):
@@ -167,16 +177,24 @@ def fuzz(rng, budget, tally, corpus, cleave, work, timeout=5.0, log=print):
         first = False
         target = rng.choice(list(runnables))
         frames, intact = broken_frames(rng, rng.choice([1, 5, 20, 60]))
+        frames = introductions() + frames
         sentinel = client(rng).datagram(b"GET fuzz-sentinel")
         frames.append(sentinel)
         intact += 1
-        capture = packets.PcapWriter()
-        for f in frames:
-            capture.record(f)
+        # Frames milliseconds apart, as a burst of traffic comes: the run stays inside the ARP
+        # cache's minute, since a capture holds no answers to the questions an expired entry
+        # makes the stack ask. Once in a while the traffic pauses for 31 s, long enough for
+        # the fragments held to time out.
+        capture = packets.PcapWriter(spacing=rng.choice([100, 1000, 10_000]))
+        pause = rng.randrange(len(frames)) if rng.random() < 0.3 else -1
+        for n, f in enumerate(frames):
+            capture.record(f, after=31_000_000 if n == pause else None)
         data = capture.data()
         budget.take(len(frames))
         tally.inputs += len(frames)
         outcome, replies = replay(runnables[target], data, work, timeout * 4, name=f"frames-{target}")
+        # The stack's own frames (ARP, echo replies, fragments) are not UDP replies.
+        replies = [r for r in replies if r is not None]
         problem = judge(outcome, replies, frames, intact)
         if problem:
             kept = corpus.keep("captures", "smoltcp-loop", data, ".pcap")

@@ -100,13 +100,22 @@ class Endpoints:
 
 
 class PcapWriter:
-    def __init__(self, link_type=ETHERNET, snap_length=262144):
+    """A little-endian microsecond pcap file; records `spacing` microseconds apart (one second
+    unless told), from a fixed start, so that the same records make the same file."""
+
+    def __init__(self, link_type=ETHERNET, snap_length=262144, spacing=1_000_000):
         self.chunks = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snap_length, link_type)]
         self.count = 0
+        self.spacing = spacing
+        self.time = 1_700_000_000 * 1_000_000
 
-    def record(self, data, original_length=None):
+    def record(self, data, original_length=None, after=None):
+        """Append `data`, `after` microseconds after the record before it (the spacing unless told)."""
         original = len(data) if original_length is None else original_length
-        self.chunks.append(struct.pack("<IIII", 1_700_000_000 + self.count, 0, len(data), original & 0xFFFFFFFF))
+        if self.count:
+            self.time += self.spacing if after is None else after
+        seconds, micros = divmod(self.time, 1_000_000)
+        self.chunks.append(struct.pack("<IIII", seconds & 0xFFFFFFFF, micros, len(data), original & 0xFFFFFFFF))
         self.chunks.append(bytes(data))
         self.count += 1
 

@@ -42,8 +42,6 @@ cl_frames *cl_frames_open_pcap(int in_fd, int out_fd, const char *in_path, const
 int cl_frames_receive(cl_frames *frames, const uint8_t **frame, size_t *length);
 void cl_frames_close(cl_frames *frames);
 size_t cl_frames_descriptors(const cl_frames *frames, int *out);
-/* Milliseconds on the frames' clock: monotonic for a TAP, the capture's own time for a capture. */
-int64_t cl_frames_clock(const cl_frames *frames);
 
 /* Said by a netif around each wait for input (wait.c; see cl_netif_attach_waiting). */
 void cl_netif_waiting_for_input(int waiting);

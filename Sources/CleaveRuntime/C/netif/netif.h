@@ -169,6 +169,8 @@ cl_frames *cl_frames_open(const char *default_tap);
 int cl_frames_next(cl_frames *frames, const uint8_t **frame, size_t *length);
 void cl_frames_send(cl_frames *frames, const uint8_t *frame, size_t length);
 int cl_frames_fd(const cl_frames *frames);
+/* Milliseconds on the frames' clock: monotonic for a TAP, the capture's own time for a capture. */
+int64_t cl_frames_clock(const cl_frames *frames);
 
 /* ---- the net module's UdpDevice (udp_device.c) ---------------------------- */
 
