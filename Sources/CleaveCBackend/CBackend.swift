@@ -170,8 +170,12 @@ public final class CBackend {
 
     /// `UdpDevice(port:)`, `UdpDevice(ports:)`: the netif layer of the runtime.
     func emitExternInit(_ f: FunctionEmitter, _ initFn: TFunction, into name: String, type: Ty, args: [IRAtom], span: SourceSpan) {
-        if types.isFrameDevice(type), let a = args.first {
-            f.line("cl_frame_device *\(name) = cl_frame_device_open(\(f.atom(a)));")
+        if types.isFrameDevice(type) {
+            if let a = args.first {
+                f.line("cl_frame_device *\(name) = cl_frame_device_open(\(f.atom(a)));")
+            } else {
+                f.line("cl_frame_device *\(name) = cl_frame_device_open_link();")
+            }
             return
         }
         guard types.isUdpDevice(type), let a = args.first else {
@@ -199,6 +203,16 @@ public final class CBackend {
                 f.declare(r, "cl_frame_device_fd(\(receiver))")
             case ("now", let r?, _):
                 f.declare(r, "cl_frame_device_now(\(receiver))")
+            case ("wait", _, .value(let milliseconds)?):
+                f.line("cl_frame_device_wait(\(receiver), \(f.atom(milliseconds)));")
+            case ("mac", let r?, _):
+                f.declare(r, "cl_frame_device_mac(\(receiver))")
+            case ("address", let r?, _):
+                f.declare(r, "cl_frame_device_address(\(receiver))")
+            case ("prefixLength", let r?, _):
+                f.declare(r, "cl_frame_device_prefix_length(\(receiver))")
+            case ("gateway", let r?, _):
+                f.declare(r, "cl_frame_device_gateway(\(receiver))")
             default:
                 internalError("no runtime for FrameDevice.\(method.name)", at: span)
             }

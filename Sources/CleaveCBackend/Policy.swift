@@ -82,8 +82,8 @@ enum Policy {
         "UdpDevice": [
             "poll", "ppoll", "recvmmsg", "sendmmsg", "sendto", "read", "write", "lseek", "fstat", "newfstatat", "close",
         ],
-        // tap: a non-blocking descriptor; pcap: captures as for UdpDevice.
-        "FrameDevice": ["read", "write", "lseek", "fstat", "newfstatat", "close", "clock_gettime"],
+        // tap: a non-blocking descriptor, waited on with poll; pcap: captures as for UdpDevice.
+        "FrameDevice": ["read", "write", "lseek", "fstat", "newfstatat", "close", "clock_gettime", "poll", "ppoll"],
     ]
 
     /// The rules of component `k`, and warnings for system functions the table does not know.

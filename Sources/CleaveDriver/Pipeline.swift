@@ -18,6 +18,7 @@ public enum Stage: String, CaseIterable, Sendable {
     case ast
     case imports
     case typed
+    case attached
     case states
     case ir
     case graph
@@ -35,6 +36,8 @@ public enum Stage: String, CaseIterable, Sendable {
         case .ast: "parse every file into a syntax tree"
         case .imports: "import the C headers named by `import \"…\"` (libclang)"
         case .typed: "resolve names and check types; the typed AST"
+        case .attached:
+            "--net direct: each UdpDevice of main becomes a FrameDevice and the net module's NetStack (Cleave's own stack), its calls the stack's; main as it then is"
         case .states: "analyze where each state is used (and reject what no pass can fix)"
         case .ir: "lower to the IR: single assignment, explicit state threads"
         case .graph: "build the dataflow graph of every function (Graphviz DOT)"
@@ -64,6 +67,8 @@ public struct PipelineResult: Sendable {
     public var files: [FileAST] = []
     public var imports: [CHeaderImport] = []
     public var typed: TypedProgram?
+    /// `typed` is the program with Cleave's own stack attached to its UdpDevices (`--net direct`).
+    public var attached = false
     public var states: StateUseAnalysis?
     public var ir: IRProgram?
     /// The IR after the state-locality passes, stage by stage.
@@ -102,12 +107,21 @@ public struct PipelineOptions: Sendable {
     public var runPasses = false
     /// The C says which source line each statement comes from (`#line`), for debuggers (`-g`).
     public var lineDirectives = false
+    /// What the program's UdpDevices stand on (`--net`).
+    public var net: NetChoice = .socket
     public init(includeDirectories: [String] = [], cFrom: CSource = .source, partition: [[String]]? = nil, target: Target = .unikernel) {
         self.includeDirectories = includeDirectories
         self.cFrom = cFrom
         self.partition = partition
         self.target = target
     }
+}
+
+/// What a program's `UdpDevice`s stand on: the kernel's UDP sockets (`socket`), or Cleave's own
+/// stack on raw frames (`direct`: a TAP interface or a capture), as `AttachStack` makes it.
+public enum NetChoice: String, Sendable, CaseIterable {
+    case socket
+    case direct
 }
 
 public enum CSource: String, Sendable, CaseIterable {
@@ -163,6 +177,15 @@ public enum Pipeline {
                 let (program, diags) = Checker.check(files: result.files, imports: result.imports)
                 result.typed = program
                 result.diagnostics += diags
+            case .attached:
+                guard options.net == .direct, let typed = result.typed, !result.hasErrors else { break }
+                let (attached, problems) = AttachStack.run(typed)
+                result.diagnostics += problems
+                guard problems.isEmpty else { break }
+                let broken = AttachStack.verify(attached)
+                if !broken.isEmpty { result.diagnostics.append(internalError("attached", "the attached-stack verifier", broken)) }
+                result.typed = attached
+                result.attached = true
             case .states:
                 guard let typed = result.typed, !result.hasErrors else { break }
                 let analysis = AnalyzeStateUse.analyze(typed)
@@ -303,6 +326,10 @@ public enum Pipeline {
             return dumpImports(result.imports)
         case .typed:
             return result.typed.map(TypedASTPrinter.print) ?? ""
+        case .attached:
+            // main as it is after the stack is attached (nothing without --net direct).
+            guard result.attached, let typed = result.typed else { return "" }
+            return TypedASTPrinter.printMain(typed)
         case .states:
             return result.states.map(ExplainStates.explain) ?? ""
         case .ir:

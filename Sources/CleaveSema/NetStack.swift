@@ -74,6 +74,12 @@ extension StandardModules {
             return UInt16(0xffff - s)
         }
 
+        /// The netmask of a prefix of `prefixLength` bits (clamped to 0...32).
+        func netmaskOf(_ prefixLength: Int) -> UInt32 {
+            let length = prefixLength < 0 ? 0 : prefixLength > 32 ? 32 : prefixLength
+            return length == 0 ? 0 : UInt32(truncatingIfNeeded: 0xffff_ffff << (32 - length))
+        }
+
         /// The sum of the UDP pseudo header: addresses, protocol 17, UDP length.
         func udpPseudoHeaderSum(_ source: UInt32, _ destination: UInt32, _ length: Int) -> Int {
             return Int(source >> 16) + Int(source & 0xffff) + Int(destination >> 16) + Int(destination & 0xffff) + 17 + length
@@ -85,11 +91,13 @@ extension StandardModules {
         /// and fragments what does not fit the link. Whatever it cannot use is dropped and
         /// counted by reason (`drops`); no frame can make it trap.
         state NetStack {
-            let mac: Bytes
-            let address: UInt32
-            let netmask: UInt32
-            let gateway: UInt32
+            var mac: Bytes
+            var address: UInt32
+            var netmask: UInt32
+            var gateway: UInt32
             let ports: [Int]
+            /// Made with `init(ports:)`: the addresses come from the device's link, at the first call.
+            var configured: Bool = true
             /// The largest IPv4 datagram one frame carries.
             let mtu: Int = 1500
 
@@ -119,10 +127,98 @@ extension StandardModules {
             init(mac: Bytes, address: UInt32, prefixLength: Int, gateway: UInt32, ports: [Int]) {
                 self.mac = mac
                 self.address = address
-                let length = prefixLength < 0 ? 0 : prefixLength > 32 ? 32 : prefixLength
-                self.netmask = length == 0 ? 0 : UInt32(truncatingIfNeeded: 0xffff_ffff << (32 - length))
+                self.netmask = netmaskOf(prefixLength)
                 self.gateway = gateway
                 self.ports = ports
+            }
+
+            /// A stack receiving UDP on `ports` whose addresses are those of the link its device
+            /// is opened on (`--netif tap:NAME,ip=A/LEN,gw=G,mac=M`): what a `UdpDevice` becomes
+            /// in a build on Cleave's own stack (`cleave build --net direct`).
+            init(ports: [Int]) {
+                self.mac = Bytes(repeating: 0, count: 6)
+                self.address = 0
+                self.netmask = 0
+                self.gateway = 0
+                self.ports = ports
+                self.configured = false
+            }
+
+            // ---- A UdpDevice's calls, on the stack ----------------------------------------
+
+            /// The next UDP datagram for the program: frames are taken from the device and
+            /// answered (ARP, ping) until one brings a datagram, waiting for the device in
+            /// between (`UdpDevice.receive()`, on Cleave's own stack).
+            func nextDatagram(from device: inout FrameDevice) -> Datagram {
+                if !configured {
+                    configure(device.mac(), device.address(), device.prefixLength(), device.gateway())
+                }
+                while received.isEmpty {
+                    for frame in begin(device.now()) {
+                        device.send(frame)
+                    }
+                    while received.isEmpty {
+                        guard let frame = device.receive() else {
+                            break
+                        }
+                        take(frame, device.now())
+                    }
+                    for frame in flush() {
+                        device.send(frame)
+                    }
+                    if received.isEmpty {
+                        device.wait(delay())
+                    }
+                }
+                return received.remove(at: 0)
+            }
+
+            /// Send a UDP datagram at once, or as soon as its next hop is known
+            /// (`UdpDevice.send(_:)`, on Cleave's own stack).
+            func sendDatagram(_ datagram: Datagram, through device: inout FrameDevice) {
+                if !configured {
+                    configure(device.mac(), device.address(), device.prefixLength(), device.gateway())
+                }
+                now = device.now()
+                send(datagram)
+                for frame in flush() {
+                    device.send(frame)
+                }
+            }
+
+            func configure(_ mac: Bytes, _ address: UInt32, _ prefixLength: Int, _ gateway: UInt32) {
+                self.mac = mac
+                self.address = address
+                self.netmask = netmaskOf(prefixLength)
+                self.gateway = gateway
+                configured = true
+            }
+
+            /// The start of a turn at the device at time `at`: the announcement at the first,
+            /// timers, and the frames waiting to be sent.
+            func begin(_ at: Int) -> [Bytes] {
+                now = at
+                if !announced {
+                    announced = true
+                    announce()
+                }
+                expire()
+                return flush()
+            }
+
+            /// One frame from the device, received at time `at`.
+            func take(_ frame: Bytes, _ at: Int) {
+                now = at
+                framesIn += 1
+                input(frame)
+            }
+
+            /// The frames waiting to be sent, handed over.
+            func flush() -> [Bytes] {
+                let frames = outgoing
+                framesOut += frames.count
+                outgoing = []
+                return frames
             }
 
             // ---- The device ----------------------------------------------------------------
@@ -131,17 +227,9 @@ extension StandardModules {
             /// program (or none is left), answering what the stack answers itself (ARP, ping),
             /// then send those answers: one call on the device's side of the loop.
             func poll(_ device: inout FrameDevice) {
-                now = device.now()
-                if !announced {
-                    announced = true
-                    announce()
-                }
-                expire()
-                for frame in outgoing {
+                for frame in begin(device.now()) {
                     device.send(frame)
                 }
-                framesOut += outgoing.count
-                outgoing = []
                 // Frames until one brings the program a datagram: what waits for the program is
                 // one datagram at most, and a burst stays in the device until it is wanted.
                 while received.isEmpty {
@@ -149,15 +237,11 @@ extension StandardModules {
                         break
                     }
                     // The time of this frame: a capture's clock moves with the frames it gives.
-                    now = device.now()
-                    framesIn += 1
-                    input(frame)
+                    take(frame, device.now())
                 }
-                for frame in outgoing {
+                for frame in flush() {
                     device.send(frame)
                 }
-                framesOut += outgoing.count
-                outgoing = []
             }
 
             /// The next UDP datagram received for the program, if one has come.

@@ -350,4 +350,18 @@ extension DiagnosticMessage {
     static func voidBinding(_ name: String) -> DiagnosticMessage {
         warning("void-binding", "constant '\(name)' has type 'Void', which is never useful")
     }
+    static func udpDeviceParameterOnStack(_ function: String) -> DiagnosticMessage {
+        error(
+            "udp-device-parameter-on-stack",
+            "'\(function)' takes a UdpDevice, which a build on Cleave's own stack (--net direct) cannot give it")
+    }
+    static func udpDeviceUseOnStack(_ name: String) -> DiagnosticMessage {
+        error(
+            "udp-device-use-on-stack",
+            "on Cleave's own stack (--net direct), '\(name)' can only be called: '\(name).receive()' and '\(name).send(_:)'")
+    }
+    static let udpDeviceMadeElsewhereOnStack = error(
+        "udp-device-made-elsewhere-on-stack",
+        "on Cleave's own stack (--net direct), a UdpDevice is made in a binding of its own at the top of main ('var device = UdpDevice(port: 7000)')"
+    )
 }

@@ -54,6 +54,11 @@ enum StandardModules {
         /// TAP interface named in the source is the default.
         state FrameDevice {
             extern init(tap: Bytes)
+            /// The link the service is given (`--netif tap:NAME,ip=A/LEN[,gw=G][,mac=M]` or
+            /// `pcap:IN[:OUT],ip=…`; by default `tap:cleave0,ip=10.0.2.15/24,gw=10.0.2.2`), with
+            /// the addresses its stack takes: what a `UdpDevice` stands on in a build on
+            /// Cleave's own stack (`cleave build --net direct`).
+            extern init()
 
             /// The next frame received, or nil when none is waiting: it never blocks.
             extern func receive() -> Bytes?
@@ -66,6 +71,15 @@ enum StandardModules {
             /// TAP interface; for a replayed capture, the time the frame received last was
             /// recorded, so that timeouts replay as they happened.
             extern func now() -> Int
+            /// Waits until a frame may be waiting, or `milliseconds` have passed (a capture
+            /// never waits).
+            extern func wait(_ milliseconds: Int32)
+            /// The link's addresses (`init()`; zero for `init(tap:)` when the option gives none):
+            /// the stack's Ethernet address (6 bytes), IPv4 address, prefix length and gateway.
+            extern func mac() -> Bytes
+            extern func address() -> UInt32
+            extern func prefixLength() -> Int
+            extern func gateway() -> UInt32
         }
         """
 }

@@ -20,6 +20,14 @@ public struct TypedASTPrinter {
         return p.out
     }
 
+    /// `main` alone, as `print` shows it (empty without one).
+    public static func printMain(_ program: TypedProgram) -> String {
+        guard let m = program.main else { return "" }
+        var p = TypedASTPrinter(program: program)
+        p.functionDecl(program.function(m))
+        return p.out
+    }
+
     init(program: TypedProgram) {
         self.program = program
     }

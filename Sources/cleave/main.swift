@@ -31,6 +31,12 @@ struct CompileOptions: ParsableArguments {
     )
     var target: Target = .unikernel
 
+    @Option(
+        help:
+            "What the program's UdpDevices stand on: socket (the kernel's UDP sockets) or direct (Cleave's own network stack, written in Cleave, on raw Ethernet frames: --netif tap:NAME,ip=A/LEN or pcap:IN[:OUT],ip=A/LEN when the service runs)."
+    )
+    var net: NetChoice = .socket
+
     @Flag(
         name: .customShort("g"),
         help:
@@ -65,6 +71,7 @@ struct InputOptions {
         var options = PipelineOptions(
             includeDirectories: compile.includeDirectories, cFrom: cFrom, partition: compile.partition.map(Driver.partitionGroups),
             target: compile.target)
+        options.net = compile.net
         options.lineDirectives = compile.debugInfo
         return options
     }
@@ -205,6 +212,7 @@ struct Graph: ParsableCommand {
 }
 
 extension Target: ExpressibleByArgument {}
+extension NetChoice: ExpressibleByArgument {}
 
 extension Driver.GraphFormat: ExpressibleByArgument {}
 

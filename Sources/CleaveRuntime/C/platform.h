@@ -66,6 +66,23 @@ int cl_platform_frames_fd(const cl_frames *frames);
 /* Milliseconds on the frames' clock, which never goes back: the machine's, or a replayed
  * capture's own (the time of the frame received last). */
 int64_t cl_platform_frames_clock(const cl_frames *frames);
+/* The frames of the next FrameDevice the program creates for its own stack (a UdpDevice
+ * built on Cleave's stack): the link the platform was given, with the addresses the stack
+ * takes (hosted: --netif tap:NAME,ip=A/LEN,gw=G,mac=M; by default the interface cleave0 with
+ * 10.0.2.15/24 and gateway 10.0.2.2). Never NULL, as cl_platform_frames_open. */
+cl_frames *cl_platform_frames_open_link(void);
+/* The addresses of a link: IPv4 in host order (0: none given), the prefix length, the
+ * gateway (0: none), and the Ethernet address. */
+typedef struct cl_link_config {
+    uint32_t address;
+    int32_t prefix_length;
+    uint32_t gateway;
+    uint8_t mac[6];
+} cl_link_config;
+const cl_link_config *cl_platform_frames_link(const cl_frames *frames);
+/* Until a frame may be waiting or `milliseconds` have passed, or a stop is asked for;
+ * at once when there is nothing to wait on (a replayed capture). */
+void cl_platform_frames_wait(cl_frames *frames, int32_t milliseconds);
 
 /* ---- start ---------------------------------------------------------------- */
 

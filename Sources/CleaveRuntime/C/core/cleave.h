@@ -367,6 +367,12 @@ bool cl_frame_device_receive(cl_frame_device *d, cl_bytes *frame);
 void cl_frame_device_send(cl_frame_device *d, cl_bytes frame);
 int32_t cl_frame_device_fd(cl_frame_device *d);
 int64_t cl_frame_device_now(cl_frame_device *d);
+cl_frame_device *cl_frame_device_open_link(void);
+void cl_frame_device_wait(cl_frame_device *d, int32_t milliseconds);
+cl_bytes cl_frame_device_mac(cl_frame_device *d);
+uint32_t cl_frame_device_address(cl_frame_device *d);
+int64_t cl_frame_device_prefix_length(cl_frame_device *d);
+uint32_t cl_frame_device_gateway(cl_frame_device *d);
 
 #include "arith.h"
 

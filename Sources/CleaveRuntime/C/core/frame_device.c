@@ -19,6 +19,12 @@ cl_frame_device *cl_frame_device_open(cl_bytes tap_name) {
     return d;
 }
 
+cl_frame_device *cl_frame_device_open_link(void) {
+    cl_frame_device *d = cl_state_alloc(sizeof *d);
+    d->frames = cl_platform_frames_open_link();
+    return d;
+}
+
 bool cl_frame_device_receive(cl_frame_device *d, cl_bytes *frame) {
     const uint8_t *data;
     size_t length;
@@ -34,3 +40,13 @@ void cl_frame_device_send(cl_frame_device *d, cl_bytes frame) {
 int32_t cl_frame_device_fd(cl_frame_device *d) { return (int32_t)cl_platform_frames_fd(d->frames); }
 
 int64_t cl_frame_device_now(cl_frame_device *d) { return cl_platform_frames_clock(d->frames); }
+
+void cl_frame_device_wait(cl_frame_device *d, int32_t milliseconds) { cl_platform_frames_wait(d->frames, milliseconds); }
+
+cl_bytes cl_frame_device_mac(cl_frame_device *d) { return cl_bytes_from(cl_platform_frames_link(d->frames)->mac, 6); }
+
+uint32_t cl_frame_device_address(cl_frame_device *d) { return cl_platform_frames_link(d->frames)->address; }
+
+int64_t cl_frame_device_prefix_length(cl_frame_device *d) { return cl_platform_frames_link(d->frames)->prefix_length; }
+
+uint32_t cl_frame_device_gateway(cl_frame_device *d) { return cl_platform_frames_link(d->frames)->gateway; }

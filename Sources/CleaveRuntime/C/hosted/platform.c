@@ -74,3 +74,9 @@ void cl_platform_frames_send(cl_frames *frames, const uint8_t *frame, size_t len
 int cl_platform_frames_fd(const cl_frames *frames) { return cl_frames_fd(frames); }
 
 int64_t cl_platform_frames_clock(const cl_frames *frames) { return cl_frames_clock(frames); }
+
+cl_frames *cl_platform_frames_open_link(void) { return cl_frames_open_link(); }
+
+const cl_link_config *cl_platform_frames_link(const cl_frames *frames) { return cl_frames_link(frames); }
+
+void cl_platform_frames_wait(cl_frames *frames, int32_t milliseconds) { cl_frames_wait(frames, milliseconds); }

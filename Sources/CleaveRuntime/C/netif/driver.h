@@ -41,6 +41,8 @@ cl_frames *cl_frames_open_tap(int fd, const char *name);
 cl_frames *cl_frames_open_pcap(int in_fd, int out_fd, const char *in_path, const char *out_path);
 int cl_frames_receive(cl_frames *frames, const uint8_t **frame, size_t *length);
 void cl_frames_close(cl_frames *frames);
+/* The addresses the frames' spec gave, for the program's stack. */
+void cl_frames_set_link(cl_frames *frames, const cl_link_config *link);
 size_t cl_frames_descriptors(const cl_frames *frames, int *out);
 
 /* Said by a netif around each wait for input (wait.c; see cl_netif_attach_waiting). */

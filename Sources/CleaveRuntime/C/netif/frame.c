@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -49,6 +50,7 @@ struct cl_frames {
     struct timeval last_time;
     bool ended_once;  /* pcap: "no frame" was answered at the end of the input */
     bool sent_since;  /* ... and something was sent since */
+    cl_link_config link;     /* the addresses the spec gave the program's stack */
     uint8_t buffer[CL_FRAME_MAX];
 };
 
@@ -205,6 +207,19 @@ void cl_frames_send(cl_frames *f, const uint8_t *frame, size_t length) {
 }
 
 int cl_frames_fd(const cl_frames *f) { return f->tap_fd; }
+
+void cl_frames_set_link(cl_frames *f, const cl_link_config *link) { f->link = *link; }
+
+const cl_link_config *cl_frames_link(const cl_frames *f) { return &f->link; }
+
+void cl_frames_wait(cl_frames *f, int32_t milliseconds) {
+    if (f->tap_fd < 0 || milliseconds == 0) return;
+    struct pollfd fds[2] = {{.fd = f->tap_fd, .events = POLLIN}, {.fd = cl_netif_stop_pipe(0), .events = POLLIN}};
+    cl_netif_waiting_for_input(1);
+    /* A wake (a stop asked for) ends the wait; the next receive acts on it. */
+    (void)poll(fds, fds[1].fd >= 0 ? 2 : 1, milliseconds < 0 ? -1 : milliseconds);
+    cl_netif_waiting_for_input(0);
+}
 
 int64_t cl_frames_clock(const cl_frames *f) {
     if (f->tap_fd >= 0) return (int64_t)(cl_platform_clock() / 1000000u);

@@ -99,8 +99,14 @@ cl_netif *cl_netif_open(const int64_t *ports, size_t count) {
     return netif;
 }
 
-cl_frames *cl_frames_open(const char *default_tap) {
-    cl_device_request request = {.number = next_number(), .frames = 1};
+static cl_frames *open_frames(int32_t kind, const char *default_tap);
+
+cl_frames *cl_frames_open(const char *default_tap) { return open_frames(1, default_tap); }
+
+cl_frames *cl_frames_open_link(void) { return open_frames(2, "cleave0"); }
+
+static cl_frames *open_frames(int32_t kind, const char *default_tap) {
+    cl_device_request request = {.number = next_number(), .frames = kind};
     snprintf(request.tap, sizeof request.tap, "%s", default_tap);
     cl_device_grant grant;
     obtain(&request, &grant);
@@ -114,6 +120,7 @@ cl_frames *cl_frames_open(const char *default_tap) {
         open_failed();
     }
     if (!netif->frames) open_failed(); /* it said why */
+    cl_frames_set_link(netif->frames, &grant.link);
     device_count++;
     return netif->frames;
 }

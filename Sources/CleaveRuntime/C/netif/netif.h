@@ -108,7 +108,8 @@ void cl_netif_close_all(void);
 
 typedef struct cl_device_request {
     int32_t number;     /* the device's place in the program's creation order, from 0 */
-    int32_t frames;     /* 0: a UdpDevice on `ports`; 1: a FrameDevice (default TAP `tap`) */
+    int32_t frames;     /* 0: a UdpDevice on `ports`; 1: a FrameDevice (default TAP `tap`);
+                           2: the link of Cleave's own stack (default tap:cleave0,ip=10.0.2.15/24,gw=10.0.2.2) */
     int32_t port_count;
     int64_t ports[CL_NETIF_MAX_PORTS];
     char tap[64];
@@ -121,6 +122,7 @@ typedef struct cl_device_grant {
     int32_t fd_count; /* udp: one socket per port; pcap: input, then output (-1: none); tap: one */
     int fds[CL_NETIF_MAX_PORTS];
     char in_path[CL_NETIF_PATH], out_path[CL_NETIF_PATH]; /* captures and TAP name, for messages */
+    cl_link_config link; /* frames: the addresses the spec gives (ip=, gw=, mac=) */
 } cl_device_grant;
 
 /* Bind the device of `request` by its --netif spec: 0, or -1 after printing why not. */
@@ -164,6 +166,11 @@ void cl_netif_attach_waiting(uint32_t *shared);
 #define CL_FRAME_MAX 1536
 
 cl_frames *cl_frames_open(const char *default_tap);
+/* The link of Cleave's own stack (request kind 2): a TAP or a capture, with addresses. */
+cl_frames *cl_frames_open_link(void);
+const cl_link_config *cl_frames_link(const cl_frames *frames);
+/* Until the TAP may have a frame, `milliseconds` pass, or a stop is asked for (a capture: at once). */
+void cl_frames_wait(cl_frames *frames, int32_t milliseconds);
 /* Never blocks: 1 and the frame (valid until the next call), 0 when none is waiting
  * (see frame.c for the end of a capture). A stop asked for is acted on here. */
 int cl_frames_next(cl_frames *frames, const uint8_t **frame, size_t *length);

@@ -29,6 +29,8 @@ typedef struct netif_spec {
     size_t port_count;                        /* udp: 0 = the source's own ports */
     uint16_t ports[CL_NETIF_MAX_PORTS];
     char *in_path, *out_path;                 /* pcap: OUT may be NULL; tap: in_path is the name */
+    bool has_link;                            /* tap, pcap: ip= given */
+    cl_link_config link;                             /* tap, pcap: ip=A/LEN, gw=G, mac=M */
 } netif_spec;
 
 static netif_spec specs[CL_NETIF_MAX];
@@ -61,6 +63,91 @@ static int parse_ports(const char *spec, const char *list, netif_spec *out) {
     }
 }
 
+static void default_mac(cl_link_config *link);
+
+/* "A.B.C.D" at *p: the address in host order, *p moved past it; -1 when it is not one. */
+static int64_t parse_address(const char **p) {
+    uint32_t address = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (**p != '.') return -1;
+            (*p)++;
+        }
+        unsigned value = 0, digits = 0;
+        while (**p >= '0' && **p <= '9' && digits < 4) value = value * 10 + (unsigned)(*(*p)++ - '0'), digits++;
+        if (digits == 0 || value > 255) return -1;
+        address = address << 8 | value;
+    }
+    return address;
+}
+
+static int hex_digit(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The link options after a tap: or pcap: spec, ",ip=A/LEN,gw=G,mac=M" (any order, ip= needed
+ * once any is given): 0, or -1 after saying what is wrong. */
+static int parse_link(const char *spec, const char *options, netif_spec *out) {
+    bool has_mac = false, has_gateway = false;
+    out->link.prefix_length = 24;
+    const char *p = options;
+    while (*p == ',') {
+        p++;
+        if (strncmp(p, "ip=", 3) == 0) {
+            p += 3;
+            int64_t address = parse_address(&p);
+            if (address < 0) return spec_error(spec, "expected ip=A.B.C.D[/LEN]");
+            out->link.address = (uint32_t)address;
+            if (*p == '/') {
+                p++;
+                int length = 0, digits = 0;
+                while (*p >= '0' && *p <= '9' && digits < 3) length = length * 10 + (*p++ - '0'), digits++;
+                if (digits == 0 || length > 32) return spec_error(spec, "the prefix length after ip=A.B.C.D/ is 0 to 32");
+                out->link.prefix_length = length;
+            }
+            out->has_link = true;
+        } else if (strncmp(p, "gw=", 3) == 0) {
+            p += 3;
+            int64_t address = parse_address(&p);
+            if (address < 0) return spec_error(spec, "expected gw=A.B.C.D");
+            out->link.gateway = (uint32_t)address;
+            has_gateway = true;
+        } else if (strncmp(p, "mac=", 4) == 0) {
+            p += 4;
+            for (int i = 0; i < 6; i++) {
+                if (i > 0 && *p++ != ':') return spec_error(spec, "expected mac=XX:XX:XX:XX:XX:XX");
+                int high = hex_digit(p[0]), low = high < 0 ? -1 : hex_digit(p[1]);
+                if (low < 0) return spec_error(spec, "expected mac=XX:XX:XX:XX:XX:XX");
+                out->link.mac[i] = (uint8_t)(high << 4 | low);
+                p += 2;
+            }
+            if (out->link.mac[0] & 1) return spec_error(spec, "mac= is a group address; a device's own is unicast");
+            has_mac = true;
+        } else {
+            return spec_error(spec, "after NAME (or the captures) come ,ip=A.B.C.D/LEN ,gw=A.B.C.D ,mac=XX:XX:XX:XX:XX:XX");
+        }
+        if (*p != '\0' && *p != ',') return spec_error(spec, "link options are separated by ','");
+    }
+    if ((has_mac || has_gateway) && !out->has_link) return spec_error(spec, "gw= and mac= need ip=A.B.C.D/LEN too");
+    if (!has_mac) default_mac(&out->link);
+    return 0;
+}
+
+/* A locally administered unicast address made of the IPv4 one: 02:00:A:B:C:D. */
+static void default_mac(cl_link_config *link) {
+    uint8_t mac[6] = {2, 0, (uint8_t)(link->address >> 24), (uint8_t)(link->address >> 16), (uint8_t)(link->address >> 8),
+                      (uint8_t)link->address};
+    memcpy(link->mac, mac, 6);
+}
+
+/* Where the link options of a tap: or pcap: spec begin (the first ",ip=", ",gw=" or ",mac="),
+ * or the spec's end. */
+static const char *link_options(const char *from) {
+    for (const char *p = strchr(from, ','); p; p = strchr(p + 1, ','))
+        if (strncmp(p, ",ip=", 4) == 0 || strncmp(p, ",gw=", 4) == 0 || strncmp(p, ",mac=", 5) == 0) return p;
+    return from + strlen(from);
+}
+
 int cl_netif_configure(const char *spec) {
     if (spec_count == CL_NETIF_MAX) return spec_error(spec, "too many --netif options (at most 64)");
     netif_spec s;
@@ -70,27 +157,31 @@ int cl_netif_configure(const char *spec) {
         s.kind = SPEC_UDP;
         if (parse_ports(spec, spec[3] == ':' ? spec + 4 : spec + 3, &s) != 0) return -1;
     } else if (strncmp(spec, "pcap:", 5) == 0) {
-        /* IN runs to the first ':' after "pcap:"; OUT is everything after it. */
+        /* IN runs to the first ':' after "pcap:"; OUT is everything after it, up to the link options. */
         const char *in = spec + 5;
-        const char *colon = strchr(in, ':');
-        size_t in_length = colon ? (size_t)(colon - in) : strlen(in);
+        const char *end = link_options(in);
+        const char *colon = memchr(in, ':', (size_t)(end - in));
+        size_t in_length = colon ? (size_t)(colon - in) : (size_t)(end - in);
         if (in_length == 0) return spec_error(spec, "expected pcap:IN[:OUT], IN is missing");
-        if (colon && colon[1] == '\0') return spec_error(spec, "expected pcap:IN[:OUT], OUT is empty");
+        if (colon && colon + 1 == end) return spec_error(spec, "expected pcap:IN[:OUT], OUT is empty");
+        if (parse_link(spec, end, &s) != 0) return -1;
         s.kind = SPEC_PCAP;
         s.in_path = strndup(in, in_length);
-        s.out_path = colon ? strdup(colon + 1) : NULL;
+        s.out_path = colon ? strndup(colon + 1, (size_t)(end - colon - 1)) : NULL;
         if (!s.in_path || (colon && !s.out_path)) {
             free(s.in_path);
             free(s.out_path);
             return spec_error(spec, "out of memory");
         }
     } else if (strncmp(spec, "tap:", 4) == 0) {
-        if (spec[4] == '\0') return spec_error(spec, "expected tap:NAME, NAME is missing");
+        const char *end = link_options(spec + 4);
+        if (end == spec + 4) return spec_error(spec, "expected tap:NAME, NAME is missing");
+        if (parse_link(spec, end, &s) != 0) return -1;
         s.kind = SPEC_TAP;
-        s.in_path = strdup(spec + 4);
+        s.in_path = strndup(spec + 4, (size_t)(end - spec - 4));
         if (!s.in_path) return spec_error(spec, "out of memory");
     } else {
-        return spec_error(spec, "expected udp:PORT[,PORT...], pcap:IN[:OUT] or tap:NAME");
+        return spec_error(spec, "expected udp:PORT[,PORT...], pcap:IN[:OUT][,ip=A/LEN] or tap:NAME[,ip=A/LEN,gw=G,mac=M]");
     }
     specs[spec_count++] = s;
     return 0;
@@ -109,7 +200,10 @@ const char cl_netif_usage[] =
     "  --netif udp:PORT[,PORT...]  serve UDP on these ports instead of the source's (0: any free port)\n"
     "  --netif pcap:IN[:OUT]       answer the UDP requests of capture IN, write the replies to OUT\n"
     "                              (a FrameDevice: read the Ethernet frames of IN, write those sent to OUT)\n"
-    "  --netif tap:NAME            a FrameDevice on the Linux TAP interface NAME\n";
+    "  --netif tap:NAME            a FrameDevice on the Linux TAP interface NAME\n"
+    "  ...,ip=A.B.C.D/LEN[,gw=A.B.C.D][,mac=XX:XX:XX:XX:XX:XX]\n"
+    "                              after tap:NAME or pcap:IN[:OUT]: the addresses of Cleave's own stack\n"
+    "                              (a build with --net direct; default tap:cleave0,ip=10.0.2.15/24,gw=10.0.2.2)\n";
 
 /* ---- Binding ---------------------------------------------------------------- */
 
@@ -156,24 +250,62 @@ int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
     const netif_spec *spec = request->number >= 0 && (size_t)request->number < spec_count ? &specs[request->number] : NULL;
     if (request->frames) {
         if (spec && spec->kind == SPEC_UDP) {
-            fprintf(stderr, "%s: --netif '%s': device %d is a FrameDevice, which takes tap:NAME or pcap:IN[:OUT]\n", cl_program_name,
-                    spec->text, number);
+            if (request->frames == 2)
+                fprintf(stderr,
+                        "%s: --netif '%s': device %d is a UdpDevice on Cleave's own stack (built with --net direct), which takes "
+                        "tap:NAME,ip=A.B.C.D/LEN or pcap:IN[:OUT],ip=A.B.C.D/LEN; udp: is for a build on the kernel's sockets\n",
+                        cl_program_name, spec->text, number);
+            else
+                fprintf(stderr, "%s: --netif '%s': device %d is a FrameDevice, which takes tap:NAME or pcap:IN[:OUT]\n",
+                        cl_program_name, spec->text, number);
             return -1;
         }
+        if (spec && spec->has_link) {
+            grant->link = spec->link;
+        } else if (request->frames == 2) {
+            /* QEMU's user network: the address and gateway a guest is given there. */
+            grant->link.address = 0x0a00020f;
+            grant->link.prefix_length = 24;
+            grant->link.gateway = 0x0a000202;
+            default_mac(&grant->link);
+        }
+        int bound;
         if (spec && spec->kind == SPEC_PCAP) {
             grant->kind = CL_GRANT_FRAMES_PCAP;
-            return bind_captures(spec, grant);
+            bound = bind_captures(spec, grant);
+        } else {
+            const char *name = spec ? spec->in_path : request->tap;
+            grant->kind = CL_GRANT_TAP;
+            grant->fd_count = 1;
+            copy_path(grant->in_path, name);
+            grant->fds[0] = cl_tap_bind(name);
+            bound = grant->fds[0] < 0 ? -1 : 0;
         }
-        const char *name = spec ? spec->in_path : request->tap;
-        grant->kind = CL_GRANT_TAP;
-        grant->fd_count = 1;
-        copy_path(grant->in_path, name);
-        grant->fds[0] = cl_tap_bind(name);
-        return grant->fds[0] < 0 ? -1 : 0;
+        if (bound == 0 && request->frames == 2) {
+            const cl_link_config *l = &grant->link;
+            fprintf(stderr, "%s: Cleave's stack on %s: %u.%u.%u.%u/%d", cl_program_name, grant->in_path, l->address >> 24,
+                    l->address >> 16 & 255, l->address >> 8 & 255, l->address & 255, l->prefix_length);
+            if (l->gateway)
+                fprintf(stderr, ", gateway %u.%u.%u.%u", l->gateway >> 24, l->gateway >> 16 & 255, l->gateway >> 8 & 255,
+                        l->gateway & 255);
+            fprintf(stderr, ", MAC %02x:%02x:%02x:%02x:%02x:%02x\n", l->mac[0], l->mac[1], l->mac[2], l->mac[3], l->mac[4],
+                    l->mac[5]);
+        }
+        return bound;
     }
     size_t count = (size_t)request->port_count;
     if (spec && spec->kind == SPEC_TAP) {
-        fprintf(stderr, "%s: --netif '%s': device %d is a UDP device; tap: is for a FrameDevice\n", cl_program_name, spec->text, number);
+        fprintf(stderr,
+                "%s: --netif '%s': device %d is a UdpDevice on the kernel's sockets; a TAP interface needs Cleave's own stack: "
+                "build with `cleave build --net direct`\n",
+                cl_program_name, spec->text, number);
+        return -1;
+    }
+    if (spec && spec->has_link) {
+        fprintf(stderr,
+                "%s: --netif '%s': device %d is a UdpDevice on the kernel's sockets, which has no addresses of its own to give: "
+                "ip=, gw= and mac= are for a build with `--net direct`\n",
+                cl_program_name, spec->text, number);
         return -1;
     }
     if (spec && spec->kind == SPEC_PCAP) {
