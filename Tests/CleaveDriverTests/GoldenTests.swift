@@ -22,8 +22,14 @@ struct GoldenCase: Sendable, CustomStringConvertible {
     let source: String
     /// The isolated target's packaging (its `c` stage) has a folder of its own, `c-isolated`.
     var target: Target = .unikernel
+    /// Built on Cleave's own stack (`--net direct`): the `attached` stage has a folder of its own,
+    /// later stages `STAGE-direct`.
+    var net: NetChoice = .socket
     var description: String { "\(folder) \(URL(fileURLWithPath: source).lastPathComponent)" }
-    var folder: String { target == .unikernel ? stage.rawValue : "\(stage.rawValue)-\(target.rawValue)" }
+    var folder: String {
+        let base = target == .unikernel ? stage.rawValue : "\(stage.rawValue)-\(target.rawValue)"
+        return net == .direct && stage != .attached ? base + "-direct" : base
+    }
 
     var goldenPath: String {
         let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
@@ -50,6 +56,9 @@ func goldenText(source: String, output: String) -> String {
             GoldenCase(stage: .ir, source: Repo.path("Tests/Inputs/cimport/checksum.clv")),
             // The isolated target's packaging: each component's C and the launcher's table.
             GoldenCase(stage: .c, source: Repo.path("Examples/kv/kv.clv"), target: .isolated),
+            // kv on Cleave's own stack: main with the stack attached, and the components it makes.
+            GoldenCase(stage: .attached, source: Repo.path("Examples/kv/kv.clv"), net: .direct),
+            GoldenCase(stage: .components, source: Repo.path("Examples/kv/kv.clv"), net: .direct),
         ]
 
     @Test(arguments: cases)
@@ -57,6 +66,7 @@ func goldenText(source: String, output: String) -> String {
         let text = try String(contentsOfFile: c.source, encoding: .utf8)
         var options = PipelineOptions(cFrom: c.target == .isolated ? .projected : .source)
         options.target = c.target
+        options.net = c.net
         let result = Pipeline.run([SourceFile(path: c.source, text: text)], through: c.stage, options: options)
         #expect(!result.hasErrors, "\(c) has errors:\n\(DiagnosticFormatter().format(result.diagnostics))")
         let output = Pipeline.dump(c.stage, result).replacingOccurrences(of: Repo.root.path, with: "<repo>")

@@ -14,7 +14,7 @@ import Testing
         // IR, each the one before it; the C backend the IR, or the projected program.
         #expect(
             Pipeline.stages == [
-                .ast, .imports, .typed, .states, .ir, .graph, .lifted, .defunctionalized, .stateLocal, .components, .projected, .lookahead,
+                .ast, .imports, .typed, .attached, .states, .ir, .graph, .lifted, .defunctionalized, .stateLocal, .components, .projected, .lookahead,
                 .policy, .c,
             ])
     }
@@ -40,6 +40,10 @@ import Testing
             #expect(result.typed?.main != nil)
             #expect(result.ir == nil)
             #expect(Pipeline.dump(.typed, result).contains("Method answer"))
+        case .attached:
+            // Without --net direct nothing is attached.
+            #expect(!result.attached && result.ir == nil)
+            #expect(Pipeline.dump(.attached, result) == "")
         case .states:
             #expect(result.states?.states.map(\.name) == ["device", "store"])
             #expect(result.ir == nil)
