@@ -181,6 +181,14 @@ public struct PcapWriter {
         put32(linkType)
     }
 
+    /// A writer whose records follow `writer`'s in time and carry no file header: what is
+    /// appended to a capture already begun (streamed to a FIFO, say).
+    public static func continuing(_ writer: PcapWriter) -> PcapWriter {
+        var w = writer
+        w.bytes = []
+        return w
+    }
+
     /// Append one record holding `data` as it is; `originalLength` larger than
     /// `data.count` makes it a frame cut by the capture.
     public mutating func appendRecord(_ data: [UInt8], originalLength: Int? = nil) {

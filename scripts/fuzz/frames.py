@@ -1,5 +1,6 @@
-"""The frame fuzzer: raw Ethernet frames through Examples/smoltcp-loop, on the
-net module's NetStack (Cleave's own stack, written in Cleave).
+"""The frame fuzzer: raw Ethernet frames through the net module's NetStack (Cleave's
+own stack, written in Cleave): under Examples/smoltcp-loop, which calls the stack
+itself, and under Examples/kv unchanged, built on the stack (`--net direct`).
 
 A capture of frames (`--netif pcap:IN:OUT` on a FrameDevice) starts with an
 ARP question from every client (as Linux peers ask before they send) and mixes requests to
@@ -22,6 +23,8 @@ from common import ROOT, pick_weighted
 from services import COUNTERS, describe, replay, tail
 
 SOURCE = os.path.join(ROOT, "Examples", "smoltcp-loop")
+KV = os.path.join(ROOT, "Examples", "kv", "kv.clv")
+KV_LINK = ",ip=10.77.0.2/24,mac=02:00:00:00:00:02"
 STACK_MAC = bytes([2, 0, 0, 0, 0, 2])
 STACK = "10.77.0.2"
 PORT = 7000
@@ -165,13 +168,16 @@ def judge(outcome, replies, frames, intact):
 
 def fuzz(rng, budget, tally, corpus, cleave, work, timeout=5.0, log=print):
     from common import run
+    # smoltcp-loop (the stack as a state the program calls) and Examples/kv unchanged on
+    # Cleave's own stack (--net direct, the stack given its address on the command line).
     runnables = {}
-    for target in ["unikernel", "isolated"]:
-        out = os.path.join(work, f"smoltcp-loop-{target}")
-        r = run([cleave, "build", SOURCE, "--target", target, "-o", out], 300)
-        if r.status != 0:
-            raise RuntimeError(f"cleave build smoltcp-loop --target {target} failed:\n{r.stderr[-2000:]}")
-        runnables[target] = os.path.join(out, "run") if target == "isolated" else out
+    for name, source, build, link in [("smoltcp-loop", SOURCE, [], ""), ("kv-direct", KV, ["--net", "direct"], KV_LINK)]:
+        for target in ["unikernel", "isolated"]:
+            out = os.path.join(work, f"{name}-{target}")
+            r = run([cleave, "build", source, "--target", target, "-o", out] + build, 300)
+            if r.status != 0:
+                raise RuntimeError(f"cleave build {name} --target {target} failed:\n{r.stderr[-2000:]}")
+            runnables[f"{name} ({target})"] = (os.path.join(out, "run") if target == "isolated" else out, link)
     first = True
     while budget.more() or first:
         first = False
@@ -192,12 +198,13 @@ def fuzz(rng, budget, tally, corpus, cleave, work, timeout=5.0, log=print):
         data = capture.data()
         budget.take(len(frames))
         tally.inputs += len(frames)
-        outcome, replies = replay(runnables[target], data, work, timeout * 4, name=f"frames-{target}")
+        runnable, link = runnables[target]
+        outcome, replies = replay(runnable, data, work, timeout * 4, name="frames", link=link)
         # The stack's own frames (ARP, echo replies, fragments) are not UDP replies.
         replies = [r for r in replies if r is not None]
         problem = judge(outcome, replies, frames, intact)
         if problem:
             kept = corpus.keep("captures", "smoltcp-loop", data, ".pcap")
             detail = tail(outcome.stderr.encode())
-            tally.fail(f"smoltcp-loop ({target}) capture of {len(frames)} frames: {problem}{detail}", kept)
-            log(f"  frames: smoltcp-loop ({target}): {problem}: kept {kept}{detail}")
+            tally.fail(f"{target} capture of {len(frames)} frames: {problem}{detail}", kept)
+            log(f"  frames: {target}: {problem}: kept {kept}{detail}")

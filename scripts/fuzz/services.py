@@ -394,14 +394,15 @@ def capture_bytes(records):
     return w.data()
 
 
-def replay(runnable, capture, work, timeout, name="replay"):
-    """Replay `capture` (bytes); the outcome and the replies' UDP payloads."""
+def replay(runnable, capture, work, timeout, name="replay", link=""):
+    """Replay `capture` (bytes); the outcome and the replies' UDP payloads. `link` is what
+    follows the captures in the --netif spec (",ip=A/LEN,mac=M" for a stack's addresses)."""
     base = os.path.join(work, name)
     with open(base + "-in.pcap", "wb") as f:
         f.write(capture)
     if os.path.exists(base + "-out.pcap"):
         os.remove(base + "-out.pcap")
-    outcome = run([runnable, "--netif", f"pcap:{base}-in.pcap:{base}-out.pcap"], timeout)
+    outcome = run([runnable, "--netif", f"pcap:{base}-in.pcap:{base}-out.pcap{link}"], timeout)
     replies = [packets.udp_payload(r) for r in packets.read_records(base + "-out.pcap")]
     return outcome, replies
 
