@@ -120,7 +120,8 @@ struct Attacher {
         guard !attached.isEmpty else { return (program, diagnostics) }
         body = rewrite(body, net, attached)
         guard diagnostics.isEmpty else { return (program, diagnostics) }
-        let newMain = TFunction(id: main.id, name: main.name, kind: main.kind, isMutating: main.isMutating, isExtern: false, span: main.span)
+        let newMain = TFunction(
+            id: main.id, name: main.name, kind: main.kind, isMutating: main.isMutating, isExtern: false, span: main.span)
         newMain.params = main.params
         newMain.defaultArguments = main.defaultArguments
         newMain.result = main.result
@@ -218,7 +219,9 @@ struct Attacher {
             kind = .switchStmt(
                 e(x),
                 cases.map {
-                    TCase(patterns: $0.patterns, isDefault: $0.isDefault, guardExpr: $0.guardExpr.map { e($0) }, body: b($0.body), span: $0.span)
+                    TCase(
+                        patterns: $0.patterns, isDefault: $0.isDefault, guardExpr: $0.guardExpr.map { e($0) }, body: b($0.body),
+                        span: $0.span)
                 })
         case .returnStmt(let x): kind = .returnStmt(x.map { e($0) })
         case .breakStmt, .continueStmt: return s

@@ -14,7 +14,8 @@ import Testing
         // IR, each the one before it; the C backend the IR, or the projected program.
         #expect(
             Pipeline.stages == [
-                .ast, .imports, .typed, .attached, .states, .ir, .graph, .lifted, .defunctionalized, .stateLocal, .components, .projected, .lookahead,
+                .ast, .imports, .typed, .attached, .states, .ir, .graph, .lifted, .defunctionalized, .stateLocal, .components, .projected,
+                .lookahead,
                 .policy, .c,
             ])
     }
