@@ -203,4 +203,70 @@ import Testing
         #expect(Double(late) <= Double(early) * 1.10, "resident memory grew from \(early) kB to \(late) kB")
         unlink(fifo)
     }
+
+    /// tcpdump records, at the namespace's end of the TAP, what Linux sends kv (pings of 4,000
+    /// bytes, requests, a 60,000-byte value set and read back, in fragments both ways) and what
+    /// kv answers. Replayed through `--netif pcap:IN:OUT`, the recording makes kv write the
+    /// frames it sent live, byte for byte (but for its announcement, sent before tcpdump
+    /// listened), and a second replay writes the same file.
+    @Test(
+        .enabled(
+            if: SmoltcpLoopTests.machineAllowsTap && FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump"),
+            "needs root, /dev/net/tun, ip and tcpdump"))
+    func replaysWhatTcpdumpRecorded() throws {
+        let exe = try BuiltServices.runnable(Self.source, arguments: ["--net", "direct"])
+        let dir = BuiltServices.directory
+        let namespace = "cltd\(getpid() % 100000)"
+        _ = try runProcess("/usr/sbin/ip", ["netns", "del", namespace])
+        try #require(try runProcess("/usr/sbin/ip", ["netns", "add", namespace]).status == 0)
+        defer { _ = try? runProcess("/usr/sbin/ip", ["netns", "del", namespace]) }
+        let inside = ["netns", "exec", namespace]
+        let service = try ServiceProcess("/usr/sbin/ip", inside + [exe, "--netif", "tap:cl0,\(Self.link)"], ready: ": tap: frames on")
+        for command in [["addr", "add", "10.77.0.1/24", "dev", "cl0"], ["link", "set", "cl0", "up"]] {
+            #expect(try runProcess("/usr/sbin/ip", ["-n", namespace] + command).status == 0)
+        }
+        // Linux's side of the TAP (once it is up: tcpdump listens only then): what it sends out (to kv), and what comes in (from kv).
+        let toKv = try ServiceProcess(
+            "/usr/sbin/ip",
+            inside + [
+                "tcpdump", "-Z", "root", "--immediate-mode", "-B", "16384", "-i", "cl0", "-Q", "out", "-U", "-w", "\(dir)/recorded-in.pcap",
+            ], ready: "listening on")
+        let fromKv = try ServiceProcess(
+            "/usr/sbin/ip",
+            inside + [
+                "tcpdump", "-Z", "root", "--immediate-mode", "-B", "16384", "-i", "cl0", "-Q", "in", "-U", "-w",
+                "\(dir)/recorded-live.pcap",
+            ], ready: "listening on")
+        let ping = try runProcess("/usr/sbin/ip", inside + ["ping", "-c", "2", "-i", "0.2", "-W", "2", "-s", "4000", "10.77.0.2"])
+        #expect(ping.stdout.contains("2 received"), "\(ping.stdout)\(ping.stderr)")
+        let udp = """
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(3)
+            big = bytes(48 + i % 10 for i in range(60000))
+            for m in [b"SET pi " + big, b"GET pi", b"GET e"]:
+                s.sendto(m, ("10.77.0.2", 7000))
+                r = s.recv(70000)
+                print(len(r), r == big)
+            """
+        let talk = try runProcess("/usr/sbin/ip", inside + ["python3", "-c", udp])
+        #expect(talk.stdout == "6 False\n60000 True\n9 False\n", "\(talk.stdout)\(talk.stderr)")
+        // What tcpdump has seen is on its way to the files (--immediate-mode, -U).
+        usleep(500_000)
+        toKv.stop()
+        fromKv.stop()
+        #expect(service.stop().status == 0)
+
+        let netif = { (out: String) in "pcap:\(dir)/recorded-in.pcap:\(dir)/\(out),\(Self.link)" }
+        let first = try runProcess(exe, ["--netif", netif("replayed-1.pcap")])
+        let second = try runProcess(exe, ["--netif", netif("replayed-2.pcap")])
+        #expect(first.status == 0 && second.status == 0, "\(first.stderr)\(second.stderr)")
+        let replayed = try Pcap.read("\(dir)/replayed-1.pcap").records.map(\.data)
+        #expect(try Pcap.read("\(dir)/replayed-2.pcap").records.map(\.data) == replayed, "two replays differ")
+        let live = try Pcap.read("\(dir)/recorded-live.pcap").records.map(\.data)
+        // An announcement: ARP (0x0806) asking for the stack's own address, from it.
+        func announcement(_ f: [UInt8]) -> Bool { f.count >= 42 && f[12] == 8 && f[13] == 6 && f[28..<32] == f[38..<42] }
+        #expect(live.count > 40, "\(live.count) frames recorded from kv")
+        #expect(replayed.filter { !announcement($0) } == live.filter { !announcement($0) }, "the replay differs from what kv sent live")
+    }
 }
