@@ -1,9 +1,9 @@
 /* loadgen.c: a closed-loop UDP load generator for the served-throughput benchmark.
  *
- * Keeps WINDOW requests in flight against 127.0.0.1:PORT for a warm-up and then
- * a measured duration, and reports requests/second, latency percentiles, lost
- * replies and (with --validate) wrong replies: one JSON line on standard output,
- * one human line on standard error.
+ * Keeps WINDOW requests in flight against HOST:PORT (--host, default 127.0.0.1)
+ * for a warm-up and then a measured duration, and reports requests/second,
+ * latency percentiles, lost replies and (with --validate) wrong replies: one
+ * JSON line on standard output, one human line on standard error.
  *
  * Matching replies to requests. The services' replies carry no request id, so
  * each in-flight slot owns a loopback source address instead: slot s sends from
@@ -14,6 +14,10 @@
  * keeps the generator cheap next to the server it measures. A request without a
  * reply after --timeout-ms is counted lost and its slot moves to a fresh address,
  * so a late reply is recognised (counted "late") instead of being mismatched.
+ * The slots' addresses come from --source-net (default 127.0.0.0/8, every one of
+ * them local on any Linux); against a server beyond loopback (--host), give a
+ * prefix the kernel takes as local and the server routes back, such as
+ * 198.18.0.0/15 after `ip route add local 198.18.0.0/15 dev lo` (Benchmarks/tap.py).
  *
  * Requests: --mode echo (a payload of --size bytes), --mode kv (SET key<i>
  * value<j> or GET key<i>, i uniform in --keys, a --set-ratio share of SETs, from
@@ -41,7 +45,7 @@
 enum mode { MODE_ECHO, MODE_KV, MODE_FILE };
 
 typedef struct {
-    uint32_t id;      /* low 24 bits of the source address 127.x.y.z; 0 = none */
+    uint32_t id;      /* host bits of the source address in --source-net; 0 = none */
     uint32_t gen;     /* bumped on timeout so the slot gets a new address */
     int busy;
     uint64_t sent_ns;
@@ -53,6 +57,8 @@ typedef struct {
 
 static struct {
     int port;
+    uint32_t host;              /* the server's address, host byte order */
+    uint32_t source_net, source_mask; /* the slots' addresses: source_net | id */
     enum mode mode;
     size_t size;
     uint32_t keys;
@@ -63,7 +69,7 @@ static struct {
     double duration, warmup;
     double timeout_ms;
     int validate;
-} opt = {8080, MODE_ECHO, 64, 1000, 0.2, 1, NULL, 32, 3.0, 1.0, 200.0, 0};
+} opt = {8080, 0x7F000001u, 0x7F000000u, 0xFF000000u, MODE_ECHO, 64, 1000, 0.2, 1, NULL, 32, 3.0, 1.0, 200.0, 0};
 
 static void die(const char *fmt, ...) {
     va_list ap;
@@ -185,9 +191,9 @@ static double cpu_seconds(void) {
 }
 
 static void usage(void) {
-    fputs("usage: loadgen [--port N] [--mode echo|kv] [--size BYTES] [--keys N] [--set-ratio F]\n"
-          "               [--seed N] [--requests FILE] [--window N] [--duration S] [--warmup S]\n"
-          "               [--timeout-ms MS] [--validate]\n",
+    fputs("usage: loadgen [--host A.B.C.D] [--port N] [--source-net A.B.C.D/LEN] [--mode echo|kv]\n"
+          "               [--size BYTES] [--keys N] [--set-ratio F] [--seed N] [--requests FILE]\n"
+          "               [--window N] [--duration S] [--warmup S] [--timeout-ms MS] [--validate]\n",
           stderr);
     exit(2);
 }
@@ -202,7 +208,23 @@ static void parse_options(int argc, char **argv) {
         if (i + 1 >= argc) usage();
         const char *v = argv[++i];
         if (strcmp(a, "--port") == 0) opt.port = atoi(v);
-        else if (strcmp(a, "--mode") == 0) {
+        else if (strcmp(a, "--host") == 0) {
+            struct in_addr in;
+            if (inet_pton(AF_INET, v, &in) != 1) die("--host: not an IPv4 address: %s", v);
+            opt.host = ntohl(in.s_addr);
+        } else if (strcmp(a, "--source-net") == 0) {
+            char net[32];
+            const char *slash = strchr(v, '/');
+            int len = slash ? atoi(slash + 1) : -1;
+            struct in_addr in;
+            if (!slash || (size_t)(slash - v) >= sizeof net || len < 8 || len > 28)
+                die("--source-net: A.B.C.D/LEN, LEN in 8...28");
+            memcpy(net, v, (size_t)(slash - v));
+            net[slash - v] = '\0';
+            if (inet_pton(AF_INET, net, &in) != 1) die("--source-net: not an IPv4 address: %s", net);
+            opt.source_mask = 0xFFFFFFFFu << (32 - len);
+            opt.source_net = ntohl(in.s_addr) & opt.source_mask;
+        } else if (strcmp(a, "--mode") == 0) {
             if (strcmp(v, "echo") == 0) opt.mode = MODE_ECHO;
             else if (strcmp(v, "kv") == 0) opt.mode = MODE_KV;
             else usage();
@@ -242,10 +264,12 @@ int main(int argc, char **argv) {
     struct sockaddr_in local = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
     if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) die("bind: %s", strerror(errno));
     struct sockaddr_in server = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port),
-                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+                                 .sin_addr.s_addr = htonl(opt.host)};
 
-    /* Slots: slot s has address id gen * window + s + 1, below 2^24 - 1. */
-    uint32_t gens = (0xFFFFFEu) / opt.window;
+    /* Slots: slot s has address id gen * window + s + 1, below the all-ones host part
+     * (2^24 - 1 in 127.0.0.0/8). */
+    uint32_t gens = (~opt.source_mask - 1) / opt.window;
+    if (gens == 0) die("--source-net has fewer addresses than --window");
     slot_t *slots = calloc(opt.window, sizeof *slots);
     if (!slots) die("out of memory");
     size_t req_cap = opt.mode == MODE_ECHO ? opt.size : 64;
@@ -301,7 +325,7 @@ int main(int argc, char **argv) {
                 if (s->busy) continue;
                 next_request(s);
                 struct in_pktinfo pi = {0};
-                pi.ipi_spec_dst.s_addr = htonl(0x7F000000u | s->id);
+                pi.ipi_spec_dst.s_addr = htonl(opt.source_net | s->id);
                 struct cmsghdr *c = (struct cmsghdr *)sctl[n].buf;
                 c->cmsg_level = IPPROTO_IP;
                 c->cmsg_type = IP_PKTINFO;
@@ -351,8 +375,8 @@ int main(int argc, char **argv) {
                     to = ntohl(pi.ipi_addr.s_addr);
                 }
             }
-            uint32_t id = to & 0xFFFFFFu;
-            if ((to >> 24) != 127 || id == 0 || rname[i].sin_port != server.sin_port) {
+            uint32_t id = to & ~opt.source_mask;
+            if ((to & opt.source_mask) != opt.source_net || id == 0 || rname[i].sin_port != server.sin_port) {
                 foreign++;
                 continue;
             }
