@@ -100,6 +100,8 @@ extension StandardModules {
             var configured: Bool = true
             /// The largest IPv4 datagram one frame carries.
             let mtu: Int = 1500
+            /// ff:ff:ff:ff:ff:ff, made once rather than for every frame compared with it.
+            let broadcastMac: Bytes = Bytes(repeating: 0xff, count: 6)
 
             /// UDP datagrams received for the program, oldest first.
             var received: [Datagram] = []
@@ -312,7 +314,7 @@ extension StandardModules {
                     return
                 }
                 let destination = frame[0..<6]
-                if destination != mac && destination != Bytes(repeating: 0xff, count: 6) {
+                if destination != mac && destination != broadcastMac {
                     drop("ethernet: not for us")
                     return
                 }
