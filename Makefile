@@ -76,10 +76,12 @@ FUZZ_SEED ?=
 fuzz: build
 	python3 scripts/fuzz/fuzz.py all --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
-# Served throughput against hand-written C servers (unikernel and isolated), the channels
-# against a pipe, and compile time: Benchmarks/results/.
+# Served throughput against hand-written C servers (unikernel and isolated), kv on Cleave's
+# own stack over a TAP (as root), the channels against a pipe, and compile time:
+# Benchmarks/results/.
 bench: build
 	python3 Benchmarks/run.py --isolated
+	python3 Benchmarks/tap.py
 	python3 Benchmarks/channel.py
 	python3 Benchmarks/compile_time.py
 
