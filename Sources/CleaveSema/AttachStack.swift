@@ -65,7 +65,7 @@ struct Attacher {
 
     /// A device being attached: its local in main and its stack's.
     struct Attached {
-        let device: LocalID
+        let name: String
         let stack: LocalID
     }
 
@@ -104,7 +104,7 @@ struct Attacher {
             for p in f.params where isUdpDevice(p.type, net) {
                 diagnostics.append(
                     Diagnostic(
-                        .udpDeviceParameterOnStack(f.name), at: program.function(f.id).locals[p.local.index].span,
+                        .udpDeviceParameterOnStack(f.name), at: f.locals[p.local.index].span,
                         notes: [
                             DiagnosticNote(
                                 "on Cleave's own stack a UdpDevice is a FrameDevice and a NetStack, and a method takes one other state at most; call receive() and send(_:) in main, or build with --net socket",
@@ -150,7 +150,7 @@ struct Attacher {
             locals[d.index] = LocalInfo(name: device.name, type: .nominal(net.frameDevice), isVar: true, span: device.span)
             let stackID = LocalID(index: locals.count)
             locals.append(LocalInfo(name: device.name + "Stack", type: .nominal(net.stack), isVar: false, span: device.span))
-            attached[d] = Attached(device: d, stack: stackID)
+            attached[d] = Attached(name: device.name, stack: stackID)
             let span = value.span
             // `UdpDevice(ports: ps)` hands its array on; `UdpDevice(port: p)` makes one, `[p]`.
             let portList: TExpr
@@ -193,12 +193,6 @@ struct Attacher {
         let kind: TStmt.Kind
         switch s.kind {
         case .binding(let p, let x):
-            // The bindings made by attachBindings: the device's link and its stack.
-            if case .initCall(let t, _, _) = x.kind, t == net.frameDevice || t == net.stack, case .local(let l) = p,
-                a[l] != nil || a.values.contains(where: { $0.stack == l })
-            {
-                return s
-            }
             kind = .binding(p, e(x))
         case .assign(let t, let op, let x): kind = .assign(e(t), op: op, e(x))
         case .expr(let x): kind = .expr(e(x))
@@ -247,10 +241,10 @@ struct Attacher {
             }
             kind = .methodCall(e(receiver), method, args(arguments))
         case .local(let l):
-            if a[l] != nil {
+            if let attached = a[l] {
                 diagnostics.append(
                     Diagnostic(
-                        .udpDeviceUseOnStack(program.function(program.main!).locals[l.index].name), at: x.span,
+                        .udpDeviceUseOnStack(attached.name), at: x.span,
                         notes: [DiagnosticNote("or build with --net socket, on the kernel's sockets", at: nil)]))
             }
             return x

@@ -150,7 +150,11 @@ extension StandardModules {
 
             /// The next UDP datagram for the program: frames are taken from the device and
             /// answered (ARP, ping) until one brings a datagram, waiting for the device in
-            /// between (`UdpDevice.receive()`, on Cleave's own stack).
+            /// between (`UdpDevice.receive()`, on Cleave's own stack). Each turn is `poll`'s,
+            /// written out: a method that takes the device calls only the device, never a
+            /// method of its own that takes it too (lambda lifting splits the calls on the
+            /// device, one level deep), so the turn's work is shared through `begin`, `take`
+            /// and `flush` instead.
             func nextDatagram(from device: inout FrameDevice) -> Datagram {
                 if !configured {
                     configure(device.mac(), device.address(), device.prefixLength(), device.gateway())

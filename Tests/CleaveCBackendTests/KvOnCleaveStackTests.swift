@@ -13,17 +13,6 @@ import Testing
     /// The address smoltcp-loop's source gives its stack, given to kv's on the command line.
     static let link = "ip=10.77.0.2/24,mac=02:00:00:00:00:02"
 
-    func replay(_ build: [String], name: String, _ cases: [SmoltcpLoopTests.Case]) throws -> (ProcessResult, [UInt8]) {
-        let exe = try BuiltServices.runnable(Self.source, arguments: ["--net", "direct"] + build)
-        let dir = BuiltServices.directory
-        var w = PcapWriter()
-        w.burst = 50
-        for c in cases { w.appendRecord(c.frame) }
-        try w.write(to: "\(dir)/\(name)-in.pcap")
-        let r = try runProcess(exe, ["--netif", "pcap:\(dir)/\(name)-in.pcap:\(dir)/\(name)-out.pcap,\(Self.link)"])
-        return (r, [UInt8]((FileManager.default.contents(atPath: "\(dir)/\(name)-out.pcap")) ?? Data()))
-    }
-
     /// One stack: the frames kv sends for a capture of ARP questions, pings of one and of three
     /// fragments, requests (some in fragments, answered in fragments), damaged frames and frames
     /// for others are those smoltcp-loop sends, byte for byte, on every target.
@@ -33,7 +22,8 @@ import Testing
         #expect(loop.0.status == 0, "\(loop.0.stderr)")
         #expect(loop.1.count > 10_000, "smoltcp-loop's replies")
         for (k, build) in [[], ["--target", "isolated"], ["--target", "isolated", "--partition", "device,deviceStack|store"]].enumerated() {
-            let (r, bytes) = try replay(build, name: "kv-stack-\(k)", cases)
+            let (r, bytes, _) = try SmoltcpLoopTests().run(
+                ["--net", "direct"] + build, name: "kv-stack-\(k)", cases, source: Self.source, link: ",\(Self.link)")
             #expect(r.status == 0, "\(build): \(r.stderr)")
             #expect(r.stderr.contains("kv: Cleave's stack on "), "\(build): \(r.stderr)")
             #expect(!bytes.isEmpty && bytes == loop.1, "\(build): kv's frames differ from smoltcp-loop's")

@@ -185,8 +185,12 @@ import Testing
         return out
     }
 
-    func run(_ build: [String], name: String, _ cases: [Case]) throws -> (ProcessResult, [UInt8], [UDPDatagram]) {
-        let exe = try BuiltServices.runnable(Self.source, arguments: build)
+    /// Replay `cases` through `source` built with `build`; `link` follows the captures in the
+    /// --netif spec (",ip=…,mac=…" for a stack that takes its addresses from the link).
+    func run(_ build: [String], name: String, _ cases: [Case], source: String = Self.source, link: String = "") throws -> (
+        ProcessResult, [UInt8], [UDPDatagram]
+    ) {
+        let exe = try BuiltServices.runnable(source, arguments: build)
         let dir = BuiltServices.directory
         // Fifty frames a second: the run lasts seconds, inside the stack's ARP cache lifetime (a
         // capture holds no answers to the questions an expired entry would make it ask).
@@ -194,7 +198,7 @@ import Testing
         w.burst = 50
         for c in cases { w.appendRecord(c.frame) }
         try w.write(to: "\(dir)/\(name)-in.pcap")
-        let r = try runProcess(exe, ["--netif", "pcap:\(dir)/\(name)-in.pcap:\(dir)/\(name)-out.pcap"])
+        let r = try runProcess(exe, ["--netif", "pcap:\(dir)/\(name)-in.pcap:\(dir)/\(name)-out.pcap\(link)"])
         let bytes = [UInt8]((FileManager.default.contents(atPath: "\(dir)/\(name)-out.pcap")) ?? Data())
         let replies = (try? Pcap.readUDP("\(dir)/\(name)-out.pcap")) ?? []
         return (r, bytes, replies)

@@ -99,12 +99,6 @@ cl_netif *cl_netif_open(const int64_t *ports, size_t count) {
     return netif;
 }
 
-static cl_frames *open_frames(int32_t kind, const char *default_tap);
-
-cl_frames *cl_frames_open(const char *default_tap) { return open_frames(1, default_tap); }
-
-cl_frames *cl_frames_open_link(void) { return open_frames(2, "cleave0"); }
-
 static cl_frames *open_frames(int32_t kind, const char *default_tap) {
     cl_device_request request = {.number = next_number(), .frames = kind};
     snprintf(request.tap, sizeof request.tap, "%s", default_tap);
@@ -124,6 +118,10 @@ static cl_frames *open_frames(int32_t kind, const char *default_tap) {
     device_count++;
     return netif->frames;
 }
+
+cl_frames *cl_frames_open(const char *default_tap) { return open_frames(1, default_tap); }
+
+cl_frames *cl_frames_open_link(void) { return open_frames(2, "cleave0"); }
 
 int cl_frames_next(cl_frames *frames, const uint8_t **frame, size_t *length) {
     for (;;) {

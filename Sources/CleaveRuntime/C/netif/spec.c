@@ -63,7 +63,12 @@ static int parse_ports(const char *spec, const char *list, netif_spec *out) {
     }
 }
 
-static void default_mac(cl_link_config *link);
+/* A locally administered unicast address made of the IPv4 one: 02:00:A:B:C:D. */
+static void default_mac(cl_link_config *link) {
+    uint8_t mac[6] = {2, 0, (uint8_t)(link->address >> 24), (uint8_t)(link->address >> 16), (uint8_t)(link->address >> 8),
+                      (uint8_t)link->address};
+    memcpy(link->mac, mac, 6);
+}
 
 /* "A.B.C.D" at *p: the address in host order, *p moved past it; -1 when it is not one. */
 static int64_t parse_address(const char **p) {
@@ -131,13 +136,6 @@ static int parse_link(const char *spec, const char *options, netif_spec *out) {
     if ((has_mac || has_gateway) && !out->has_link) return spec_error(spec, "gw= and mac= need ip=A.B.C.D/LEN too");
     if (!has_mac) default_mac(&out->link);
     return 0;
-}
-
-/* A locally administered unicast address made of the IPv4 one: 02:00:A:B:C:D. */
-static void default_mac(cl_link_config *link) {
-    uint8_t mac[6] = {2, 0, (uint8_t)(link->address >> 24), (uint8_t)(link->address >> 16), (uint8_t)(link->address >> 8),
-                      (uint8_t)link->address};
-    memcpy(link->mac, mac, 6);
 }
 
 /* Where the link options of a tap: or pcap: spec begin (the first ",ip=", ",gw=" or ",mac="),
@@ -211,6 +209,9 @@ static void print_ports(const int64_t *ports, size_t count) {
     for (size_t i = 0; i < count; i++) fprintf(stderr, "%s%lld", i ? ", " : "", (long long)ports[i]);
 }
 
+/* An IPv4 address (host order), dotted, on standard error. */
+static void print_address(uint32_t a) { fprintf(stderr, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255); }
+
 static void copy_path(char *to, const char *from) {
     snprintf(to, CL_NETIF_PATH, "%s", from ? from : "");
 }
@@ -283,11 +284,13 @@ int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
         }
         if (bound == 0 && request->frames == 2) {
             const cl_link_config *l = &grant->link;
-            fprintf(stderr, "%s: Cleave's stack on %s: %u.%u.%u.%u/%d", cl_program_name, grant->in_path, l->address >> 24,
-                    l->address >> 16 & 255, l->address >> 8 & 255, l->address & 255, l->prefix_length);
-            if (l->gateway)
-                fprintf(stderr, ", gateway %u.%u.%u.%u", l->gateway >> 24, l->gateway >> 16 & 255, l->gateway >> 8 & 255,
-                        l->gateway & 255);
+            fprintf(stderr, "%s: Cleave's stack on %s: ", cl_program_name, grant->in_path);
+            print_address(l->address);
+            fprintf(stderr, "/%d", l->prefix_length);
+            if (l->gateway) {
+                fprintf(stderr, ", gateway ");
+                print_address(l->gateway);
+            }
             fprintf(stderr, ", MAC %02x:%02x:%02x:%02x:%02x:%02x\n", l->mac[0], l->mac[1], l->mac[2], l->mac[3], l->mac[4],
                     l->mac[5]);
         }
