@@ -4,6 +4,13 @@
 import CleaveDiagnostics
 
 extension DiagnosticMessage {
+    /// A program built for the image target calls a C function of a header it imports.
+    static func imageCallsC(_ name: String) -> DiagnosticMessage {
+        error(
+            "image-calls-c",
+            "'\(name)' is a C function, and the image target has no operating system or C library to call it with (--target image)"
+        )
+    }
     static func isolatedClosureCrosses(_ value: String, type: String, between a: String, and b: String) -> DiagnosticMessage {
         error(
             "isolated-closure-crosses",

@@ -45,6 +45,8 @@ public final class CBackend {
     var mainName = "cleave_main"
     /// Emitting one component of the isolated target: only what its program reaches.
     var isolated: IsolatedContext?
+    /// Emitting for the image target: no netifs, and no C function of the program's imports.
+    var image = false
     var wireNames: [WireKey: String] = [:]
     var wireDeclarations: [String] = []
     var wireDefinitions: [String] = []
@@ -57,6 +59,8 @@ public final class CBackend {
     /// (Sources/CleaveRuntime/C/README.md): the core and the netifs for the unikernel, the
     /// isolated target's header (which includes both) for a component or the launcher.
     public static let unikernelHeaders = ["core/cleave.h", "netif/netif.h"]
+    /// An image has the core alone: its platform (image/) implements platform.h, and there are no netifs.
+    public static let imageHeaders = ["core/cleave.h"]
     public static let isolatedHeaders = ["isolated/isolated.h"]
 
     init(_ program: IRProgram) {
@@ -67,18 +71,30 @@ public final class CBackend {
     /// The program as C, or the internal errors that stopped the backend.
     /// A projected program as C: every component's local program, run as coroutines of one
     /// thread by the runtime (hosted/components.c), with channels as in-memory queues.
-    public static func emit(_ projected: ProjectedProgram, lineDirectives: Bool = false) -> (CProgram?, [Diagnostic]) {
-        emit(projected.program, projected: projected, lineDirectives: lineDirectives)
+    public static func emit(_ projected: ProjectedProgram, lineDirectives: Bool = false, image: Bool = false) -> (
+        CProgram?, [Diagnostic]
+    ) {
+        emit(projected.program, projected: projected, lineDirectives: lineDirectives, image: image)
     }
 
-    public static func emit(_ program: IRProgram, lineDirectives: Bool = false) -> (CProgram?, [Diagnostic]) {
-        emit(program, projected: nil, lineDirectives: lineDirectives)
+    /// The program as C for the unikernel target, or for the image target (`image`): the same C, with
+    /// the core's header alone, refused when it calls a C function (an image has no C library and no
+    /// operating system to call).
+    public static func emit(_ program: IRProgram, lineDirectives: Bool = false, image: Bool = false) -> (CProgram?, [Diagnostic]) {
+        emit(program, projected: nil, lineDirectives: lineDirectives, image: image)
     }
 
-    static func emit(_ program: IRProgram, projected: ProjectedProgram?, lineDirectives: Bool) -> (CProgram?, [Diagnostic]) {
+    static func emit(_ program: IRProgram, projected: ProjectedProgram?, lineDirectives: Bool, image: Bool) -> (
+        CProgram?, [Diagnostic]
+    ) {
         let b = CBackend(program)
         b.projected = projected
         b.lineDirectives = lineDirectives
+        b.image = image
+        if image {
+            let refused = b.cFunctionsOfImage()
+            if !refused.isEmpty { return (nil, refused) }
+        }
         let text = b.emitProgram()
         if !b.diagnostics.isEmpty { return (nil, b.diagnostics) }
         let headers = program.typed.imports.compactMap(\.resolvedPath)
@@ -379,6 +395,28 @@ public final class CBackend {
     /// that runs the components.
     /// What the unikernel's main reaches (each component's main, for a projected program): its
     /// functions with bodies and the states it creates.
+    /// The image target's refusal of every C function the program reaches: one error each, at its
+    /// first call.
+    func cFunctionsOfImage() -> [Diagnostic] {
+        let mains = projected.map { $0.components.map(\.main) } ?? program.functions.filter { $0.kind == .main }
+        var calls: [FunctionID: SourceSpan] = [:]
+        for main in mains {
+            let (_, c, _) = Self.reach(from: main, in: program)
+            calls.merge(c) { first, _ in first }
+        }
+        return calls.sorted { $0.key.index < $1.key.index }.map { id, call in
+            let f = program.typed.function(id)
+            return Diagnostic(
+                .imageCallsC(f.name), at: call,
+                notes: [
+                    DiagnosticNote("'\(f.name)' is declared here", at: f.span),
+                    DiagnosticNote(
+                        "an image runs on the bare machine: build it for --target unikernel or isolated, or use what the net module's devices give (FrameDevice.wait(_:) instead of poll)",
+                        at: nil),
+                ])
+        }
+    }
+
     func unikernelReach() -> (functions: Set<FunctionID>, states: Set<TypeID>) {
         let mains = projected.map { $0.components.map(\.main) } ?? program.functions.filter { $0.kind == .main }
         var functions: Set<FunctionID> = []
@@ -512,7 +550,9 @@ public final class CBackend {
         }
         let target =
             isolated.map { "The isolated target: component \(projected?.components[$0.index].component.name ?? "?"), one process." }
-            ?? "The unikernel target: every state in one address space, one thread."
+            ?? (image
+                ? "The image target: every state in one address space, one thread, on the bare machine."
+                : "The unikernel target: every state in one address space, one thread.")
         var out: [String] = []
         let files = program.typed.files.map { $0.path.split(separator: "/").last.map(String.init) ?? "" }
         out.append(
@@ -520,7 +560,9 @@ public final class CBackend {
             /* Generated by cleave from \(CText.commentText(files.joined(separator: ", "))).
              * \(CText.commentText(target)) */
             """)
-        for h in isolated == nil ? Self.unikernelHeaders : Self.isolatedHeaders { out.append("#include \"\(h)\"") }
+        for h in isolated != nil ? Self.isolatedHeaders : image ? Self.imageHeaders : Self.unikernelHeaders {
+            out.append("#include \"\(h)\"")
+        }
         for h in program.typed.imports.compactMap(\.resolvedPath) { out.append("#include \"\(h)\"") }
         out.append("\n/* ---- types ---- */")
         out += types.forward

@@ -48,11 +48,22 @@ public enum Build {
     public static let isolatedLibraries = ["-lpcap", "-lseccomp", "-lm"]
 
     /// The runtime's files that are a process's `main`, one per kind of executable (paths in the
-    /// runtime's folder, without `.c`); the rest is a library.
+    /// runtime's folder, without `.c`); the rest is a library. An image's is its entry, which
+    /// nothing calls (QEMU jumps to it).
     static let processMains: [String: [String]] = [
         "unikernel": ["hosted/service_main", "hosted/components"],
         "component": ["isolated/component"],
         "launcher": ["isolated/launcher"],
+        "image": ["image/boot"],
+    ]
+
+    /// The image's code generation: no C library, no red zone (nothing may write below the stack
+    /// pointer behind the compiler's back), position-dependent code at the address image.ld
+    /// gives, no stack protector (it needs the C library's thread data), and Double's square
+    /// root as one instruction.
+    public static let imageCFlags = [
+        "-ffreestanding", "-fno-pic", "-fno-pie", "-mno-red-zone", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
+        "-fno-math-errno", "-nostdinc",
     ]
 
     /// Compile `program` to the executable `options.output`; diagnostics when that fails.
@@ -66,6 +77,57 @@ public enum Build {
             program, file: name, kind: "unikernel", output: options.output, libraries: libraries, setup: setup, options: options)
         if problems.isEmpty && options.emitC == nil { try? FileManager.default.removeItem(atPath: setup.dir) }
         return problems
+    }
+
+    /// Compile `program` (the image target's C) to a bootable image, `options.output`: an x86-64 ELF
+    /// that QEMU boots with `-kernel` through its PVH note (Sources/CleaveRuntime/C/image/), linked
+    /// with the image's runtime and no C library, keeping only what the program reaches.
+    public static func compileImage(_ program: CProgram, name: String, options: BuildOptions) -> [Diagnostic] {
+        let setup: Setup
+        switch prepare(options, platform: .image) {
+        case .ready(let s): setup = s
+        case .failed(let d): return [d]
+        }
+        let cFile = (setup.dir as NSString).appendingPathComponent("\(name).c")
+        let object = (setup.dir as NSString).appendingPathComponent("\(name).o")
+        do {
+            try program.source.write(toFile: cFile, atomically: true, encoding: .utf8)
+        } catch {
+            return [internalError("cannot write '\(cFile)': \(error.localizedDescription)")]
+        }
+        var (status, output) = run(setup.cc, cFlags + setup.extra + ["-I", setup.runtime, "-c", cFile, "-o", object])
+        if status == 0 {
+            let script = (setup.runtime as NSString).appendingPathComponent("image/image.ld")
+            let entry = (processMains["image"] ?? []).compactMap { setup.objects[$0] }
+            (status, output) = run(
+                setup.cc,
+                ["-nostdlib", "-static", "-no-pie", "-Wl,-T,\(script)", "-Wl,--gc-sections", "-Wl,-z,max-page-size=4096",
+                 "-Wl,--build-id=none", "-Wl,-z,noexecstack"] + (options.debugInfo ? ["-g"] : [])
+                    + entry + [object, setup.library, "-lgcc", "-o", options.output])
+        }
+        if status != 0 {
+            var d = internalError("the C compiler (\(setup.cc)) failed on the generated file \(cFile) for an image (exit \(status))")
+            d.notes = output.split(separator: "\n").prefix(30).map { DiagnosticNote(String($0), at: nil) }
+            return [d]
+        }
+        if options.emitC == nil { try? FileManager.default.removeItem(atPath: setup.dir) }
+        return []
+    }
+
+    /// Where the C compiler keeps its own headers (stddef.h, stdint.h): what an image, which has no C
+    /// library, compiles against.
+    static func compilerIncludeDirectory(_ cc: String) -> String? {
+        var isDirectory: ObjCBool = false
+        for query in ["-print-file-name=include", "-print-resource-dir"] {
+            let (status, output) = run(cc, [query])
+            guard status == 0 else { continue }
+            var path = output.trimmingCharacters(in: .whitespacesAndNewlines)
+            if query == "-print-resource-dir" { path += "/include" }
+            if path.hasPrefix("/") && FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue {
+                return path
+            }
+        }
+        return nil
     }
 
     /// Compile an isolated build into the directory `options.output`: the launcher `run` and one
@@ -120,7 +182,7 @@ public enum Build {
     }
 
     /// The directory for the generated C, the compiler, and the runtime compiled (from the cache).
-    static func prepare(_ options: BuildOptions) -> Prepared {
+    static func prepare(_ options: BuildOptions, platform: Runtime.Platform = .hosted) -> Prepared {
         guard let runtime = Runtime.directory else {
             return .failed(internalError("the runtime's C sources are missing (set CLEAVE_RUNTIME to Sources/CleaveRuntime/C)"))
         }
@@ -136,7 +198,17 @@ public enum Build {
         setup.cc = options.environment["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
         setup.extra =
             (options.debugInfo ? ["-g", "-O0"] : []) + (options.environment["CFLAGS"] ?? "").split(separator: " ").map(String.init)
-        switch runtimeObjectFiles(runtime: runtime, cc: setup.cc, flags: cFlags + setup.extra, environment: options.environment) {
+        if platform == .image {
+            // The compiler's own headers (stddef.h, stdint.h, stdatomic.h), then the image's (string.h, math.h).
+            guard let include = compilerIncludeDirectory(setup.cc) else {
+                return .failed(internalError("cannot find the C compiler's own headers (\(setup.cc) -print-file-name=include)"))
+            }
+            setup.extra = imageCFlags + ["-isystem", include, "-isystem", (runtime as NSString).appendingPathComponent("image/include")]
+                + setup.extra
+        }
+        switch runtimeObjectFiles(
+            runtime: runtime, cc: setup.cc, flags: cFlags + setup.extra, platform: platform, environment: options.environment)
+        {
         case .success(let objects, let library):
             setup.objects = objects
             setup.library = library
@@ -181,12 +253,14 @@ public enum Build {
     }
 
     /// The runtime compiled to object files and a library, from the cache or compiled into it now.
-    static func runtimeObjectFiles(runtime: String, cc: String, flags: [String], environment: [String: String])
+    static func runtimeObjectFiles(
+        runtime: String, cc: String, flags: [String], platform: Runtime.Platform, environment: [String: String]
+    )
         -> RuntimeObjects
     {
         let fm = FileManager.default
-        let files = Runtime.files(in: runtime)
-        let sources = files.filter { $0.hasSuffix(".c") }
+        let files = Runtime.files(in: runtime, for: platform)
+        let sources = files.filter { $0.hasSuffix(".c") || $0.hasSuffix(".S") }
         // The key: the compiler, the flags and every byte of the runtime, in every folder (FNV-1a).
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ bytes: some Sequence<UInt8>) {
@@ -199,13 +273,13 @@ public enum Build {
         }
         let home = environment["HOME"] ?? NSTemporaryDirectory()
         let cacheRoot = environment["CLEAVE_CACHE"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(home)/.cache/cleave"
-        let entry = "\(cacheRoot)/runtime-\(String(hash, radix: 16))"
+        let entry = "\(cacheRoot)/runtime-\(platform.rawValue)-\(String(hash, radix: 16))"
         // "core/heap.c" is named "core/heap" and compiled to core-heap.o: one folder of objects, one name each.
         let names = sources.map { ($0 as NSString).deletingPathExtension }
         func objectFile(_ name: String) -> String { name.replacingOccurrences(of: "/", with: "-") + ".o" }
         var objects: [String: String] = [:]
         for n in names { objects[n] = "\(entry)/\(objectFile(n))" }
-        let library = "\(entry)/libcleave.a"
+        let library = "\(entry)/libcleave\(platform == .image ? "-image" : "").a"
         if objects.values.allSatisfy({ fm.fileExists(atPath: $0) }) && fm.fileExists(atPath: library) {
             return .success(objects, library)
         }
@@ -228,7 +302,7 @@ public enum Build {
         }
         let mains = Set(processMains.values.joined())
         let members = names.filter { !mains.contains($0) }.map { "\(scratch)/\(objectFile($0))" }
-        let (status, output) = run("ar", ["rcs", "\(scratch)/libcleave.a"] + members)
+        let (status, output) = run("ar", ["rcs", "\(scratch)/" + (library as NSString).lastPathComponent] + members)
         if status != 0 {
             var d = internalError("ar failed making the runtime's library (exit \(status))")
             d.notes = output.split(separator: "\n").prefix(30).map { DiagnosticNote(String($0), at: nil) }

@@ -55,11 +55,17 @@ public enum Stage: String, CaseIterable, Sendable {
     }
 }
 
-/// What a build makes: one program of one thread (`unikernel`), or a process per component with
-/// a launcher (`isolated`). The stages after `projected` depend on it.
+/// What a build makes: one program of one thread (`unikernel`), a process per component with a
+/// launcher (`isolated`), or the unikernel's one thread booted with no operating system (`image`:
+/// an x86-64 ELF for QEMU, on Cleave's own network stack). The stages after `projected` depend on it.
 public enum Target: String, Sendable, CaseIterable {
     case unikernel
     case isolated
+    case image
+
+    /// The network an image has is Ethernet frames from virtio-net: its UdpDevices always stand on
+    /// Cleave's own stack (`--net direct`).
+    public var impliesDirectNet: Bool { self == .image }
 }
 
 /// What running the pipeline produced, up to the stage where it stopped.
@@ -152,7 +158,7 @@ public enum Pipeline {
     ) -> PipelineResult {
         var result = PipelineResult()
         // The unikernel built from source does not need the state-locality passes.
-        let skipPasses = last == .c && options.cFrom == .source && options.target == .unikernel && !options.runPasses
+        let skipPasses = last == .c && options.cFrom == .source && options.target != .isolated && !options.runPasses
         for stage in stages {
             if stage.isStateLocalityPass && skipPasses { continue }
             switch stage {
@@ -178,7 +184,9 @@ public enum Pipeline {
                 result.typed = program
                 result.diagnostics += diags
             case .attached:
-                guard options.net == .direct, let typed = result.typed, !result.hasErrors else { break }
+                guard options.net == .direct || options.target.impliesDirectNet, let typed = result.typed, !result.hasErrors else {
+                    break
+                }
                 let (attached, problems) = AttachStack.run(typed)
                 result.diagnostics += problems
                 guard problems.isEmpty else { break }
@@ -290,9 +298,11 @@ public enum Pipeline {
                 guard let ir = result.ir, !result.hasErrors else { break }
                 let (program, problems) =
                     switch options.cFrom {
-                    case .source: CBackend.emit(ir, lineDirectives: options.lineDirectives)
+                    case .source: CBackend.emit(ir, lineDirectives: options.lineDirectives, image: options.target == .image)
                     case .projected:
-                        result.projected.map { CBackend.emit($0, lineDirectives: options.lineDirectives) }
+                        result.projected.map {
+                            CBackend.emit($0, lineDirectives: options.lineDirectives, image: options.target == .image)
+                        }
                             ?? (nil, [internalError("c", "the C backend", ["no projected program"])])
                     }
                 result.c = program

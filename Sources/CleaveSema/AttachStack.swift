@@ -31,6 +31,25 @@ public enum AttachStack {
         return attacher.run()
     }
 
+    /// The UDP ports of the stacks an attached `main` creates, when each is written as a number
+    /// (`UdpDevice(port: 7000)`, `ports: [53, 5353]`): what `cleave run --target image` forwards to
+    /// the image. Nil when a port is computed.
+    public static func literalPorts(_ program: TypedProgram) -> [Int]? {
+        guard let mainID = program.main, let body = program.function(mainID).body else { return [] }
+        var ports: [Int] = []
+        for s in body.stmts {
+            guard case .binding(_, let value) = s.kind, case .initCall(let t, _, let args) = value.kind,
+                program.type(t).isStandard, program.type(t).name == "NetStack", args.count == 1, let list = args.first
+            else { continue }
+            guard case .array(let elements) = list.value.kind else { return nil }
+            for e in elements {
+                guard case .intLiteral(let v, let negative) = e.kind, !negative, v <= 65535 else { return nil }
+                ports.append(Int(v))
+            }
+        }
+        return ports
+    }
+
     /// Problems with an attached program: a compiler bug if any is found.
     public static func verify(_ program: TypedProgram) -> [String] {
         guard let mainID = program.main else { return [] }

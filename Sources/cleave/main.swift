@@ -27,15 +27,15 @@ struct CompileOptions: ParsableArguments {
 
     @Option(
         help:
-            "The target: unikernel (one hosted process, one thread) or isolated (a process per component, with a launcher); the stages after projected and the C depend on it."
+            "The target: unikernel (one hosted process, one thread), isolated (a process per component, with a launcher) or image (one thread on the bare machine: a bootable x86-64 ELF for QEMU, on Cleave's own network stack); the stages after projected and the C depend on it."
     )
     var target: Target = .unikernel
 
     @Option(
         help:
-            "What the program's UdpDevices stand on: socket (the kernel's UDP sockets) or direct (Cleave's own network stack, written in Cleave, on raw Ethernet frames: --netif tap:NAME,ip=A/LEN or pcap:IN[:OUT],ip=A/LEN when the service runs)."
+            "What the program's UdpDevices stand on: socket (the kernel's UDP sockets; the default) or direct (Cleave's own network stack, written in Cleave, on raw Ethernet frames: --netif tap:NAME,ip=A/LEN or pcap:IN[:OUT],ip=A/LEN when the service runs). An image is always direct."
     )
-    var net: NetChoice = .socket
+    var net: NetChoice?
 
     @Flag(
         name: .customShort("g"),
@@ -46,6 +46,11 @@ struct CompileOptions: ParsableArguments {
 
     func validate() throws {
         guard errorLimit >= 0 else { throw ValidationError("--error-limit must be 0 (no limit) or more") }
+        if target == .image && net == .socket {
+            throw ValidationError(
+                "an image has no kernel and so no sockets: its UdpDevices stand on Cleave's own stack (--net direct, which --target image implies)"
+            )
+        }
         if let partition, Driver.partitionGroups(partition).allSatisfy(\.isEmpty) {
             throw ValidationError("--partition names no state: write main's states, ',' within a component, '|' between them")
         }
@@ -71,7 +76,7 @@ struct InputOptions {
         var options = PipelineOptions(
             includeDirectories: compile.includeDirectories, cFrom: cFrom, partition: compile.partition.map(Driver.partitionGroups),
             target: compile.target)
-        options.net = compile.net
+        options.net = compile.net ?? (compile.target.impliesDirectNet ? .direct : .socket)
         options.lineDirectives = compile.debugInfo
         return options
     }
@@ -248,8 +253,10 @@ func buildIsolated(_ input: InputOptions, output: String?, emitC: String?, print
     if report(result, input) { throw ExitCode(1) }
 }
 
-/// Run the pipeline and compile to `output` (the unikernel target, the only one so far), or exit 1.
-func buildExecutable(_ input: InputOptions, output: String, emitC: String?, from: CSource = .source) throws {
+/// Run the pipeline and compile to `output`, an executable (the unikernel target) or a bootable image
+/// (the image target), or exit 1. What the pipeline made.
+@discardableResult
+func buildExecutable(_ input: InputOptions, output: String, emitC: String?, from: CSource = .source) throws -> PipelineResult {
     // Where the results go is the user's to fix (exit 2), not a compiler bug: check it first.
     let fm = FileManager.default
     try createEmitDirectory(emitC)
@@ -265,10 +272,14 @@ func buildExecutable(_ input: InputOptions, output: String, emitC: String?, from
     if report(result, input) { throw ExitCode(1) }
     guard let program = result.c else { throw ExitCode(1) }
     let name = Driver.executableName(URL(fileURLWithPath: sources[0].path).deletingPathExtension().lastPathComponent)
-    let problems = Build.compile(program, name: name, options: input.buildOptions(output: output, emitC: emitC))
+    let options = input.buildOptions(output: output, emitC: emitC)
+    let problems =
+        input.compile.target == .image
+        ? Build.compileImage(program, name: name, options: options) : Build.compile(program, name: name, options: options)
     var failed = result
     failed.diagnostics = problems
     if report(failed, input) { throw ExitCode(1) }
+    return result
 }
 
 struct BuildCommand: ParsableCommand {
@@ -280,8 +291,10 @@ struct BuildCommand: ParsableCommand {
             The isolated target writes a directory: one executable per component (--partition chooses them) \
             and the launcher `run`, which binds the devices, starts the components, each in its own sandbox, \
             and supervises them. Either takes --netif udp:PORT[,PORT...], --netif pcap:IN[:OUT] or \
-            --netif tap:NAME (default: UDP on the ports in the source). The C compiler is cc, or $CC; \
-            $CFLAGS adds flags.
+            --netif tap:NAME (default: UDP on the ports in the source). The image target writes a bootable \
+            x86-64 ELF (default NAME.img): boot it with `cleave run --target image` or \
+            `qemu-system-x86_64 -kernel NAME.img` (see the README); its --netif goes on the kernel command line \
+            (-append). The C compiler is cc, or $CC; $CFLAGS adds flags.
             """)
 
     @OptionGroup var sourceFiles: SourceArguments
@@ -313,9 +326,10 @@ struct BuildCommand: ParsableCommand {
     func run() throws {
         let base = URL(fileURLWithPath: input.files.first ?? "a.clv").deletingPathExtension().lastPathComponent
         switch compile.target {
-        case .unikernel:
+        case .unikernel, .image:
             if printPolicy { throw ValidationError("--print-policy is for the isolated target (--target isolated)") }
-            try buildExecutable(input, output: output ?? base, emitC: emitC, from: fromStage)
+            try buildExecutable(
+                input, output: output ?? (compile.target == .image ? base + ".img" : base), emitC: emitC, from: fromStage)
         case .isolated:
             // --print-policy alone only shows; with -o (or --emit-c) the build is written as well.
             let writes = output != nil || emitC != nil || !printPolicy
@@ -343,6 +357,8 @@ struct RunCommand: ParsableCommand {
     @Argument(parsing: .postTerminator, help: "Arguments for the service.")
     var serviceArguments: [String] = []
 
+    @OptionGroup(title: "The image target (--target image)") var image: ImageOptions
+
     func run() throws {
         let input = InputOptions(files: [file], compile: compile)
         if interpret {
@@ -368,10 +384,130 @@ struct RunCommand: ParsableCommand {
         case .isolated:
             try buildIsolated(input, output: dir + "/service.d", emitC: nil, printPolicy: false)
             exe = dir + "/service.d/run"
+        case .image:
+            let built = try buildExecutable(input, output: dir + "/service.img", emitC: nil)
+            throw ExitCode(try runImage(dir + "/service.img", built: built))
         }
+        if image.isGiven { throw ValidationError("--machine, --accel, --tap, --forward, --gdb and --dump are for --target image") }
         // The service runs as a child, so that its build can be removed when it ends.
         throw ExitCode(try runChild(exe, serviceArguments))
     }
+
+    /// Boot the image in QEMU as asked, and end as the service ended.
+    func runImage(_ path: String, built: PipelineResult) throws -> Int32 {
+        if let problem = ImageRun.commandLineProblem(serviceArguments) { throw ValidationError(problem) }
+        var options = ImageRunOptions()
+        options.machine = image.machine
+        options.accelerator = image.accel
+        options.tap = image.tap
+        options.gdb = image.gdb
+        options.dump = image.dump
+        options.memoryMiB = image.memory
+        options.serviceArguments = serviceArguments
+        if image.tap == nil {
+            guard let ports = ImageRun.forwardedPorts(built) else {
+                if image.forward.isEmpty {
+                    throw ValidationError("the program computes a port of its UdpDevice: say which to forward from the host with --forward PORT")
+                }
+                options.forwardedPorts = image.forward
+                return try runQemu(path, options)
+            }
+            options.forwardedPorts = Array(Set(ports + image.forward)).sorted()
+        }
+        return try runQemu(path, options)
+    }
+}
+
+/// `cleave run`'s options for the image target.
+struct ImageOptions: ParsableArguments {
+    @Option(help: "The QEMU machine: microvm (virtio-mmio; starts fastest), q35 or pc (PCI).")
+    var machine: ImageRunOptions.Machine = .microvm
+
+    @Option(help: "The accelerator: auto (KVM when /dev/kvm opens, TCG otherwise), kvm or tcg.")
+    var accel: ImageRunOptions.Accelerator = .auto
+
+    @Option(help: ArgumentHelp("Use the TAP interface NAME instead of QEMU's user network.", valueName: "name"))
+    var tap: String?
+
+    @Option(help: ArgumentHelp("Also forward this UDP port from 127.0.0.1 (the program's own are forwarded).", valueName: "port"))
+    var forward: [Int] = []
+
+    @Flag(help: "Start QEMU's gdb stub (localhost:1234) and halt before the first instruction: gdb IMAGE, then target remote :1234.")
+    var gdb = false
+
+    @Option(help: ArgumentHelp("Record the image's network traffic to this pcap file (QEMU's filter-dump).", valueName: "file"))
+    var dump: String?
+
+    @Option(help: ArgumentHelp("The guest's memory in MiB.", valueName: "MiB"))
+    var memory = 128
+
+    var isGiven: Bool { machine != .microvm || accel != .auto || tap != nil || !forward.isEmpty || gdb || dump != nil || memory != 128 }
+
+    func validate() throws {
+        guard memory >= 16 && memory <= 3072 else { throw ValidationError("--memory is 16 to 3072 (MiB): the image maps the first 4 GiB") }
+        for p in forward where !(1...65535).contains(p) { throw ValidationError("--forward \(p): a UDP port is 1 to 65535") }
+    }
+}
+
+extension ImageRunOptions.Machine: ExpressibleByArgument {}
+extension ImageRunOptions.Accelerator: ExpressibleByArgument {}
+
+/// The pipe to QEMU's standard input (the serial console's input), for the signal handlers.
+nonisolated(unsafe) var consoleInput: Int32 = -1
+
+/// Boot `image` in QEMU: the serial console on standard error (as a hosted build's diagnostics),
+/// Ctrl-C and SIGTERM passed to the image as the key Ctrl-C (it stops cleanly and says its
+/// counters), SIGQUIT as Ctrl-\\ (it says its counters and memory). The service's exit status.
+func runQemu(_ image: String, _ options: ImageRunOptions) throws -> Int32 {
+    let arguments = ImageRun.qemuArguments(image: image, options)
+    FileHandle.standardError.write(Data(("cleave: " + ImageRun.shellWords([options.qemu] + arguments) + "\n").utf8))
+    var input: [Int32] = [-1, -1]
+    guard pipe(&input) == 0 else { throw ValidationError("cannot make a pipe for QEMU's console") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+    posix_spawn_file_actions_adddup2(&actions, 2, 1)
+    posix_spawn_file_actions_addclose(&actions, input[1])
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setpgroup(&attributes, 0)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+    let argv = ([options.qemu] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, options.qemu, &actions, &attributes, argv, environ)
+    close(input[0])
+    guard spawned == 0 else {
+        throw ValidationError("cannot run '\(options.qemu)': \(String(cString: strerror(spawned))) (install qemu-system-x86: make deps)")
+    }
+    consoleInput = input[1]
+    runningService = pid
+    signal(SIGPIPE, SIG_IGN)
+    for s in [SIGINT, SIGTERM] {
+        signal(s) { _ in
+            var key: UInt8 = 0x03
+            _ = write(consoleInput, &key, 1)
+        }
+    }
+    signal(SIGQUIT) { _ in
+        var key: UInt8 = 0x1c
+        _ = write(consoleInput, &key, 1)
+    }
+    signal(SIGHUP) { kill(runningService, $0) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    close(input[1])
+    let signalled = status & 0x7f
+    if signalled != 0 { return 128 + signalled }
+    let code = (status >> 8) & 0xff
+    if let service = ImageRun.serviceStatus(fromQemu: code) { return service }
+    FileHandle.standardError.write(Data("cleave: QEMU ended with status \(code) before the image ended it\n".utf8))
+    return code == 0 ? 1 : code
 }
 
 /// The child `cleave run` waits for, to pass it the stop signals.

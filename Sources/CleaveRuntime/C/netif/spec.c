@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/link.h"
 #include "driver.h"
 
 typedef enum { SPEC_UDP, SPEC_PCAP, SPEC_TAP } spec_kind;
@@ -63,78 +64,12 @@ static int parse_ports(const char *spec, const char *list, netif_spec *out) {
     }
 }
 
-/* A locally administered unicast address made of the IPv4 one: 02:00:A:B:C:D. */
-static void default_mac(cl_link_config *link) {
-    uint8_t mac[6] = {2, 0, (uint8_t)(link->address >> 24), (uint8_t)(link->address >> 16), (uint8_t)(link->address >> 8),
-                      (uint8_t)link->address};
-    memcpy(link->mac, mac, 6);
-}
-
-/* "A.B.C.D" at *p: the address in host order, *p moved past it; -1 when it is not one. */
-static int64_t parse_address(const char **p) {
-    uint32_t address = 0;
-    for (int part = 0; part < 4; part++) {
-        if (part > 0) {
-            if (**p != '.') return -1;
-            (*p)++;
-        }
-        unsigned value = 0, digits = 0;
-        while (**p >= '0' && **p <= '9' && digits < 4) value = value * 10 + (unsigned)(*(*p)++ - '0'), digits++;
-        if (digits == 0 || value > 255) return -1;
-        address = address << 8 | value;
-    }
-    return address;
-}
-
-static int hex_digit(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* The link options after a tap: or pcap: spec, ",ip=A/LEN,gw=G,mac=M" (any order, ip= needed
- * once any is given): 0, or -1 after saying what is wrong. */
+/* The link options after a tap: or pcap: spec (core/link.c): 0, or -1 after saying what is wrong. */
 static int parse_link(const char *spec, const char *options, netif_spec *out) {
-    bool has_mac = false, has_gateway = false;
-    out->link.prefix_length = 24;
-    const char *p = options;
-    while (*p == ',') {
-        p++;
-        if (strncmp(p, "ip=", 3) == 0) {
-            p += 3;
-            int64_t address = parse_address(&p);
-            if (address < 0) return spec_error(spec, "expected ip=A.B.C.D[/LEN]");
-            out->link.address = (uint32_t)address;
-            if (*p == '/') {
-                p++;
-                int length = 0, digits = 0;
-                while (*p >= '0' && *p <= '9' && digits < 3) length = length * 10 + (*p++ - '0'), digits++;
-                if (digits == 0 || length > 32) return spec_error(spec, "the prefix length after ip=A.B.C.D/ is 0 to 32");
-                out->link.prefix_length = length;
-            }
-            out->has_link = true;
-        } else if (strncmp(p, "gw=", 3) == 0) {
-            p += 3;
-            int64_t address = parse_address(&p);
-            if (address < 0) return spec_error(spec, "expected gw=A.B.C.D");
-            out->link.gateway = (uint32_t)address;
-            has_gateway = true;
-        } else if (strncmp(p, "mac=", 4) == 0) {
-            p += 4;
-            for (int i = 0; i < 6; i++) {
-                if (i > 0 && *p++ != ':') return spec_error(spec, "expected mac=XX:XX:XX:XX:XX:XX");
-                int high = hex_digit(p[0]), low = high < 0 ? -1 : hex_digit(p[1]);
-                if (low < 0) return spec_error(spec, "expected mac=XX:XX:XX:XX:XX:XX");
-                out->link.mac[i] = (uint8_t)(high << 4 | low);
-                p += 2;
-            }
-            if (out->link.mac[0] & 1) return spec_error(spec, "mac= is a group address; a device's own is unicast");
-            has_mac = true;
-        } else {
-            return spec_error(spec, "after NAME (or the captures) come ,ip=A.B.C.D/LEN ,gw=A.B.C.D ,mac=XX:XX:XX:XX:XX:XX");
-        }
-        if (*p != '\0' && *p != ',') return spec_error(spec, "link options are separated by ','");
-    }
-    if ((has_mac || has_gateway) && !out->has_link) return spec_error(spec, "gw= and mac= need ip=A.B.C.D/LEN too");
-    if (!has_mac) default_mac(&out->link);
+    bool has_mac;
+    const char *wrong = cl_link_parse(options, &out->link, &out->has_link, &has_mac);
+    if (wrong) return spec_error(spec, wrong);
+    if (!has_mac) cl_link_default_mac(&out->link);
     return 0;
 }
 
@@ -209,9 +144,6 @@ static void print_ports(const int64_t *ports, size_t count) {
     for (size_t i = 0; i < count; i++) fprintf(stderr, "%s%lld", i ? ", " : "", (long long)ports[i]);
 }
 
-/* An IPv4 address (host order), dotted, on standard error. */
-static void print_address(uint32_t a) { fprintf(stderr, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255); }
-
 static void copy_path(char *to, const char *from) {
     snprintf(to, CL_NETIF_PATH, "%s", from ? from : "");
 }
@@ -268,7 +200,7 @@ int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
             grant->link.address = 0x0a00020f;
             grant->link.prefix_length = 24;
             grant->link.gateway = 0x0a000202;
-            default_mac(&grant->link);
+            cl_link_default_mac(&grant->link);
         }
         int bound;
         if (spec && spec->kind == SPEC_PCAP) {
@@ -283,16 +215,9 @@ int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
             bound = grant->fds[0] < 0 ? -1 : 0;
         }
         if (bound == 0 && request->frames == 2) {
-            const cl_link_config *l = &grant->link;
-            fprintf(stderr, "%s: Cleave's stack on %s: ", cl_program_name, grant->in_path);
-            print_address(l->address);
-            fprintf(stderr, "/%d", l->prefix_length);
-            if (l->gateway) {
-                fprintf(stderr, ", gateway ");
-                print_address(l->gateway);
-            }
-            fprintf(stderr, ", MAC %02x:%02x:%02x:%02x:%02x:%02x\n", l->mac[0], l->mac[1], l->mac[2], l->mac[3], l->mac[4],
-                    l->mac[5]);
+            char link[80];
+            cl_link_describe(&grant->link, link, sizeof link);
+            fprintf(stderr, "%s: Cleave's stack on %s: %s\n", cl_program_name, grant->in_path, link);
         }
         return bound;
     }
