@@ -60,12 +60,85 @@ public enum ImageRun {
         return (status >> 1) & 0x0f
     }
 
-    /// Whether KVM can be used: /dev/kvm opens for reading and writing.
-    public static var kvmAvailable: Bool {
+    /// Whether /dev/kvm opens for reading and writing.
+    public static var kvmOpens: Bool {
         let fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)
         if fd < 0 { return false }
         close(fd)
         return true
+    }
+
+    /// Whether KVM runs `image` here: nil when it does; otherwise why not. /dev/kvm opening is not
+    /// enough: some nested hypervisors stop a guest at its first SSE instruction ("KVM internal
+    /// error ... emulation failure"), so the image is booted once with `--probe` (it runs an SSE
+    /// instruction and ends), and the answer is kept for this kernel, CPU and QEMU.
+    public static func kvmProblem(image: String, qemu: String = "qemu-system-x86_64", environment: [String: String]) -> String? {
+        guard kvmOpens else { return "/dev/kvm does not open" }
+        let key = machineKey(qemu: qemu)
+        let home = environment["HOME"] ?? NSTemporaryDirectory()
+        let cacheRoot = environment["CLEAVE_CACHE"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(home)/.cache/cleave"
+        let cached = "\(cacheRoot)/kvm-probe-\(key)"
+        if let answer = try? String(contentsOfFile: cached, encoding: .utf8) {
+            return answer == "ok" ? nil : answer
+        }
+        var options = ImageRunOptions()
+        options.accelerator = .kvm
+        options.qemu = qemu
+        options.serviceArguments = ["--probe"]
+        let (status, output) = runBounded([qemu] + qemuArguments(image: image, options), seconds: 3)
+        let answer: String
+        if serviceStatus(fromQemu: status) == 0 {
+            answer = "ok"
+        } else if output.contains("emulation failure") || output.contains("internal error") {
+            answer = "KVM opens, but this hypervisor stops the guest at its first SSE instruction (nested virtualization)"
+        } else {
+            let last = output.split(separator: "\n").last.map(String.init) ?? "no output"
+            answer = "KVM did not run the image (QEMU status \(status): \(last))"
+        }
+        try? FileManager.default.createDirectory(atPath: cacheRoot, withIntermediateDirectories: true)
+        try? answer.write(toFile: cached, atomically: true, encoding: .utf8)
+        return answer == "ok" ? nil : answer
+    }
+
+    /// The accelerator to use for `auto`, and why not KVM when it is TCG.
+    public static func chooseAccelerator(image: String, qemu: String, environment: [String: String]) -> (
+        ImageRunOptions.Accelerator, String?
+    ) {
+        if let problem = kvmProblem(image: image, qemu: qemu, environment: environment) { return (.tcg, problem) }
+        return (.kvm, nil)
+    }
+
+    /// The kernel, the CPU and QEMU's version: what decides whether KVM runs images.
+    static func machineKey(qemu: String) -> String {
+        var uts = utsname()
+        uname(&uts)
+        let release = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let cpu =
+            (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
+            .first { $0.hasPrefix("model name") }.map(String.init) ?? ""
+        let version = runBounded([qemu, "--version"], seconds: 10).1.split(separator: "\n").first.map(String.init) ?? ""
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in (release + "|" + cpu + "|" + version).utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
+    }
+
+    /// Run a command for at most `seconds`; its exit status (-1 when it was killed) and merged output.
+    static func runBounded(_ command: [String], seconds: Double) -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = command
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch { return (127, "cannot run \(command[0]): \(error.localizedDescription)") }
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { usleep(10000) }
+        let killed = p.isRunning
+        if killed { p.terminate() }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (killed ? -1 : p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     /// What is wrong with the service's arguments as a kernel command line, if anything.
@@ -80,7 +153,7 @@ public enum ImageRun {
     public static func qemuArguments(image: String, _ o: ImageRunOptions) -> [String] {
         let accelerator: String =
             switch o.accelerator {
-            case .auto: kvmAvailable ? "kvm" : "tcg"
+            case .auto: kvmOpens ? "kvm" : "tcg"
             case .kvm: "kvm"
             case .tcg: "tcg"
             }

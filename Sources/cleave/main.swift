@@ -399,6 +399,12 @@ struct RunCommand: ParsableCommand {
         var options = ImageRunOptions()
         options.machine = image.machine
         options.accelerator = image.accel
+        if image.accel == .auto {
+            let (chosen, why) = ImageRun.chooseAccelerator(
+                image: path, qemu: options.qemu, environment: ProcessInfo.processInfo.environment)
+            options.accelerator = chosen
+            if let why { FileHandle.standardError.write(Data("cleave: TCG, not KVM: \(why)\n".utf8)) }
+        }
         options.tap = image.tap
         options.gdb = image.gdb
         options.dump = image.dump
@@ -423,7 +429,7 @@ struct ImageOptions: ParsableArguments {
     @Option(help: "The QEMU machine: microvm (virtio-mmio; starts fastest), q35 or pc (PCI).")
     var machine: ImageRunOptions.Machine = .microvm
 
-    @Option(help: "The accelerator: auto (KVM when /dev/kvm opens, TCG otherwise), kvm or tcg.")
+    @Option(help: "The accelerator: auto (KVM when it opens and runs the image, TCG otherwise), kvm or tcg.")
     var accel: ImageRunOptions.Accelerator = .auto
 
     @Option(help: ArgumentHelp("Use the TAP interface NAME instead of QEMU's user network.", valueName: "name"))

@@ -12,6 +12,10 @@
  *       default QEMU's user network: 10.0.2.15/24, gateway 10.0.2.2, the device's MAC);
  *   --boot-time
  *       say, once the program first looks for a frame, how long it took from entry;
+ *   --probe
+ *       end at once (status 0) after running one SSE instruction: whether this CPU and
+ *       hypervisor run an image's code (`cleave run` asks before choosing KVM; some nested
+ *       hypervisors stop a guest at its first SSE instruction);
  *   --help.
  */
 #include "core/link.h"
@@ -35,7 +39,8 @@ static const char usage[] =
     "  --netif virtio[:N][,ip=A.B.C.D/LEN][,gw=A.B.C.D][,mac=XX:XX:XX:XX:XX:XX]\n"
     "                 the N-th virtio-net device (default: the next) and the addresses of Cleave's\n"
     "                 stack on it (default: ip=10.0.2.15/24,gw=10.0.2.2 and the device's MAC)\n"
-    "  --boot-time    say how long the image took from entry to ready to serve\n";
+    "  --boot-time    say how long the image took from entry to ready to serve\n"
+    "  --probe        run one SSE instruction and end (whether this hypervisor runs images)\n";
 
 static _Noreturn void bad_start(void) {
     cl_platform_exit(2);
@@ -135,6 +140,10 @@ void cl_image_start(uint32_t start_info) {
     if (info == NULL || info->magic != PVH_MAGIC) {
         say("cleave image: not started through PVH (no hvm_start_info); boot it with qemu-system-x86_64 -kernel\n");
         cl_platform_exit(2);
+    }
+    if (info->cmdline_paddr && strcmp((const char *)(uintptr_t)info->cmdline_paddr, "--probe") == 0) {
+        __asm__ volatile("xorps %%xmm0, %%xmm0" ::: "xmm0");
+        cl_platform_exit(0);
     }
     cl_memory_init(info);
     cl_clock_init();
