@@ -101,8 +101,10 @@ public enum Build {
             let entry = (processMains["image"] ?? []).compactMap { setup.objects[$0] }
             (status, output) = run(
                 setup.cc,
-                ["-nostdlib", "-static", "-no-pie", "-Wl,-T,\(script)", "-Wl,--gc-sections", "-Wl,-z,max-page-size=4096",
-                 "-Wl,--build-id=none", "-Wl,-z,noexecstack"] + (options.debugInfo ? ["-g"] : [])
+                [
+                    "-nostdlib", "-static", "-no-pie", "-Wl,-T,\(script)", "-Wl,--gc-sections", "-Wl,-z,max-page-size=4096",
+                    "-Wl,--build-id=none", "-Wl,-z,noexecstack",
+                ] + (options.debugInfo ? ["-g"] : [])
                     + entry + [object, setup.library, "-lgcc", "-o", options.output])
         }
         if status != 0 {
@@ -203,7 +205,8 @@ public enum Build {
             guard let include = compilerIncludeDirectory(setup.cc) else {
                 return .failed(internalError("cannot find the C compiler's own headers (\(setup.cc) -print-file-name=include)"))
             }
-            setup.extra = imageCFlags + ["-isystem", include, "-isystem", (runtime as NSString).appendingPathComponent("image/include")]
+            setup.extra =
+                imageCFlags + ["-isystem", include, "-isystem", (runtime as NSString).appendingPathComponent("image/include")]
                 + setup.extra
         }
         switch runtimeObjectFiles(

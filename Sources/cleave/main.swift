@@ -413,7 +413,8 @@ struct RunCommand: ParsableCommand {
         if image.tap == nil {
             guard let ports = ImageRun.forwardedPorts(built) else {
                 if image.forward.isEmpty {
-                    throw ValidationError("the program computes a port of its UdpDevice: say which to forward from the host with --forward PORT")
+                    throw ValidationError(
+                        "the program computes a port of its UdpDevice: say which to forward from the host with --forward PORT")
                 }
                 options.forwardedPorts = image.forward
                 return try runQemu(path, options)
