@@ -13,6 +13,7 @@ packages=(
     iputils-ping   # the stack's tests ping it over a TAP interface in a namespace
     arping         # ... and ask for its address with ARP
     tcpdump        # recording the frames the stack's capture tests replay
+    qemu-system-x86  # booting the image target (cleave run --target image, its tests)
 )
 
 missing=()
