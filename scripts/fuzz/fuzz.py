@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Cleave's fuzzers: every input surface, each for a time budget from a seed.
 
-    fuzz.py [all|source|datagrams|captures|frames|channels ...] [--seconds S] [--seed N] [--inputs N]
+    fuzz.py [all|source|datagrams|captures|frames|channels|image ...] [--seconds S] [--seed N] [--inputs N]
 
   source     mutated programs through cleave check, dump and the C compiler
   datagrams  random and mutated datagrams over UDP to every example, both targets
   captures   captures with malformed records replayed through every example (--netif pcap:IN:OUT)
   frames     random and mutated Ethernet frames through Examples/smoltcp-loop's own stack
   channels   mutated messages through the isolated target's generated checked readers
+  image      frames (through QEMU's dgram network) and kernel command lines to kv's image, booted in QEMU
 
 Each fuzzer gets --seconds (and at most --inputs inputs); the same seed makes the
 same inputs. A failing input is kept under Tests/Fuzz/found/ (--found), shrunk
@@ -28,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import ROOT, Budget, Corpus, Tally  # noqa: E402
 
-FUZZERS = ["source", "datagrams", "captures", "frames", "channels"]
+FUZZERS = ["source", "datagrams", "captures", "frames", "channels", "image"]
 
 
 def main():
@@ -110,6 +111,9 @@ def run_fuzzer(name, rng, budget, tally, corpus, args, work):
     elif name == "channels":
         import channels
         channels.fuzz(rng, budget, tally, corpus, args.cleave, work, timeout=args.timeout, log=log)
+    elif name == "image":
+        import image
+        image.fuzz(rng, budget, tally, corpus, args.cleave, work, timeout=args.timeout, log=log)
 
 
 if __name__ == "__main__":
