@@ -12,8 +12,9 @@
 // is a back edge, reported with the file and the symbol. A call to a function
 // platform.h declares is never one, whoever implements it: that is how the
 // core reaches the platform below it. The core also reaches the world outside
-// the process only through platform.h: of the C library it calls only
-// functions that compute.
+// the process only through platform.h, and of the C library it calls only the
+// memory and string functions that a platform without one (an image) provides
+// itself: it formats and reads numbers on its own (core/decimal.c).
 
 import CleaveDriver
 import CleaveTestSupport
@@ -24,10 +25,10 @@ import Testing
 struct RuntimeLayout {
     /// Each folder and the folders below it, which it may use besides itself and platform.h.
     static let below: [String: Set<String>] = [
-        "core": [], "netif": ["core"], "hosted": ["core", "netif"], "isolated": ["core", "netif"],
+        "core": [], "netif": ["core"], "hosted": ["core", "netif"], "isolated": ["core", "netif"], "image": ["core"],
     ]
     /// The folders that are platforms: they, and nothing else, define what platform.h declares.
-    static let platforms: Set<String> = ["hosted"]
+    static let platforms: Set<String> = ["hosted", "image"]
     static let platformHeader = "platform.h"
 
     /// By file (a path relative to the runtime's folder): the headers it includes with quotes,
@@ -112,7 +113,17 @@ struct RuntimeLayout {
         let compile = try runProcess(
             "/usr/bin/env", ["cc"] + Build.cFlags + ["-I", root, "-c"] + sources.map { "\(root)/\($0)" }, in: objects)
         guard compile.status == 0 else { throw BuildFailure(description: "the runtime does not compile:\n\(compile.stderr)") }
-        for source in sources {
+        // The image's folder as an image is built: freestanding, with its own string.h and math.h.
+        let compilerHeaders = try runProcess("/usr/bin/env", ["cc", "-print-file-name=include"]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        let imageCompile = try runProcess(
+            "/usr/bin/env",
+            ["cc"] + Build.cFlags + Build.imageCFlags + ["-isystem", compilerHeaders, "-isystem", "\(root)/image/include", "-I", root, "-c"]
+                + RuntimeSources.image.map { "\(root)/\($0)" }, in: objects)
+        guard imageCompile.status == 0 else {
+            throw BuildFailure(description: "the image's runtime does not compile:\n\(imageCompile.stderr)")
+        }
+        for source in sources + RuntimeSources.image {
             let object = "\(objects)/\(((source as NSString).lastPathComponent as NSString).deletingPathExtension).o"
             let nm = try runProcess("/usr/bin/env", ["nm", "-P", "-g", object])
             guard nm.status == 0 else { throw BuildFailure(description: "nm \(object): \(nm.stderr)") }
@@ -122,6 +133,8 @@ struct RuntimeLayout {
                 let (name, kind) = (String(parts[0]), parts[1])
                 if kind == "U" {
                     layout.needs[source, default: []].insert(name)
+                } else if source == "image/libc.c" {
+                    continue  // the image's C library: what it defines is the C library's, not a folder's
                 } else if kind != "w" && kind != "v" {
                     layout.defines[source, default: []].insert(name)
                 }
@@ -139,19 +152,16 @@ struct RuntimeLayout {
 }
 
 @Suite struct RuntimeLayoutTests {
-    /// What the core may call of the C library: functions that compute, never reach outside the
-    /// process (memory and strings, formatting into a buffer, reading a number, the math library),
-    /// and what the compiler adds to check the stack.
+    /// What the core may call of the C library: the memory and string functions, which an image
+    /// provides itself, their checked forms (_FORTIFY_SOURCE), and what the compiler adds to check
+    /// the stack. Not stdio's formatting, strtod or the math library: the core
+    /// formats and reads numbers itself, the same on every platform (core/decimal.c).
     static func computesOnly(_ symbol: String) -> Bool {
-        let names: Set<String> = [
-            "memchr", "memcmp", "memcpy", "memmove", "memset", "strlen", "strcmp", "strncmp", "strchr", "strtod", "strtol",
-            "strtoll", "strtoull", "snprintf", "sprintf", "vsnprintf", "__stack_chk_fail",
-        ]
-        let math: Set<String> = [
-            "fmod", "floor", "ceil", "trunc", "round", "pow", "sqrt", "ldexp", "frexp", "exp", "log", "log10", "fabs", "nan",
-            "nextafter", "modf", "rint", "lrint", "llrint",
-        ]
-        return names.contains(symbol) || math.contains(symbol) || (symbol.hasPrefix("__") && symbol.hasSuffix("_chk"))
+        let names: Set<String> = ["memchr", "memcmp", "memcpy", "memmove", "memset", "strlen", "strcmp", "strncmp"]
+        if names.contains(symbol) || symbol == "__stack_chk_fail" { return true }
+        // __memcpy_chk and the like.
+        guard symbol.hasPrefix("__") && symbol.hasSuffix("_chk") else { return false }
+        return names.contains(String(symbol.dropFirst(2).dropLast(4)))
     }
 
     @Test func everyFileIsInTheFolderOfItsConcern() throws {
@@ -160,9 +170,9 @@ struct RuntimeLayout {
         for file in files {
             let folder = RuntimeLayout.folder(of: file)
             let placed = folder.map { RuntimeLayout.below[$0] != nil } ?? (file == RuntimeLayout.platformHeader)
-            #expect(placed, "\(file) is in no folder of the runtime (core, netif, hosted, isolated) and is not platform.h")
+            #expect(placed, "\(file) is in no folder of the runtime (core, netif, hosted, isolated, image) and is not platform.h")
         }
-        let names = RuntimeSources.all.map { ($0 as NSString).lastPathComponent }
+        let names = (RuntimeSources.all + RuntimeSources.image).map { ($0 as NSString).lastPathComponent }
         #expect(Set(names).count == names.count, "two sources have one name: \(names.sorted())")
     }
 
@@ -210,5 +220,9 @@ struct RuntimeLayout {
             }
         }
         #expect(layout.needs["core/trap.c"]?.contains("cl_platform_exit") == true)
+        for s in ["snprintf", "__snprintf_chk", "strtod", "atoi", "fabs", "malloc", "write"] {
+            #expect(!Self.computesOnly(s), "\(s) is allowed in the core")
+        }
+        #expect(Self.computesOnly("memcpy") && Self.computesOnly("__memcpy_chk"))
     }
 }

@@ -36,10 +36,17 @@ public enum RuntimeSources {
     /// The runtime's process mains (each a `main` of its own; `cleave build` links one with a program).
     public static let processMains: Set<String> = ["hosted/service_main.c", "isolated/component.c", "isolated/launcher.c"]
 
-    /// Every `.c` file of every folder, as a path relative to `root` ("core/heap.c"), sorted.
+    /// Every `.c` file of the hosted platform's folders (all but image/), as a path relative to
+    /// `root` ("core/heap.c"), sorted.
     public static var all: [String] {
         guard let items = FileManager.default.enumerator(atPath: root) else { return [] }
-        return items.compactMap { $0 as? String }.filter { $0.hasSuffix(".c") }.sorted()
+        return items.compactMap { $0 as? String }.filter { $0.hasSuffix(".c") && !$0.hasPrefix("image/") }.sorted()
+    }
+
+    /// The image platform's own `.c` files (image/), compiled with the image's flags.
+    public static var image: [String] {
+        guard let items = FileManager.default.enumerator(atPath: root) else { return [] }
+        return items.compactMap { $0 as? String }.filter { $0.hasSuffix(".c") && $0.hasPrefix("image/") }.sorted()
     }
 
     /// The full paths of every `.c` file but those in `excluded` (paths relative to `root`).

@@ -11,8 +11,6 @@
  * elements replaced there are released, and elements removed from there are
  * copied out into the region: nothing of a state heap is ever owned twice.
  */
-#include <stdio.h>
-
 #include "cleave.h"
 
 static const cl_type *elem_of(const cl_type *t) { return t->kind == CL_KIND_ARRAY ? t->elem : &cl_type_uint8; }
@@ -216,12 +214,7 @@ cl_buf *cl_array_swap(const cl_type *elem, cl_buf *a, int64_t i, int64_t j, bool
 }
 
 cl_buf *cl_array_slice(const cl_type *elem, cl_buf *a, int64_t lo, int64_t hi, const char *where) {
-    if (lo < 0 || hi > a->count || lo > hi) {
-        char message[160];
-        snprintf(message, sizeof message, "slice %lld..<%lld out of range of a count of %lld", (long long)lo, (long long)hi,
-            (long long)a->count);
-        cl_trap(where, message);
-    }
+    if (lo < 0 || hi > a->count || lo > hi) cl_trap_slice(where, lo, hi, a->count);
     cl_buf *b = cl_buf_new(elem, hi - lo);
     memcpy(b->data, cl_buf_at(a, lo), (size_t)(hi - lo) * elem->size);
     b->count = hi - lo;

@@ -3,8 +3,6 @@
  * region; the operations that change a value (`append`, `b[i] = x`,
  * `writeUInt16(_:at:)`) go through cl_buf_writable like arrays do.
  */
-#include <stdio.h>
-
 #include "cleave.h"
 
 static const cl_type *u8 = &cl_type_uint8;
@@ -84,12 +82,7 @@ cl_bytes cl_bytes_repeating(uint8_t x, int64_t count, const char *where) {
 }
 
 cl_bytes cl_bytes_slice(cl_bytes b, int64_t lo, int64_t hi, const char *where) {
-    if (lo < 0 || hi > b->count || lo > hi) {
-        char message[160];
-        snprintf(message, sizeof message, "slice %lld..<%lld out of range of a count of %lld", (long long)lo, (long long)hi,
-            (long long)b->count);
-        cl_trap(where, message);
-    }
+    if (lo < 0 || hi > b->count || lo > hi) cl_trap_slice(where, lo, hi, b->count);
     return cl_bytes_from(b->data + lo, (size_t)(hi - lo));
 }
 
@@ -174,10 +167,13 @@ bool cl_bytes_first_index(cl_bytes b, uint8_t x, int64_t *index) {
 
 static void check_access(cl_bytes b, int64_t at, int width, const char *where) {
     if (at < 0 || at > b->count - width) {
-        char message[160];
-        snprintf(message, sizeof message, "%d-byte access at offset %lld out of range of a count of %lld", width,
-            (long long)at, (long long)b->count);
-        cl_trap(where, message);
+        cl_text m = {.length = 0};
+        cl_text_append_int(&m, width);
+        cl_text_append(&m, "-byte access at offset ");
+        cl_text_append_int(&m, at);
+        cl_text_append(&m, " out of range of a count of ");
+        cl_text_append_int(&m, b->count);
+        cl_trap(where, m.text);
     }
 }
 

@@ -212,6 +212,29 @@ bool cl_parse_int(cl_bytes b, int64_t min, int64_t max, int64_t *out);
 bool cl_parse_uint(cl_bytes b, uint64_t max, uint64_t *out);
 bool cl_parse_double(cl_bytes b, double *out);
 
+/* Numbers between binary and decimal, exactly and without the C library (decimal.c): the digits
+ * glibc's printf writes and the doubles its strtod reads, on every platform.
+ * The exact decimal digits of a finite nonzero double's magnitude: "15625" and exponent -2 for
+ * 0.015625; the last digit is never 0, and there are at most 767. */
+typedef struct cl_decimal {
+    int count;
+    int exponent; /* of the first digit, which is never 0 */
+    char digits[780];
+} cl_decimal;
+void cl_decimal_exact(double x, cl_decimal *d);
+/* The digits rounded to `precision` significant digits, half to even (what "%.*e" writes for
+ * precision - 1): `precision` ASCII digits into `digits`, and their exponent returned. */
+int cl_decimal_round(const cl_decimal *d, int precision, char *digits);
+/* The double nearest d.ddd * 10^exponent (`count` ASCII digits), half to even. */
+double cl_decimal_value(const char *digits, int count, int exponent);
+/* strtod of the "C" locale, but for leading white space (not skipped): the double the longest
+ * number at the start of the text denotes, into *out, and its length returned (0: none). Decimal
+ * and hexadecimal ("0x1.8p3") numbers, "inf", "infinity", "nan" and "nan(chars)" in any case. */
+size_t cl_decimal_parse(const char *text, size_t length, double *out);
+/* An integer in decimal: its text into `text` (room for 20 bytes), its length returned. */
+size_t cl_decimal_uint(uint64_t x, char *text);
+size_t cl_decimal_int(int64_t x, char *text);
+
 /* A string being built by interpolation. */
 typedef struct cl_builder {
     cl_buf *buf;
@@ -265,6 +288,16 @@ _Noreturn void cl_trap(const char *where, const char *message);
 _Noreturn void cl_trap_bytes(const char *where, cl_bytes message);
 /* An index i outside 0..<count. */
 _Noreturn void cl_trap_index(const char *where, int64_t i, int64_t count);
+/* A slice lo..<hi outside 0..<count. */
+_Noreturn void cl_trap_slice(const char *where, int64_t lo, int64_t hi, int64_t count);
+/* A trap's message being built: text and integers appended, cut at the end of the buffer, always
+ * NUL-terminated. */
+typedef struct cl_text {
+    char text[160];
+    size_t length;
+} cl_text;
+void cl_text_append(cl_text *t, const char *s);
+void cl_text_append_int(cl_text *t, int64_t x);
 void cl_print(cl_bytes line);
 
 /* ---- the life of the service (service.c) --------------------------------- */

@@ -10,8 +10,6 @@
  * it fits a buffer (as stdio would write it), so that the lines of several
  * processes of one service do not interleave.
  */
-#include <stdio.h>
-
 #include "cleave.h"
 
 static void put(char *buffer, size_t *length, size_t capacity, const char *text) {
@@ -39,10 +37,36 @@ _Noreturn void cl_trap(const char *where, const char *message) {
     cl_platform_exit(1);
 }
 
+void cl_text_append(cl_text *t, const char *s) {
+    while (*s && t->length < sizeof t->text - 1) t->text[t->length++] = *s++;
+    t->text[t->length] = 0;
+}
+
+void cl_text_append_int(cl_text *t, int64_t x) {
+    char digits[21];
+    size_t n = cl_decimal_int(x, digits);
+    digits[n] = 0;
+    cl_text_append(t, digits);
+}
+
 _Noreturn void cl_trap_index(const char *where, int64_t i, int64_t count) {
-    char message[120];
-    snprintf(message, sizeof message, "index out of range: %lld, but the count is %lld", (long long)i, (long long)count);
-    cl_trap(where, message);
+    cl_text m = {.length = 0};
+    cl_text_append(&m, "index out of range: ");
+    cl_text_append_int(&m, i);
+    cl_text_append(&m, ", but the count is ");
+    cl_text_append_int(&m, count);
+    cl_trap(where, m.text);
+}
+
+_Noreturn void cl_trap_slice(const char *where, int64_t lo, int64_t hi, int64_t count) {
+    cl_text m = {.length = 0};
+    cl_text_append(&m, "slice ");
+    cl_text_append_int(&m, lo);
+    cl_text_append(&m, "..<");
+    cl_text_append_int(&m, hi);
+    cl_text_append(&m, " out of range of a count of ");
+    cl_text_append_int(&m, count);
+    cl_trap(where, m.text);
 }
 
 _Noreturn void cl_trap_bytes(const char *where, cl_bytes message) {

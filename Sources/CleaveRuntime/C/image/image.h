@@ -9,7 +9,7 @@
  *   clock.c    the TSC, calibrated against the PIT (or read from KVM's clock)
  *   pci.c      PCI configuration space (q35, pc), for virtio-net-pci
  *   virtio.c   virtio-net over legacy virtio-mmio (microvm) or legacy virtio-pci
- *   platform.c platform.h: console, exit (isa-debug-exit), clock, memory, frames
+ *   image.c    platform.h: console, exit (isa-debug-exit), clock, memory, frames
  *   libc.c     the memory and string functions C needs, and round
  */
 #ifndef CLEAVE_IMAGE_H

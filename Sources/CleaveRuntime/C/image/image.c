@@ -1,4 +1,4 @@
-/* platform.c: platform.h for a bootable image.
+/* image.c: platform.h for a bootable image.
  *
  * The console is the serial port (serial.c), both streams. The way out is QEMU's
  * isa-debug-exit device at I/O port 0xf4 (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`):
