@@ -118,7 +118,9 @@ struct RuntimeLayout {
             in: .whitespacesAndNewlines)
         let imageCompile = try runProcess(
             "/usr/bin/env",
-            ["cc"] + Build.cFlags + Build.imageCFlags + ["-isystem", compilerHeaders, "-isystem", "\(root)/image/include", "-I", root, "-c"]
+            ["cc"] + Build.cFlags + Build.imageCFlags + [
+                "-isystem", compilerHeaders, "-isystem", "\(root)/image/include", "-I", root, "-c",
+            ]
                 + RuntimeSources.image.map { "\(root)/\($0)" }, in: objects)
         guard imageCompile.status == 0 else {
             throw BuildFailure(description: "the image's runtime does not compile:\n\(imageCompile.stderr)")
