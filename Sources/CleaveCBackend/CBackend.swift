@@ -229,6 +229,8 @@ public final class CBackend {
                 f.declare(r, "cl_frame_device_prefix_length(\(receiver))")
             case ("gateway", let r?, _):
                 f.declare(r, "cl_frame_device_gateway(\(receiver))")
+            case ("listening", _, .value(let ports)?):
+                f.line("cl_frame_device_listening(\(receiver), \(f.atom(ports)));")
             default:
                 internalError("no runtime for FrameDevice.\(method.name)", at: span)
             }

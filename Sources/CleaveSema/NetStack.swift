@@ -158,6 +158,7 @@ extension StandardModules {
             func nextDatagram(from device: inout FrameDevice) -> Datagram {
                 if !configured {
                     configure(device.mac(), device.address(), device.prefixLength(), device.gateway())
+                    device.listening(ports)
                 }
                 while received.isEmpty {
                     for frame in begin(device.now()) {
@@ -184,6 +185,7 @@ extension StandardModules {
             func sendDatagram(_ datagram: Datagram, through device: inout FrameDevice) {
                 if !configured {
                     configure(device.mac(), device.address(), device.prefixLength(), device.gateway())
+                    device.listening(ports)
                 }
                 now = device.now()
                 send(datagram)

@@ -80,6 +80,10 @@ enum StandardModules {
             extern func address() -> UInt32
             extern func prefixLength() -> Int
             extern func gateway() -> UInt32
+            /// Says on standard error that the stack on this device serves UDP on `ports`, one
+            /// line each, as a `UdpDevice` on the kernel's sockets says it ("kv: listening on
+            /// UDP port 7000").
+            extern func listening(_ ports: [Int])
         }
         """
 }

@@ -227,9 +227,10 @@ void cl_decimal_exact(double x, cl_decimal *d);
 int cl_decimal_round(const cl_decimal *d, int precision, char *digits);
 /* The double nearest d.ddd * 10^exponent (`count` ASCII digits), half to even. */
 double cl_decimal_value(const char *digits, int count, int exponent);
-/* strtod of the "C" locale, but for leading white space (not skipped): the double the longest
- * number at the start of the text denotes, into *out, and its length returned (0: none). Decimal
- * and hexadecimal ("0x1.8p3") numbers, "inf", "infinity", "nan" and "nan(chars)" in any case. */
+/* glibc's strtod of the "C" locale, but for leading white space (not skipped): the double the
+ * longest number at the start of the text denotes, into *out, and its length returned (0: none).
+ * Decimal and hexadecimal ("0x1.8p3") numbers, "inf", "infinity", "nan" and "nan(chars)" in any
+ * case; rounded half to even (and in one corner of the subnormals as glibc rounds, decimal.c). */
 size_t cl_decimal_parse(const char *text, size_t length, double *out);
 /* An integer in decimal: its text into `text` (room for 20 bytes), its length returned. */
 size_t cl_decimal_uint(uint64_t x, char *text);
@@ -406,6 +407,8 @@ cl_bytes cl_frame_device_mac(cl_frame_device *d);
 uint32_t cl_frame_device_address(cl_frame_device *d);
 int64_t cl_frame_device_prefix_length(cl_frame_device *d);
 uint32_t cl_frame_device_gateway(cl_frame_device *d);
+/* "NAME: listening on UDP port P" on standard error for each of `ports` (an [Int]). */
+void cl_frame_device_listening(cl_frame_device *d, cl_buf *ports);
 
 #include "arith.h"
 
