@@ -11,7 +11,10 @@
  *   3. turns on PAE, long mode and paging, and SSE (Double is SSE2 arithmetic);
  *   4. loads a GDT with one 64-bit code and one data segment and jumps into it;
  *   5. calls cl_image_start(start_info) on its own 64 KiB stack; it never returns.
- * No interrupt is ever enabled: devices are polled (image/virtio.c).
+ * Devices are polled (image/virtio.c); the one interrupt the image takes is the local
+ * APIC's timer, which ends a `hlt` while it waits (image/idle.c). The handlers below
+ * are that timer's (it says "end of interrupt"), the spurious vector's, and one per CPU
+ * exception, which says which and where and ends the image (cl_image_exception).
  */
 #define CR0_PE (1 << 0)
 #define CR0_MP (1 << 1)
@@ -110,7 +113,64 @@ long_mode:
 3:  hlt
     jmp 3b
 
+    /* ---- interrupts (image/idle.c) ---- */
+    .text
+    .code64
+    .globl cl_idle_tick
+cl_idle_tick:
+    pushq %rax
+    movq cl_idle_eoi(%rip), %rax
+    testq %rax, %rax
+    jz 1f
+    movl $0, (%rax)
+1:  popq %rax
+    iretq
+
+    .globl cl_idle_spurious
+cl_idle_spurious:
+    iretq
+
+/* Exception N: the error code the CPU pushed (or 0), N, then the common part, which calls
+ * cl_image_exception(vector, error, rip) on an aligned stack; it does not return. */
+    .macro exception vector, has_error
+    .balign 16
+exception_\vector:
+    .if \has_error == 0
+    pushq $0
+    .endif
+    pushq $\vector
+    jmp exception_common
+    .endm
+
+    .irp v, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31
+    exception \v, 0
+    .endr
+    .irp v, 8,10,11,12,13,14,17,21,29,30
+    exception \v, 1
+    .endr
+
+exception_common:
+    movq (%rsp), %rdi
+    movq 8(%rsp), %rsi
+    movq 16(%rsp), %rdx
+    andq $-16, %rsp
+    call cl_image_exception
+2:  hlt
+    jmp 2b
+
+    .section .rodata.boot.exceptions, "a", @progbits
+    .balign 8
+    .globl cl_exception_entries
+cl_exception_entries:
+    .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .quad exception_\v
+    .endr
+
     .section .data.boot, "aw", @progbits
+    .balign 8
+    .globl cl_idle_eoi
+cl_idle_eoi:
+    .quad 0
     .balign 8
     .globl cl_image_entry_tsc
 cl_image_entry_tsc:

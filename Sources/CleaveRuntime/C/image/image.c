@@ -130,14 +130,17 @@ int64_t cl_platform_frames_clock(const cl_frames *frames) {
 
 const cl_link_config *cl_platform_frames_link(const cl_frames *frames) { return &frames->link; }
 
-/* Polling, as everything in the image: the device's used ring, the console's keys, the clock. */
+static bool frames_ready(void *frames) {
+    cl_serial_poll_keys();
+    return cl_virtio_net_pending(((cl_frames *)frames)->nic) || cl_stop_requested();
+}
+
+/* Until the device has a frame, the console a stop, or the time is up (idle.c: spinning, then
+ * halting between the APIC timer's ticks). */
 void cl_platform_frames_wait(cl_frames *frames, int32_t milliseconds) {
     if (milliseconds == 0) return;
     uint64_t deadline = milliseconds < 0 ? UINT64_MAX : cl_clock_ns() + (uint64_t)milliseconds * 1000000u;
-    while (!cl_virtio_net_pending(frames->nic) && !cl_stop_requested() && cl_clock_ns() < deadline) {
-        cl_serial_poll_keys();
-        cl_cpu_relax();
-    }
+    cl_idle_wait(frames_ready, frames, deadline);
 }
 
 void cl_platform_start(void) { cl_at_shutdown(cl_print_counters); }

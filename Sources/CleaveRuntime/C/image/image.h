@@ -7,6 +7,7 @@
  *   serial.c   the 16550 UART at 0x3f8: the console (both streams), and keys from it
  *   memory.c   the physical pages of the PVH memory map, and malloc over them
  *   clock.c    the TSC, calibrated against the PIT (or read from KVM's clock)
+ *   idle.c     waiting without spinning (the APIC timer and hlt), and CPU exceptions
  *   pci.c      PCI configuration space (q35, pc), for virtio-net-pci
  *   virtio.c   virtio-net over legacy virtio-mmio (microvm) or legacy virtio-pci
  *   image.c    platform.h: console, exit (isa-debug-exit), clock, memory, frames
@@ -81,6 +82,15 @@ size_t cl_memory_total(void);
 void cl_clock_init(void);
 uint64_t cl_clock_ns(void);
 uint64_t cl_clock_tsc_hz(void);
+
+/* ---- idle.c -------------------------------------------------------------------- */
+
+/* The interrupt table (CPU exceptions, the APIC timer) and the APIC timer's rate. */
+void cl_idle_init(void);
+/* Until ready(context) or the clock reaches `deadline` (ns): spinning first, then halting between
+ * the APIC timer's ticks. */
+void cl_idle_wait(bool (*ready)(void *), void *context, uint64_t deadline);
+_Noreturn void cl_image_exception(uint64_t vector, uint64_t error, uint64_t rip);
 
 /* ---- pci.c --------------------------------------------------------------------- */
 

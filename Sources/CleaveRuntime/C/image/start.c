@@ -147,6 +147,7 @@ void cl_image_start(uint32_t start_info) {
     }
     cl_memory_init(info);
     cl_clock_init();
+    cl_idle_init();
     if (info->cmdline_paddr) {
         const char *line = (const char *)(uintptr_t)info->cmdline_paddr;
         size_t n = 0;
