@@ -19,7 +19,7 @@
  *     a list of well-known hard cases; and cl_parse_double against the one it replaced.
  *   - integers: cl_format_int and cl_format_uint against "%lld" and "%llu".
  *
- * `decimal_test [N [SEED]]`: N cases of each kind (RuntimeUnitTests runs the
+ * `decimal_test [N [SEED]]`: N rounds of every kind (RuntimeUnitTests runs the
  * default, a few seconds; a larger N is for a long run by hand). It prints the
  * first failures, then "N checks, M failures".
  */

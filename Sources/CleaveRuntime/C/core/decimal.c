@@ -16,6 +16,9 @@
  *     fewer for a subnormal. Beyond 800 significant digits the text is cut and a
  *     nonzero digit put in place of what was cut: the halfway points between doubles
  *     have at most 767 significant digits, so that cannot move the result.
+ * The result is the correctly rounded one but in a corner where glibc's is not, and
+ * there it is glibc's (see `nearest`): Swift's Double(_:) reads text with glibc too,
+ * and the interpreter and a built service must agree.
  */
 #include "cleave.h"
 
@@ -242,9 +245,9 @@ static double nearest(big *num, big *den, int64_t b2, bool negative, bool hex) {
         if (e2 < -1075) return zero(negative);
         drop += (int)(-1022 - e2); /* a subnormal keeps fewer */
         /* As glibc's strtod does (2.36; its round_and_return), leave the 54th significant bit out of
-         * the rounding of a subnormal: a number 3/4 of the way from one subnormal to the next, with
-         * nothing after that bit, rounds as if it were halfway. Every hexadecimal number; a decimal
-         * one only at 2^-1023 (below, the digits glibc reads past 2^-1076 stand in for that bit). */
+         * the rounding of a subnormal: a number above halfway between two subnormals by that bit alone
+         * rounds as if it were halfway, to even. Every hexadecimal number; a decimal one only between
+         * 2^-1023 and 2^-1022 (below, the digits glibc reads past 2^-1076 stand in for that bit). */
         if (hex || e2 == -1023) q &= ~(uint64_t)4;
     }
     uint64_t m = q >> drop, rest = q & ((1ull << drop) - 1), half = 1ull << (drop - 1);
