@@ -34,6 +34,9 @@ int memcmp(const void *a, const void *b, size_t n) {
     return 0;
 }
 
+/* What clang makes of `memcmp(…) == 0`. */
+int bcmp(const void *a, const void *b, size_t n) { return memcmp(a, b, n); }
+
 void *memchr(const void *s, int c, size_t n) {
     const unsigned char *p = s;
     for (size_t i = 0; i < n; i++)
