@@ -34,8 +34,10 @@ def runtime_objects(work, cc):
     """The runtime compiled once, as a component links it; component.c's own main renamed out of the way."""
     folder = os.path.join(work, "runtime")
     os.makedirs(folder, exist_ok=True)
+    # A Linux process's runtime: every folder but image/ (a bootable image's platform).
     sources = [s for s in sorted(glob.glob(os.path.join(RUNTIME, "*", "*.c")))
-               if os.path.relpath(s, RUNTIME) not in ("hosted/service_main.c", "isolated/launcher.c", "hosted/components.c")]
+               if os.path.relpath(s, RUNTIME) not in ("hosted/service_main.c", "isolated/launcher.c", "hosted/components.c")
+               and not os.path.relpath(s, RUNTIME).startswith("image/")]
 
     def compile_one(source):
         name = os.path.basename(source)
