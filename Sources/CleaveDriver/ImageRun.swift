@@ -33,8 +33,9 @@ public struct ImageRunOptions: Sendable {
     public var hostPorts: [Int: Int] = [:]
     /// A TAP interface instead of the user network.
     public var tap: String?
-    /// QEMU's gdb stub on localhost:1234, halted before the first instruction.
+    /// QEMU's gdb stub on 127.0.0.1:`gdbPort`, halted before the first instruction.
     public var gdb = false
+    public var gdbPort = 1234
     /// Record the image's traffic (QEMU's filter-dump) to this pcap file.
     public var dump: String?
     /// The service's own arguments: the kernel command line.
@@ -168,7 +169,7 @@ public enum ImageRun {
         }
         args += ["-device", (o.machine == .microvm ? "virtio-net-device" : "virtio-net-pci") + ",netdev=n0"]
         if let dump = o.dump { args += ["-object", "filter-dump,id=d0,netdev=n0,file=\(dump)"] }
-        if o.gdb { args += ["-s", "-S"] }
+        if o.gdb { args += ["-gdb", "tcp:127.0.0.1:\(o.gdbPort)", "-S"] }
         args += ["-kernel", image]
         if !o.serviceArguments.isEmpty { args += ["-append", o.serviceArguments.joined(separator: " ")] }
         return args

@@ -62,6 +62,46 @@ import Testing
         #expect(Self.values(of: "size", in: r.stdout).isEmpty)
     }
 
+    /// An image built with -g, booted halted under QEMU's gdb stub: gdb stops on the .clv line when
+    /// a request comes, and reads the Cleave variables there.
+    @Test func gdbStopsOnALineOfTheSourceInAnImage() throws {
+        try #require(!Images.qemuMissing, Comment(rawValue: "qemu-system-x86_64 is missing: make deps installs it"))
+        let path = try BuiltServices.executable(Self.source, tag: "image", arguments: ["-g", "--target", "image"])
+        let gdbPort = Int(try freeUDPPort())  // a free TCP port too, as likely as not; QEMU says if not
+        let image = try ImageProcess(image: path, ports: [7000], ready: nil, gdbPort: gdbPort)
+        defer { image.process.terminate() }
+        // Ask "hello" every half second until gdb is done.
+        let done = NSLock()
+        nonisolated(unsafe) var finished = false
+        let port = image.port(7000)
+        let asker = Thread {
+            let client = try? UDPClient()
+            for _ in 0..<120 {
+                done.lock()
+                let stop = finished
+                done.unlock()
+                if stop { break }
+                try? client?.send("hello".bytes, to: port)
+                usleep(500_000)
+            }
+        }
+        asker.start()
+        let commands = [
+            "set pagination off", "target remote 127.0.0.1:\(gdbPort)", "break tally.clv:\(Self.sendLine)", "continue",
+            "info locals", "kill",
+        ]
+        let unblocked =
+            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])"
+        let r = try runProcess(
+            "/usr/bin/timeout",
+            ["120", "/usr/bin/python3", "-c", unblocked, "/usr/bin/gdb", "-batch", "-nx"] + commands.flatMap { ["-ex", $0] } + [path])
+        done.lock()
+        finished = true
+        done.unlock()
+        #expect(r.stdout.contains("tally.clv:\(Self.sendLine)"), "\(r.stdout)\n\(r.stderr)\n\(image.console)")
+        #expect(Self.values(of: "size", in: r.stdout) == [5], "\(r.stdout)")
+    }
+
     /// Every component of an isolated build, and the generated C of each, names the .clv lines.
     @Test func theIsolatedTargetsComponentsHaveTheLinesOfTheSource() throws {
         let dir = try BuiltServices.executable(Self.source, arguments: ["-g", "--target", "isolated", "--partition", "device"])

@@ -21,7 +21,7 @@ final class ImageProcess: @unchecked Sendable {
 
     init(
         image: String, machine: ImageRunOptions.Machine = .microvm, accelerator: ImageRunOptions.Accelerator = .tcg,
-        ports: [Int], arguments: [String] = [], ready: String? = "Cleave's stack on"
+        ports: [Int], arguments: [String] = [], ready: String? = "Cleave's stack on", gdbPort: Int? = nil
     ) throws {
         var options = ImageRunOptions()
         options.machine = machine
@@ -31,6 +31,10 @@ final class ImageProcess: @unchecked Sendable {
         for p in ports { chosen[p] = try freeUDPPort() }
         options.hostPorts = chosen.mapValues(Int.init)
         options.serviceArguments = arguments
+        if let gdbPort {
+            options.gdb = true
+            options.gdbPort = gdbPort
+        }
         hostPorts = chosen
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [options.qemu] + ImageRun.qemuArguments(image: image, options)
