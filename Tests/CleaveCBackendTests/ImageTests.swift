@@ -186,9 +186,10 @@ enum Images {
 }
 
 @Suite(.serialized) struct ImageTests {
-    /// Every example answers from its image exactly as from its hosted build.
-    @Test(arguments: ["echo", "kv", "facfib", "sort", "montecarlo"])
-    func exampleAnswersAsHosted(_ example: String) throws {
+    /// Every example answers from its image exactly as from its hosted build, on microvm
+    /// (virtio-mmio) and on q35 (virtio-net-pci, through SeaBIOS).
+    @Test(arguments: ["echo", "kv", "facfib", "sort", "montecarlo"], [ImageRunOptions.Machine.microvm, .q35])
+    func exampleAnswersAsHosted(_ example: String, on machine: ImageRunOptions.Machine) throws {
         try #require(!Images.qemuMissing, Comment(rawValue: "qemu-system-x86_64 is missing: make deps installs it"))
         let source = "Examples/\(example)/\(example).clv"
         let requests = Images.requests(example)
@@ -200,7 +201,7 @@ enum Images {
         let hostedEnd = hosted.stop()
         #expect(expected.allSatisfy { $0 != nil }, "the hosted build left a request unanswered")
 
-        let image = try ImageProcess(image: try Images.built(source), ports: ports)
+        let image = try ImageProcess(image: try Images.built(source), machine: machine, ports: ports)
         let got = try Images.ask(requests) { image.port($0) }
         let end = image.stop()
         for (i, (e, g)) in zip(expected, got).enumerated() where e != g {
@@ -216,20 +217,6 @@ enum Images {
         #expect(
             Images.programLines(end.console, name: example) == Images.programLines(hostedEnd.stderr, name: example),
             "the console says other things than the hosted build's standard error:\n\(end.console)\n---\n\(hostedEnd.stderr)")
-    }
-
-    /// On q35 (PCI: virtio-net-pci, through SeaBIOS) as on microvm.
-    @Test func kvOnQ35() throws {
-        try #require(!Images.qemuMissing, Comment(rawValue: "qemu-system-x86_64 is missing: make deps installs it"))
-        let requests = Array(Images.requests("kv").prefix(40))
-        let hosted = try ServiceProcess(try BuiltServices.executable("Examples/kv/kv.clv"), ["--netif", "udp:0"])
-        let expected = try Images.ask(requests) { _ in hosted.port(7000) }
-        hosted.stop()
-        let image = try ImageProcess(image: try Images.built("Examples/kv/kv.clv"), machine: .q35, ports: [7000])
-        let got = try Images.ask(requests) { _ in image.port(7000) }
-        let end = image.stop()
-        #expect(got == expected)
-        #expect(end.status == 0, "\(end.console)")
     }
 
     /// Under KVM, where KVM runs images here (cleave run's probe says); otherwise the test says why not.
