@@ -14,6 +14,7 @@ packages=(
     arping         # ... and ask for its address with ARP
     tcpdump        # recording the frames the stack's capture tests replay
     qemu-system-x86  # booting the image target (cleave run --target image, its tests)
+    slirp4netns    # Benchmarks/image.py: the hosted unikernel behind the same libslirp as QEMU's user network
 )
 
 missing=()
