@@ -56,20 +56,11 @@ void cl_frame_device_listening(cl_frame_device *d, cl_buf *ports) {
     for (int64_t i = 0; ports && i < ports->count; i++) {
         int64_t port;
         memcpy(&port, ports->data + i * (int64_t)sizeof port, sizeof port);
-        char line[160];
-        size_t n = 0;
-        for (const char *s = cl_program_name; *s && n < 100; s++) line[n++] = *s;
-        static const char said[] = ": listening on UDP port ";
-        memcpy(line + n, said, sizeof said - 1);
-        n += sizeof said - 1;
-        char digits[24];
-        int count = 0;
-        uint64_t v = port < 0 ? (uint64_t)0 - (uint64_t)port : (uint64_t)port;
-        do digits[count++] = (char)('0' + v % 10), v /= 10;
-        while (v != 0);
-        if (port < 0) line[n++] = '-';
-        while (count > 0) line[n++] = digits[--count];
-        line[n++] = '\n';
-        cl_platform_write(CL_CONSOLE_ERR, line, n);
+        cl_text line = {.length = 0};
+        cl_text_append(&line, cl_program_name);
+        cl_text_append(&line, ": listening on UDP port ");
+        cl_text_append_int(&line, port);
+        cl_text_append(&line, "\n");
+        cl_platform_write(CL_CONSOLE_ERR, line.text, line.length);
     }
 }

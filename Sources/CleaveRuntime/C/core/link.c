@@ -77,48 +77,25 @@ void cl_link_default_mac(cl_link_config *link) {
     memcpy(link->mac, mac, 6);
 }
 
-typedef struct text {
-    char *data;
-    size_t length, capacity;
-} text;
-
-static void put(text *t, const char *s) {
-    for (; *s; s++)
-        if (t->length + 1 < t->capacity) t->data[t->length++] = *s;
-}
-
-static void put_decimal(text *t, unsigned value) {
-    char digits[12];
-    int n = 0;
-    do digits[n++] = (char)('0' + value % 10), value /= 10;
-    while (value);
-    char s[2] = {0, 0};
-    while (n) s[0] = digits[--n], put(t, s);
-}
-
-static void put_address(text *t, uint32_t a) {
+static void put_address(cl_text *t, uint32_t a) {
     for (int i = 3; i >= 0; i--) {
-        put_decimal(t, (a >> (8 * i)) & 0xff);
-        if (i) put(t, ".");
+        cl_text_append_int(t, (a >> (8 * i)) & 0xff);
+        if (i) cl_text_append(t, ".");
     }
 }
 
-size_t cl_link_describe(const cl_link_config *link, char *data, size_t capacity) {
-    text t = {data, 0, capacity};
-    if (capacity == 0) return 0;
-    put_address(&t, link->address);
-    put(&t, "/");
-    put_decimal(&t, (unsigned)link->prefix_length);
+void cl_link_describe(const cl_link_config *link, cl_text *t) {
+    put_address(t, link->address);
+    cl_text_append(t, "/");
+    cl_text_append_int(t, link->prefix_length);
     if (link->gateway) {
-        put(&t, ", gateway ");
-        put_address(&t, link->gateway);
+        cl_text_append(t, ", gateway ");
+        put_address(t, link->gateway);
     }
-    put(&t, ", MAC ");
+    cl_text_append(t, ", MAC ");
     static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 6; i++) {
         char s[4] = {hex[link->mac[i] >> 4], hex[link->mac[i] & 15], i < 5 ? ':' : 0, 0};
-        put(&t, s);
+        cl_text_append(t, s);
     }
-    data[t.length] = 0;
-    return t.length;
 }

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "platform.h"
+#include "core/cleave.h"
 
 /* ",ip=A.B.C.D[/LEN],gw=A.B.C.D,mac=XX:XX:XX:XX:XX:XX" in any order, each at most once or the
  * last one counting; gw= and mac= need ip=. NULL when `options` is all of that, or what is
@@ -19,8 +19,7 @@ const char *cl_link_parse(const char *options, cl_link_config *link, bool *has_a
 /* A locally administered unicast address made of the IPv4 one: 02:00:A:B:C:D. */
 void cl_link_default_mac(cl_link_config *link);
 
-/* "A.B.C.D/LEN, gateway G, MAC M" (no gateway part without one) into `text`, NUL-terminated;
- * its length. 80 bytes is always enough. */
-size_t cl_link_describe(const cl_link_config *link, char *text, size_t capacity);
+/* "A.B.C.D/LEN, gateway G, MAC M" (no gateway part without one), appended to `text`. */
+void cl_link_describe(const cl_link_config *link, cl_text *text);
 
 #endif

@@ -126,28 +126,26 @@ static const char *const names[32] = {
     "general protection fault", "page fault", "reserved", "x87 floating point", "alignment check", "machine check",
     "SIMD floating point", "virtualization", "control protection"};
 
-static void put_hex(char *text, size_t *n, uint64_t v) {
-    text[(*n)++] = '0';
-    text[(*n)++] = 'x';
-    int shift = 60;
+static void append_hex(cl_text *t, uint64_t v) {
+    char digits[19] = "0x";
+    int n = 2, shift = 60;
     while (shift > 0 && ((v >> shift) & 15) == 0) shift -= 4;
-    for (; shift >= 0; shift -= 4) text[(*n)++] = "0123456789abcdef"[(v >> shift) & 15];
+    for (; shift >= 0; shift -= 4) digits[n++] = "0123456789abcdef"[(v >> shift) & 15];
+    digits[n] = 0;
+    cl_text_append(t, digits);
 }
 
 _Noreturn void cl_image_exception(uint64_t vector, uint64_t error, uint64_t rip) {
-    char text[200];
-    size_t n = 0;
-    for (const char *s = "cleave image: CPU exception "; *s; s++) text[n++] = *s;
-    if (vector >= 10) text[n++] = (char)('0' + vector / 10);
-    text[n++] = (char)('0' + vector % 10);
-    text[n++] = ' ';
-    text[n++] = '(';
-    for (const char *s = vector < 32 && names[vector] ? names[vector] : "reserved"; *s; s++) text[n++] = *s;
-    for (const char *s = ") at "; *s; s++) text[n++] = *s;
-    put_hex(text, &n, rip);
-    for (const char *s = ", error code "; *s; s++) text[n++] = *s;
-    put_hex(text, &n, error);
-    text[n++] = '\n';
-    cl_serial_write(text, n);
+    cl_text line = {.length = 0};
+    cl_text_append(&line, "cleave image: CPU exception ");
+    cl_text_append_int(&line, (int64_t)vector);
+    cl_text_append(&line, " (");
+    cl_text_append(&line, vector < 32 && names[vector] ? names[vector] : "reserved");
+    cl_text_append(&line, ") at ");
+    append_hex(&line, rip);
+    cl_text_append(&line, ", error code ");
+    append_hex(&line, error);
+    cl_text_append(&line, "\n");
+    cl_serial_write(line.text, line.length);
     cl_platform_exit(1);
 }

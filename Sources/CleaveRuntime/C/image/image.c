@@ -94,14 +94,14 @@ cl_frames *cl_platform_frames_open_link(void) {
         f->link = (cl_link_config){.address = 0x0a00020f, .prefix_length = 24, .gateway = 0x0a000202};
     }
     if (!(spec && spec->has_mac)) cl_virtio_net_mac(f->nic, f->link.mac);
-    char text[160];
-    size_t n = 0;
-    const char *parts[] = {cl_program_name, ": Cleave's stack on ", f->name, ": "};
-    for (size_t i = 0; i < 4; i++)
-        for (const char *s = parts[i]; *s && n < 60; s++) text[n++] = *s;
-    n += cl_link_describe(&f->link, text + n, sizeof text - n - 1);
-    text[n++] = '\n';
-    cl_serial_write(text, n);
+    cl_text line = {.length = 0};
+    cl_text_append(&line, cl_program_name);
+    cl_text_append(&line, ": Cleave's stack on ");
+    cl_text_append(&line, f->name);
+    cl_text_append(&line, ": ");
+    cl_link_describe(&f->link, &line);
+    cl_text_append(&line, "\n");
+    cl_serial_write(line.text, line.length);
     return f;
 }
 

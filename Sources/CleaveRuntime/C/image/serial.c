@@ -52,20 +52,12 @@ void cl_serial_poll_keys(void) {
             cl_request_stop();
         } else if (c == 0x1c) {
             cl_print_counters();
-            char line[160];
-            size_t n = 0;
-            const char *parts[] = {cl_program_name, ": memory in use ", NULL};
-            for (int i = 0; parts[i]; i++)
-                for (const char *s = parts[i]; *s && n < 100; s++) line[n++] = *s;
-            char digits[24];
-            int d = 0;
-            size_t kib = cl_memory_in_use() / 1024;
-            do digits[d++] = (char)('0' + kib % 10), kib /= 10;
-            while (kib);
-            while (d) line[n++] = digits[--d];
-            const char *tail = " KiB\n";
-            for (const char *s = tail; *s; s++) line[n++] = *s;
-            cl_serial_write(line, n);
+            cl_text line = {.length = 0};
+            cl_text_append(&line, cl_program_name);
+            cl_text_append(&line, ": memory in use ");
+            cl_text_append_int(&line, (int64_t)(cl_memory_in_use() / 1024));
+            cl_text_append(&line, " KiB\n");
+            cl_serial_write(line.text, line.length);
         }
     }
 }

@@ -107,29 +107,20 @@ static void read_command_line(char *line) {
     }
 }
 
-static void put_number(char *text, size_t *n, uint64_t v) {
-    char digits[24];
-    int d = 0;
-    do digits[d++] = (char)('0' + v % 10), v /= 10;
-    while (v);
-    while (d) text[(*n)++] = digits[--d];
-}
-
 void cl_image_ready(void) {
     if (cl_image_ready_tsc) return;
     cl_image_ready_tsc = cl_rdtsc();
     if (!say_boot_time) return;
     uint64_t ticks = cl_image_ready_tsc - cl_image_entry_tsc;
     uint64_t us = (uint64_t)((unsigned __int128)ticks * 1000000u / cl_clock_tsc_hz());
-    char text[160];
-    size_t n = 0;
-    for (const char *s = cl_program_name; *s && n < 80; s++) text[n++] = *s;
-    for (const char *s = ": ready "; *s; s++) text[n++] = *s;
-    put_number(text, &n, us);
-    for (const char *s = " us after entry (TSC at "; *s; s++) text[n++] = *s;
-    put_number(text, &n, cl_clock_tsc_hz() / 1000000u);
-    for (const char *s = " MHz)\n"; *s; s++) text[n++] = *s;
-    cl_platform_write(CL_CONSOLE_ERR, text, n);
+    cl_text line = {.length = 0};
+    cl_text_append(&line, cl_program_name);
+    cl_text_append(&line, ": ready ");
+    cl_text_append_int(&line, (int64_t)us);
+    cl_text_append(&line, " us after entry (TSC at ");
+    cl_text_append_int(&line, (int64_t)(cl_clock_tsc_hz() / 1000000u));
+    cl_text_append(&line, " MHz)\n");
+    cl_platform_write(CL_CONSOLE_ERR, line.text, line.length);
 }
 
 static char command_line[4096];

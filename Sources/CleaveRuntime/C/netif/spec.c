@@ -215,9 +215,9 @@ int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
             bound = grant->fds[0] < 0 ? -1 : 0;
         }
         if (bound == 0 && request->frames == 2) {
-            char link[80];
-            cl_link_describe(&grant->link, link, sizeof link);
-            fprintf(stderr, "%s: Cleave's stack on %s: %s\n", cl_program_name, grant->in_path, link);
+            cl_text link = {.length = 0};
+            cl_link_describe(&grant->link, &link);
+            fprintf(stderr, "%s: Cleave's stack on %s: %s\n", cl_program_name, grant->in_path, link.text);
         }
         return bound;
     }
