@@ -41,6 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # noqa: E402  (the served benchmark's building blocks)
+import tap  # noqa: E402  (its network namespaces: `ip`, made and deleted at exit whatever happens)
 
 BENCH, ROOT = run.BENCH, run.ROOT
 BUILD = run.BUILD / "image"
@@ -64,7 +65,6 @@ REFERENCE_BOOT = [
     ("Unikraft (Kuenzer et al., EuroSys '21), QEMU microvm, KVM: the VMM's part of the boot", "~9 ms"),
 ]
 
-namespaces = set()  # created and not yet deleted: deleted at exit whatever happens
 
 
 def log(text):
@@ -421,17 +421,7 @@ def serve_hosted(binary, service, load_args):
             raise RuntimeError(f"server exited with {proc.returncode} under load")
         return result
     finally:
-        stop_process(proc)
-
-
-def stop_process(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        run.stop_process(proc)
 
 
 def slirp_preflight():
@@ -448,19 +438,6 @@ def slirp_preflight():
     return None
 
 
-def ip(*args, check=True):
-    r = subprocess.run(["ip", *args], capture_output=True, text=True)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"`ip {' '.join(args)}`: {r.stderr.strip()}")
-    return r
-
-
-def netns_del(name):
-    if name in namespaces:
-        ip("netns", "del", name, check=False)
-        namespaces.discard(name)
-
-
 def serve_hosted_slirp(binary, service, load_args, ns):
     """The hosted unikernel on the kernel's sockets in network namespace `ns`, whose only link is
     slirp4netns's TAP (libslirp, as QEMU's user network), reached through a hostfwd of slirp on
@@ -469,8 +446,8 @@ def serve_hosted_slirp(binary, service, load_args, ns):
     port = run.free_port()
     api = BUILD / f"{ns}.sock"
     slirp_log = BUILD / f"{service}_slirp4netns.log"
-    ip("netns", "add", ns)
-    namespaces.add(ns)
+    tap.ip("netns", "add", ns)
+    tap.namespaces.add(ns)
     slirp = proc = None
     try:
         ready_r, ready_w = os.pipe()
@@ -490,8 +467,8 @@ def serve_hosted_slirp(binary, service, load_args, ns):
         subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1",
                         "net.ipv4.conf.tap0.route_localnet=1", "net.ipv6.conf.all.disable_ipv6=1"],
                        capture_output=True, check=True)
-        ip("-n", ns, "route", "del", "local", "127.0.0.0/8", "dev", "lo", "table", "local")
-        ip("-n", ns, "route", "replace", "local", "127.0.0.1", "dev", "lo", "table", "local")
+        tap.ip("-n", ns, "route", "del", "local", "127.0.0.0/8", "dev", "lo", "table", "local")
+        tap.ip("-n", ns, "route", "replace", "local", "127.0.0.1", "dev", "lo", "table", "local")
         with socket.socket(socket.AF_UNIX) as s:
             s.connect(str(api))
             s.sendall(json.dumps({"execute": "add_hostfwd", "arguments": {
@@ -514,8 +491,8 @@ def serve_hosted_slirp(binary, service, load_args, ns):
     finally:
         for p in (proc, slirp):
             if p:
-                stop_process(p)
-        netns_del(ns)
+                run.stop_process(p)
+        tap.netns_del(ns)
         api.unlink(missing_ok=True)
 
 
@@ -675,7 +652,7 @@ def main():
         log(f"image.py: skipped: {QEMU} is not installed (Debian: apt-get install qemu-system-x86)")
         sys.exit(0)
 
-    atexit.register(lambda: [netns_del(n) for n in list(namespaces)])
+    atexit.register(tap.cleanup)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     load_before = os.getloadavg()[0]

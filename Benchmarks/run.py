@@ -133,13 +133,18 @@ def measure(server_cmd, port, probe, load_args, log, pin):
         result["server_cpu"] = server_cpu
         return result
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
+
+
+def stop_process(proc):
+    """SIGTERM, then SIGKILL after 5 s, and wait: a server is never left behind."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def summarize(runs):
