@@ -103,22 +103,8 @@ final class ImageProcess: @unchecked Sendable {
     }
 }
 
-/// A UDP port nothing on 127.0.0.1 uses now.
-func freeUDPPort() throws -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    guard fd >= 0 else { throw BuildFailure(description: "socket: \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw BuildFailure(description: "bind: \(errno)") }
-    return UInt16(bigEndian: address.sin_port)
-}
+/// A UDP port nothing on 127.0.0.1 uses now: the one a client's socket was given, closed again.
+func freeUDPPort() throws -> UInt16 { try UDPClient().localPort }
 
 enum Images {
     /// The image of `source`, built once per test run.
