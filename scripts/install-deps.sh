@@ -15,6 +15,10 @@ packages=(
     tcpdump        # recording the frames the stack's capture tests replay
     qemu-system-x86  # booting the image target (cleave run --target image, its tests)
     slirp4netns    # Benchmarks/image.py: the hosted unikernel behind the same libslirp as QEMU's user network
+    nsd            # the DNS example's reference: its tests ask NSD the same questions over the same zone
+    python3-dnspython  # ... and read both servers' answers with it
+    dnsutils       # `dig`, to ask the DNS example by hand as its README shows
+    dnsperf        # Benchmarks/dns.py: queries/s and latency of the DNS example against NSD
 )
 
 missing=()

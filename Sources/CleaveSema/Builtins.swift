@@ -439,6 +439,8 @@ extension FunctionChecker {
         case "print":
             return builtin(
                 .free(.print), builtinArguments(args, [BuiltinParam(label: nil, type: .string)], name: name, span: span), .void, span)
+        case "embed":
+            return embedCall(args, span: span)
         case "fatalError":
             let empty = TExpr(.stringLiteral([]), .string, span)
             guard let a = builtinArguments(args, [BuiltinParam(label: nil, type: .string, defaultValue: empty)], name: name, span: span)

@@ -387,7 +387,7 @@ extension FunctionChecker {
             error(.typeAsValue("type '\(name)'"), at: span)
             return .error(span)
         }
-        if Builtin.FreeFunction(rawValue: name) != nil || name == "fatalError" {
+        if Builtin.FreeFunction(rawValue: name) != nil || name == "fatalError" || name == "embed" {
             error(.methodNotCalled(name), at: span)
             return .error(span)
         }

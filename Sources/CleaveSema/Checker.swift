@@ -48,6 +48,8 @@ final class CheckerContext {
     /// Where each top-level name was declared, for redeclaration notes.
     var declaredAt: [String: SourceSpan] = [:]
     var standardFiles: Set<SourceFile> = []
+    /// The files `embed` read, by resolved path: each is read once however often it is named.
+    var embedded: [String: Result<[UInt8], Embed.Failure>] = [:]
 
     func run(files userFiles: [FileAST], imports: [CHeaderImport]) -> (TypedProgram, [Diagnostic]) {
         var files = userFiles

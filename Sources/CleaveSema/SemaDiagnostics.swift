@@ -102,6 +102,23 @@ extension DiagnosticMessage {
     }
     static let doubleRemainder = error(
         "double-remainder", "'%' is not defined for 'Double'; use integers")
+    static func embedBadPath(_ path: String, _ why: String) -> DiagnosticMessage {
+        error("embed-bad-path", "cannot embed '\(path)': \(why)")
+    }
+    static func embedMissing(_ path: String) -> DiagnosticMessage {
+        error("embed-missing", "no such file to embed: '\(path)'")
+    }
+    static let embedNotLiteral = error(
+        "embed-not-literal", "'embed' takes a string literal naming a file, relative to the source file's directory")
+    static func embedNotFile(_ path: String) -> DiagnosticMessage {
+        error("embed-not-file", "cannot embed '\(path)': it is not a regular file")
+    }
+    static func embedTooLarge(_ path: String, _ size: Int, _ limit: Int) -> DiagnosticMessage {
+        error("embed-too-large", "cannot embed '\(path)': it is larger than \(limit >> 20) MiB")
+    }
+    static func embedUnreadable(_ path: String, _ why: String) -> DiagnosticMessage {
+        error("embed-unreadable", "cannot embed '\(path)': \(why)")
+    }
     static let emptyArrayNeedsType = error(
         "empty-array-needs-type", "empty array literal needs a type: write 'let a: [Int] = []'")
     static let emptyCase = error("empty-case", "'case' label in a 'switch' must have at least one statement")
