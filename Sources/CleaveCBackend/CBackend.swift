@@ -491,7 +491,10 @@ public final class CBackend {
         var definitions: [String] = []
         var globalDeclarations: [String] = []
         var globalInits: [String] = []
-        for (i, g) in program.globals.enumerated() {
+        // Computed in an order where each global comes after those its initializer reads.
+        let order = (try? globalInitializationOrder(program.typed).get()) ?? Array(program.globals.indices)
+        for i in order {
+            let g = program.globals[i]
             let info = program.typed.globals[i]
             let name = globalName(i)
             let e = FunctionEmitter(backend: self, function: g, body: g.body, params: [], ownedParams: [], isMain: false)

@@ -198,6 +198,9 @@ extension FunctionLowering {
         emit(.assign(results, op), span)
         for (next, target) in writeBack { store(.value(next), into: target) }
         if t == .never {
+            // The callee never returns (the checker makes sure of it), but the call is not a
+            // statement that leaves its block: a trap after it is, and is never reached.
+            emit(.trap(.bytes(Array("a function that returns 'Never' returned".utf8), .string)), span)
             terminated = true
             return .undefined(t)
         }

@@ -89,7 +89,21 @@ final class CheckerContext {
             types: types, functions: functions,
             globals: (0..<globalCount).compactMap { globals[GlobalID(index: $0)] },
             imports: imports, main: main, files: userFiles.map(\.file))
+        if !diagnostics.hasErrors, case .failure(let cycle) = globalInitializationOrder(program) {
+            reportCycle(cycle, program)
+        }
         return (program, diagnostics.all)
+    }
+
+    /// A global that needs its own value through the functions it calls (a direct use is
+    /// reported while checking it): the error at the first, a note for each step back to it.
+    func reportCycle(_ cycle: GlobalCycle, _ program: TypedProgram) {
+        let globals = cycle.globals.map { program.globals[$0] }
+        var notes: [DiagnosticNote] = []
+        for (a, b) in zip(globals, globals.dropFirst()) {
+            notes.append(DiagnosticNote("'\(a.name)' is computed from '\(b.name)' (through the functions it calls)", at: b.span))
+        }
+        diagnostics.error(.globalCycle(globals[0].name), at: globals[0].span, notes: notes)
     }
 
     func isStandard(_ span: SourceSpan) -> Bool { standardFiles.contains(span.file) }

@@ -97,11 +97,12 @@ extension FunctionChecker {
         }
         let spelled = String(decoding: spelledBytes, as: UTF8.self)
         let result = Embed.resolve(spelled, from: argument.span.file.path).flatMap { path in
-            context.embedded[path] ?? {
-                let r = Embed.read(path)
-                context.embedded[path] = r
-                return r
-            }()
+            context.embedded[path]
+                ?? {
+                    let r = Embed.read(path)
+                    context.embedded[path] = r
+                    return r
+                }()
         }
         switch result {
         case .success(let bytes):

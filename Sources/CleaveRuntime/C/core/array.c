@@ -38,7 +38,10 @@ static void mark_elements(const cl_type *elem, cl_buf *b, int64_t from, int64_t 
 cl_buf *cl_buf_writable(const cl_type *elem, cl_buf *b, bool reuse, int64_t need) {
     bool in_place = reuse && !(b->flags & CL_SHARED) && b->heap != NULL;
     if (in_place && b->capacity >= need) return b;
-    int64_t capacity = need > 2 * b->capacity ? need : 2 * b->capacity;
+    /* Room to grow from what the buffer holds: a copy sized from the original's capacity
+     * would double it at every copy of a copy. */
+    int64_t base = in_place ? b->capacity : b->count;
+    int64_t capacity = need > 2 * base ? need : 2 * base;
     if (capacity < 8) capacity = 8;
     /* Growing in place stays in the buffer's heap; a copy goes to the region. */
     cl_heap *home = in_place ? b->heap : cl_region;
