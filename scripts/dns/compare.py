@@ -126,13 +126,20 @@ def flag_names(flags):
     return " ".join(name for name, bit in FLAG_BITS if flags & bit) or "-"
 
 
+# The CH-class names a server answers with its own version or identity (NSD: "NSD 4.6.1" and the
+# host's name): what the TXT says is each server's own, so only its presence is compared.
+IDENTITY_NAMES = {"version.bind.", "version.server.", "id.server.", "hostname.bind."}
+
+
 def rr_entries(section):
     """A section's RRs as sorted (key, text): the key ignores owner case and compares rdata canonically."""
     entries = []
     for rrset in section:
         for rdata in rrset:
+            own_text = (rrset.rdclass == dns.rdataclass.CH and rrset.rdtype == dns.rdatatype.TXT
+                        and rrset.name.to_text().lower() in IDENTITY_NAMES)
             key = (rrset.name.to_text().lower(), rrset.rdtype, rrset.rdclass, rrset.ttl,
-                   rdata.to_digestable().hex())
+                   "(the server's own text)" if own_text else rdata.to_digestable().hex())
             text = f"{rrset.name} {rrset.ttl} {dns.rdataclass.to_text(rrset.rdclass)} " \
                    f"{dns.rdatatype.to_text(rrset.rdtype)} {rdata.to_text()}"
             entries.append((key, text))
