@@ -611,8 +611,10 @@ extension CBackend {
             // left of the message: eight bytes can never ask for millions of elements.
             let empty = leastSize(e) == 0
             put = [
-                "cl_put_count(w, (*v)->count);",
-                "for (int64_t i = 0; i < (*v)->count; i++) {",
+                // NULL: the placeholder of a value no one reads (wire.c, cl_put_bytes), sent as empty.
+                "int64_t n = *v ? (*v)->count : 0;",
+                "cl_put_count(w, n);",
+                "for (int64_t i = 0; i < n; i++) {",
                 "    \(put_(e))(w, (\(ce) const *)cl_buf_at(*v, i));",
             ]
             put += empty ? ["    uint8_t end = 0;", "    cl_put(w, &end, 1);", "}"] : ["}"]
@@ -641,7 +643,7 @@ extension CBackend {
         case .map(let key, let value):
             let d = types.descriptor(t)
             put = [
-                "int64_t n = cl_map_count(*v);",
+                "int64_t n = *v ? cl_map_count(*v) : 0;",
                 "cl_put_count(w, n);",
                 "for (int64_t i = 0; i < n; i++) {",
                 "    \(types.c(key)) k;",

@@ -34,9 +34,13 @@ void cl_put_count(cl_writer *w, int64_t n) {
     cl_put(w, &count, sizeof count);
 }
 
+/* A value no one reads can be sent: a branch's result crosses a channel on every path, and
+ * on a path that did not make it (an `if let` whose optional was absent) it is the empty
+ * placeholder, NULL for a buffer. It goes as an empty one. */
 void cl_put_bytes(cl_writer *w, cl_bytes b) {
-    cl_put_count(w, b->count);
-    cl_put(w, b->data, (size_t)b->count);
+    int64_t n = b ? b->count : 0;
+    cl_put_count(w, n);
+    if (n) cl_put(w, b->data, (size_t)n);
 }
 
 bool cl_get_fail(cl_reader *r, const char *problem) {
