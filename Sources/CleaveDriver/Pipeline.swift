@@ -183,6 +183,7 @@ public enum Pipeline {
                 let (program, diags) = Checker.check(files: result.files, imports: result.imports)
                 result.typed = program
                 result.diagnostics += diags
+                if !result.hasErrors { result.diagnostics += BuildTimeGlobals.check(program) }
             case .attached:
                 guard options.net == .direct || options.target.impliesDirectNet, let typed = result.typed, !result.hasErrors else {
                     break

@@ -8,6 +8,7 @@ import CleaveSema
 
 extension Interpreter {
     func eval(_ e: TExpr, in frame: Frame) throws -> Value {
+        try step()
         switch e.kind {
         case .intLiteral(let m, let negative):
             if e.type == .double { return .double(negative ? -Double(m) : Double(m)) }
@@ -23,6 +24,7 @@ extension Interpreter {
                 case .bytes(let b): out += b
                 case .value(let x): out += text(try eval(x, in: frame), type: x.type)
                 }
+                try sized(out.count)
             }
             return .bytes(out)
         case .boolLiteral(let b):

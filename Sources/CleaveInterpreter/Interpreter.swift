@@ -29,7 +29,12 @@ import Foundation
 struct Trap: Error {
     let location: String
     let message: String
+    let span: SourceSpan
 }
+
+/// The program ran longer than it was given (`Interpreter.deadline`), or made a value larger
+/// than it may (`Interpreter.sizeLimit`).
+struct OutOfBudget: Error {}
 
 /// The input of a device has ended (a replayed capture): the program stops cleanly.
 struct InputEnded: Error {}
@@ -70,6 +75,11 @@ public final class Interpreter {
     var devices: [Device] = []
     var netifSpecs: [String]
     let output: (String) -> Void
+    /// When the program must have ended, in `DispatchTime` nanoseconds (never, when it serves).
+    var deadline = UInt64.max
+    /// The most elements a value made by joining others may hold (unbounded when it serves): the
+    /// deadline bounds what grows an element at a time, this what doubles in one step.
+    var sizeLimit = Int128(Int.max)
 
     /// `netifs`: the `--netif` specs, one per device in creation order; `output` receives each
     /// line written to standard error.
@@ -154,7 +164,17 @@ public final class Interpreter {
         return "\(file):\(l):\(c)"
     }
 
-    func trap(_ message: String, at span: SourceSpan) -> Trap { Trap(location: location(span), message: message) }
+    func trap(_ message: String, at span: SourceSpan) -> Trap { Trap(location: location(span), message: message, span: span) }
+
+    /// One step more (an expression, a call, a loop's round): an error once past the deadline.
+    func step() throws {
+        if deadline != .max && DispatchTime.now().uptimeNanoseconds > deadline { throw OutOfBudget() }
+    }
+
+    /// A value of `count` elements is about to be made: an error beyond `sizeLimit`.
+    func sized<N: BinaryInteger>(_ count: N) throws {
+        if Int128(count) > sizeLimit { throw OutOfBudget() }
+    }
 
     // MARK: Globals
 
@@ -171,6 +191,7 @@ public final class Interpreter {
     /// Call function `f` (its `self`, for a method) with `arguments`; the result and the final
     /// values of the parameters (for `inout` ones) and of `self`.
     func call(_ f: FunctionID, receiver: Value?, arguments: [Value]) throws -> (result: Value, params: [Value], selfValue: Value?) {
+        try step()
         let fn = program.function(f)
         if fn.isExtern {
             let r = try externCall(fn, receiver: receiver, arguments: arguments)

@@ -89,8 +89,10 @@ extension Interpreter {
             default: break
             }
         case (.bytes(let a), .bytes(let b)) where op == .add:
+            try sized(a.count + b.count)
             return .bytes(a + b)
         case (.array(let a), .array(let b)) where op == .add:
+            try sized(a.count + b.count)
             return .array(a + b)
         default:
             break
@@ -186,15 +188,20 @@ extension Interpreter {
         case .array(.joined):
             let separator = v[1].byteArray
             var out: [UInt8] = []
-            for (i, x) in a.elements.enumerated() { out += (i > 0 ? separator : []) + x.byteArray }
+            for (i, x) in a.elements.enumerated() {
+                out += (i > 0 ? separator : []) + x.byteArray
+                try sized(out.count)
+            }
             return .bytes(out)
         case .array(.repeating):
             let n = v[1].integer
             guard n >= 0 else { throw trap("can't make an array with a negative count", at: span) }
+            try sized(n)
             return .array(Array(repeating: v[0], count: Int(n)))
         case .bytes(.repeating):
             let n = v[1].integer
             guard n >= 0 else { throw trap("can't make Bytes with a negative count", at: span) }
+            try sized(n)
             return .bytes(Array(repeating: UInt8(truncatingIfNeeded: v[0].integer), count: Int(n)))
         case .bytes(.split):
             guard v[2].integer >= 0 else { throw trap("can't split with a negative maxSplits", at: span) }
@@ -251,6 +258,7 @@ extension Interpreter {
         case .bytes(.append):
             r = .bytes(r.byteArray + [UInt8(truncatingIfNeeded: v[0].integer)])
         case .bytes(.appendContents):
+            try sized(r.byteArray.count + v[0].byteArray.count)
             r = .bytes(r.byteArray + v[0].byteArray)
         case .bytes(.write(let k)):
             let width = k.bits / 8
@@ -268,6 +276,7 @@ extension Interpreter {
         case .array(.append):
             r = .array(r.elements + [v[0]])
         case .array(.appendContents):
+            try sized(r.elements.count + v[0].elements.count)
             r = .array(r.elements + v[0].elements)
         case .array(.removeLast):
             var items = r.elements

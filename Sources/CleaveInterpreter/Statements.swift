@@ -40,6 +40,7 @@ extension Interpreter {
             return try exec(otherwise.stmts, in: frame)
         case .whileStmt(let conds, let body):
             while try conditions(conds, in: frame) {
+                try step()
                 switch try exec(body.stmts, in: frame) {
                 case .breakLoop: return .normal
                 case .returned(let v): return .returned(v)
@@ -49,6 +50,7 @@ extension Interpreter {
             return .normal
         case .loopStmt(let body):
             while true {
+                try step()
                 switch try exec(body.stmts, in: frame) {
                 case .breakLoop: return .normal
                 case .returned(let v): return .returned(v)
@@ -133,6 +135,7 @@ extension Interpreter {
     {
         /// Run the body once with `v` bound; nil to go on, a flow to leave with.
         func round(_ v: Value) throws -> Flow? {
+            try step()
             bind(pattern, v, in: frame)
             switch try exec(body.stmts, in: frame) {
             case .breakLoop: return .normal
