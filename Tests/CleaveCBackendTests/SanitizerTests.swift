@@ -49,6 +49,16 @@ import Testing
         Service(source: "Examples/montecarlo/montecarlo.clv", records: datagrams(["1", "10", "1000", "-3", "x"], port: 8080)),
         Service(source: "Examples/smoltcp-loop/smoltcp-loop.clv", records: SmoltcpLoopTests.cases().map(\.frame)),
         Service(source: "Examples/sort/sort.clv", records: datagrams(["3 1 2", "", "5 -5 0 9 9 1", "a b", "42"], port: 8080)),
+        Service(
+            source: "Examples/dns/dns.clv",
+            records: clientDatagrams(
+                [
+                    DNSWire.query("www.example.com"), DNSWire.query("x.wild.example.com", type: 16),
+                    DNSWire.query("nothing.example.com"), DNSWire.query("host.sub.example.com"),
+                    DNSWire.query("huge.example.com", type: 16), DNSWire.query("example.com", type: 255),
+                    Array(DNSWire.query("example.com").prefix(20)), [], [0x12],
+                ], to: 5300, net: 4, firstPort: 50000
+            ).map { Packet.frame($0) }),
         Service(source: "Tests/Inputs/Services/absent.clv", records: datagrams(AbsentValueTests.requests, port: 9600)),
         Service(
             source: "Tests/Inputs/Services/features.clv",

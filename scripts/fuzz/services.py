@@ -39,11 +39,30 @@ class Example:
         self.name = name
         self.source = os.path.join(ROOT, "Examples", name, name + ".clv")
         self.ports = ports
-        self.seeds = [s.encode() for s in seeds]
-        self.good = good.encode()
-        self.answer = answer.encode()
+        self.seeds = [wire(s) for s in seeds]
+        self.good = wire(good)
+        self.answer = wire(answer)
         self.good_port = good_port or ports[0]
 
+
+def wire(request):
+    """A request as bytes: text as UTF-8, bytes (a binary protocol's message) as they are."""
+    return request if isinstance(request, bytes) else request.encode()
+
+
+def dns_query(name, qtype=1, ident=0x7777, edns=False):
+    """A DNS query for the dns example."""
+    labels = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".") if p) + b"\0"
+    header = ident.to_bytes(2, "big") + bytes([0, 0, 0, 1, 0, 0, 0, 0, 0, 1 if edns else 0])
+    opt = b"\0\0\x29\x04\xd0\0\0\0\0\0\0" if edns else b""
+    return header + labels + qtype.to_bytes(2, "big") + b"\0\1" + opt
+
+
+# The dns example's NXDOMAIN for nothing.example.com (AA, the SOA of example.zone in authority,
+# its TTL the SOA's minimum): what NSD answers too (scripts/dns/compare.py).
+DNS_NXDOMAIN = bytes.fromhex(
+    "777784030001000000010000076e6f7468696e67076578616d706c6503636f6d0000010001c014000600010000012c"
+    "0027036e7331c0140a686f73746d6173746572c01478c425fd00001c2000000384001275000000012c")
 
 # The requests each example's comments and tests show; a known-good request and its answer.
 EXAMPLES = [
@@ -54,6 +73,11 @@ EXAMPLES = [
     Example("sort", [8080], ["2 7 1 8 2 8", "3 -1 2", "", "9223372036854775807 -9223372036854775808", " 5 ", "1  2"],
             "2 1", "1 2"),
     Example("montecarlo", [8080], ["1", "1000", "1000000", "0", "10000001", " 3 ", "x"], "1", "4.0"),
+    Example("dns", [5300], [dns_query("www.example.com"), dns_query("x.wild.example.com", 16, edns=True),
+                            dns_query("host.sub.example.com", 28), dns_query("example.com", 255),
+                            dns_query("big.example.com", 16), dns_query("huge.example.com", 16, edns=True),
+                            dns_query("example.net"), b"", b"\x12\x34"],
+            dns_query("nothing.example.com"), DNS_NXDOMAIN),
 ]
 
 TARGETS = ["unikernel", "isolated"]
