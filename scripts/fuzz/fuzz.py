@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cleave's fuzzers: every input surface, each for a time budget from a seed.
 
-    fuzz.py [all|source|datagrams|captures|frames|channels|image ...] [--seconds S] [--seed N] [--inputs N]
+    fuzz.py [all|source|datagrams|captures|frames|channels|image|zones ...] [--seconds S] [--seed N] [--inputs N]
 
   source     mutated programs through cleave check, dump and the C compiler
   datagrams  random and mutated datagrams over UDP to every example, both targets
@@ -9,6 +9,7 @@
   frames     random and mutated Ethernet frames through Examples/smoltcp-loop's own stack
   channels   mutated messages through the isolated target's generated checked readers
   image      frames (through QEMU's dgram network) and kernel command lines to kv's image, booted in QEMU
+  zones      mutated zone files embedded in Examples/dns, through cleave check and, for a share, the service
 
 Each fuzzer gets --seconds (and at most --inputs inputs); the same seed makes the
 same inputs. A failing input is kept under Tests/Fuzz/found/ (--found), shrunk
@@ -29,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import ROOT, Budget, Corpus, Tally  # noqa: E402
 
-FUZZERS = ["source", "datagrams", "captures", "frames", "channels", "image"]
+FUZZERS = ["source", "datagrams", "captures", "frames", "channels", "image", "zones"]
 
 
 def main():
@@ -42,7 +43,8 @@ def main():
     parser.add_argument("--inputs", type=int, default=10**9, help="at most this many inputs per fuzzer")
     parser.add_argument("--cleave", default=os.path.join(ROOT, ".build/debug/cleave"), help="the compiler to fuzz")
     parser.add_argument("--found", default=os.path.join(ROOT, "Tests/Fuzz/found"), help="where failing inputs are kept")
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds one input may take (default 5)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds one input may take (default 5; zones: 10, for zones near the embed limit)")
     parser.add_argument("--keep-work", action="store_true", help="keep the work directory (builds, captures)")
     args = parser.parse_args()
 
@@ -96,24 +98,29 @@ def log(message):
 
 
 def run_fuzzer(name, rng, budget, tally, corpus, args, work):
+    # Seconds one input may take: a zone near the embed limit takes several to check.
+    timeout = args.timeout if args.timeout is not None else (10.0 if name == "zones" else 5.0)
     if name == "source":
         import source
-        source.fuzz(rng, budget, tally, corpus, args.cleave, work, timeout=args.timeout, log=log)
+        source.fuzz(rng, budget, tally, corpus, args.cleave, work, timeout=timeout, log=log)
     elif name == "datagrams":
         import services
         services.fuzz_datagrams(rng, budget, tally, corpus, args.cleave, args.builds, log=log)
     elif name == "captures":
         import services
-        services.fuzz_captures(rng, budget, tally, corpus, args.cleave, args.builds, work, timeout=args.timeout, log=log)
+        services.fuzz_captures(rng, budget, tally, corpus, args.cleave, args.builds, work, timeout=timeout, log=log)
     elif name == "frames":
         import frames
-        frames.fuzz(rng, budget, tally, corpus, args.cleave, work, timeout=args.timeout, log=log)
+        frames.fuzz(rng, budget, tally, corpus, args.cleave, work, timeout=timeout, log=log)
     elif name == "channels":
         import channels
-        channels.fuzz(rng, budget, tally, corpus, args.cleave, work, timeout=args.timeout, log=log)
+        channels.fuzz(rng, budget, tally, corpus, args.cleave, work, timeout=timeout, log=log)
     elif name == "image":
         import image
-        image.fuzz(rng, budget, tally, corpus, args.cleave, work, timeout=args.timeout, log=log)
+        image.fuzz(rng, budget, tally, corpus, args.cleave, work, timeout=timeout, log=log)
+    elif name == "zones":
+        import zones
+        zones.fuzz(rng, budget, tally, corpus, args.cleave, work, timeout=timeout, log=log)
 
 
 if __name__ == "__main__":
