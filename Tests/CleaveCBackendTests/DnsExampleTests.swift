@@ -185,6 +185,7 @@ enum DNSWire {
         ("x MX 70000 host", 7, "'70000' is not a preference (0 to 65535)"),
         ("x CH TXT \"chaos\"", 7, "class CH is not served: only IN"),
         ("a..b A 198.51.100.1", 7, "'a..b' is not a domain name"),
+        ("x TXT \"a\" \\\n\"b\"\nbad A 198.51.100.256", 9, "'198.51.100.256' is not an IPv4 address"),
     ])
     func zoneMistakeStopsTheBuild(_ line: String, _ number: Int, _ message: String) throws {
         let dir = try Self.exampleWith(zone: Self.smallZone + line + "\n", in: "mistake-\(abs(line.hashValue))")
@@ -194,6 +195,25 @@ enum DNSWire {
             r.stderr.contains("error: global constant 'zone' cannot be computed: example.zone:\(number): \(message) [global-traps]"),
             "\(r.stderr)")
         #expect(r.stderr.contains("note: it stops here when computed at build time"), "\(r.stderr)")
+    }
+
+    /// The root zone: every name is in it; a delegated TLD is a referral, a missing one NXDOMAIN.
+    @Test func servesTheRootZone() throws {
+        let root = """
+            $TTL 86400
+            .    SOA a.root-servers.net. nstld.verisign-grs.com. 1 1800 900 604800 86400
+            .    NS  a.root-servers.net.
+            com. NS  a.gtld-servers.net.
+            a.root-servers.net. A 198.41.0.4
+
+            """
+        let dir = try Self.exampleWith(zone: root, in: "root")
+        let server = try Self.ask(dir, "a.root-servers.net")
+        #expect(server?.rcode == 0 && server?.addresses == ["198.41.0.4"], "\(String(describing: server))")
+        let referral = try Self.ask(dir, "example.com")
+        #expect(referral?.rcode == 0 && referral?.addresses == [], "\(String(describing: referral))")
+        let missing = try Self.ask(dir, "nothing")
+        #expect(missing?.rcode == 3, "\(String(describing: missing))")
     }
 
     @Test func zoneWithoutSOAStopsTheBuild() throws {
