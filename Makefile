@@ -87,6 +87,7 @@ bench: build
 	python3 Benchmarks/run.py --isolated
 	python3 Benchmarks/tap.py
 	python3 Benchmarks/image.py
+	python3 Benchmarks/dns.py
 	python3 Benchmarks/channel.py
 	python3 Benchmarks/compile_time.py
 
