@@ -138,3 +138,32 @@ def pick_weighted(rng, choices):
         if x < 0:
             return v
     return choices[-1][1]
+
+
+def shrink_input(data, fails, deadline):
+    """The smallest input found before `deadline` (time.monotonic()) that `fails` still holds for:
+    halves, quarters, … of its lines removed, then of its bytes (delta debugging)."""
+    for unit in (b"\n", None):
+        chunks = data.split(b"\n") if unit else [data[i:i + 1] for i in range(len(data))]
+        if unit is None and len(chunks) > 4000:
+            break
+        joiner = unit or b""
+        n = 2
+        while len(chunks) >= 2 and time.monotonic() < deadline:
+            size = max(1, len(chunks) // n)
+            removed = False
+            for start in range(0, len(chunks), size):
+                if time.monotonic() >= deadline:
+                    break
+                candidate = chunks[:start] + chunks[start + size:]
+                if fails(joiner.join(candidate)):
+                    chunks = candidate
+                    n = max(n - 1, 2)
+                    removed = True
+                    break
+            if not removed:
+                if size == 1:
+                    break
+                n = min(len(chunks), n * 2)
+        data = joiner.join(chunks)
+    return data

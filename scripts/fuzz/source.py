@@ -21,7 +21,7 @@ import glob
 import os
 import re
 
-from common import ROOT, Outcome, pick_weighted, run, signal_name
+from common import ROOT, Outcome, pick_weighted, run, shrink_input, signal_name
 
 SEED_GLOBS = ["Examples/**/*.clv", "Tests/Diagnostics/*.clv", "Tests/Inputs/**/*.clv", "Tests/Fuzz/**/*.clv"]
 
@@ -295,30 +295,7 @@ def shrink(checker, data, stage, include, problem, seconds):
         p, _, _ = checker.check(candidate, stage, include, "shrink.clv")
         return p is not None and signature(p) == want
 
-    for unit in (b"\n", None):
-        chunks = data.split(b"\n") if unit else [data[i:i + 1] for i in range(len(data))]
-        if unit is None and len(chunks) > 4000:
-            break
-        joiner = unit or b""
-        n = 2
-        while len(chunks) >= 2 and time.monotonic() < deadline:
-            size = max(1, len(chunks) // n)
-            removed = False
-            for start in range(0, len(chunks), size):
-                if time.monotonic() >= deadline:
-                    break
-                candidate = chunks[:start] + chunks[start + size:]
-                if fails(joiner.join(candidate)):
-                    chunks = candidate
-                    n = max(n - 1, 2)
-                    removed = True
-                    break
-            if not removed:
-                if size == 1:
-                    break
-                n = min(len(chunks), n * 2)
-        data = joiner.join(chunks)
-    return data
+    return shrink_input(data, fails, deadline)
 
 
 def fuzz(rng, budget, tally, corpus, cleave, work, timeout=5.0, shrink_seconds=30.0, log=print):

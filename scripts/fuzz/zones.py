@@ -52,7 +52,7 @@ import socket
 import subprocess
 import time
 
-from common import ROOT, kill_group, pick_weighted, run, signal_name
+from common import ROOT, kill_group, pick_weighted, run, shrink_input, signal_name
 
 DNS = os.path.join(ROOT, "Examples/dns")
 ZONE = "example.zone"
@@ -845,30 +845,7 @@ def shrink(checker, data, problem, seconds):
         p, _, _ = checker.check(candidate)
         return p is not None and signature(p) == want
 
-    for unit in (b"\n", None):
-        chunks = data.split(b"\n") if unit else [data[i:i + 1] for i in range(len(data))]
-        if unit is None and len(chunks) > 4000:
-            break
-        joiner = unit or b""
-        n = 2
-        while len(chunks) >= 2 and time.monotonic() < deadline:
-            size = max(1, len(chunks) // n)
-            removed = False
-            for start in range(0, len(chunks), size):
-                if time.monotonic() >= deadline:
-                    break
-                candidate = chunks[:start] + chunks[start + size:]
-                if fails(joiner.join(candidate)):
-                    chunks = candidate
-                    n = max(n - 1, 2)
-                    removed = True
-                    break
-            if not removed:
-                if size == 1:
-                    break
-                n = min(len(chunks), n * 2)
-        data = joiner.join(chunks)
-    return data
+    return shrink_input(data, fails, deadline)
 
 
 def still_failing(checker, found):
