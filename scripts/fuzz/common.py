@@ -167,3 +167,26 @@ def shrink_input(data, fails, deadline):
                 n = min(len(chunks), n * 2)
         data = joiner.join(chunks)
     return data
+
+
+def span(rng, data, longest=40):
+    """A random range of `data`, at most `longest` bytes: (start, end)."""
+    a = rng.randrange(len(data) + 1)
+    return a, min(len(data), a + rng.randrange(longest + 1))
+
+
+# The edits of a random range that the source and zones fuzzers share.
+RANGE_EDITS = ("delete", "duplicate", "swap")
+
+
+def edit_range(rng, data, kind):
+    """`data` with a random range deleted, copied to a random place, or swapped with a later
+    range (kind: one of RANGE_EDITS; overlapping ranges leave it as it is)."""
+    a, b = span(rng, data)
+    if kind == "delete":
+        return data[:a] + data[b:]
+    if kind == "duplicate":
+        at = rng.randrange(len(data) + 1)
+        return data[:at] + data[a:b] + data[at:]
+    c, d = span(rng, data)
+    return data[:a] + data[c:d] + data[b:c] + data[a:b] + data[d:] if b <= c else data

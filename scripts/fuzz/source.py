@@ -21,7 +21,7 @@ import glob
 import os
 import re
 
-from common import ROOT, Outcome, pick_weighted, run, shrink_input, signal_name
+from common import RANGE_EDITS, ROOT, Outcome, edit_range, pick_weighted, run, shrink_input, signal_name, span
 
 SEED_GLOBS = ["Examples/**/*.clv", "Tests/Diagnostics/*.clv", "Tests/Inputs/**/*.clv", "Tests/Fuzz/**/*.clv"]
 
@@ -65,11 +65,6 @@ def seeds():
     return out
 
 
-def span(rng, data, longest=40):
-    a = rng.randrange(len(data) + 1)
-    return a, min(len(data), a + rng.randrange(longest + 1))
-
-
 def nesting(rng):
     depth = rng.choice([50, 200, 255, 256, 257, 300, 1000, 5000, 20000])
     opening, closing = rng.choice([
@@ -106,19 +101,8 @@ def mutate_once(rng, data, other):
         (4, "literal"), (4, "long-name"), (4, "utf8"), (6, "splice"), (3, "repeat-line"), (5, "byte"),
         (10, "line"), (6, "number"),
     ])
-    if kind == "delete":
-        a, b = span(rng, data)
-        return data[:a] + data[b:]
-    if kind == "duplicate":
-        a, b = span(rng, data)
-        at = rng.randrange(len(data) + 1)
-        return data[:at] + data[a:b] + data[at:]
-    if kind == "swap":
-        a, b = span(rng, data)
-        c, d = span(rng, data)
-        if b <= c:
-            return data[:a] + data[c:d] + data[b:c] + data[a:b] + data[d:]
-        return data
+    if kind in RANGE_EDITS:
+        return edit_range(rng, data, kind)
     if kind == "insert":
         at = rng.randrange(len(data) + 1)
         return data[:at] + rng.choice(BREAKING).encode() + data[at:]

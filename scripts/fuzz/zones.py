@@ -52,7 +52,7 @@ import socket
 import subprocess
 import time
 
-from common import ROOT, kill_group, pick_weighted, run, shrink_input, signal_name
+from common import RANGE_EDITS, ROOT, edit_range, kill_group, pick_weighted, run, shrink_input, signal_name
 
 DNS = os.path.join(ROOT, "Examples/dns")
 ZONE = "example.zone"
@@ -188,11 +188,6 @@ def invalid_utf8(rng):
                        bytes(rng.randrange(256) for _ in range(rng.randrange(1, 8)))])
 
 
-def span(rng, data, longest=40):
-    a = rng.randrange(len(data) + 1)
-    return a, min(len(data), a + rng.randrange(longest + 1))
-
-
 def mutate_once(rng, data, other):
     if not data:
         return rng.choice(SMALL_ZONES)
@@ -225,17 +220,8 @@ def mutate_once(rng, data, other):
         else:
             lines[k] = rng.choice([b" ", b"\t", b"  "]) + lines[k]
         return b"\n".join(lines)
-    if kind == "delete":
-        a, b = span(rng, data)
-        return data[:a] + data[b:]
-    if kind == "duplicate":
-        a, b = span(rng, data)
-        at = rng.randrange(len(data) + 1)
-        return data[:at] + data[a:b] + data[at:]
-    if kind == "swap":
-        a, b = span(rng, data)
-        c, d = span(rng, data)
-        return data[:a] + data[c:d] + data[b:c] + data[a:b] + data[d:] if b <= c else data
+    if kind in RANGE_EDITS:
+        return edit_range(rng, data, kind)
     if kind == "insert":
         at = rng.randrange(len(data) + 1)
         return data[:at] + rng.choice(TOKENS).encode() + data[at:]
