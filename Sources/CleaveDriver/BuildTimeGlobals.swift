@@ -12,10 +12,13 @@ enum BuildTimeGlobals {
     static let seconds = 2.0
     /// The most elements of a value made while computing them.
     static let size = 1 << 24
+    /// The deepest calls may nest while computing them: deeper recursion is left to the service,
+    /// whose stack it is, rather than run on the compiler's.
+    static let depth = 2_000
 
     /// An error for the first global whose computation traps, if one does.
     static func check(_ program: TypedProgram) -> [Diagnostic] {
-        guard let t = Interpreter.trappingGlobal(program, seconds: seconds, size: size) else { return [] }
+        guard let t = Interpreter.trappingGlobal(program, seconds: seconds, size: size, depth: depth) else { return [] }
         let g = program.globals[t.global]
         return [
             Diagnostic(

@@ -10,7 +10,8 @@
 //
 // What this cannot do, it leaves to the start of the service, where the same
 // computation runs as before: globals that take longer than `seconds` to compute
-// here, or values larger than `size` elements, or a C function. (Only whether a
+// here, values larger than `size` elements, calls nested deeper than `depth` (the
+// compiler's own stack is not the service's), or a C function. (Only whether a
 // trap is found at build time depends on the machine's speed, never what is found.)
 
 import CleaveDiagnostics
@@ -28,13 +29,14 @@ public struct GlobalTrap: Sendable {
 
 extension Interpreter {
     /// The first global (in an order they can be computed in) whose computation traps, within
-    /// `seconds` and values of at most `size` elements; nil when none does or the computation
-    /// would take more than that.
-    public static func trappingGlobal(_ program: TypedProgram, seconds: Double, size: Int) -> GlobalTrap? {
+    /// `seconds`, values of at most `size` elements and calls nested at most `depth` deep; nil
+    /// when none does or the computation would take more than that.
+    public static func trappingGlobal(_ program: TypedProgram, seconds: Double, size: Int, depth: Int) -> GlobalTrap? {
         guard case .success(let order) = globalInitializationOrder(program) else { return nil }
         let interpreter = Interpreter(program, name: "", netifs: [], output: { _ in })
         interpreter.deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
         interpreter.sizeLimit = Int128(size)
+        interpreter.depthLimit = depth
         for k in order {
             do {
                 _ = try interpreter.global(k)

@@ -32,8 +32,8 @@ struct Trap: Error {
     let span: SourceSpan
 }
 
-/// The program ran longer than it was given (`Interpreter.deadline`), or made a value larger
-/// than it may (`Interpreter.sizeLimit`).
+/// The program ran longer than it was given (`Interpreter.deadline`), made a value larger than
+/// it may (`Interpreter.sizeLimit`) or calls nested deeper (`Interpreter.depthLimit`).
 struct OutOfBudget: Error {}
 
 /// The input of a device has ended (a replayed capture): the program stops cleanly.
@@ -80,6 +80,9 @@ public final class Interpreter {
     /// The most elements a value made by joining others may hold (unbounded when it serves): the
     /// deadline bounds what grows an element at a time, this what doubles in one step.
     var sizeLimit = Int128(Int.max)
+    /// The most calls that may be under way at once (unbounded when it serves), and how many are.
+    var depthLimit = Int.max
+    var depth = 0
 
     /// `netifs`: the `--netif` specs, one per device in creation order; `output` receives each
     /// line written to standard error.
@@ -166,7 +169,8 @@ public final class Interpreter {
 
     func trap(_ message: String, at span: SourceSpan) -> Trap { Trap(location: location(span), message: message, span: span) }
 
-    /// One step more (an expression, a call, a loop's round): an error once past the deadline.
+    /// One step more (an expression, or a loop's round, which may have no expression to evaluate):
+    /// an error once past the deadline.
     func step() throws {
         if deadline != .max && DispatchTime.now().uptimeNanoseconds > deadline { throw OutOfBudget() }
     }
@@ -191,7 +195,9 @@ public final class Interpreter {
     /// Call function `f` (its `self`, for a method) with `arguments`; the result and the final
     /// values of the parameters (for `inout` ones) and of `self`.
     func call(_ f: FunctionID, receiver: Value?, arguments: [Value]) throws -> (result: Value, params: [Value], selfValue: Value?) {
-        try step()
+        depth += 1
+        defer { depth -= 1 }
+        if depth > depthLimit { throw OutOfBudget() }
         let fn = program.function(f)
         if fn.isExtern {
             let r = try externCall(fn, receiver: receiver, arguments: arguments)

@@ -28,6 +28,36 @@ import Testing
         #expect(r.stderr.contains("4 errors generated."))
     }
 
+    /// Globals are computed when a program is checked; one that traps is an error there, one the
+    /// check cannot finish (endless recursion, an endless loop, a value too large) is left to the
+    /// service's start, and the check neither crashes nor hangs on it.
+    @Test func globalsAreComputedWhenCheckedWithinBounds() throws {
+        let dir = Scratch.path("globals-at-check")
+        let programs = [
+            ("recursion", "let r = f(1)\nfunc f(_ n: Int) -> Int { return f(n + 1) }\n"),
+            ("loop", "let r = spin()\nfunc spin() -> Int {\n    var i = 0\n    while i >= 0 { i = i &+ 1 }\n    return i\n}\n"),
+            ("large", "let r = Bytes(repeating: 0, count: 1 << 40).count\n"),
+            ("traps", "let table = [1, 2, 3]\nlet r = table[7]\n"),
+        ]
+        for (name, text) in programs {
+            let path = "\(dir)/\(name).clv"
+            try (text + "func main() { print(String(r)) }\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let r = try runProcess(cleave, ["check", path])
+            #expect(!r.signaled, "\(name): \(r.stderr)")
+            if name == "traps" {
+                #expect(r.status == 1, "\(r.stderr)")
+                #expect(
+                    r.stderr.contains(
+                        "traps.clv:2:5: error: global constant 'r' cannot be computed: index out of range: 7, but the count is 3 [global-traps]"
+                    ),
+                    "\(r.stderr)")
+                #expect(r.stderr.contains("traps.clv:2:9: note: it stops here when computed at build time"), "\(r.stderr)")
+            } else {
+                #expect(r.status == 0 && !r.stderr.contains("error"), "\(name): \(r.stderr)")
+            }
+        }
+    }
+
     @Test func missingFileIsAUsageError() throws {
         let r = try runProcess(cleave, ["check", "/nonexistent/nothing.clv"])
         #expect(r.status == 2)
