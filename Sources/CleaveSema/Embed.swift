@@ -126,7 +126,7 @@ extension Embed {
             return (.embedNotFile(spelled), [DiagnosticNote("'\(path)' is a directory or a device", at: nil)])
         case .tooLarge(let path, let size):
             return (
-                .embedTooLarge(spelled, size, maxSize),
+                .embedTooLarge(spelled, maxSize),
                 [DiagnosticNote("'\(path)' has \(size) bytes", at: nil)]
             )
         case .unreadable(let path, let why):

@@ -113,7 +113,7 @@ extension DiagnosticMessage {
     static func embedNotFile(_ path: String) -> DiagnosticMessage {
         error("embed-not-file", "cannot embed '\(path)': it is not a regular file")
     }
-    static func embedTooLarge(_ path: String, _ size: Int, _ limit: Int) -> DiagnosticMessage {
+    static func embedTooLarge(_ path: String, _ limit: Int) -> DiagnosticMessage {
         error("embed-too-large", "cannot embed '\(path)': it is larger than \(limit >> 20) MiB")
     }
     static func embedUnreadable(_ path: String, _ why: String) -> DiagnosticMessage {
