@@ -184,8 +184,18 @@ public final class CBackend {
             """
     }
 
-    /// `UdpDevice(port:)`, `UdpDevice(ports:)`: the netif layer of the runtime.
+    /// `UdpDevice(port:)`, `UdpDevice(ports:)`, `TcpDevice(…)`, `FrameDevice(…)`: the netif layer of the runtime.
     func emitExternInit(_ f: FunctionEmitter, _ initFn: TFunction, into name: String, type: Ty, args: [IRAtom], span: SourceSpan) {
+        if types.isTcpDevice(type), let a = args.first {
+            if initFn.params.first?.label == "ports" {
+                f.line(
+                    "cl_tcp_device *\(name) = cl_tcp_device_open((const int64_t *)(void *)\(f.atom(a))->data, (size_t)\(f.atom(a))->count);"
+                )
+            } else {
+                f.line("cl_tcp_device *\(name) = cl_tcp_device_open((const int64_t[]){\(f.atom(a))}, 1);")
+            }
+            return
+        }
         if types.isFrameDevice(type) {
             if let a = args.first {
                 f.line("cl_frame_device *\(name) = cl_frame_device_open(\(f.atom(a)));")
@@ -236,6 +246,10 @@ public final class CBackend {
             }
             return
         }
+        if case .method(let tid) = method.kind, types.isTcpDevice(.nominal(tid)) {
+            emitTcpDeviceCall(f, method, receiver: receiver, result: result, args: args, span: span)
+            return
+        }
         guard case .method(let tid) = method.kind, types.isUdpDevice(.nominal(tid)) else {
             internalError("no runtime for the extern method \(method.name)", at: span)
             return
@@ -264,6 +278,59 @@ public final class CBackend {
             )
         default:
             internalError("no runtime for UdpDevice.\(method.name)", at: span)
+        }
+    }
+
+    /// A `TcpDevice`'s calls: `receive()` fills a `TcpEvent` from the runtime's event; `send`
+    /// and `close` take a `TcpConnection`'s id.
+    func emitTcpDeviceCall(
+        _ f: FunctionEmitter, _ method: TFunction, receiver: String, result: IRValue?, args: [IRStateArgument], span: SourceSpan
+    ) {
+        let typed = program.typed
+        func standard(_ name: String) -> TypeID? {
+            typed.types.firstIndex { $0.isStandard && $0.name == name }.map { TypeID($0) }
+        }
+        guard let connection = standard("TcpConnection"), let event = standard("TcpEvent") else {
+            internalError("the net module has no TcpConnection or TcpEvent", at: span)
+            return
+        }
+        let field = Dictionary(uniqueKeysWithValues: types.decl(connection).fields.map { ($0.name, types.fieldName($0.name)) })
+        func id(_ x: String) -> String { "\(x).\(field["id"] ?? "f_id")" }
+        switch (method.name, result, args.first) {
+        case ("receive", let r?, _):
+            let cases = types.decl(event).cases.map(\.name)
+            guard let opened = cases.firstIndex(of: "opened"), let received = cases.firstIndex(of: "received"),
+                let closed = cases.firstIndex(of: "closed")
+            else {
+                internalError("the net module's TcpEvent lacks a case", at: span)
+                return
+            }
+            f.declareZero([r])
+            let x = f.name(r)
+            let e = "\(x)_event"
+            f.line("cl_tcp_device_event \(e);")
+            f.line("cl_tcp_device_receive(\(receiver), &\(e));")
+            f.line("\(x).tag = \(e).kind == CL_TCP_OPENED ? \(opened) : \(e).kind == CL_TCP_RECEIVED ? \(received) : \(closed);")
+            for (k, isReceived) in [(opened, false), (received, true), (closed, false)] {
+                f.line("if (\(x).tag == \(k)) {")
+                let c = "\(x).u.c\(k).p0"
+                f.line("    \(c).\(field["id"] ?? "f_id") = \(e).id;")
+                f.line("    \(c).\(field["port"] ?? "f_port") = \(e).port;")
+                f.line("    \(c).\(field["peerAddress"] ?? "f_peerAddress") = \(e).peer_address;")
+                f.line("    \(c).\(field["peerPort"] ?? "f_peerPort") = \(e).peer_port;")
+                if isReceived { f.line("    \(x).u.c\(k).p1 = \(e).bytes;") }
+                f.line("}")
+            }
+        case ("send", _, .value(let bytes)?):
+            guard args.count == 2, case .value(let c) = args[1] else {
+                internalError("TcpDevice.send takes bytes and a connection", at: span)
+                return
+            }
+            f.line("cl_tcp_device_send(\(receiver), \(f.atom(bytes)), \(id(f.atom(c))));")
+        case ("close", _, .value(let c)?):
+            f.line("cl_tcp_device_close(\(receiver), \(id(f.atom(c))));")
+        default:
+            internalError("no runtime for TcpDevice.\(method.name)", at: span)
         }
     }
 

@@ -59,6 +59,11 @@ final class CTypes {
         return false
     }
 
+    func isTcpDevice(_ t: Ty) -> Bool {
+        if case .nominal(let id) = t { return decl(id).isStandard && decl(id).name == "TcpDevice" }
+        return false
+    }
+
     static func intType(_ k: IntKind) -> String {
         switch k {
         case .int, .int64: "int64_t"
@@ -90,7 +95,9 @@ final class CTypes {
         case .nominal(let id):
             let d = decl(id)
             if d.kind == .state {
-                return isUdpDevice(t) ? "cl_udp_device *" : isFrameDevice(t) ? "cl_frame_device *" : "struct \(stateStruct(id)) *"
+                if isUdpDevice(t) { return "cl_udp_device *" }
+                if isTcpDevice(t) { return "cl_tcp_device *" }
+                return isFrameDevice(t) ? "cl_frame_device *" : "struct \(stateStruct(id)) *"
             }
             // A C struct as its header spells it: a typedef name has no `struct` before it.
             if d.isC, let spelling = d.cSpelling { return spelling }

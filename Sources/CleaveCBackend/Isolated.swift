@@ -154,9 +154,9 @@ extension CBackend {
             for call in Set(calls) where calls.filter({ $0 == call }).count > 1 {
                 problems.append("component \(name) allows \(call) twice")
             }
+            let devices = deviceTypes(of: k, projected)
             for r in part.policy {
-                let expected: PolicyRule.Argument =
-                    Policy.takesDescriptor.contains(r.systemCall) ? .descriptors : Policy.noExec.contains(r.systemCall) ? .noExec : .any
+                let expected = Policy.argument(of: r.systemCall, deviceTypes: devices)
                 if r.argument != expected { problems.append("component \(name) allows \(r.systemCall) \(r.argument), not \(expected)") }
             }
             if deviceTypes(of: k, projected).isEmpty && k != projected.partitioned.systemComponent {

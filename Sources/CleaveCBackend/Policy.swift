@@ -8,14 +8,16 @@
 //     standard error, returning from a signal handler or resuming a call it
 //     interrupted (rt_sigreturn, restart_syscall), and leaving;
 //   - what its devices need, by kind: a UdpDevice's netifs (sockets, or a
-//     replayed capture) and a FrameDevice's (a TAP descriptor, or captures);
+//     replayed capture), a FrameDevice's (a TAP descriptor, or captures) and a
+//     TcpDevice's (listeners, epoll, and the connections it accepts);
 //   - the system calls behind the system-header C functions its program calls
 //     (SystemCallTable). A system function the table does not know is a
 //     warning naming it: the component would be stopped by its sandbox the
 //     first time it made the call.
 // Every call that takes a descriptor as its first argument is allowed on the
 // component's own descriptors only: its devices', its stop pipe, standard
-// output and error. A component without devices thus has no network and no
+// output and error (a TcpDevice's calls on its connections, whose descriptors
+// come and go, on any: accept4 on its listeners is its only way to one). A component without devices thus has no network and no
 // file system: it cannot open, create or reach anything.
 
 import CleaveDiagnostics
@@ -31,12 +33,15 @@ public struct PolicyRule: Sendable, Hashable {
         case descriptors
         /// The protection asked for does not include PROT_EXEC.
         case noExec
+        /// Any descriptor: those its device creates as it goes (a TcpDevice's connections).
+        case created
 
         var cName: String {
             switch self {
             case .any: "CL_RULE_ANY"
             case .descriptors: "CL_RULE_DESCRIPTORS"
             case .noExec: "CL_RULE_NO_EXEC"
+            case .created: "CL_RULE_ANY"
             }
         }
 
@@ -45,6 +50,7 @@ public struct PolicyRule: Sendable, Hashable {
             case .any: ""
             case .descriptors: "on its own descriptors"
             case .noExec: "without PROT_EXEC"
+            case .created: "on any descriptor (connections come and go)"
             }
         }
     }
@@ -84,7 +90,25 @@ enum Policy {
         ],
         // tap: a non-blocking descriptor, waited on with poll; pcap: captures as for UdpDevice.
         "FrameDevice": ["read", "write", "lseek", "fstat", "newfstatat", "close", "clock_gettime", "poll", "ppoll"],
+        // listeners and the connections they accept, waited on with epoll.
+        "TcpDevice": [
+            "epoll_wait", "epoll_pwait", "epoll_ctl", "accept4", "recvfrom", "sendto", "setsockopt", "shutdown", "close",
+            "read", "clock_gettime",
+        ],
     ]
+
+    /// Calls a device makes on descriptors it creates itself once its sandbox is loaded (a
+    /// TcpDevice's connections, which `accept4` gives it on its own listeners): allowed on
+    /// any descriptor, there being no other way to come by one.
+    static let onCreatedDescriptors: [String: Set<String>] = [
+        "TcpDevice": ["epoll_ctl", "recvfrom", "sendto", "setsockopt", "shutdown", "close"]
+    ]
+
+    /// What a component with these devices allows `call` on.
+    static func argument(of call: String, deviceTypes: [String]) -> PolicyRule.Argument {
+        if deviceTypes.contains(where: { onCreatedDescriptors[$0]?.contains(call) ?? false }) { return .created }
+        return takesDescriptor.contains(call) ? .descriptors : noExec.contains(call) ? .noExec : .any
+    }
 
     /// The rules of component `k`, and warnings for system functions the table does not know.
     static func rules(
@@ -117,10 +141,7 @@ enum Policy {
             for call in calls { allow(call, "\(f.name)()") }
         }
         let rules = order.map { call in
-            PolicyRule(
-                systemCall: call,
-                argument: takesDescriptor.contains(call) ? .descriptors : noExec.contains(call) ? .noExec : .any,
-                reasons: reasons[call] ?? [])
+            PolicyRule(systemCall: call, argument: argument(of: call, deviceTypes: deviceTypes), reasons: reasons[call] ?? [])
         }
         return (rules, warnings)
     }

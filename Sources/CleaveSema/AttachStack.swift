@@ -132,6 +132,21 @@ struct Attacher {
             }
         }
         let main = program.function(mainID)
+        // Cleave's own stack has no TCP yet: a TcpDevice cannot stand on it.
+        if let tcp = typeID("TcpDevice") {
+            for s in main.body?.stmts ?? [] {
+                guard case .binding(_, let value) = s.kind, case .initCall(let t, _, _) = value.kind, t == tcp else { continue }
+                diagnostics.append(
+                    Diagnostic(
+                        .tcpDeviceOnStack, at: value.span,
+                        notes: [
+                            DiagnosticNote(
+                                "a TcpDevice stands on the kernel's TCP: build for the unikernel or isolated target with --net socket (the default)",
+                                at: nil)
+                        ]))
+            }
+            if !diagnostics.isEmpty { return (program, diagnostics) }
+        }
         var locals = main.locals
         var attached: [LocalID: Attached] = [:]
         guard var body = main.body else { return (program, diagnostics) }

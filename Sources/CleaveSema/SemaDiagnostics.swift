@@ -377,6 +377,10 @@ extension DiagnosticMessage {
             "udp-device-use-on-stack",
             "on Cleave's own stack (--net direct), '\(name)' can only be called: '\(name).receive()' and '\(name).send(_:)'")
     }
+    static let tcpDeviceOnStack = error(
+        "tcp-device-on-stack",
+        "Cleave's own network stack has no TCP yet, so a TcpDevice cannot be built for an image (--target image) or with --net direct"
+    )
     static let udpDeviceMadeElsewhereOnStack = error(
         "udp-device-made-elsewhere-on-stack",
         "on Cleave's own stack (--net direct), a UdpDevice is made in a binding of its own at the top of main ('var device = UdpDevice(port: 7000)')"

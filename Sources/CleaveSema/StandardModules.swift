@@ -48,6 +48,50 @@ enum StandardModules {
             extern func send(_ datagram: Datagram)
         }
 
+        /// One TCP connection a `TcpDevice` accepted.
+        struct TcpConnection {
+            /// Unique for the life of the service (never reused), so it keys per-connection
+            /// state: `Map<Int, Bytes>` of what each connection has sent so far.
+            let id: Int
+            /// The local port it was accepted on, as the source names it.
+            let port: Int
+            /// The IPv4 address of the peer, in host order.
+            let peerAddress: UInt32
+            /// The TCP port of the peer.
+            let peerPort: UInt16
+        }
+
+        /// What happened on a `TcpDevice`: each connection is `opened` once, then has any
+        /// number of `received`, then is `closed` once, last.
+        enum TcpEvent {
+            /// A peer connected.
+            case opened(TcpConnection)
+            /// Bytes arrived on a connection: the next part of what its peer sent, in order. A
+            /// request may arrive in several parts, and several requests in one.
+            case received(TcpConnection, Bytes)
+            /// The connection is over: the peer finished sending (what was sent on it before is
+            /// still delivered), the peer reset it, or the program closed it. Nothing more
+            /// comes for it, and what is sent on it from the next event on is dropped.
+            case closed(TcpConnection)
+        }
+
+        /// A TCP listener on one or more local ports, with the connections it accepted. The
+        /// hosted runtime picks the ports at run time (`--netif tcp:PORT`); the ports in the
+        /// source are the default.
+        state TcpDevice {
+            extern init(port: Int)
+            extern init(ports: [Int])
+
+            /// Blocks until something happens on one of the device's connections.
+            extern func receive() -> TcpEvent
+            /// Sends bytes on a connection, after what was sent on it before. It never blocks: what
+            /// the peer has not taken yet waits in the device, and a connection whose peer reads
+            /// slowly is not read from until it catches up.
+            extern func send(_ bytes: Bytes, on connection: TcpConnection)
+            /// Closes a connection once what was sent on it has left; its `closed` event follows.
+            extern func close(_ connection: TcpConnection)
+        }
+
         /// A raw Ethernet device: whole frames in and out, for a service that brings its own
         /// protocol stack. The hosted runtime picks the netif at run time (`--netif tap:NAME`,
         /// a Linux TAP interface, or `pcap:IN[:OUT]`, the Ethernet frames of a capture); the

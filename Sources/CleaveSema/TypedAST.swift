@@ -51,8 +51,8 @@ public struct EnumCaseInfo: Sendable {
 }
 
 extension TypeDeclInfo {
-    /// One of the net module's devices (`UdpDevice`, `FrameDevice`): a state the runtime's netifs stand behind.
-    public var isDevice: Bool { isStandard && (name == "UdpDevice" || name == "FrameDevice") }
+    /// One of the net module's devices (`UdpDevice`, `TcpDevice`, `FrameDevice`): a state the runtime's netifs stand behind.
+    public var isDevice: Bool { isStandard && (name == "UdpDevice" || name == "TcpDevice" || name == "FrameDevice") }
 }
 
 /// A state, struct or enum of the program (or of a standard module, or a C struct).

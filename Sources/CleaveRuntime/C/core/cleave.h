@@ -347,6 +347,13 @@ typedef enum cl_counter {
     CL_COUNT_NOT_FOR_US,    /* captured datagrams to a port the device does not have */
     CL_COUNT_SEND_FAILED,   /* the kernel refused to send */
     CL_COUNT_READ_AHEAD,    /* datagrams an isolated build's device read ahead (not in the line) */
+    CL_COUNT_TCP_PORTS,     /* TCP ports listened on */
+    CL_COUNT_TCP_OPENED,    /* connections accepted and handed to the program */
+    CL_COUNT_TCP_REFUSED,   /* connections closed as accepted: too many open */
+    CL_COUNT_TCP_RESET,     /* connections the device reset: too much waiting to be sent, or for too long */
+    CL_COUNT_TCP_BYTES_RECEIVED,
+    CL_COUNT_TCP_BYTES_SENT,
+    CL_COUNT_TCP_BYTES_DROPPED, /* sent on a connection that was over */
     CL_COUNT_LIMIT
 } cl_counter;
 
@@ -360,7 +367,9 @@ uint64_t cl_counter_value(cl_counter which);
 void cl_counters_attach(uint64_t *shared);
 /* The counters' line for these values, on the console's standard error (safe in a
  * signal handler):
- * "kv: received R, sent S, dropped D (malformed M, oversized O, not for this service N, send failed F)". */
+ * "kv: received R, sent S, dropped D (malformed M, oversized O, not for this service N, send failed F)";
+ * with TCP ports, "http: connections C (refused F, reset R), bytes received I, sent O, dropped D",
+ * and the datagrams' line only when one was counted. */
 void cl_print_counter_values(const uint64_t values[CL_COUNT_LIMIT]);
 /* The line for this process's counters; nothing once they are attached (someone else
  * says them). Safe in a signal handler. */

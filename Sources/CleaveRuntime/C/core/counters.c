@@ -68,6 +68,27 @@ void cl_print_counters(void) {
 }
 
 void cl_print_counter_values(const uint64_t v[CL_COUNT_LIMIT]) {
+    if (v[CL_COUNT_TCP_PORTS] > 0) {
+        line t = {.length = 0};
+        put_text(&t, cl_program_name);
+        put_text(&t, ": connections ");
+        put_number(&t, v[CL_COUNT_TCP_OPENED]);
+        put_text(&t, " (refused ");
+        put_number(&t, v[CL_COUNT_TCP_REFUSED]);
+        put_text(&t, ", reset ");
+        put_number(&t, v[CL_COUNT_TCP_RESET]);
+        put_text(&t, "), bytes received ");
+        put_number(&t, v[CL_COUNT_TCP_BYTES_RECEIVED]);
+        put_text(&t, ", sent ");
+        put_number(&t, v[CL_COUNT_TCP_BYTES_SENT]);
+        put_text(&t, ", dropped ");
+        put_number(&t, v[CL_COUNT_TCP_BYTES_DROPPED]);
+        put_text(&t, "\n");
+        cl_platform_write(CL_CONSOLE_ERR, t.text, t.length);
+        uint64_t datagrams = 0;
+        for (int i = CL_COUNT_RECEIVED; i <= CL_COUNT_SEND_FAILED; i++) datagrams += v[i];
+        if (datagrams == 0) return;
+    }
     line l = {.length = 0};
     put_text(&l, cl_program_name);
     put_text(&l, ": received ");

@@ -25,6 +25,16 @@ size_t cl_udp_descriptors(const cl_udp *udp, int *out, size_t capacity);
 void cl_udp_send(cl_udp *udp, const cl_packet *packet);
 void cl_udp_close(cl_udp *udp);
 
+/* Create, bind and listen on one TCP socket per port into fds: 0, or -1 after printing why not. */
+int cl_tcp_bind(const int64_t *ports, const uint16_t *bind_ports, size_t count, int *fds);
+cl_tcp *cl_tcp_adopt(const int64_t *ports, const int *fds, size_t count);
+/* 1 and an event, 0 when the device failed, -1 when interrupted (a signal, or the wake pipe). */
+int cl_tcp_receive(cl_tcp *tcp, cl_tcp_event *out);
+void cl_tcp_send(cl_tcp *tcp, int64_t id, const uint8_t *data, size_t length);
+void cl_tcp_close_connection(cl_tcp *tcp, int64_t id);
+size_t cl_tcp_descriptors(const cl_tcp *tcp, int *out, size_t capacity);
+void cl_tcp_close(cl_tcp *tcp);
+
 typedef struct cl_pcap cl_pcap;
 /* Replay the capture open on in_fd, replies to out_fd (-1: none); the paths are for messages. */
 cl_pcap *cl_pcap_open(const int64_t *ports, size_t count, int in_fd, int out_fd, const char *in_path, const char *out_path);

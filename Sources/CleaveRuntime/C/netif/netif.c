@@ -23,9 +23,10 @@
 /* ---- Devices -------------------------------------------------------------- */
 
 struct cl_netif {
-    cl_udp *udp;   /* exactly one of the three, until closed */
+    cl_udp *udp;   /* exactly one of the four, until closed */
     cl_pcap *pcap;
     cl_frames *frames;
+    cl_tcp *tcp;
 };
 
 static cl_netif devices[CL_NETIF_MAX];
@@ -62,15 +63,16 @@ static void obtain(const cl_device_request *request, cl_device_grant *grant) {
     if (failed) open_failed();
 }
 
-cl_netif *cl_netif_open(const int64_t *ports, size_t count) {
-    int32_t number = next_number();
+/* The source's ports of device `number`: 1 to CL_NETIF_MAX_PORTS of them, each a port, none twice. */
+static void check_ports(int32_t number, const int64_t *ports, size_t count, const char *protocol) {
     if (count == 0 || count > CL_NETIF_MAX_PORTS) {
         fprintf(stderr, "%s: device %d has %zu ports (1 to %d are supported)\n", cl_program_name, number + 1, count, CL_NETIF_MAX_PORTS);
         open_failed();
     }
     for (size_t i = 0; i < count; i++) {
         if (ports[i] < 0 || ports[i] > 65535) {
-            fprintf(stderr, "%s: device %d: port %lld is not a UDP port (0 to 65535)\n", cl_program_name, number + 1, (long long)ports[i]);
+            fprintf(stderr, "%s: device %d: port %lld is not a %s port (0 to 65535)\n", cl_program_name, number + 1, (long long)ports[i],
+                    protocol);
             open_failed();
         }
         for (size_t j = 0; j < i; j++) {
@@ -80,6 +82,43 @@ cl_netif *cl_netif_open(const int64_t *ports, size_t count) {
             }
         }
     }
+}
+
+cl_tcp *cl_netif_open_tcp(const int64_t *ports, size_t count) {
+    int32_t number = next_number();
+    check_ports(number, ports, count, "TCP");
+    cl_device_request request = {.number = number, .frames = 3, .port_count = (int32_t)count};
+    memcpy(request.ports, ports, count * sizeof ports[0]);
+    cl_device_grant grant;
+    obtain(&request, &grant);
+    cl_netif *netif = &devices[device_count];
+    if (grant.kind == CL_GRANT_TCP && grant.fd_count == (int32_t)count) {
+        netif->tcp = cl_tcp_adopt(ports, grant.fds, count);
+    } else {
+        fprintf(stderr, "%s: device %d: the launcher granted the wrong kind of device\n", cl_program_name, number + 1);
+        open_failed();
+    }
+    if (!netif->tcp) open_failed(); /* it said why */
+    device_count++;
+    return netif->tcp;
+}
+
+int cl_netif_tcp_receive(cl_tcp *tcp, cl_tcp_event *out) {
+    for (;;) {
+        if (cl_stop_requested()) cl_stop_now();
+        if (cl_netif_interrupted && cl_netif_interrupted()) return -2;
+        int got = cl_tcp_receive(tcp, out);
+        if (got >= 0) return got;
+    }
+}
+
+void cl_netif_tcp_send(cl_tcp *tcp, int64_t id, const uint8_t *data, size_t length) { cl_tcp_send(tcp, id, data, length); }
+
+void cl_netif_tcp_close(cl_tcp *tcp, int64_t id) { cl_tcp_close_connection(tcp, id); }
+
+cl_netif *cl_netif_open(const int64_t *ports, size_t count) {
+    int32_t number = next_number();
+    check_ports(number, ports, count, "UDP");
     cl_device_request request = {.number = number, .frames = 0, .port_count = (int32_t)count};
     memcpy(request.ports, ports, count * sizeof ports[0]);
     cl_device_grant grant;
@@ -157,6 +196,8 @@ void cl_netif_close_all(void) {
         if (devices[i].udp) cl_udp_close(devices[i].udp);
         if (devices[i].pcap) cl_pcap_close(devices[i].pcap);
         if (devices[i].frames) cl_frames_close(devices[i].frames);
+        if (devices[i].tcp) cl_tcp_close(devices[i].tcp);
+        devices[i].tcp = NULL;
         devices[i].udp = NULL;
         devices[i].pcap = NULL;
         devices[i].frames = NULL;
@@ -171,6 +212,7 @@ static size_t device_descriptors(int *out, size_t capacity) {
         if (devices[i].udp) k = cl_udp_descriptors(devices[i].udp, fds, CL_NETIF_MAX_PORTS);
         if (devices[i].pcap) k = cl_pcap_descriptors(devices[i].pcap, fds);
         if (devices[i].frames) k = cl_frames_descriptors(devices[i].frames, fds);
+        if (devices[i].tcp) k = cl_tcp_descriptors(devices[i].tcp, fds, CL_NETIF_MAX_PORTS + 1);
         for (size_t j = 0; j < k && n < capacity; j++) out[n++] = fds[j];
     }
     return n;

@@ -109,17 +109,18 @@ void cl_netif_close_all(void);
 typedef struct cl_device_request {
     int32_t number;     /* the device's place in the program's creation order, from 0 */
     int32_t frames;     /* 0: a UdpDevice on `ports`; 1: a FrameDevice (default TAP `tap`);
-                           2: the link of Cleave's own stack (default tap:cleave0,ip=10.0.2.15/24,gw=10.0.2.2) */
+                           2: the link of Cleave's own stack (default tap:cleave0,ip=10.0.2.15/24,gw=10.0.2.2);
+                           3: a TcpDevice listening on `ports` */
     int32_t port_count;
     int64_t ports[CL_NETIF_MAX_PORTS];
     char tap[64];
 } cl_device_request;
 
-typedef enum { CL_GRANT_UDP = 1, CL_GRANT_PCAP, CL_GRANT_TAP, CL_GRANT_FRAMES_PCAP } cl_grant_kind;
+typedef enum { CL_GRANT_UDP = 1, CL_GRANT_PCAP, CL_GRANT_TAP, CL_GRANT_FRAMES_PCAP, CL_GRANT_TCP } cl_grant_kind;
 
 typedef struct cl_device_grant {
     int32_t kind;     /* cl_grant_kind */
-    int32_t fd_count; /* udp: one socket per port; pcap: input, then output (-1: none); tap: one */
+    int32_t fd_count; /* udp, tcp: one socket per port; pcap: input, then output (-1: none); tap: one */
     int fds[CL_NETIF_MAX_PORTS];
     char in_path[CL_NETIF_PATH], out_path[CL_NETIF_PATH]; /* captures and TAP name, for messages */
     cl_link_config link; /* frames: the addresses the spec gives (ip=, gw=, mac=) */
@@ -188,5 +189,50 @@ cl_udp_device *cl_udp_device_open(const int64_t *ports, size_t count);
 /* receive(): fills the parts of a Datagram; the payload is a region copy. */
 void cl_udp_device_receive(cl_udp_device *d, cl_bytes *payload, int64_t *port, uint32_t *peer_address, uint16_t *peer_port);
 void cl_udp_device_send(cl_udp_device *d, cl_bytes payload, int64_t port, uint32_t peer_address, uint16_t peer_port);
+
+/* ---- the net module's TcpDevice (tcp.c, tcp_device.c) ------------------------
+ * `--netif tcp:PORT[,PORT...]` moves its listeners as udp: moves a UdpDevice's ports. */
+
+typedef enum { CL_TCP_OPENED = 1, CL_TCP_RECEIVED, CL_TCP_CLOSED } cl_tcp_event_kind;
+
+/* One event of a TCP device, as the netif hands it over. */
+typedef struct cl_tcp_event {
+    int kind;              /* cl_tcp_event_kind */
+    int64_t id;            /* the connection's: never reused in a run */
+    int64_t port;          /* the local port, as the source names it */
+    uint32_t peer_address; /* IPv4, host byte order */
+    uint16_t peer_port;
+    const uint8_t *data;   /* received: valid until the next receive */
+    size_t length;
+} cl_tcp_event;
+
+typedef struct cl_tcp cl_tcp;
+
+/* Open the next device as a TCP listener on `count` source ports (exits with status 2 on failure). */
+cl_tcp *cl_netif_open_tcp(const int64_t *ports, size_t count);
+/* The next event: 1, 0 when the device has failed, or -2 when the wait was given up. */
+int cl_netif_tcp_receive(cl_tcp *tcp, cl_tcp_event *out);
+
+/* Queue bytes on connection `id` (dropped and counted when it is over); close it once they left. */
+void cl_netif_tcp_send(cl_tcp *tcp, int64_t id, const uint8_t *data, size_t length);
+void cl_netif_tcp_close(cl_tcp *tcp, int64_t id);
+
+/* What the generated code calls. A program's view of the event (TcpEvent) is filled from a
+ * cl_tcp_event whose received bytes are already the iteration's own (`bytes`). */
+typedef struct cl_tcp_device {
+    cl_tcp *tcp;
+} cl_tcp_device;
+typedef struct cl_tcp_device_event {
+    int kind;
+    int64_t id;
+    int64_t port;
+    uint32_t peer_address;
+    uint16_t peer_port;
+    cl_bytes bytes;
+} cl_tcp_device_event;
+cl_tcp_device *cl_tcp_device_open(const int64_t *ports, size_t count);
+void cl_tcp_device_receive(cl_tcp_device *d, cl_tcp_device_event *out);
+void cl_tcp_device_send(cl_tcp_device *d, cl_bytes bytes, int64_t connection);
+void cl_tcp_device_close(cl_tcp_device *d, int64_t connection);
 
 #endif

@@ -22,12 +22,12 @@
 #include "core/link.h"
 #include "driver.h"
 
-typedef enum { SPEC_UDP, SPEC_PCAP, SPEC_TAP } spec_kind;
+typedef enum { SPEC_UDP, SPEC_PCAP, SPEC_TAP, SPEC_TCP } spec_kind;
 
 typedef struct netif_spec {
     spec_kind kind;
     const char *text;                         /* the spec as given, for messages */
-    size_t port_count;                        /* udp: 0 = the source's own ports */
+    size_t port_count;                        /* udp, tcp: 0 = the source's own ports */
     uint16_t ports[CL_NETIF_MAX_PORTS];
     char *in_path, *out_path;                 /* pcap: OUT may be NULL; tap: in_path is the name */
     bool has_link;                            /* tap, pcap: ip= given */
@@ -55,7 +55,7 @@ static int parse_ports(const char *spec, const char *list, netif_spec *out) {
             if (value > 65535) return spec_error(spec, "a port is larger than 65535");
             p++, digits++;
         }
-        if (digits == 0) return spec_error(spec, "expected a port number (0 to 65535) after 'udp:' and each ','");
+        if (digits == 0) return spec_error(spec, "expected a port number (0 to 65535) after 'udp:' or 'tcp:' and each ','");
         if (out->port_count == CL_NETIF_MAX_PORTS) return spec_error(spec, "too many ports (at most 64)");
         out->ports[out->port_count++] = (uint16_t)value;
         if (*p == '\0') return 0;
@@ -89,6 +89,9 @@ int cl_netif_configure(const char *spec) {
     if (strcmp(spec, "udp") == 0 || strncmp(spec, "udp:", 4) == 0) {
         s.kind = SPEC_UDP;
         if (parse_ports(spec, spec[3] == ':' ? spec + 4 : spec + 3, &s) != 0) return -1;
+    } else if (strcmp(spec, "tcp") == 0 || strncmp(spec, "tcp:", 4) == 0) {
+        s.kind = SPEC_TCP;
+        if (parse_ports(spec, spec[3] == ':' ? spec + 4 : spec + 3, &s) != 0) return -1;
     } else if (strncmp(spec, "pcap:", 5) == 0) {
         /* IN runs to the first ':' after "pcap:"; OUT is everything after it, up to the link options. */
         const char *in = spec + 5;
@@ -114,7 +117,7 @@ int cl_netif_configure(const char *spec) {
         s.in_path = strndup(spec + 4, (size_t)(end - spec - 4));
         if (!s.in_path) return spec_error(spec, "out of memory");
     } else {
-        return spec_error(spec, "expected udp:PORT[,PORT...], pcap:IN[:OUT][,ip=A/LEN] or tap:NAME[,ip=A/LEN,gw=G,mac=M]");
+        return spec_error(spec, "expected udp:PORT[,PORT...], tcp:PORT[,PORT...], pcap:IN[:OUT][,ip=A/LEN] or tap:NAME[,ip=A/LEN,gw=G,mac=M]");
     }
     specs[spec_count++] = s;
     return 0;
@@ -131,6 +134,7 @@ int cl_netif_option(int argc, char **argv, int *i) {
 
 const char cl_netif_usage[] =
     "  --netif udp:PORT[,PORT...]  serve UDP on these ports instead of the source's (0: any free port)\n"
+    "  --netif tcp:PORT[,PORT...]  a TcpDevice: listen on these ports instead of the source's\n"
     "  --netif pcap:IN[:OUT]       answer the UDP requests of capture IN, write the replies to OUT\n"
     "                              (a FrameDevice: read the Ethernet frames of IN, write those sent to OUT)\n"
     "  --netif tap:NAME            a FrameDevice on the Linux TAP interface NAME\n"
@@ -177,11 +181,51 @@ static int bind_captures(const netif_spec *spec, cl_device_grant *grant) {
     return 0;
 }
 
+/* The ports a UDP or TCP device binds: its spec's, in order, or the source's. 0, or -1 after
+ * saying why not. */
+static int ports_to_bind(const cl_device_request *request, const netif_spec *spec, uint16_t *bind_ports) {
+    size_t count = (size_t)request->port_count;
+    int number = request->number + 1;
+    if (spec && spec->port_count != 0) {
+        if (spec->port_count != count) {
+            fprintf(stderr, "%s: --netif '%s' gives %zu port%s, but device %d has %zu (", cl_program_name, spec->text, spec->port_count,
+                    spec->port_count == 1 ? "" : "s", number, count);
+            print_ports(request->ports, count);
+            fprintf(stderr, "): give one port for each, in order\n");
+            return -1;
+        }
+        memcpy(bind_ports, spec->ports, count * sizeof bind_ports[0]);
+    } else {
+        for (size_t i = 0; i < count; i++) bind_ports[i] = (uint16_t)request->ports[i];
+    }
+    return 0;
+}
+
+/* A TcpDevice: listeners on its ports, moved by a tcp: spec. */
+static int bind_tcp(const cl_device_request *request, const netif_spec *spec, cl_device_grant *grant) {
+    if (spec && spec->kind != SPEC_TCP) {
+        fprintf(stderr, "%s: --netif '%s': device %d is a TcpDevice, which takes tcp:PORT[,PORT...]\n", cl_program_name, spec->text,
+                request->number + 1);
+        return -1;
+    }
+    uint16_t bind_ports[CL_NETIF_MAX_PORTS];
+    if (ports_to_bind(request, spec, bind_ports) != 0) return -1;
+    grant->kind = CL_GRANT_TCP;
+    grant->fd_count = request->port_count;
+    return cl_tcp_bind(request->ports, bind_ports, (size_t)request->port_count, grant->fds);
+}
+
 int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
     memset(grant, 0, sizeof *grant);
     int number = request->number + 1; /* devices are numbered from 1 in messages */
     const netif_spec *spec = request->number >= 0 && (size_t)request->number < spec_count ? &specs[request->number] : NULL;
+    if (request->frames == 3) return bind_tcp(request, spec, grant);
     if (request->frames) {
+        if (spec && spec->kind == SPEC_TCP) {
+            fprintf(stderr, "%s: --netif '%s': device %d is a FrameDevice, which takes tap:NAME or pcap:IN[:OUT]\n", cl_program_name,
+                    spec->text, number);
+            return -1;
+        }
         if (spec && spec->kind == SPEC_UDP) {
             if (request->frames == 2)
                 fprintf(stderr,
@@ -222,6 +266,11 @@ int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
         return bound;
     }
     size_t count = (size_t)request->port_count;
+    if (spec && spec->kind == SPEC_TCP) {
+        fprintf(stderr, "%s: --netif '%s': device %d is a UdpDevice, which takes udp:PORT[,PORT...] or pcap:IN[:OUT]\n",
+                cl_program_name, spec->text, number);
+        return -1;
+    }
     if (spec && spec->kind == SPEC_TAP) {
         fprintf(stderr,
                 "%s: --netif '%s': device %d is a UdpDevice on the kernel's sockets; a TAP interface needs Cleave's own stack: "
@@ -241,18 +290,7 @@ int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
         return bind_captures(spec, grant);
     }
     uint16_t bind_ports[CL_NETIF_MAX_PORTS];
-    if (spec && spec->port_count != 0) {
-        if (spec->port_count != count) {
-            fprintf(stderr, "%s: --netif '%s' gives %zu port%s, but device %d has %zu (", cl_program_name, spec->text, spec->port_count,
-                    spec->port_count == 1 ? "" : "s", number, count);
-            print_ports(request->ports, count);
-            fprintf(stderr, "): give one port for each, in order\n");
-            return -1;
-        }
-        memcpy(bind_ports, spec->ports, count * sizeof bind_ports[0]);
-    } else {
-        for (size_t i = 0; i < count; i++) bind_ports[i] = (uint16_t)request->ports[i];
-    }
+    if (ports_to_bind(request, spec, bind_ports) != 0) return -1;
     grant->kind = CL_GRANT_UDP;
     grant->fd_count = (int32_t)count;
     return cl_udp_bind(request->ports, bind_ports, count, grant->fds);
