@@ -19,6 +19,11 @@ packages=(
     python3-dnspython  # ... and read both servers' answers with it
     dnsutils       # `dig`, to ask the DNS example by hand as its README shows
     dnsperf        # Benchmarks/dns.py: queries/s and latency of the DNS example against NSD
+    curl           # the HTTP example's tests and README talk to it with curl
+    wrk            # Benchmarks/tcp.py: the HTTP example against nginx
+    nginx          # ... serving the same pages (started by the benchmark, never as a system service)
+    redis-server   # the RESP example's reference: its tests ask Redis the same commands; Benchmarks/tcp.py
+    redis-tools    # `redis-cli` and `redis-benchmark`, against both
 )
 
 missing=()
@@ -35,6 +40,14 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp)
+# Packages with a daemon (nginx, redis-server) must not start it as a system service: tests
+# and benchmarks start their own on free ports. policy-rc.d says so to invoke-rc.d.
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && made_policy=1
+fi
+trap '[ -n "$made_policy" ] && $sudo rm -f "$policy"' EXIT
 if ! { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
     cat "$log"
     echo "scripts/install-deps.sh: installing ${missing[*]} failed" >&2
