@@ -329,11 +329,11 @@ public final class ServiceProcess {
     }
 
     /// "NAME: listening on UDP port B" lines (the source's port P is B) and "NAME: listening on
-    /// UDP port B (port P in the source)" lines, as [P: B].
+    /// UDP port B (port P in the source)" lines, as [P: B]; TCP ports alike.
     public static func announcedPorts(_ text: String) -> [Int: UInt16] {
         var ports: [Int: UInt16] = [:]
         for line in text.split(separator: "\n") {
-            guard let said = line.range(of: ": listening on UDP port ") else { continue }
+            guard let said = line.range(of: ": listening on UDP port ") ?? line.range(of: ": listening on TCP port ") else { continue }
             let words = line[said.upperBound...].split(separator: " ")
             guard let bound = UInt16(words.first ?? "") else { continue }
             if words.count == 1 {
