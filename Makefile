@@ -88,6 +88,7 @@ bench: build
 	python3 Benchmarks/tap.py
 	python3 Benchmarks/image.py
 	python3 Benchmarks/dns.py
+	python3 Benchmarks/tcp.py
 	python3 Benchmarks/channel.py
 	python3 Benchmarks/compile_time.py
 
