@@ -76,9 +76,90 @@ import Testing
     ]
 
     /// Every example and every service there is must be in the table above.
+    /// A TCP service and the streams it is sent, each on a connection of its own.
+    struct TcpService: Sendable, CustomStringConvertible {
+        let source: String
+        let streams: [[UInt8]]
+        var description: String { source }
+    }
+
+    static let tcpServices: [TcpService] = {
+        func b(_ s: String) -> [UInt8] { Array(s.utf8) }
+        let get = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+        return [
+            TcpService(
+                source: "Examples/http/http.clv",
+                streams: [
+                    b(String(repeating: get, count: 20) + "GET /numbers.html HTTP/1.1\r\nHost: x\r\n\r\n"),
+                    b("HEAD /about.html HTTP/1.0\r\n\r\n"), b("GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n" + get),
+                    b("GET / HTTP/1.1\r\n\r\n"), b("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"),
+                    b("GET /" + String(repeating: "a", count: 9000) + " HTTP/1.1\r\n\r\n"), [0, 1, 2, 255, 13, 10, 13, 10],
+                ]),
+            TcpService(
+                source: "Examples/resp-kv/resp-kv.clv",
+                streams: [
+                    b("*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$4\r\nINCR\r\n$1\r\na\r\n"),
+                    b("*2\r\n$3\r\nGET\r\n$1\r\na\r\n*3\r\n$3\r\nDEL\r\n$1\r\na\r\n$1\r\nb\r\nPING hello\r\n"),
+                    b("*2\r\n$4\r\nINCR\r\n$1\r\nx\r\n*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$3\r\nabc\r\n*2\r\n$4\r\nINCR\r\n$1\r\nx\r\n"),
+                    b("*1\r\n$3\r\nFOO\r\n"), b("*x\r\n"), b("*1\r\n$-5\r\n"), b("*1\r\nx3\r\n"), b("GET\r\n"),
+                ]),
+            TcpService(
+                source: "Tests/Inputs/Services/lines.clv",
+                streams: [
+                    b("ECHO a\nBIG 70000\nCOUNT\nOPEN\nnonsense\n"), b("ECHO half"), b("CLOSE\nECHO never\n"),
+                    b(String(repeating: "y", count: 5000)),
+                ]),
+        ]
+    }()
+
     @Test func everyServiceIsServedSanitized() {
         let all = Repo.examples + Repo.files(in: "Tests/Inputs/Services", withExtension: "clv")
-        #expect(all.map { String($0.dropFirst(Repo.root.path.count + 1)) }.sorted() == Self.services.map(\.source).sorted())
+        #expect(
+            all.map { String($0.dropFirst(Repo.root.path.count + 1)) }.sorted()
+                == (Self.services.map(\.source) + Self.tcpServices.map(\.source)).sorted())
+    }
+
+    /// The replies to `streams`, each sent on a connection of its own and read until the service
+    /// closes it or goes quiet, and the service's end.
+    static func serve(_ executable: String, _ streams: [[UInt8]]) throws -> ([[UInt8]], ProcessResult) {
+        let service = try ServiceProcess(executable, ["--netif", "tcp:0"])
+        let port = service.ports.values.first ?? 0
+        var replies: [[UInt8]] = []
+        for stream in streams {
+            let c = try TCPClient(port: port)
+            try c.send(stream)
+            var reply: [UInt8] = []
+            while true {
+                let (got, ended) = c.receive(timeout: 0.5) { !$0.isEmpty }
+                reply += got
+                if ended || got.isEmpty { break }
+            }
+            replies.append(reply)
+        }
+        return (replies, service.stop())
+    }
+
+    @Test(arguments: tcpServices)
+    func sanitizedTcpServicesAnswerAsTheNormalOnesDo(_ service: TcpService) throws {
+        let name = URL(fileURLWithPath: service.source).deletingPathExtension().lastPathComponent
+        for (kind, arguments) in [("unikernel", [String]()), ("isolated", ["--target", "isolated"])] {
+            let normal = try BuiltServices.runnable(service.source, arguments: arguments)
+            var sanitized = try BuiltServices.executable(
+                service.source, environment: ["CFLAGS": Self.flags], tag: "sanitized", arguments: arguments)
+            if kind == "isolated" { sanitized += "/run" }
+            let (expected, n) = try Self.serve(normal, service.streams)
+            let (replies, s) = try Self.serve(sanitized, service.streams)
+            let what = "\(service.source), \(kind), sanitized"
+            let said = s.stderr.split(separator: "\n").filter { !$0.contains("ASan doesn't fully support makecontext/swapcontext") }
+            for report in ["Sanitizer", "runtime error", "=================", "killed by its sandbox", "WARNING"] {
+                #expect(!said.contains { $0.contains(report) }, "\(what): \(s.stderr.prefix(6000))")
+            }
+            #expect(s.status == n.status && s.status == 0, "\(what): status \(s.status), not \(n.status): \(s.stderr.prefix(6000))")
+            #expect(replies == expected, "\(what): the replies differ from the normal build's")
+            #expect(expected.allSatisfy { !$0.isEmpty } || name == "lines", "\(what): a stream got no reply")
+            let counters = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("\(name): connections") } }
+            #expect(counters(s.stderr) == counters(n.stderr) && !counters(n.stderr).isEmpty, "\(what): \(s.stderr.prefix(3000))")
+        }
     }
 
     /// Serve `records` with `executable`: how it ended, and the capture of its replies.

@@ -43,9 +43,13 @@ func goldenText(source: String, output: String) -> String {
 
 @Suite struct GoldenTests {
     /// The examples whose dumps are kept: a golden file is read when it changes, and the dumps of
-    /// Examples/dns (a thousand lines, a zone file embedded) would be too long to read; its
-    /// answers are tested against NSD instead (DnsExampleTests).
-    static let examples = Repo.examples.filter { !$0.hasSuffix("Examples/dns/dns.clv") }
+    /// the large examples would be too long to read: Examples/dns (a thousand lines, a zone file
+    /// embedded; its answers are tested against NSD instead, DnsExampleTests), Examples/http and
+    /// Examples/resp-kv (pages embedded, hundreds of lines; tested with curl, wrk, redis-cli and
+    /// against Redis). A TCP service's stages are kept for Tests/Inputs/Services/lines.clv.
+    static let examples = Repo.examples.filter {
+        !["Examples/dns/dns.clv", "Examples/http/http.clv", "Examples/resp-kv/resp-kv.clv"].contains(where: $0.hasSuffix)
+    }
 
     static let cases: [GoldenCase] =
         examples.flatMap { path in [Stage.ast, .typed, .ir, .graph].map { GoldenCase(stage: $0, source: path) } }
@@ -61,6 +65,9 @@ func goldenText(source: String, output: String) -> String {
             GoldenCase(stage: .ir, source: Repo.path("Tests/Inputs/cimport/checksum.clv")),
             // The isolated target's packaging: each component's C and the launcher's table.
             GoldenCase(stage: .c, source: Repo.path("Examples/kv/kv.clv"), target: .isolated),
+            // A TCP service: its components, and their sandboxes (a TcpDevice's connections).
+            GoldenCase(stage: .components, source: Repo.path("Tests/Inputs/Services/lines.clv")),
+            GoldenCase(stage: .policy, source: Repo.path("Tests/Inputs/Services/lines.clv")),
             // kv on Cleave's own stack: main with the stack attached, and the components it makes.
             GoldenCase(stage: .attached, source: Repo.path("Examples/kv/kv.clv"), net: .direct),
             GoldenCase(stage: .components, source: Repo.path("Examples/kv/kv.clv"), net: .direct),
