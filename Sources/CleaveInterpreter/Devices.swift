@@ -14,6 +14,7 @@
 // tag, raw IPv4, Linux cooked, BSD loopback; IPv4 with a right header checksum;
 // fragments put back together), written from the formats, not from the
 // runtime. `FrameDevice` is not here: the one program that uses it calls C.
+// `TcpDevice` is in TcpDevice.swift.
 
 import CPcap
 import CleaveSema
@@ -29,6 +30,8 @@ struct DeviceFailure: Error {
 
 struct Counters {
     var received = 0, sent = 0, malformed = 0, oversized = 0, notForUs = 0, sendFailed = 0
+    /// A TcpDevice's: ports listened on, connections, and bytes.
+    var tcpPorts = 0, opened = 0, refused = 0, reset = 0, bytesReceived = 0, bytesSent = 0, bytesDropped = 0
     var dropped: Int { malformed + oversized + notForUs + sendFailed }
     mutating func add(_ o: Counters) {
         received += o.received
@@ -37,6 +40,13 @@ struct Counters {
         oversized += o.oversized
         notForUs += o.notForUs
         sendFailed += o.sendFailed
+        tcpPorts += o.tcpPorts
+        opened += o.opened
+        refused += o.refused
+        reset += o.reset
+        bytesReceived += o.bytesReceived
+        bytesSent += o.bytesSent
+        bytesDropped += o.bytesDropped
     }
 }
 
@@ -82,6 +92,9 @@ class Device {
             let rest = spec.dropFirst(5)
             let parts = rest.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             return try CaptureReplay(ports: ports, input: parts[0], output: parts.count > 1 ? parts[1] : nil)
+        }
+        if spec == "tcp" || spec.hasPrefix("tcp:") {
+            throw DeviceFailure(message: "--netif '\(spec)': this device is a UdpDevice, which takes udp:PORT[,PORT...] or pcap:IN[:OUT]")
         }
         throw DeviceFailure(message: "--netif '\(spec)': the interpreter serves udp:PORT[,PORT...] or pcap:IN[:OUT]")
     }
@@ -414,6 +427,7 @@ extension Interpreter {
         case .initializer(let t), .method(let t): typeName = program.type(t).name
         default: throw Unsupported(description: "'\(fn.name)' is supplied by C")
         }
+        if typeName == "TcpDevice" { return try tcpExternCall(fn, receiver: receiver, arguments: arguments) }
         switch (typeName, fn.name, fn.kind) {
         case ("UdpDevice", _, .initializer(let t)):
             let ports: [Int]

@@ -154,6 +154,12 @@ public final class Interpreter {
         guard !devices.isEmpty else { return }
         var c = Counters()
         for d in devices { c.add(d.counters) }
+        if c.tcpPorts > 0 {
+            output(
+                "\(name): connections \(c.opened) (refused \(c.refused), reset \(c.reset)), bytes received \(c.bytesReceived), "
+                    + "sent \(c.bytesSent), dropped \(c.bytesDropped)")
+            if c.received + c.sent + c.dropped == 0 { return }
+        }
         output(
             "\(name): received \(c.received), sent \(c.sent), dropped \(c.dropped) (malformed \(c.malformed), "
                 + "oversized \(c.oversized), not for this service \(c.notForUs), send failed \(c.sendFailed))")

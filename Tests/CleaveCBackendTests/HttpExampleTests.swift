@@ -1,8 +1,8 @@
 // Examples/http on both hosted targets, with real clients: curl fetches every page and
 // compares it with its file, keeps one connection alive across requests and sends HEAD;
 // raw request streams (pipelined, split, malformed, oversized) get the same bytes from
-// the unikernel and the isolated build, with the statuses the example's comment
-// promises; wrk runs against each without an error or a non-2xx response.
+// the unikernel, the isolated build and the reference interpreter, with the statuses
+// the example's comment promises; wrk runs against each without an error or a non-2xx response.
 
 import CleaveTestSupport
 import Foundation
@@ -23,7 +23,11 @@ import Testing
         ["/usr/bin/\(name)", "/usr/local/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// The service built for `target`, or run by the reference interpreter ("interpreter").
     static func start(_ target: String) throws -> ServiceProcess {
+        if target == "interpreter" {
+            return try ServiceProcess(Repo.cleaveBinary, ["run", "--interpret", Repo.path(source), "--", "--netif", "tcp:0"])
+        }
         let exe = try BuiltServices.runnable(source, arguments: ["--target", target])
         return try ServiceProcess(exe, ["--netif", "tcp:0"])
     }
@@ -121,7 +125,8 @@ import Testing
 
     @Test func targetsAnswerEveryStreamAlike() throws {
         var replies: [String: [[UInt8]]] = [:]
-        for target in ["unikernel", "isolated"] {
+        let targets = ["unikernel", "isolated", "interpreter"]
+        for target in targets {
             let service = try Self.start(target)
             let port = service.port(8080)
             for (name, bytes, statuses, closes) in Self.streams {
@@ -138,7 +143,9 @@ import Testing
             #expect(!end.stderr.contains("fatal error"), "\(end.stderr)")
         }
         for (k, s) in Self.streams.enumerated() {
-            #expect(replies["unikernel"]?[k] == replies["isolated"]?[k], "\(s.name): the targets answered differently")
+            for target in targets.dropFirst() {
+                #expect(replies["unikernel"]?[k] == replies[target]?[k], "\(s.name): \(target) answered otherwise than unikernel")
+            }
         }
     }
 
