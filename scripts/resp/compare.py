@@ -37,6 +37,7 @@ import time
 
 IDLE = 0.15        # seconds without a byte after which a server is taken to wait for more
 FINISH = 5.0       # seconds a half-closed connection may take to end
+WAIT = 20.0        # seconds a server under test may take to answer as much as redis-server did
 
 
 def parse_address(text):
@@ -55,12 +56,15 @@ def cmd(*args):
     return out
 
 
-def exchange(address, pieces, gap=0.0, idle=IDLE, half_close=False):
+def exchange(address, pieces, gap=0.0, idle=IDLE, half_close=False, like=None):
     """Send the pieces (with `gap` seconds between them) on a new connection.
 
     Returns (reply, closed): closed is True when the server ended the connection before the
-    client half-closed it. With half_close, the client half-closes right after the last piece
-    (closed is then None)."""
+    client half-closed it. The client half-closes once the server has been quiet for `idle`
+    seconds; with `like`, another server's (reply, closed) to the same bytes, it first waits
+    (up to WAIT seconds) for as many bytes and, if that server closed, for the end, so that a
+    slow server is not taken for one that stopped short. With half_close, the client half-closes
+    right after the last piece (closed is then None)."""
     s = socket.create_connection(address, timeout=10)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     reply = bytearray()
@@ -88,6 +92,10 @@ def exchange(address, pieces, gap=0.0, idle=IDLE, half_close=False):
     except OSError:
         pass
     if not half_close:
+        if like is not None:
+            deadline = time.monotonic() + WAIT
+            while not done.is_set() and time.monotonic() < deadline and (len(reply) < len(like[0]) or like[1]):
+                done.wait(0.01)
         # Wait until the server ends the connection or stays quiet for `idle` seconds.
         last = -1
         while not done.wait(idle):
@@ -411,7 +419,8 @@ def main():
                 (r1, c1), (r2, c2) = [flush(reference) or exchange(reference, [data]) for _ in range(2)]
             else:
                 both(addresses, flush)
-                (r1, c1), (r2, c2) = both(addresses, lambda a: exchange(a, [data]))
+                r1, c1 = exchange(reference, [data])
+                r2, c2 = exchange(server, [data], like=(r1, c1))
             total += 1
             if r1 == r2 and c1 == c2:
                 agree += 1
@@ -424,7 +433,8 @@ def main():
         if args.verbose:
             for name, data in KNOWN_DIFFERENCES:
                 both(addresses, flush)
-                (r1, _), (r2, _) = both(addresses, lambda a: exchange(a, [data]))
+                r1, _ = exchange(reference, [data])
+                r2, _ = exchange(server, [data])
                 print(f"known {name}: redis-server {show(r1, 100)}; under test {show(r2, 100)}")
         if not args.no_split and (not args.only or "split" in args.only):
             stream = split_stream()
