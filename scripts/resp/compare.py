@@ -28,6 +28,7 @@ import contextlib
 import os
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -482,7 +483,10 @@ def start_redis():
         proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                                  "--daemonize", "no", "--proto-max-bulk-len", "1mb", "--databases", "1",
                                  "--dir", directory, "--logfile", os.path.join(directory, "redis.log")],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                # A caller may block SIGTERM (a test runner's threads do): unblocked,
+                                # so that redis-server ends when told to.
+                                preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, set()))
         try:
             address = ("127.0.0.1", port)
             deadline = time.monotonic() + 10
@@ -499,7 +503,11 @@ def start_redis():
             yield address
         finally:
             proc.terminate()
-            proc.wait(10)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 if __name__ == "__main__":
