@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Cleave's fuzzers: every input surface, each for a time budget from a seed.
 
-    fuzz.py [all|source|datagrams|captures|frames|channels|image|zones ...] [--seconds S] [--seed N] [--inputs N]
+    fuzz.py [all|source|datagrams|streams|captures|frames|channels|image|zones ...]
+            [--seconds S] [--seed N] [--inputs N]
 
   source     mutated programs through cleave check, dump and the C compiler
   datagrams  random and mutated datagrams over UDP to every example, both targets
+  streams    mutated byte streams over TCP connections to every TCP example, both targets side by side
   captures   captures with malformed records replayed through every example (--netif pcap:IN:OUT)
   frames     random and mutated Ethernet frames through Examples/smoltcp-loop's own stack
   channels   mutated messages through the isolated target's generated checked readers
@@ -30,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import ROOT, Budget, Corpus, Tally  # noqa: E402
 
-FUZZERS = ["source", "datagrams", "captures", "frames", "channels", "image", "zones"]
+FUZZERS = ["source", "datagrams", "streams", "captures", "frames", "channels", "image", "zones"]
 
 
 def main():
@@ -106,6 +108,9 @@ def run_fuzzer(name, rng, budget, tally, corpus, args, work):
     elif name == "datagrams":
         import services
         services.fuzz_datagrams(rng, budget, tally, corpus, args.cleave, args.builds, log=log)
+    elif name == "streams":
+        import streams
+        streams.fuzz(rng, budget, tally, corpus, args.cleave, args.builds, timeout=timeout, log=log)
     elif name == "captures":
         import services
         services.fuzz_captures(rng, budget, tally, corpus, args.cleave, args.builds, work, timeout=timeout, log=log)
