@@ -255,6 +255,34 @@ import Testing
         #expect(!end.stderr.contains("fatal error"), "\(end.stderr)")
     }
 
+    /// A trap on a request stops the service on both targets alike: the replies before it
+    /// given, none after, the same fatal error line and counters, status 1.
+    @Test func trapStopsBothTargetsAlike() throws {
+        let source = try String(contentsOfFile: Repo.path(Self.source), encoding: .utf8)
+        let line =
+            try #require(source.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasSuffix("// trap: division") })
+            + 1
+        var seen: [String: (reply: String, stderr: String)] = [:]
+        for target in Self.targets {
+            let service = try Self.start(target)
+            let c = try TCPClient(port: service.port(7100))
+            _ = Self.line(c)
+            try c.send("ECHO before\nDIV 8\nDIV 0\nECHO after\n")
+            let (bytes, ended) = c.receiveToEnd(timeout: 10)
+            let end = try #require(service.waitForExit(timeout: 10), "\(target) did not stop at the trap")
+            #expect(ended, "\(target): the connection was not ended")
+            #expect(end.status == 1, "\(target): status \(end.status)\n\(end.stderr)")
+            let said = end.stderr.split(separator: "\n").filter { !$0.contains("listening on") && !$0.contains("component") }
+            let first = String(said.first ?? "")
+            #expect(
+                first.hasPrefix("lines.clv:\(line):") && first.hasSuffix(": fatal error: division by zero"), "\(target):\n\(end.stderr)")
+            seen[target] = (String(decoding: bytes, as: UTF8.self), said.joined(separator: "\n"))
+        }
+        // The replies before the trap may or may not have left when it struck; none after it did.
+        for (target, s) in seen { #expect(!s.reply.contains("after"), "\(target) answered past the trap: \(s.reply)") }
+        #expect(seen["unikernel"]?.stderr == seen["isolated"]?.stderr, "the targets said different things")
+    }
+
     /// A --netif spec of the wrong kind stops the service with a reason and status 2.
     @Test func wrongNetifKind() throws {
         let exe = try BuiltServices.executable(Self.source)
@@ -273,7 +301,7 @@ import Testing
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("tcp-on-stack-\(getpid())").path
         let r = try runProcess(Repo.cleaveBinary, ["build", Repo.path(Self.source), "-o", out] + arguments)
         #expect(r.status == 1)
-        #expect(r.stderr.contains("lines.clv:84:18: error: Cleave's own network stack has no TCP yet"), "\(r.stderr)")
+        #expect(r.stderr.contains("lines.clv:88:18: error: Cleave's own network stack has no TCP yet"), "\(r.stderr)")
         #expect(r.stderr.contains("[tcp-device-on-stack]"))
     }
 }

@@ -23,7 +23,8 @@
  * Sending never blocks the program: bytes sent wait in the connection's output
  * queue and leave, all that can, before the device next waits for input (or at
  * once when the queue passes FLUSH), so that the replies to a pipelined burst
- * leave in one system call; what the kernel does not take is written when
+ * leave in one system call; a large send (DIRECT or more) with nothing waiting
+ * before it is written at once from the program's bytes, uncopied; what the kernel does not take is written when
  * epoll says the socket has room. Back-pressure: while more than HIGH bytes wait
  * for a peer, the device stops reading that peer (so it cannot be made to hold
  * more by sending more requests) and reads it again once LOW bytes or fewer
@@ -58,6 +59,7 @@
 
 #define CHUNK 65536               /* read at most this much per connection per wake-up */
 #define FLUSH 65536               /* a queue this long is written at once */
+#define DIRECT 16384              /* bytes this many, sent with nothing waiting, are written at once, uncopied */
 #define HIGH (1u << 20)           /* stop reading a peer whose replies wait beyond this */
 #define LOW (256u << 10)          /* ... and read it again at this */
 #define LIMIT_OUT (64u << 20)     /* a queue that would pass this resets the connection */
@@ -588,6 +590,23 @@ void cl_tcp_send(cl_tcp *tcp, int64_t id, const uint8_t *data, size_t length) {
     }
     if (length == 0) return;
     size_t waiting = c->out_length - c->out_head;
+    if (waiting == 0 && length >= DIRECT) {
+        /* A large reply with nothing before it: the kernel takes what it can straight from the
+         * program's bytes, and only the rest is queued (no batch to join: it fills one anyway). */
+        ssize_t n;
+        do n = send(c->fd, data, length, MSG_NOSIGNAL | MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            broke(tcp, c);
+            return;
+        }
+        if (n > 0) {
+            cl_count(CL_COUNT_TCP_BYTES_SENT, (uint64_t)n);
+            data += n;
+            length -= (size_t)n;
+        }
+        if (length == 0) return;
+    }
     if (waiting + length > LIMIT_OUT) {
         cl_count(CL_COUNT_TCP_BYTES_DROPPED, length);
         cl_count(CL_COUNT_TCP_RESET, 1);
