@@ -72,8 +72,9 @@ test: deps lint
 	if [ -n "$$left" ]; then echo "make test: the tests left this in the temporary directory: $$left"; exit 1; fi; \
 	exit $$status
 
-# Every input surface fuzzed (scripts/fuzz/README.md): sources, datagrams, captures, frames and
-# channel messages, FUZZ_SECONDS each, from FUZZ_SEED (default: one from the clock, printed).
+# Every input surface fuzzed (scripts/fuzz/README.md): sources, datagrams, captures, frames,
+# channel messages, kernel command lines and frames of an image, zone files and TCP streams,
+# FUZZ_SECONDS each, from FUZZ_SEED (default: one from the clock, printed).
 # Failing inputs are kept under Tests/Fuzz/found/; the tests replay them.
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?=
