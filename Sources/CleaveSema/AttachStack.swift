@@ -134,6 +134,7 @@ struct Attacher {
         let main = program.function(mainID)
         // Cleave's own stack has no TCP yet: a TcpDevice cannot stand on it.
         if let tcp = typeID("TcpDevice") {
+            let before = diagnostics.count
             for s in main.body?.stmts ?? [] {
                 guard case .binding(_, let value) = s.kind, case .initCall(let t, _, _) = value.kind, t == tcp else { continue }
                 diagnostics.append(
@@ -145,7 +146,7 @@ struct Attacher {
                                 at: nil)
                         ]))
             }
-            if !diagnostics.isEmpty { return (program, diagnostics) }
+            if diagnostics.count > before { return (program, diagnostics) }
         }
         var locals = main.locals
         var attached: [LocalID: Attached] = [:]
