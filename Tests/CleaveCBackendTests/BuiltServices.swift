@@ -56,6 +56,22 @@ extension BuiltServices {
     }
 }
 
+extension BuiltServices {
+    /// A TCP service from `source` on a free port: built for `target` ("unikernel", "isolated"),
+    /// or run by the reference interpreter ("interpreter").
+    static func tcpService(_ source: String, target: String) throws -> ServiceProcess {
+        if target == "interpreter" {
+            return try ServiceProcess(Repo.cleaveBinary, ["run", "--interpret", Repo.path(source), "--", "--netif", "tcp:0"])
+        }
+        return try ServiceProcess(try runnable(source, arguments: ["--target", target]), ["--netif", "tcp:0"])
+    }
+
+    /// The path of an installed client or reference server (`make deps` installs them), or nil.
+    static func tool(_ name: String) -> String? {
+        ["/usr/bin/\(name)", "/usr/local/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
+
 extension String {
     var bytes: [UInt8] { Array(utf8) }
 }

@@ -19,18 +19,7 @@ import Testing
         ("/style.css", "style.css"), ("/robots.txt", "robots.txt"), ("/favicon.ico", "favicon.ico"),
     ]
 
-    static func tool(_ name: String) -> String? {
-        ["/usr/bin/\(name)", "/usr/local/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// The service built for `target`, or run by the reference interpreter ("interpreter").
-    static func start(_ target: String) throws -> ServiceProcess {
-        if target == "interpreter" {
-            return try ServiceProcess(Repo.cleaveBinary, ["run", "--interpret", Repo.path(source), "--", "--netif", "tcp:0"])
-        }
-        let exe = try BuiltServices.runnable(source, arguments: ["--target", target])
-        return try ServiceProcess(exe, ["--netif", "tcp:0"])
-    }
+    static func start(_ target: String) throws -> ServiceProcess { try BuiltServices.tcpService(source, target: target) }
 
     static func file(_ name: String) throws -> [UInt8] {
         Array(try Data(contentsOf: URL(fileURLWithPath: Repo.path("Examples/http/pages/\(name)"))))
@@ -39,7 +28,7 @@ import Testing
     /// curl gets every page as its file, over one kept-alive connection, and HEAD's length.
     @Test(arguments: ["unikernel", "isolated"])
     func curlGetsEveryPage(_ target: String) throws {
-        let curl = try #require(Self.tool("curl"), "curl is missing: make deps installs it")
+        let curl = try #require(BuiltServices.tool("curl"), "curl is missing: make deps installs it")
         let service = try Self.start(target)
         let base = "http://127.0.0.1:\(service.port(8080))"
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("http-\(target)-\(getpid())").path
@@ -152,7 +141,7 @@ import Testing
     /// wrk: many kept-alive connections, every response a 2xx, no socket error.
     @Test(arguments: ["unikernel", "isolated"])
     func wrkMeetsNoError(_ target: String) throws {
-        let wrk = try #require(Self.tool("wrk"), "wrk is missing: make deps installs it")
+        let wrk = try #require(BuiltServices.tool("wrk"), "wrk is missing: make deps installs it")
         let service = try Self.start(target)
         let url = "http://127.0.0.1:\(service.port(8080))/numbers.html"
         let r = try runProcess(wrk, ["-t1", "-c32", "-d1s", url])

@@ -10,22 +10,12 @@ import Testing
 @Suite struct RespExampleTests {
     static let source = "Examples/resp-kv/resp-kv.clv"
 
-    static func tool(_ name: String) -> String? {
-        ["/usr/bin/\(name)", "/usr/local/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    static func start(_ target: String) throws -> ServiceProcess {
-        if target == "interpreter" {
-            return try ServiceProcess(Repo.cleaveBinary, ["run", "--interpret", Repo.path(source), "--", "--netif", "tcp:0"])
-        }
-        let exe = try BuiltServices.runnable(source, arguments: ["--target", target])
-        return try ServiceProcess(exe, ["--netif", "tcp:0"])
-    }
+    static func start(_ target: String) throws -> ServiceProcess { try BuiltServices.tcpService(source, target: target) }
 
     /// Every case answered as redis-server answers it (compare.py starts its own redis-server).
     @Test(arguments: ["unikernel", "isolated", "interpreter"])
     func answersLikeRedis(_ target: String) throws {
-        try #require(Self.tool("redis-server") != nil, "redis-server is missing: make deps installs it")
+        try #require(BuiltServices.tool("redis-server") != nil, "redis-server is missing: make deps installs it")
         let service = try Self.start(target)
         let r = try runProcess(
             "/usr/bin/python3", [Repo.path("scripts/resp/compare.py"), "--server", "127.0.0.1:\(service.port(6379))"])
@@ -41,7 +31,7 @@ import Testing
     /// redis-cli: a session of commands, as a user types them.
     @Test(arguments: ["unikernel", "isolated"])
     func redisCliWorks(_ target: String) throws {
-        let cli = try #require(Self.tool("redis-cli"), "redis-cli is missing: make deps installs it")
+        let cli = try #require(BuiltServices.tool("redis-cli"), "redis-cli is missing: make deps installs it")
         let service = try Self.start(target)
         let port = "\(service.port(6379))"
         func ask(_ words: [String]) throws -> String {
@@ -63,7 +53,7 @@ import Testing
     /// redis-benchmark: GET and SET, pipelined and not, every request answered.
     @Test(arguments: ["unikernel", "isolated"])
     func redisBenchmarkRuns(_ target: String) throws {
-        let bench = try #require(Self.tool("redis-benchmark"), "redis-benchmark is missing: make deps installs it")
+        let bench = try #require(BuiltServices.tool("redis-benchmark"), "redis-benchmark is missing: make deps installs it")
         let service = try Self.start(target)
         for pipeline in ["1", "16"] {
             let r = try runProcess(

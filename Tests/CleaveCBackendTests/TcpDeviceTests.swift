@@ -17,10 +17,7 @@ import Testing
     static let source = "Tests/Inputs/Services/lines.clv"
     static let targets = ["unikernel", "isolated"]
 
-    static func start(_ target: String) throws -> ServiceProcess {
-        let exe = try BuiltServices.runnable(source, arguments: ["--target", target])
-        return try ServiceProcess(exe, ["--netif", "tcp:0"])
-    }
+    static func start(_ target: String) throws -> ServiceProcess { try BuiltServices.tcpService(source, target: target) }
 
     /// Resident memory of the service and its components, in kB.
     static func resident(_ service: ServiceProcess) throws -> Int {
