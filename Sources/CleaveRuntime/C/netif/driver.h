@@ -25,6 +25,10 @@ size_t cl_udp_descriptors(const cl_udp *udp, int *out, size_t capacity);
 void cl_udp_send(cl_udp *udp, const cl_packet *packet);
 void cl_udp_close(cl_udp *udp);
 
+/* Say on standard error the port socket `fd` of netif `netif` ("udp") is bound to ("NAME: listening on UDP port B", with
+ * "(port P in the source)" when the source's port P was moved): 0, or -1 after saying why not. */
+int cl_netif_announce(int fd, const char *netif, const char *protocol, int64_t source_port);
+
 /* Create, bind and listen on one TCP socket per port into fds: 0, or -1 after printing why not. */
 int cl_tcp_bind(const int64_t *ports, const uint16_t *bind_ports, size_t count, int *fds);
 cl_tcp *cl_tcp_adopt(const int64_t *ports, const int *fds, size_t count);

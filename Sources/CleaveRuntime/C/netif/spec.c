@@ -11,11 +11,14 @@
  * according to the device's spec. A unikernel binds its own devices
  * (netif.c); in the isolated target the launcher does, for its components.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -296,3 +299,19 @@ int cl_netif_bind(const cl_device_request *request, cl_device_grant *grant) {
     return cl_udp_bind(request->ports, bind_ports, count, grant->fds);
 }
 
+
+int cl_netif_announce(int fd, const char *netif, const char *protocol, int64_t source_port) {
+    struct sockaddr_in address;
+    socklen_t length = sizeof address;
+    if (getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
+        fprintf(stderr, "%s: %s: port %lld: %s\n", cl_program_name, netif, (long long)source_port, strerror(errno));
+        return -1;
+    }
+    unsigned bound = ntohs(address.sin_port);
+    if (bound == (unsigned)source_port)
+        fprintf(stderr, "%s: listening on %s port %u\n", cl_program_name, protocol, bound);
+    else
+        fprintf(stderr, "%s: listening on %s port %u (port %lld in the source)\n", cl_program_name, protocol, bound,
+                (long long)source_port);
+    return 0;
+}

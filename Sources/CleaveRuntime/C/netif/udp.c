@@ -95,16 +95,7 @@ int cl_udp_bind(const int64_t *ports, const uint16_t *bind_ports, size_t count, 
                     (unsigned)bind_ports[i], strerror(errno));
             goto failed;
         }
-        socklen_t length = sizeof address;
-        if (getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
-            fprintf(stderr, "%s: udp: port %lld: %s\n", cl_program_name, (long long)ports[i], strerror(errno));
-            goto failed;
-        }
-        unsigned bound = ntohs(address.sin_port);
-        if (bound == (unsigned)ports[i])
-            fprintf(stderr, "%s: listening on UDP port %u\n", cl_program_name, bound);
-        else
-            fprintf(stderr, "%s: listening on UDP port %u (port %lld in the source)\n", cl_program_name, bound, (long long)ports[i]);
+        if (cl_netif_announce(fd, "udp", "UDP", ports[i]) != 0) goto failed;
     }
     return 0;
 failed:
